@@ -1,0 +1,135 @@
+//! The command line: clap definitions and dispatch. Each command's file parses nothing more and
+//! decides nothing more than its flags; the work happens in the library modules.
+
+mod apply;
+mod init;
+mod plan;
+mod schema;
+mod usage;
+mod validate;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Loaded};
+use crate::error::{Error, ExitStatus};
+use crate::period::Period;
+use crate::render::{self, Style};
+
+/// reckon: reconcile vendor usage with PSA contract quantities, the GitOps way.
+///
+/// Mappings live as YAML in a git repository; `plan` shows what each contract line should say,
+/// `apply` writes it.
+#[derive(Debug, Parser)]
+#[command(name = "reckon", version, about, long_about = None)]
+pub struct Cli {
+    /// Run as if started in DIR (the workspace directory).
+    #[arg(
+        short = 'C',
+        long = "dir",
+        global = true,
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub dir: PathBuf,
+    /// Never colour output (also honoured: the NO_COLOR environment variable).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Print more detail about what reckon is doing (to stderr).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// reckon's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the workspace files; reads nothing else and writes nothing.
+    Validate(validate::Args),
+    /// Write the JSON Schemas of reckon.yaml and integration files.
+    Schema(schema::Args),
+    /// Create a commented starter workspace that validates.
+    Init(init::Args),
+    /// Show what apply would change in the PSA for a billing period.
+    Plan(plan::Args),
+    /// Write the planned quantities to the PSA.
+    Apply(apply::Args),
+    /// Show the measured usage per account and vendor service, without reading the PSA.
+    Usage(usage::Args),
+}
+
+/// Things every command may need, decided once.
+pub struct Context {
+    /// The workspace directory.
+    pub dir: PathBuf,
+    /// Colour for stdout.
+    pub style: Style,
+    /// Colour for stderr.
+    pub err_style: Style,
+    /// `-v`.
+    pub verbose: bool,
+    /// Today's date (the only clock read, so everything below can be tested with a fixed date).
+    pub today: chrono::NaiveDate,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
+    let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let context = Context {
+        dir: cli.dir,
+        style: Style {
+            color: !no_color && std::io::stdout().is_terminal(),
+        },
+        err_style: Style {
+            color: !no_color && std::io::stderr().is_terminal(),
+        },
+        verbose: cli.verbose,
+        today: chrono::Local::now().date_naive(),
+    };
+    match cli.command {
+        Command::Validate(args) => validate::run(&context, &args),
+        Command::Schema(args) => schema::run(&context, &args),
+        Command::Init(args) => init::run(&context, &args),
+        Command::Plan(args) => block_on(plan::run(&context, &args)),
+        Command::Apply(args) => block_on(apply::run(&context, &args)),
+        Command::Usage(args) => block_on(usage::run(&context, &args)),
+    }
+}
+
+fn block_on<F: Future<Output = Result<ExitStatus, Error>>>(future: F) -> Result<ExitStatus, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            context: "cannot start the async runtime".into(),
+            source,
+        })?;
+    runtime.block_on(future)
+}
+
+/// Loads the workspace, printing its warnings to stderr.
+pub fn load(context: &Context) -> Result<Loaded, Error> {
+    let loaded = config::load(&context.dir).map_err(Error::Config)?;
+    if !loaded.warnings.is_empty() {
+        let mut stderr = std::io::stderr().lock();
+        let _ = render::diagnostics::text(&mut stderr, &loaded.warnings, context.err_style);
+    }
+    Ok(loaded)
+}
+
+/// `--period`, or the month before today.
+pub fn period(context: &Context, given: Option<Period>) -> Period {
+    given.unwrap_or_else(|| Period::previous_to(context.today))
+}
+
+/// Maps a write error on stdout (other than a closed pipe, handled in main) to an [`Error`].
+pub fn output_error(source: std::io::Error) -> Error {
+    Error::Io {
+        context: "cannot write output".into(),
+        source,
+    }
+}

@@ -1,0 +1,56 @@
+//! `reckon plan`: compute and show what apply would change.
+
+use crate::error::{Error, ExitStatus};
+use crate::period::Period;
+use crate::psa;
+use crate::reconcile;
+use crate::render;
+
+/// Output formats for `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Terraform-style text.
+    Text,
+    /// The versioned JSON plan (see README).
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+/// Arguments of `plan`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Billing period YYYY-MM (default: the previous calendar month).
+    #[arg(long)]
+    pub period: Option<Period>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when the plan has changes, 0 when it has none, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan only this integration (repeatable).
+    #[arg(long = "integration", value_name = "NAME")]
+    pub integrations: Vec<String>,
+}
+
+/// Plans and prints.
+pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
+    let loaded = super::load(context)?;
+    let workspace = &loaded.workspace;
+    let psa = psa::connect(workspace)?;
+    let period = super::period(context, args.period);
+    let plan = reconcile::plan(workspace, &psa, period, &args.integrations).await?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Text => render::text::plan(&mut out, &plan, context.style),
+        Format::Json => render::json::plan(&mut out, &plan),
+        Format::Markdown => render::markdown::plan(&mut out, &plan),
+    }
+    .map_err(super::output_error)?;
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    })
+}

@@ -1,0 +1,89 @@
+//! `reckon usage`: the measured usage per account and vendor service, without reading the PSA.
+
+use crate::error::{Error, ExitStatus};
+use crate::period::Period;
+use crate::reconcile;
+use crate::render;
+use crate::render::usage::UsageLine;
+
+/// Output formats for `usage`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// An aligned table.
+    Text,
+    /// An array of `{"integration", "account", "account_name", "service", "days_with_data",
+    /// "total", "usage", "quantity"}` with decimals as strings.
+    Json,
+}
+
+/// Sort orders for `usage`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Sort {
+    /// Integration, account id, service.
+    Account,
+    /// Account name.
+    Name,
+    /// Vendor service, then account.
+    Service,
+    /// Highest usage first.
+    Usage,
+}
+
+/// Arguments of `usage`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Billing period YYYY-MM (default: the previous calendar month).
+    #[arg(long)]
+    pub period: Option<Period>,
+    /// Only this integration (repeatable).
+    #[arg(long = "integration", value_name = "NAME")]
+    pub integrations: Vec<String>,
+    /// Only accounts whose id equals, or whose name contains, TEXT (case-insensitive).
+    #[arg(long, value_name = "TEXT")]
+    pub account: Option<String>,
+    /// Sort order.
+    #[arg(long, value_enum, default_value_t = Sort::Account)]
+    pub sort: Sort,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Measures and prints.
+pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
+    let loaded = super::load(context)?;
+    let workspace = &loaded.workspace;
+    let period = super::period(context, args.period);
+    let integrations = reconcile::select(workspace, &args.integrations)?;
+    let usage = reconcile::measure(workspace, period, &integrations).await?;
+    let mut lines = reconcile::usage_lines(workspace, &integrations, &usage);
+    if let Some(filter) = &args.account {
+        let needle = filter.to_lowercase();
+        lines.retain(|l| l.account == *filter || l.account_name.to_lowercase().contains(&needle));
+    }
+    sort(&mut lines, args.sort);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Text => render::usage::text(&mut out, &lines),
+        Format::Json => render::usage::json(&mut out, &lines),
+    }
+    .map_err(super::output_error)?;
+    Ok(ExitStatus::Success)
+}
+
+fn sort(lines: &mut [UsageLine], order: Sort) {
+    match order {
+        Sort::Account => {}
+        Sort::Name => {
+            lines.sort_by(|a, b| (&a.account_name, &a.service).cmp(&(&b.account_name, &b.service)))
+        }
+        Sort::Service => {
+            lines.sort_by(|a, b| (&a.service, &a.account).cmp(&(&b.service, &b.account)))
+        }
+        Sort::Usage => lines.sort_by(|a, b| {
+            b.usage
+                .cmp(&a.usage)
+                .then_with(|| a.account.cmp(&b.account))
+        }),
+    }
+}

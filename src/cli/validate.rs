@@ -1,0 +1,72 @@
+//! `reckon validate`: check the workspace files and report every problem.
+
+use std::io::Write;
+
+use crate::config;
+use crate::diagnostic::Diagnostics;
+use crate::error::{Error, ExitStatus};
+use crate::render::diagnostics;
+
+/// Output formats for `validate`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// `error: file:line:col: message` lines.
+    Text,
+    /// `{"valid", "error_count", "warning_count", "diagnostics"}`.
+    Json,
+    /// GitHub Actions annotations (`::error file=…,line=…,col=…::message`).
+    Github,
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Validates; exit 1 when there is any error.
+pub fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
+    let (problems, summary) = match config::load(&context.dir) {
+        Ok(loaded) => {
+            let count = loaded.workspace.integrations.len();
+            (
+                loaded.warnings,
+                format!("Workspace is valid: {count} integration(s)."),
+            )
+        }
+        Err(problems) => {
+            let summary = format!(
+                "Workspace is invalid: {} error(s), {} warning(s).",
+                problems.error_count(),
+                problems.warning_count()
+            );
+            (problems, summary)
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    write(&mut out, args.format, &problems, &summary, context).map_err(super::output_error)?;
+    Ok(if problems.has_errors() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn write(
+    out: &mut dyn Write,
+    format: Format,
+    problems: &Diagnostics,
+    summary: &str,
+    context: &super::Context,
+) -> std::io::Result<()> {
+    match format {
+        Format::Text => {
+            diagnostics::text(out, problems, context.style)?;
+            writeln!(out, "{summary}")
+        }
+        Format::Json => diagnostics::json(out, problems),
+        Format::Github => diagnostics::github(out, problems),
+    }
+}

@@ -1,0 +1,191 @@
+//! Loading a workspace: read `reckon.yaml` and `integrations/*.yaml`, parse them (`raw`), check
+//! every rule (`validate`) and return the validated model (`model`) or every problem found.
+//!
+//! This module reads files and nothing else: no network, no PSA, no usage data.
+
+pub mod model;
+pub mod raw;
+pub mod template;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use model::Workspace;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::yaml;
+
+/// The workspace file's name.
+pub const WORKSPACE_FILE: &str = "reckon.yaml";
+/// The folder holding one YAML file per integration.
+pub const INTEGRATIONS_DIR: &str = "integrations";
+
+/// A validated workspace and the warnings found on the way.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The workspace.
+    pub workspace: Workspace,
+    /// Problems that do not stop a command.
+    pub warnings: Diagnostics,
+}
+
+/// Loads and validates the workspace in `root`. On failure, returns every problem found (errors
+/// and warnings), not just the first.
+pub fn load(root: &Path) -> Result<Loaded, Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    let workspace_file = shown_path(root, Path::new(WORKSPACE_FILE));
+    let raw_workspace = read_yaml::<raw::RawWorkspace>(&root.join(WORKSPACE_FILE), &workspace_file)
+        .map_err(|d| diagnostics.push(d.with_hint_if_missing(missing_workspace_hint(root))))
+        .ok();
+    let integrations = load_integrations(root, &mut diagnostics);
+    let workspace = raw_workspace.and_then(|raw| {
+        validate::workspace(root, &workspace_file, raw, integrations, &mut diagnostics)
+    });
+    match workspace {
+        Some(workspace) if !diagnostics.has_errors() => Ok(Loaded {
+            workspace,
+            warnings: diagnostics,
+        }),
+        _ => Err(diagnostics),
+    }
+}
+
+fn missing_workspace_hint(root: &Path) -> String {
+    if root.join(WORKSPACE_FILE).exists() {
+        String::new()
+    } else {
+        format!(
+            "run reckon in a workspace directory (-C DIR), or create one with `reckon init {}`",
+            root.display()
+        )
+    }
+}
+
+fn load_integrations(root: &Path, diagnostics: &mut Diagnostics) -> Vec<model::Integration> {
+    let mut integrations = Vec::new();
+    for relative in integration_files(root, diagnostics) {
+        let shown = shown_path(root, &relative);
+        let name = relative
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if !is_valid_name(&name) {
+            diagnostics.push(
+                Diagnostic::error(
+                    &shown,
+                    None,
+                    format!("integration name `{name}` is not usable"),
+                )
+                .with_hint("name integration files with letters, digits, `-` and `_` only"),
+            );
+            continue;
+        }
+        let parsed = read_yaml::<raw::RawIntegration>(&root.join(&relative), &shown);
+        match parsed {
+            Ok(raw) => {
+                if let Some(integration) =
+                    validate::integration(root, &shown, &name, raw, diagnostics)
+                {
+                    integrations.push(integration);
+                }
+            }
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    integrations.sort_by(|a, b| a.name.cmp(&b.name));
+    integrations
+}
+
+/// `integrations/*.yaml` (and `.yml`), relative to `root`, sorted.
+fn integration_files(root: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
+    let dir = root.join(INTEGRATIONS_DIR);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        if root.join(WORKSPACE_FILE).exists() {
+            diagnostics.push(Diagnostic::warning(
+                &shown_path(root, Path::new(INTEGRATIONS_DIR)),
+                None,
+                "no integrations folder: nothing to reconcile",
+            ));
+        }
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.is_file()
+                && path
+                    .extension()
+                    .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
+        .filter_map(|path| {
+            path.file_name()
+                .map(|name| Path::new(INTEGRATIONS_DIR).join(name))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Reads and parses one YAML file; `shown` is the path used in messages.
+pub fn read_yaml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    shown: &Path,
+) -> Result<T, Diagnostic> {
+    let text = read_text(path, shown)?;
+    yaml::from_str(&text, shown)
+}
+
+/// Reads a text file with a size limit and a UTF-8 check, as a diagnostic on failure.
+pub fn read_text(path: &Path, shown: &Path) -> Result<String, Diagnostic> {
+    let metadata = std::fs::metadata(path).map_err(|error| io_diagnostic(shown, &error))?;
+    if metadata.len() > yaml::MAX_FILE_BYTES {
+        return Err(Diagnostic::error(
+            shown,
+            None,
+            format!(
+                "file is {} bytes; reckon reads files up to {} bytes",
+                metadata.len(),
+                yaml::MAX_FILE_BYTES
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|error| io_diagnostic(shown, &error))?;
+    String::from_utf8(bytes).map_err(|_| Diagnostic::error(shown, None, "file is not UTF-8 text"))
+}
+
+fn io_diagnostic(shown: &Path, error: &std::io::Error) -> Diagnostic {
+    let message = match error.kind() {
+        std::io::ErrorKind::NotFound => "file not found".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => format!("cannot read file: {error}"),
+    };
+    Diagnostic::error(shown, None, message)
+}
+
+/// The path shown to users for `relative`: relative to the current directory when possible.
+pub fn shown_path(root: &Path, relative: &Path) -> PathBuf {
+    if root == Path::new(".") || root.as_os_str().is_empty() {
+        relative.to_path_buf()
+    } else {
+        root.join(relative)
+    }
+}
+
+impl Diagnostic {
+    fn with_hint_if_missing(self, hint: String) -> Self {
+        if self.hint.is_none() && !hint.is_empty() {
+            self.with_hint(hint)
+        } else {
+            self
+        }
+    }
+}

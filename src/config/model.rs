@@ -1,0 +1,205 @@
+//! The validated workspace: what the YAML files mean once every rule has been checked.
+//!
+//! Built only by `config::validate`; the rest of reckon can rely on its invariants (ids unique
+//! where they must be, at least one account and service mapping per integration, credentials as
+//! references). Pure data, no I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+pub use super::raw::{AutoMatch, EffectiveDate, SourceKind};
+use super::template::PathTemplate;
+use crate::diagnostic::Location;
+use crate::period::Period;
+use crate::secret::CredentialRef;
+use crate::usage::{BillingModel, Rounding, RoundingMode};
+
+/// A whole workspace: `reckon.yaml` plus every `integrations/*.yaml`.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The workspace directory.
+    pub root: PathBuf,
+    /// How to reach the PSA.
+    pub psa: PsaConfig,
+    /// When written quantities take effect.
+    pub effective_date: EffectiveDate,
+    /// The workspace-wide rounding mode.
+    pub rounding_mode: RoundingMode,
+    /// Decimal places for PSAs that accept decimals.
+    pub decimals: u32,
+    /// What reckon may do without being asked.
+    pub policy: Policy,
+    /// Integrations, sorted by name.
+    pub integrations: Vec<Integration>,
+}
+
+/// Where a config value was written, for findings that point back at YAML.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Origin {
+    /// File relative to the workspace.
+    pub file: PathBuf,
+    /// Line and column, when known.
+    pub location: Option<Location>,
+}
+
+/// The PSA connection.
+#[derive(Debug, Clone)]
+pub enum PsaConfig {
+    /// The embedded file-backed PSA.
+    Sandbox {
+        /// Its state file, relative to the workspace.
+        path: PathBuf,
+        /// Whether it accepts only whole-number quantities.
+        integer_quantities: bool,
+    },
+    /// Autotask REST.
+    Autotask {
+        /// API user name.
+        username: CredentialRef,
+        /// API secret.
+        secret: CredentialRef,
+        /// API tracking identifier.
+        integration_code: CredentialRef,
+        /// Fixed zone URL; discovered when absent.
+        base_url: Option<String>,
+    },
+    /// ConnectWise PSA.
+    ConnectWise {
+        /// Site host.
+        site: String,
+        /// Login company id.
+        company_id: String,
+        /// API public key.
+        public_key: CredentialRef,
+        /// API private key.
+        private_key: CredentialRef,
+        /// Registered clientId.
+        client_id: String,
+        /// Fixed codebase URL; discovered when absent.
+        base_url: Option<String>,
+    },
+}
+
+impl PsaConfig {
+    /// The PSA kind as written in config.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Sandbox { .. } => "sandbox",
+            Self::Autotask { .. } => "autotask",
+            Self::ConnectWise { .. } => "connectwise",
+        }
+    }
+
+    /// Whether the PSA accepts only whole-number quantities.
+    pub fn integer_quantities(&self) -> bool {
+        match self {
+            Self::Sandbox {
+                integer_quantities, ..
+            } => *integer_quantities,
+            Self::Autotask { .. } => true,
+            Self::ConnectWise { .. } => false,
+        }
+    }
+}
+
+/// What reckon may do without being asked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Create a missing contract line instead of reporting it.
+    pub create_missing_lines: bool,
+}
+
+/// One vendor integration.
+#[derive(Debug, Clone)]
+pub struct Integration {
+    /// The file stem of `integrations/<name>.yaml`; first segment of plan addresses.
+    pub name: String,
+    /// The integration file, relative to the workspace.
+    pub file: PathBuf,
+    /// The vendor, e.g. `keeper`.
+    pub vendor: String,
+    /// Where usage comes from.
+    pub source: Source,
+    /// How daily counts become a billable number.
+    pub billing_model: BillingModel,
+    /// Account matching rules.
+    pub accounts: AccountRules,
+    /// SKU → PSA service mappings, in file order.
+    pub services: Vec<ServiceMapping>,
+}
+
+/// A usage source.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Which reader.
+    pub kind: SourceKind,
+    /// The file template (relative to the workspace).
+    pub path: PathTemplate,
+}
+
+/// How vendor accounts become PSA companies.
+#[derive(Debug, Clone)]
+pub struct AccountRules {
+    /// Automatic matching for accounts without an explicit mapping.
+    pub auto_match: AutoMatch,
+    /// Explicit mappings, keyed by vendor account id.
+    pub map: BTreeMap<String, AccountMapping>,
+    /// Vendor account ids never billed.
+    pub exclude: BTreeSet<String>,
+}
+
+/// One explicit account mapping.
+#[derive(Debug, Clone)]
+pub struct AccountMapping {
+    /// PSA company id.
+    pub psa_company: String,
+    /// A specific contract id, when the company has several.
+    pub contract: Option<String>,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// One SKU → PSA service mapping.
+#[derive(Debug, Clone)]
+pub struct ServiceMapping {
+    /// Vendor SKU as it appears in usage data.
+    pub vendor_sku: String,
+    /// PSA service identifier.
+    pub psa_service: String,
+    /// Per-service rounding override.
+    pub rounding: Option<RoundingMode>,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+impl Workspace {
+    /// The rounding rule for one PSA service of an integration: the service's override (if any)
+    /// or the workspace mode, at whole units for integer PSAs and `decimals` places otherwise.
+    pub fn rounding_for(&self, integration: &Integration, psa_service: &str) -> Rounding {
+        let mode = integration
+            .services
+            .iter()
+            .filter(|s| s.psa_service == psa_service)
+            .find_map(|s| s.rounding)
+            .unwrap_or(self.rounding_mode);
+        let decimals = if self.psa.integer_quantities() {
+            0
+        } else {
+            self.decimals
+        };
+        Rounding { mode, decimals }
+    }
+
+    /// The date a change planned for `period` takes effect.
+    pub fn effective_date(&self, period: Period) -> chrono::NaiveDate {
+        match self.effective_date {
+            EffectiveDate::NextMonthStart => period.next_month_start(),
+            EffectiveDate::PeriodStart => period.first_day(),
+        }
+    }
+
+    /// The integration called `name`.
+    pub fn integration(&self, name: &str) -> Option<&Integration> {
+        self.integrations.iter().find(|i| i.name == name)
+    }
+}

@@ -1,0 +1,267 @@
+//! Serde types that mirror the workspace's YAML files exactly: `reckon.yaml` and
+//! `integrations/<name>.yaml`.
+//!
+//! No logic here: every struct denies unknown fields, values that need a location for error
+//! messages are [`Spanned`], and the JSON Schemas under `schemas/` are generated from these
+//! types. The names are a contract with users' files: extend, never rename.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::usage::{BillingModel, RoundingMode};
+use crate::yaml::Spanned;
+
+/// `reckon.yaml`: the PSA connection and global billing policy.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "reckon workspace (reckon.yaml)")]
+pub struct RawWorkspace {
+    /// Which PSA the contracts live in, and how to reach it.
+    pub psa: RawPsa,
+    /// When written quantities take effect.
+    #[serde(default)]
+    pub billing: RawBilling,
+    /// How fractional usage becomes a quantity the PSA accepts.
+    #[serde(default)]
+    pub rounding: RawRounding,
+    /// What reckon may do without being asked.
+    #[serde(default)]
+    pub policy: RawPolicy,
+}
+
+/// The kinds of PSA reckon can talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PsaKind {
+    /// A file-backed PSA embedded in reckon, for trying things out and for tests.
+    Sandbox,
+    /// Datto/Kaseya Autotask PSA (REST API).
+    Autotask,
+    /// ConnectWise PSA (Manage REST API).
+    Connectwise,
+}
+
+/// `psa:` — one block for every kind; which fields apply depends on `kind`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPsa {
+    /// sandbox | autotask | connectwise
+    #[schemars(with = "PsaKind")]
+    pub kind: Spanned<PsaKind>,
+    /// sandbox: the YAML file holding the sandbox PSA's live state, relative to the workspace.
+    #[schemars(with = "Option<String>")]
+    pub path: Option<Spanned<String>>,
+    /// sandbox: behave like a PSA that only takes whole-number quantities (as Autotask does).
+    #[schemars(with = "Option<bool>")]
+    pub integer_quantities: Option<Spanned<bool>>,
+    /// autotask: API user name, as `{env: NAME}` or `{file: path}`.
+    #[schemars(with = "Option<CredentialSchema>")]
+    pub username: Option<Spanned<RawCredential>>,
+    /// autotask: API user secret, as `{env: NAME}` or `{file: path}`.
+    #[schemars(with = "Option<CredentialSchema>")]
+    pub secret: Option<Spanned<RawCredential>>,
+    /// autotask: API tracking identifier (integration code), as `{env: NAME}` or `{file: path}`.
+    #[schemars(with = "Option<CredentialSchema>")]
+    pub integration_code: Option<Spanned<RawCredential>>,
+    /// autotask/connectwise: API base URL; discovered when absent.
+    #[schemars(with = "Option<String>")]
+    pub base_url: Option<Spanned<String>>,
+    /// connectwise: site host, e.g. `api-na.myconnectwise.net`.
+    #[schemars(with = "Option<String>")]
+    pub site: Option<Spanned<String>>,
+    /// connectwise: the company id used to log in.
+    #[schemars(with = "Option<String>")]
+    pub company_id: Option<Spanned<String>>,
+    /// connectwise: API member public key, as `{env: NAME}` or `{file: path}`.
+    #[schemars(with = "Option<CredentialSchema>")]
+    pub public_key: Option<Spanned<RawCredential>>,
+    /// connectwise: API member private key, as `{env: NAME}` or `{file: path}`.
+    #[schemars(with = "Option<CredentialSchema>")]
+    pub private_key: Option<Spanned<RawCredential>>,
+    /// connectwise: the clientId registered for the integration.
+    #[schemars(with = "Option<String>")]
+    pub client_id: Option<Spanned<String>>,
+}
+
+/// A credential as written in YAML. Only the reference forms are valid; the others exist so
+/// validation can say precisely what is wrong (and never echo a literal secret).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawCredential {
+    /// `{env: NAME}`
+    Env {
+        /// Environment variable name.
+        env: String,
+    },
+    /// `{file: path}`
+    File {
+        /// File path, relative to the workspace.
+        file: String,
+    },
+    /// A literal string: rejected, secrets do not belong in git.
+    Literal(String),
+    /// Anything else: rejected with the expected shape.
+    Other(serde_json::Value),
+}
+
+/// The schema of a credential reference: `{env: NAME}` or `{file: path}`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum CredentialSchema {
+    /// Read the value from an environment variable.
+    Env {
+        /// Environment variable name.
+        env: String,
+    },
+    /// Read the value from a file (content trimmed).
+    File {
+        /// File path, relative to the workspace.
+        file: String,
+    },
+}
+
+/// When written quantities take effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EffectiveDate {
+    /// The first day of the month after the billing period (the vendor's invoice date).
+    #[default]
+    NextMonthStart,
+    /// The first day of the billing period itself (bill in arrears, back-dated).
+    PeriodStart,
+}
+
+/// `billing:`
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBilling {
+    /// next-month-start (default) | period-start
+    #[serde(default)]
+    pub effective_date: Option<EffectiveDate>,
+}
+
+/// `rounding:`
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRounding {
+    /// nearest (default; half away from zero) | up | down
+    #[serde(default)]
+    pub mode: Option<RoundingMode>,
+    /// Decimal places for PSAs that accept decimals (default 2).
+    #[schemars(with = "Option<u32>")]
+    #[serde(default)]
+    pub decimals: Option<Spanned<u32>>,
+}
+
+/// `policy:`
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// Create a contract line when a mapped account has usage for a mapped service but the
+    /// contract has no line for it (default false: reported as a finding instead).
+    #[serde(default)]
+    pub create_missing_lines: Option<bool>,
+}
+
+/// `integrations/<name>.yaml`: one vendor integration with its usage source and mappings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "reckon integration (integrations/<name>.yaml)")]
+pub struct RawIntegration {
+    /// The vendor, e.g. `keeper`.
+    #[schemars(with = "String")]
+    pub vendor: Spanned<String>,
+    /// Where the usage data comes from.
+    pub source: RawSource,
+    /// How a month of daily counts becomes one billable number.
+    #[schemars(with = "BillingModel")]
+    pub billing_model: Spanned<BillingModel>,
+    /// Vendor account → PSA company mappings.
+    pub accounts: RawAccounts,
+    /// Vendor SKU → PSA service mappings.
+    #[serde(default)]
+    pub services: Vec<RawServiceMap>,
+}
+
+/// The kinds of usage source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// A CSV file with the header `date,account_id,account_name,sku,quantity`.
+    Csv,
+}
+
+/// `source:`
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    /// csv
+    #[schemars(with = "SourceKind")]
+    pub kind: Spanned<SourceKind>,
+    /// The usage file, relative to the workspace; `{period}` expands to YYYY-MM.
+    #[schemars(with = "Option<String>")]
+    pub path: Option<Spanned<String>>,
+}
+
+/// How unmapped vendor accounts are matched to PSA companies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AutoMatch {
+    /// Only explicit mappings.
+    #[default]
+    None,
+    /// An unmapped account whose name equals, character for character, the name of exactly one
+    /// PSA company is matched to it.
+    ExactName,
+}
+
+/// `accounts:`
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccounts {
+    /// none (default) | exact-name
+    #[serde(default)]
+    pub auto_match: Option<AutoMatch>,
+    /// Explicit mappings, by id.
+    #[serde(default)]
+    pub map: Vec<RawAccountMap>,
+    /// Vendor account ids deliberately not billed.
+    #[schemars(with = "Vec<String>")]
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+}
+
+/// One `accounts.map` entry.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccountMap {
+    /// The vendor account id.
+    #[schemars(with = "String")]
+    pub vendor: Spanned<String>,
+    /// The PSA company id.
+    #[schemars(with = "String")]
+    pub psa: Spanned<String>,
+    /// Which contract, when the company has several.
+    #[schemars(with = "Option<String>")]
+    #[serde(default)]
+    pub contract: Option<Spanned<String>>,
+}
+
+/// One `services` entry.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawServiceMap {
+    /// The vendor SKU / product name as it appears in the usage data.
+    #[schemars(with = "String")]
+    pub vendor: Spanned<String>,
+    /// The PSA service / product identifier (ConnectWise: Product ID).
+    #[schemars(with = "String")]
+    pub psa: Spanned<String>,
+    /// Per-service rounding mode, overriding `rounding.mode`.
+    #[serde(default)]
+    pub rounding: Option<RoundingMode>,
+    /// Set on every entry of a SKU that deliberately feeds more than one PSA service.
+    #[serde(default)]
+    pub fan_out: Option<bool>,
+}

@@ -1,0 +1,495 @@
+//! Second stage of loading: raw YAML types → the validated [`Workspace`] model.
+//!
+//! Every rule lives here, and every rule reports through [`Diagnostics`] with the file, line and
+//! column of the offending value, so one run lists every problem. No I/O except checking whether
+//! a credential reference can be resolved (reported as a warning: only commands that connect to
+//! a PSA need it).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::model::{
+    AccountMapping, AccountRules, Integration, Origin, Policy, PsaConfig, ServiceMapping, Source,
+    Workspace,
+};
+use super::raw::{
+    PsaKind, RawAccounts, RawCredential, RawIntegration, RawPsa, RawServiceMap, RawWorkspace,
+};
+use super::template::{PathTemplate, check_inside_workspace};
+use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::secret::CredentialRef;
+use crate::yaml::{Spanned, location};
+
+/// The largest `rounding.decimals` accepted: PSAs store at most a handful of places and
+/// `rust_decimal` keeps 28.
+const MAX_DECIMALS: u32 = 8;
+
+/// Checks one file's worth of values; collects problems into `diagnostics`.
+struct Checker<'a> {
+    root: &'a Path,
+    file: &'a Path,
+    diagnostics: &'a mut Diagnostics,
+}
+
+impl Checker<'_> {
+    fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>, hint: Option<String>) {
+        self.error_at(location(at), message, hint);
+    }
+
+    fn error_at(&mut self, at: Option<Location>, message: impl Into<String>, hint: Option<String>) {
+        let diagnostic = Diagnostic::error(self.file, at, message);
+        self.diagnostics.push(match hint {
+            Some(hint) => diagnostic.with_hint(hint),
+            None => diagnostic,
+        });
+    }
+
+    fn warning<T>(&mut self, at: &Spanned<T>, message: impl Into<String>, hint: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::warning(self.file, location(at), message).with_hint(hint));
+    }
+
+    fn origin<T>(&self, at: &Spanned<T>) -> Origin {
+        Origin {
+            file: self.file.to_path_buf(),
+            location: location(at),
+        }
+    }
+
+    /// A workspace-relative path that must not escape the workspace.
+    fn relative_path(&mut self, value: &Spanned<String>, field: &str) -> Option<PathBuf> {
+        match check_inside_workspace(&value.value) {
+            Ok(()) => Some(PathBuf::from(&value.value)),
+            Err(error) => {
+                self.error(value, format!("{field}: {error}"), None);
+                None
+            }
+        }
+    }
+
+    /// A non-empty id string.
+    fn id(&mut self, value: &Spanned<String>, field: &str) -> Option<String> {
+        let id = value.value.trim();
+        if id.is_empty() {
+            self.error(
+                value,
+                format!("{field} is empty"),
+                Some("write the id as a string".into()),
+            );
+            return None;
+        }
+        if id != value.value {
+            self.error(
+                value,
+                format!("{field} `{}` has surrounding spaces", value.value),
+                None,
+            );
+            return None;
+        }
+        Some(id.to_owned())
+    }
+
+    /// A credential reference; a literal is an error that never repeats the literal.
+    fn credential(&mut self, value: &Spanned<RawCredential>, field: &str) -> Option<CredentialRef> {
+        let reference = match &value.value {
+            RawCredential::Env { env } if !env.trim().is_empty() => CredentialRef::Env(env.clone()),
+            RawCredential::File { file } if !file.trim().is_empty() => {
+                CredentialRef::File(self.relative_path(&spanned_like(value, file), field)?)
+            }
+            RawCredential::Literal(_) => {
+                self.error(
+                    value,
+                    format!("{field} is written as a literal string; secrets must not be in git"),
+                    Some(format!(
+                        "write `{field}: {{ env: VARIABLE }}` or `{field}: {{ file: path }}`, \
+                         and rotate the credential if this file was ever committed"
+                    )),
+                );
+                return None;
+            }
+            _ => {
+                self.error(
+                    value,
+                    format!("{field} must be `{{ env: VARIABLE }}` or `{{ file: path }}`"),
+                    None,
+                );
+                return None;
+            }
+        };
+        if !reference.is_available(self.root) {
+            let what = match &reference {
+                CredentialRef::Env(name) => format!("environment variable {name} is not set"),
+                CredentialRef::File(path) => format!("file {} cannot be read", path.display()),
+            };
+            self.warning(
+                value,
+                format!("{field}: {what}"),
+                "plan and apply need it to connect; validate does not",
+            );
+        }
+        Some(reference)
+    }
+
+    fn required<'v, T>(
+        &mut self,
+        value: &'v Option<T>,
+        at: Option<Location>,
+        field: &str,
+        kind: &str,
+    ) -> Option<&'v T> {
+        if value.is_none() {
+            self.error_at(
+                at,
+                format!("psa.{field} is required when psa.kind is {kind}"),
+                None,
+            );
+        }
+        value.as_ref()
+    }
+}
+
+/// The same location as `at`, carrying another value.
+fn spanned_like<T, U: Clone>(at: &Spanned<T>, value: &U) -> Spanned<U> {
+    Spanned {
+        value: value.clone(),
+        referenced: at.referenced,
+        defined: at.defined,
+    }
+}
+
+/// Validates `reckon.yaml` and the integrations into a workspace.
+pub fn workspace(
+    root: &Path,
+    file: &Path,
+    raw: RawWorkspace,
+    integrations: Vec<Integration>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Workspace> {
+    let mut check = Checker {
+        root,
+        file,
+        diagnostics,
+    };
+    let psa = psa(&mut check, &raw.psa);
+    let decimals = match &raw.rounding.decimals {
+        Some(decimals) if decimals.value > MAX_DECIMALS => {
+            check.error(
+                decimals,
+                format!(
+                    "rounding.decimals is {}; at most {MAX_DECIMALS} places",
+                    decimals.value
+                ),
+                None,
+            );
+            None
+        }
+        Some(decimals) => Some(decimals.value),
+        None => Some(2),
+    };
+    Some(Workspace {
+        root: root.to_path_buf(),
+        psa: psa?,
+        effective_date: raw.billing.effective_date.unwrap_or_default(),
+        rounding_mode: raw.rounding.mode.unwrap_or_default(),
+        decimals: decimals?,
+        policy: Policy {
+            create_missing_lines: raw.policy.create_missing_lines.unwrap_or(false),
+        },
+        integrations,
+    })
+}
+
+fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
+    let at = location(&raw.kind);
+    let kind = raw.kind.value;
+    let foreign: &[(&str, bool)] = match kind {
+        PsaKind::Sandbox => &[
+            ("username", raw.username.is_some()),
+            ("secret", raw.secret.is_some()),
+            ("integration_code", raw.integration_code.is_some()),
+            ("site", raw.site.is_some()),
+            ("public_key", raw.public_key.is_some()),
+            ("private_key", raw.private_key.is_some()),
+        ],
+        PsaKind::Autotask => &[("path", raw.path.is_some()), ("site", raw.site.is_some())],
+        PsaKind::Connectwise => &[
+            ("path", raw.path.is_some()),
+            ("secret", raw.secret.is_some()),
+        ],
+    };
+    let kind_name = match kind {
+        PsaKind::Sandbox => "sandbox",
+        PsaKind::Autotask => "autotask",
+        PsaKind::Connectwise => "connectwise",
+    };
+    for (field, _) in foreign.iter().filter(|(_, present)| *present) {
+        check.error_at(
+            at,
+            format!("psa.{field} does not apply to psa.kind {kind_name}"),
+            None,
+        );
+    }
+    match kind {
+        PsaKind::Sandbox => {
+            let path = check.required(&raw.path, at, "path", kind_name)?;
+            let path = check.relative_path(path, "psa.path")?;
+            let integer_quantities = raw.integer_quantities.as_ref().is_some_and(|v| v.value);
+            Some(PsaConfig::Sandbox {
+                path,
+                integer_quantities,
+            })
+        }
+        PsaKind::Autotask => {
+            let username = check.required(&raw.username, at, "username", kind_name);
+            let secret = check.required(&raw.secret, at, "secret", kind_name);
+            let code = check.required(&raw.integration_code, at, "integration_code", kind_name);
+            let username = username.and_then(|v| check.credential(v, "psa.username"));
+            let secret = secret.and_then(|v| check.credential(v, "psa.secret"));
+            let integration_code = code.and_then(|v| check.credential(v, "psa.integration_code"));
+            Some(PsaConfig::Autotask {
+                username: username?,
+                secret: secret?,
+                integration_code: integration_code?,
+                base_url: raw.base_url.as_ref().map(|v| v.value.clone()),
+            })
+        }
+        PsaKind::Connectwise => {
+            let site = check
+                .required(&raw.site, at, "site", kind_name)
+                .map(|v| v.value.clone());
+            let company = check.required(&raw.company_id, at, "company_id", kind_name);
+            let company_id = company.map(|v| v.value.clone());
+            let public = check.required(&raw.public_key, at, "public_key", kind_name);
+            let private = check.required(&raw.private_key, at, "private_key", kind_name);
+            let client = check.required(&raw.client_id, at, "client_id", kind_name);
+            let client_id = client.map(|v| v.value.clone());
+            let public_key = public.and_then(|v| check.credential(v, "psa.public_key"));
+            let private_key = private.and_then(|v| check.credential(v, "psa.private_key"));
+            Some(PsaConfig::ConnectWise {
+                site: site?,
+                company_id: company_id?,
+                public_key: public_key?,
+                private_key: private_key?,
+                client_id: client_id?,
+                base_url: raw.base_url.as_ref().map(|v| v.value.clone()),
+            })
+        }
+    }
+}
+
+/// Validates one integration file.
+pub fn integration(
+    root: &Path,
+    file: &Path,
+    name: &str,
+    raw: RawIntegration,
+    diagnostics: &mut Diagnostics,
+) -> Option<Integration> {
+    let mut check = Checker {
+        root,
+        file,
+        diagnostics,
+    };
+    let vendor = check.id(&raw.vendor, "vendor");
+    let source = source(&mut check, &raw);
+    let accounts = accounts(&mut check, &raw.accounts, &raw.vendor);
+    let services = services(&mut check, &raw.services, &raw.vendor);
+    Some(Integration {
+        name: name.to_owned(),
+        file: file.to_path_buf(),
+        vendor: vendor?,
+        source: source?,
+        billing_model: raw.billing_model.value,
+        accounts: accounts?,
+        services: services?,
+    })
+}
+
+fn source(check: &mut Checker<'_>, raw: &RawIntegration) -> Option<Source> {
+    let Some(path) = &raw.source.path else {
+        check.error(
+            &raw.source.kind,
+            "source.path is required for a csv source",
+            None,
+        );
+        return None;
+    };
+    match PathTemplate::parse(&path.value) {
+        Ok(template) => Some(Source {
+            kind: raw.source.kind.value,
+            path: template,
+        }),
+        Err(error) => {
+            check.error(path, format!("source.path: {error}"), None);
+            None
+        }
+    }
+}
+
+fn accounts(
+    check: &mut Checker<'_>,
+    raw: &RawAccounts,
+    anchor: &Spanned<String>,
+) -> Option<AccountRules> {
+    let auto_match = raw.auto_match.unwrap_or_default();
+    if raw.map.is_empty() && auto_match == super::raw::AutoMatch::None {
+        check.error(
+            anchor,
+            "integration has no account mapping",
+            Some(
+                "add at least one `accounts.map` entry, or set `accounts.auto_match: exact-name`"
+                    .into(),
+            ),
+        );
+    }
+    let mut ok = true;
+    let mut map: BTreeMap<String, AccountMapping> = BTreeMap::new();
+    let mut first_line_of_company: BTreeMap<String, Option<Location>> = BTreeMap::new();
+    for entry in &raw.map {
+        let (Some(vendor), Some(psa)) = (
+            check.id(&entry.vendor, "vendor"),
+            check.id(&entry.psa, "psa"),
+        ) else {
+            ok = false;
+            continue;
+        };
+        if let Some(previous) = map.get(&vendor) {
+            let line = previous.origin.location.map_or(0, |l| l.line);
+            check.error(
+                &entry.vendor,
+                format!("vendor account \"{vendor}\" is mapped twice (first at line {line})"),
+                Some("keep one mapping per vendor account".into()),
+            );
+            ok = false;
+            continue;
+        }
+        if let Some(first) = first_line_of_company.get(&psa) {
+            let line = first.map_or(0, |l| l.line);
+            check.error(
+                &entry.psa,
+                format!(
+                    "PSA company \"{psa}\" is mapped from two vendor accounts (first at line {line})"
+                ),
+                Some("one PSA company takes one vendor account per integration; \
+                      remove one mapping or exclude the duplicate account"
+                    .into()),
+            );
+            ok = false;
+        }
+        first_line_of_company.insert(psa.clone(), location(&entry.psa));
+        let contract = entry
+            .contract
+            .as_ref()
+            .and_then(|c| check.id(c, "contract"));
+        let origin = check.origin(&entry.vendor);
+        map.insert(
+            vendor,
+            AccountMapping {
+                psa_company: psa,
+                contract,
+                origin,
+            },
+        );
+    }
+    let mut exclude = BTreeSet::new();
+    for id in &raw.exclude {
+        let Some(value) = check.id(id, "exclude") else {
+            continue;
+        };
+        if map.contains_key(&value) {
+            check.error(
+                id,
+                format!("vendor account \"{value}\" is both mapped and excluded"),
+                Some("remove it from `exclude` to bill it, or remove its mapping".into()),
+            );
+            ok = false;
+        }
+        exclude.insert(value);
+    }
+    ok.then_some(AccountRules {
+        auto_match,
+        map,
+        exclude,
+    })
+}
+
+fn services(
+    check: &mut Checker<'_>,
+    raw: &[RawServiceMap],
+    anchor: &Spanned<String>,
+) -> Option<Vec<ServiceMapping>> {
+    if raw.is_empty() {
+        check.error(
+            anchor,
+            "integration has no service mapping",
+            Some("add at least one `services` entry: `- {vendor: SKU, psa: SERVICE}`".into()),
+        );
+        return None;
+    }
+    let mut ok = true;
+    let mut seen: BTreeMap<(String, String), Option<Location>> = BTreeMap::new();
+    let mut by_sku: BTreeMap<String, Vec<&RawServiceMap>> = BTreeMap::new();
+    let mut rounding_of_service: BTreeMap<
+        String,
+        (Option<crate::usage::RoundingMode>, Option<Location>),
+    > = BTreeMap::new();
+    let mut out = Vec::new();
+    for entry in raw {
+        let (Some(sku), Some(service)) = (
+            check.id(&entry.vendor, "vendor"),
+            check.id(&entry.psa, "psa"),
+        ) else {
+            ok = false;
+            continue;
+        };
+        if let Some(first) = seen.get(&(sku.clone(), service.clone())) {
+            let line = first.map_or(0, |l| l.line);
+            check.error(
+                &entry.vendor,
+                format!(
+                    "service mapping {sku} → {service} is written twice (first at line {line})"
+                ),
+                None,
+            );
+            ok = false;
+            continue;
+        }
+        seen.insert((sku.clone(), service.clone()), location(&entry.vendor));
+        if let Some((mode, line)) = rounding_of_service.get(&service)
+            && entry.rounding.is_some()
+            && *mode != entry.rounding
+        {
+            let line = line.map_or(0, |l| l.line);
+            check.error(
+                &entry.psa,
+                format!(
+                    "PSA service \"{service}\" gets different rounding modes from its SKUs \
+                     (see line {line})"
+                ),
+                Some("SKUs that add up into one PSA service share one rounding mode".into()),
+            );
+            ok = false;
+        }
+        if entry.rounding.is_some() || !rounding_of_service.contains_key(&service) {
+            rounding_of_service.insert(service.clone(), (entry.rounding, location(&entry.psa)));
+        }
+        by_sku.entry(sku.clone()).or_default().push(entry);
+        out.push(ServiceMapping {
+            vendor_sku: sku,
+            psa_service: service,
+            rounding: entry.rounding,
+            origin: check.origin(&entry.vendor),
+        });
+    }
+    for (sku, entries) in by_sku.iter().filter(|(_, entries)| entries.len() > 1) {
+        for entry in entries.iter().filter(|e| e.fan_out != Some(true)) {
+            check.error(
+                &entry.vendor,
+                format!("vendor SKU \"{sku}\" feeds {} PSA services", entries.len()),
+                Some("if that is deliberate, set `fan_out: true` on each of its entries".into()),
+            );
+            ok = false;
+        }
+    }
+    ok.then_some(out)
+}

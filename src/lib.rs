@@ -1,0 +1,56 @@
+//! reckon: a declarative, GitOps-style billing reconciler for MSPs.
+//!
+//! Mappings and settings live as YAML in a git repository; reckon reads each vendor's usage and
+//! the PSA's live contracts, computes what every contract line should say, and writes the
+//! rounded quantities — `plan` and `apply`, as terraform does.
+//!
+//! # Architecture
+//!
+//! ```text
+//!   config ──► observe ──► usage ──► plan ──► apply
+//!   (YAML →    (vendor     (daily    (pure:    (executes the
+//!   validated   rows, PSA   counts →  desired   plan's actions,
+//!   model)      snapshot)   billable) vs live)  decides nothing)
+//!                                       │
+//!                                       └──► render (text, JSON, markdown, annotations)
+//! ```
+//!
+//! `watch` (later) loops the same pass. The pure core — [`config::model`], [`usage`],
+//! [`plan`] — does no I/O, reads no clock and uses no randomness. Adapters sit at the edges,
+//! one trait per kind and one file per implementation: [`vendor`] (usage sources) and [`psa`]
+//! (contract systems); their wire types stay private and they hand the core [`observed`] types.
+//! The [`cli`] only parses, dispatches and renders.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`config`] | loading and validating `reckon.yaml` and `integrations/*.yaml` |
+//! | [`yaml`] | the one YAML library, with line/column spans |
+//! | [`diagnostic`] | problems pointing at file:line:col |
+//! | [`period`] | billing months and their date maths |
+//! | [`usage`] | billing models and rounding (pure) |
+//! | [`observed`] | what the PSA holds, in reckon's terms |
+//! | [`plan`] | `compute(desired, observed) -> Plan` (pure) |
+//! | [`observe`] | reading usage and the PSA before planning |
+//! | [`reconcile`] | one select → observe → plan pass, shared by commands |
+//! | [`apply`] | executing a plan |
+//! | [`render`] | every output format |
+//! | [`secret`] | credentials that never print |
+//! | [`error`] | top-level errors and exit codes |
+
+pub mod apply;
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod error;
+pub mod observe;
+pub mod observed;
+pub mod period;
+pub mod plan;
+pub mod psa;
+pub mod reconcile;
+pub mod render;
+pub mod schema;
+pub mod secret;
+pub mod usage;
+pub mod vendor;
+pub mod yaml;

@@ -1,0 +1,51 @@
+//! The `reckon` binary: parse the command line, run, print errors for humans, exit.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use reckon::cli::{self, Cli};
+use reckon::error::Error;
+use reckon::render::{Paint, Style, diagnostics};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let style = Style {
+        color: !no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    match cli::run(cli) {
+        Ok(status) => ExitCode::from(status.code()),
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            report(&error, style);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Prints the error, the per-file problems behind it, and a hint, to stderr.
+fn report(error: &Error, style: Style) {
+    let mut err = std::io::stderr().lock();
+    if let Some(problems) = error.diagnostics() {
+        let _ = diagnostics::text(&mut err, problems, style);
+    }
+    let _ = writeln!(err, "{}: {error}", style.paint(Paint::Red, "error"));
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let _ = writeln!(err, "  caused by: {cause}");
+        source = cause.source();
+    }
+    if let Some(hint) = error.hint() {
+        let _ = writeln!(
+            err,
+            "  {}",
+            style.paint(Paint::Dim, &format!("hint: {hint}"))
+        );
+    }
+}
+
+/// Output piped into `head` and closed early is not a failure.
+fn is_broken_pipe(error: &Error) -> bool {
+    matches!(error, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+}

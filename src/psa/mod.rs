@@ -1,0 +1,210 @@
+//! PSAs: the systems holding the contracts reckon writes quantities to.
+//!
+//! One trait, [`Psa`], and one file per implementation. Adapters convert their wire types into
+//! [`crate::observed`] types at their edge; nothing PSA-specific leaves this folder.
+
+pub mod sandbox;
+
+use std::future::Future;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::observed::{Company, Contract, LineRef, Service};
+
+/// A PSA that reckon can read contracts from and write quantities to.
+///
+/// Reads take the effective date because a line's quantity can change over time (Autotask's
+/// ContractServiceUnits, ConnectWise's effective/cancelled dates): reckon compares against the
+/// quantity in force on the date its change would take effect.
+pub trait Psa: Send + Sync {
+    /// A short description for messages, e.g. `sandbox (sandbox/psa.yaml)`. Never a secret.
+    fn describe(&self) -> String;
+
+    /// Active customer companies.
+    fn companies(&self) -> impl Future<Output = Result<Vec<Company>, PsaError>> + Send;
+
+    /// The service catalogue.
+    fn services(&self) -> impl Future<Output = Result<Vec<Service>, PsaError>> + Send;
+
+    /// Active recurring contracts with their lines' quantities on `at`.
+    fn contracts(
+        &self,
+        at: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<Contract>, PsaError>> + Send;
+
+    /// The quantity of one line on `at`, read fresh.
+    fn line_quantity(
+        &self,
+        line: &LineRef,
+        at: NaiveDate,
+    ) -> impl Future<Output = Result<Decimal, PsaError>> + Send;
+
+    /// Sets a line's quantity from `at` on. `expected` is the quantity the plan saw; an adapter
+    /// refuses the write when the line no longer holds it, so an out-of-band edit is never
+    /// overwritten blindly.
+    fn set_quantity(
+        &self,
+        line: &LineRef,
+        expected: Decimal,
+        quantity: Decimal,
+        at: NaiveDate,
+    ) -> impl Future<Output = Result<(), PsaError>> + Send;
+
+    /// Adds a line for `service` to `contract` with `quantity` from `at` on; returns its id.
+    fn create_line(
+        &self,
+        contract: &str,
+        service: &str,
+        quantity: Decimal,
+        at: NaiveDate,
+    ) -> impl Future<Output = Result<String, PsaError>> + Send;
+}
+
+/// A PSA operation that failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PsaError {
+    /// The entity does not exist (any more).
+    #[error("{entity} {id} not found in the PSA")]
+    NotFound {
+        /// Contract, line, service…
+        entity: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The line no longer holds the quantity the plan was computed against.
+    #[error(
+        "line {line} of contract {contract} changed since it was read: expected {expected}, found {found}"
+    )]
+    Changed {
+        /// Contract id.
+        contract: String,
+        /// Line id.
+        line: String,
+        /// What the plan saw.
+        expected: Decimal,
+        /// What the PSA holds now.
+        found: Decimal,
+    },
+    /// The PSA refused the request.
+    #[error("the PSA refused to {action}: {message}")]
+    Rejected {
+        /// What reckon tried to do.
+        action: String,
+        /// The PSA's reason.
+        message: String,
+    },
+    /// The PSA could not be reached or read.
+    #[error("cannot read the PSA: {0}")]
+    Unavailable(String),
+}
+
+/// Every PSA kind, for dispatch without trait objects (the trait's async methods are not
+/// object-safe, and an enum keeps the match in one place).
+#[derive(Debug)]
+pub enum AnyPsa {
+    /// The embedded sandbox.
+    Sandbox(sandbox::SandboxPsa),
+}
+
+/// Why a PSA client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// A credential reference could not be resolved.
+    #[error(transparent)]
+    Credential(#[from] crate::secret::CredentialError),
+    /// The kind is valid config but this build has no adapter for it yet.
+    #[error("psa.kind {0} is not supported by this version of reckon yet")]
+    Unsupported(&'static str),
+}
+
+/// Builds the PSA client `workspace` configures, resolving its credentials.
+pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectError> {
+    use crate::config::model::PsaConfig;
+    match &workspace.psa {
+        PsaConfig::Sandbox {
+            path,
+            integer_quantities,
+        } => Ok(AnyPsa::Sandbox(sandbox::SandboxPsa::new(
+            workspace.root.join(path),
+            crate::config::shown_path(&workspace.root, path),
+            *integer_quantities,
+        ))),
+        PsaConfig::Autotask {
+            username,
+            secret,
+            integration_code,
+            ..
+        } => {
+            username.resolve(&workspace.root, "psa.username")?;
+            secret.resolve(&workspace.root, "psa.secret")?;
+            integration_code.resolve(&workspace.root, "psa.integration_code")?;
+            Err(ConnectError::Unsupported("autotask"))
+        }
+        PsaConfig::ConnectWise {
+            public_key,
+            private_key,
+            ..
+        } => {
+            public_key.resolve(&workspace.root, "psa.public_key")?;
+            private_key.resolve(&workspace.root, "psa.private_key")?;
+            Err(ConnectError::Unsupported("connectwise"))
+        }
+    }
+}
+
+impl Psa for AnyPsa {
+    fn describe(&self) -> String {
+        match self {
+            Self::Sandbox(psa) => psa.describe(),
+        }
+    }
+
+    async fn companies(&self) -> Result<Vec<Company>, PsaError> {
+        match self {
+            Self::Sandbox(psa) => psa.companies().await,
+        }
+    }
+
+    async fn services(&self) -> Result<Vec<Service>, PsaError> {
+        match self {
+            Self::Sandbox(psa) => psa.services().await,
+        }
+    }
+
+    async fn contracts(&self, at: NaiveDate) -> Result<Vec<Contract>, PsaError> {
+        match self {
+            Self::Sandbox(psa) => psa.contracts(at).await,
+        }
+    }
+
+    async fn line_quantity(&self, line: &LineRef, at: NaiveDate) -> Result<Decimal, PsaError> {
+        match self {
+            Self::Sandbox(psa) => psa.line_quantity(line, at).await,
+        }
+    }
+
+    async fn set_quantity(
+        &self,
+        line: &LineRef,
+        expected: Decimal,
+        quantity: Decimal,
+        at: NaiveDate,
+    ) -> Result<(), PsaError> {
+        match self {
+            Self::Sandbox(psa) => psa.set_quantity(line, expected, quantity, at).await,
+        }
+    }
+
+    async fn create_line(
+        &self,
+        contract: &str,
+        service: &str,
+        quantity: Decimal,
+        at: NaiveDate,
+    ) -> Result<String, PsaError> {
+        match self {
+            Self::Sandbox(psa) => psa.create_line(contract, service, quantity, at).await,
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! The embedded sandbox PSA: a YAML file holding companies, services and contracts.
+//!
+//! It exists so reckon can be tried, demonstrated and tested without a real PSA. Every call reads
+//! the file fresh (so another process's writes are seen), and every write replaces it atomically
+//! (temp file in the same folder, fsync, rename), so a crash never leaves a half-written file.
+//! Quantities change from an effective date on, like a real PSA's history: each line keeps a base
+//! quantity and a list of dated changes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{Psa, PsaError};
+use crate::observed::{Company, Contract, Line, LineRef, Service};
+
+/// The sandbox file's content.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxState {
+    /// Customer companies.
+    #[serde(default)]
+    pub companies: Vec<SandboxCompany>,
+    /// The service catalogue.
+    #[serde(default)]
+    pub services: Vec<SandboxService>,
+    /// Recurring contracts.
+    #[serde(default)]
+    pub contracts: Vec<SandboxContract>,
+}
+
+/// A company in the sandbox file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxCompany {
+    /// Company id.
+    pub id: String,
+    /// Company name.
+    pub name: String,
+}
+
+/// A service in the sandbox file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxService {
+    /// Service identifier.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A contract in the sandbox file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxContract {
+    /// Contract id.
+    pub id: String,
+    /// Company id.
+    pub company: String,
+    /// Display name.
+    pub name: String,
+    /// Recurring lines.
+    #[serde(default)]
+    pub lines: Vec<SandboxLine>,
+}
+
+/// A contract line in the sandbox file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxLine {
+    /// Line id.
+    pub id: String,
+    /// Service identifier.
+    pub service: String,
+    /// Quantity before any dated change.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub quantity: Decimal,
+    /// Dated changes, oldest first; written by `apply`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<SandboxChange>,
+}
+
+/// A quantity in force from a date on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxChange {
+    /// First day the quantity applies.
+    pub effective_date: NaiveDate,
+    /// The quantity.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub quantity: Decimal,
+}
+
+impl SandboxLine {
+    /// The quantity in force on `at`.
+    pub fn quantity_at(&self, at: NaiveDate) -> Decimal {
+        self.changes
+            .iter()
+            .filter(|change| change.effective_date <= at)
+            .max_by_key(|change| change.effective_date)
+            .map_or(self.quantity, |change| change.quantity)
+            .normalize()
+    }
+
+    fn set_from(&mut self, at: NaiveDate, quantity: Decimal) {
+        self.changes.retain(|change| change.effective_date != at);
+        self.changes.push(SandboxChange {
+            effective_date: at,
+            quantity,
+        });
+        self.changes.sort_by_key(|change| change.effective_date);
+    }
+}
+
+/// The sandbox PSA over one state file.
+#[derive(Debug)]
+pub struct SandboxPsa {
+    path: PathBuf,
+    shown: PathBuf,
+    integer_quantities: bool,
+    /// Serializes read-modify-write cycles within this process.
+    write_lock: Mutex<()>,
+}
+
+impl SandboxPsa {
+    /// A sandbox over `path` (`shown` is the path used in messages).
+    pub fn new(path: PathBuf, shown: PathBuf, integer_quantities: bool) -> Self {
+        Self {
+            path,
+            shown,
+            integer_quantities,
+            write_lock: Mutex::new(()),
+        }
+    }
+
+    /// Reads the state file.
+    pub fn load(&self) -> Result<SandboxState, PsaError> {
+        crate::config::read_yaml(&self.path, &self.shown).map_err(|d| {
+            let at = d
+                .location
+                .map(|l| format!(":{}:{}", l.line, l.column))
+                .unwrap_or_default();
+            PsaError::Unavailable(format!(
+                "sandbox file {}{at}: {}",
+                self.shown.display(),
+                d.message
+            ))
+        })
+    }
+
+    /// Replaces the state file atomically.
+    pub fn save(&self, state: &SandboxState) -> Result<(), PsaError> {
+        let text = crate::yaml::to_string(state)
+            .map_err(|e| PsaError::Unavailable(format!("cannot encode sandbox state: {e}")))?;
+        write_atomically(&self.path, text.as_bytes()).map_err(|e| {
+            PsaError::Unavailable(format!(
+                "cannot write sandbox file {}: {e}",
+                self.shown.display()
+            ))
+        })
+    }
+
+    fn modify<T>(
+        &self,
+        change: impl FnOnce(&mut SandboxState) -> Result<T, PsaError>,
+    ) -> Result<T, PsaError> {
+        let _guard = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self.load()?;
+        let result = change(&mut state)?;
+        self.save(&state)?;
+        Ok(result)
+    }
+
+    fn check_quantity(&self, quantity: Decimal) -> Result<(), PsaError> {
+        if quantity.is_sign_negative() {
+            return Err(PsaError::Rejected {
+                action: "set a quantity".into(),
+                message: format!("negative quantity {quantity}"),
+            });
+        }
+        if self.integer_quantities && !quantity.fract().is_zero() {
+            return Err(PsaError::Rejected {
+                action: "set a quantity".into(),
+                message: format!("{quantity} is not a whole number; this PSA takes whole units"),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn find_line<'s>(
+    state: &'s mut SandboxState,
+    line: &LineRef,
+) -> Result<&'s mut SandboxLine, PsaError> {
+    let contract = state
+        .contracts
+        .iter_mut()
+        .find(|c| c.id == line.contract)
+        .ok_or_else(|| PsaError::NotFound {
+            entity: "contract",
+            id: line.contract.clone(),
+        })?;
+    contract
+        .lines
+        .iter_mut()
+        .find(|l| l.id == line.line)
+        .ok_or_else(|| PsaError::NotFound {
+            entity: "line",
+            id: line.line.clone(),
+        })
+}
+
+impl Psa for SandboxPsa {
+    fn describe(&self) -> String {
+        format!("sandbox ({})", self.shown.display())
+    }
+
+    async fn companies(&self) -> Result<Vec<Company>, PsaError> {
+        let state = self.load()?;
+        Ok(state
+            .companies
+            .into_iter()
+            .map(|c| Company {
+                id: c.id,
+                name: c.name,
+            })
+            .collect())
+    }
+
+    async fn services(&self) -> Result<Vec<Service>, PsaError> {
+        let state = self.load()?;
+        Ok(state
+            .services
+            .into_iter()
+            .map(|s| Service {
+                id: s.id,
+                name: s.name,
+            })
+            .collect())
+    }
+
+    async fn contracts(&self, at: NaiveDate) -> Result<Vec<Contract>, PsaError> {
+        let state = self.load()?;
+        Ok(state
+            .contracts
+            .into_iter()
+            .map(|c| Contract {
+                lines: c
+                    .lines
+                    .iter()
+                    .map(|l| Line {
+                        id: l.id.clone(),
+                        service_id: l.service.clone(),
+                        quantity: l.quantity_at(at),
+                    })
+                    .collect(),
+                id: c.id,
+                company_id: c.company,
+                name: c.name,
+            })
+            .collect())
+    }
+
+    async fn line_quantity(&self, line: &LineRef, at: NaiveDate) -> Result<Decimal, PsaError> {
+        let mut state = self.load()?;
+        Ok(find_line(&mut state, line)?.quantity_at(at))
+    }
+
+    async fn set_quantity(
+        &self,
+        line: &LineRef,
+        expected: Decimal,
+        quantity: Decimal,
+        at: NaiveDate,
+    ) -> Result<(), PsaError> {
+        self.check_quantity(quantity)?;
+        self.modify(|state| {
+            let target = find_line(state, line)?;
+            let found = target.quantity_at(at);
+            if found != expected.normalize() {
+                return Err(PsaError::Changed {
+                    contract: line.contract.clone(),
+                    line: line.line.clone(),
+                    expected,
+                    found,
+                });
+            }
+            target.set_from(at, quantity);
+            Ok(())
+        })
+    }
+
+    async fn create_line(
+        &self,
+        contract: &str,
+        service: &str,
+        quantity: Decimal,
+        at: NaiveDate,
+    ) -> Result<String, PsaError> {
+        self.check_quantity(quantity)?;
+        self.modify(|state| {
+            if !state.services.iter().any(|s| s.id == service) {
+                return Err(PsaError::NotFound {
+                    entity: "service",
+                    id: service.to_owned(),
+                });
+            }
+            let target = state
+                .contracts
+                .iter_mut()
+                .find(|c| c.id == contract)
+                .ok_or_else(|| PsaError::NotFound {
+                    entity: "contract",
+                    id: contract.to_owned(),
+                })?;
+            if target.lines.iter().any(|l| l.service == service) {
+                return Err(PsaError::Rejected {
+                    action: format!("add a {service} line to contract {contract}"),
+                    message: "the contract already has a line for this service".into(),
+                });
+            }
+            let id = format!("{contract}-{}", target.lines.len() + 1);
+            target.lines.push(SandboxLine {
+                id: id.clone(),
+                service: service.to_owned(),
+                quantity: Decimal::ZERO,
+                changes: vec![SandboxChange {
+                    effective_date: at,
+                    quantity,
+                }],
+            });
+            Ok(id)
+        })
+    }
+}
+
+/// Writes `bytes` to `path` via a temp file in the same folder and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("state");
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().expect("date")
+    }
+
+    fn sandbox(dir: &Path, integer: bool) -> SandboxPsa {
+        let path = dir.join("psa.yaml");
+        std::fs::write(
+            &path,
+            "companies: [{id: '1', name: Acme}]\nservices: [{id: S, name: Seats}]\n\
+             contracts:\n  - id: C1\n    company: '1'\n    name: MSA\n    lines:\n      \
+             - {id: L1, service: S, quantity: '10'}\n",
+        )
+        .expect("write");
+        SandboxPsa::new(path.clone(), path, integer)
+    }
+
+    fn line() -> LineRef {
+        LineRef {
+            contract: "C1".into(),
+            line: "L1".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_change_applies_from_its_effective_date_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let psa = sandbox(dir.path(), false);
+        psa.set_quantity(&line(), dec!(10), dec!(12.5), date("2026-11-01"))
+            .await
+            .expect("set");
+        assert_eq!(
+            psa.line_quantity(&line(), date("2026-10-31")).await,
+            Ok(dec!(10))
+        );
+        assert_eq!(
+            psa.line_quantity(&line(), date("2026-11-01")).await,
+            Ok(dec!(12.5))
+        );
+        assert_eq!(
+            psa.line_quantity(&line(), date("2027-01-01")).await,
+            Ok(dec!(12.5))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_write_against_a_changed_line_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let psa = sandbox(dir.path(), false);
+        let error = psa
+            .set_quantity(&line(), dec!(9), dec!(12), date("2026-11-01"))
+            .await;
+        assert!(matches!(error, Err(PsaError::Changed { found, .. }) if found == dec!(10)));
+        assert_eq!(
+            psa.line_quantity(&line(), date("2026-11-01")).await,
+            Ok(dec!(10))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_integer_sandbox_rejects_fractions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let psa = sandbox(dir.path(), true);
+        let error = psa
+            .set_quantity(&line(), dec!(10), dec!(12.5), date("2026-11-01"))
+            .await;
+        assert!(matches!(error, Err(PsaError::Rejected { .. })));
+    }
+
+    #[tokio::test]
+    async fn created_lines_are_read_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let psa = sandbox(dir.path(), false);
+        let error = psa
+            .create_line("C1", "S", dec!(1), date("2026-11-01"))
+            .await;
+        assert!(
+            matches!(error, Err(PsaError::Rejected { .. })),
+            "duplicate service line"
+        );
+        let mut state = psa.load().expect("load");
+        state.services.push(SandboxService {
+            id: "T".into(),
+            name: "Other".into(),
+        });
+        psa.save(&state).expect("save");
+        let id = psa
+            .create_line("C1", "T", dec!(4), date("2026-11-01"))
+            .await
+            .expect("create");
+        let contracts = psa.contracts(date("2026-11-01")).await.expect("contracts");
+        let created = contracts[0]
+            .lines
+            .iter()
+            .find(|l| l.id == id)
+            .expect("line");
+        assert_eq!(created.quantity, dec!(4));
+    }
+}

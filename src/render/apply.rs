@@ -1,0 +1,47 @@
+//! Apply progress and the closing report.
+
+use std::io::{self, Write};
+
+use super::{Paint, Style};
+use crate::apply::{ActionResult, ApplyReport, Outcome};
+
+/// One line per action as it completes.
+pub fn result(out: &mut dyn Write, result: &ActionResult, style: Style) -> io::Result<()> {
+    let change = &result.change;
+    let quantity = match change.current {
+        Some(current) => format!("{current} → {}", change.quantity),
+        None => change.quantity.to_string(),
+    };
+    match &result.outcome {
+        Outcome::Applied => writeln!(
+            out,
+            "  {} {} {} ({quantity})",
+            style.paint(Paint::Green, "ok"),
+            change.action.as_str(),
+            change.address
+        ),
+        Outcome::Failed(error) => writeln!(
+            out,
+            "  {} {} {} ({quantity}): {error}",
+            style.paint(Paint::Red, "failed"),
+            change.action.as_str(),
+            change.address
+        ),
+    }
+}
+
+/// `Apply complete: 3 applied.` or `Apply finished with failures: 2 applied, 1 failed.`
+pub fn summary(out: &mut dyn Write, report: &ApplyReport, style: Style) -> io::Result<()> {
+    if report.failed() == 0 {
+        let text = format!("Apply complete: {} applied.", report.applied());
+        writeln!(out, "{}", style.paint(Paint::Green, &text))
+    } else {
+        let text = format!(
+            "Apply finished with failures: {} applied, {} failed. Fix the cause and run apply again; \
+             only lines that still differ will be written.",
+            report.applied(),
+            report.failed()
+        );
+        writeln!(out, "{}", style.paint(Paint::Red, &text))
+    }
+}

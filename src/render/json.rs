@@ -1,0 +1,162 @@
+//! The JSON plan (`format_version` "1"): a contract with CI users, documented in the README.
+//! Every quantity is a decimal *string*, so no consumer ever parses money through a float.
+//! New fields may be added; existing ones are never renamed or retyped within a major version.
+
+use std::io::{self, Write};
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::plan::{Change, Finding, Plan};
+
+/// The JSON plan format's version.
+pub const FORMAT_VERSION: &str = "1";
+
+#[derive(Serialize)]
+struct PlanDoc<'a> {
+    format_version: &'static str,
+    period: String,
+    effective_date: String,
+    psa: &'a str,
+    integrations: &'a [String],
+    partial: bool,
+    has_changes: bool,
+    changes: Vec<ChangeDoc<'a>>,
+    findings: Vec<FindingDoc<'a>>,
+    summary: SummaryDoc,
+}
+
+#[derive(Serialize)]
+struct ChangeDoc<'a> {
+    address: &'a str,
+    action: &'static str,
+    integration: &'a str,
+    vendor_account: &'a str,
+    vendor_account_name: &'a str,
+    vendor_service: String,
+    vendor_services: &'a [String],
+    psa_company: &'a str,
+    psa_company_name: &'a str,
+    psa_service: &'a str,
+    contract: &'a str,
+    line: Option<&'a str>,
+    usage: String,
+    quantity: String,
+    current: Option<String>,
+    effective_date: String,
+    billing_model: String,
+    rounding: String,
+    decimals: u32,
+    matched_by: &'static str,
+}
+
+#[derive(Serialize)]
+struct FindingDoc<'a> {
+    kind: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integration: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vendor_account: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vendor_account_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vendor_service: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    psa_company: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    psa_service: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contract: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_line: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct SummaryDoc {
+    create: usize,
+    update: usize,
+    unchanged: usize,
+    findings: usize,
+}
+
+/// Decimal text without trailing zeros: `12.50` → `"12.5"`.
+pub fn decimal(value: Decimal) -> String {
+    value.normalize().to_string()
+}
+
+/// Writes the plan as pretty JSON.
+pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let summary = plan.summary();
+    let doc = PlanDoc {
+        format_version: FORMAT_VERSION,
+        period: plan.period.to_string(),
+        effective_date: plan.effective_date.to_string(),
+        psa: &plan.psa,
+        integrations: &plan.integrations,
+        partial: plan.partial,
+        has_changes: plan.has_changes(),
+        changes: plan.changes.iter().map(change).collect(),
+        findings: plan.findings.iter().map(finding).collect(),
+        summary: SummaryDoc {
+            create: summary.create,
+            update: summary.update,
+            unchanged: summary.unchanged,
+            findings: summary.findings,
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn change(c: &Change) -> ChangeDoc<'_> {
+    ChangeDoc {
+        address: &c.address,
+        action: c.action.as_str(),
+        integration: &c.integration,
+        vendor_account: &c.vendor_account,
+        vendor_account_name: &c.vendor_account_name,
+        vendor_service: c.vendor_services.join("+"),
+        vendor_services: &c.vendor_services,
+        psa_company: &c.psa_company,
+        psa_company_name: &c.psa_company_name,
+        psa_service: &c.psa_service,
+        contract: &c.contract,
+        line: c.line.as_deref(),
+        usage: decimal(c.usage),
+        quantity: decimal(c.quantity),
+        current: c.current.map(decimal),
+        effective_date: c.effective_date.to_string(),
+        billing_model: c.billing_model.to_string(),
+        rounding: c.rounding.mode.to_string(),
+        decimals: c.rounding.decimals,
+        matched_by: c.matched_by.as_str(),
+    }
+}
+
+fn finding(f: &Finding) -> FindingDoc<'_> {
+    FindingDoc {
+        kind: f.kind.as_str(),
+        message: &f.message,
+        hint: f.hint.as_deref(),
+        integration: f.integration.as_deref(),
+        vendor_account: f.vendor_account.as_deref(),
+        vendor_account_name: f.vendor_account_name.as_deref(),
+        vendor_service: f.vendor_service.as_deref(),
+        usage: f.usage.map(decimal),
+        psa_company: f.psa_company.as_deref(),
+        psa_service: f.psa_service.as_deref(),
+        contract: f.contract.as_deref(),
+        line: f.line.as_deref(),
+        file: f.origin.as_ref().map(|o| o.file.display().to_string()),
+        file_line: f.origin.as_ref().and_then(|o| o.location).map(|l| l.line),
+    }
+}

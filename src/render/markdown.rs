@@ -1,0 +1,95 @@
+//! The plan as markdown for a pull-request comment: the summary first, then a table per
+//! integration, then the findings.
+
+use std::io::{self, Write};
+
+use super::text::summary_line;
+use crate::plan::{Action, Plan};
+use crate::usage::display_usage;
+
+/// Writes the markdown plan.
+pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    writeln!(out, "### reckon plan for {}", plan.period)?;
+    writeln!(out)?;
+    writeln!(out, "**{}**", summary_line(plan))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "PSA: {} · changes take effect {}",
+        plan.psa, plan.effective_date
+    )?;
+    if plan.partial {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "> Partial plan: only {}.",
+            plan.integrations.join(", ")
+        )?;
+    }
+    for integration in &plan.integrations {
+        let changes: Vec<_> = plan
+            .actions()
+            .filter(|c| &c.integration == integration)
+            .collect();
+        if changes.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        writeln!(out, "#### {}", cell(integration))?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "| Action | Vendor account | Vendor service | PSA company | PSA service | Current | New | Usage |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---:|---:|---:|")?;
+        for c in changes {
+            let action = match c.action {
+                Action::Create => "+ create",
+                Action::Update => "~ update",
+                Action::NoOp => "no-op",
+            };
+            writeln!(
+                out,
+                "| {action} | {} | {} | {} | {} | {} | {} | {} |",
+                cell(&c.vendor_account_name),
+                cell(&c.vendor_services.join("+")),
+                cell(&c.psa_company_name),
+                cell(&c.psa_service),
+                c.current.map_or_else(|| "—".to_owned(), |q| q.to_string()),
+                c.quantity,
+                display_usage(c.usage),
+            )?;
+        }
+    }
+    if !plan.findings.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "#### Findings")?;
+        writeln!(out)?;
+        for f in &plan.findings {
+            let scope = f
+                .integration
+                .as_deref()
+                .map(|i| format!(" ({})", cell(i)))
+                .unwrap_or_default();
+            writeln!(out, "- **{}**{scope}: {}", f.kind, cell(&f.message))?;
+        }
+    }
+    Ok(())
+}
+
+/// Text safe inside a markdown table cell or list item: pipes, markup characters and line
+/// breaks from vendor or PSA names cannot break the layout.
+fn cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']' | '\\' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(ch),
+        }
+    }
+    out
+}

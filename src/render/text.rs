@@ -1,0 +1,127 @@
+//! The human plan, in terraform's grammar: `~ update` / `+ create`, the address, the quantity
+//! change with its usage and rounding, findings after the changes, and a closing summary line.
+
+use std::io::{self, Write};
+
+use super::{Paint, Style};
+use crate::plan::{Action, Change, Finding, Plan};
+use crate::usage::display_usage;
+
+/// Writes the whole plan.
+pub fn plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
+    header(out, plan, style)?;
+    for change in plan.actions() {
+        write_change(out, change, style)?;
+    }
+    if !plan.findings.is_empty() {
+        writeln!(out, "{}", style.paint(Paint::Bold, "Findings:"))?;
+        writeln!(out)?;
+        for finding in &plan.findings {
+            write_finding(out, finding, style)?;
+        }
+    }
+    writeln!(out, "{}", summary_line(plan))
+}
+
+fn header(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
+    let title = format!(
+        "reckon plan for {} against the {} PSA; changes take effect {}.",
+        plan.period, plan.psa, plan.effective_date
+    );
+    writeln!(out, "{}", style.paint(Paint::Bold, &title))?;
+    if plan.partial {
+        let note = format!(
+            "Note: partial plan, only integration(s) {}; other lines are not checked.",
+            plan.integrations.join(", ")
+        );
+        writeln!(out, "{}", style.paint(Paint::Yellow, &note))?;
+    }
+    writeln!(out)
+}
+
+fn write_change(out: &mut dyn Write, change: &Change, style: Style) -> io::Result<()> {
+    let (symbol, paint) = match change.action {
+        Action::Create => ("+ create", Paint::Green),
+        Action::Update => ("~ update", Paint::Yellow),
+        Action::NoOp => ("  no-op", Paint::Dim),
+    };
+    writeln!(out, "  {} {}", style.paint(paint, symbol), change.address)?;
+    let quantity = match change.current {
+        Some(current) => format!("quantity {current} → {}", change.quantity),
+        None => format!("quantity {}", change.quantity),
+    };
+    writeln!(out, "      {quantity} ({})", usage_note(change))?;
+    let place = match &change.line {
+        Some(line) => format!("contract {} line {}", change.contract, line),
+        None => format!("contract {} (new line)", change.contract),
+    };
+    writeln!(out, "      {}", style.paint(Paint::Dim, &place))?;
+    writeln!(out)
+}
+
+/// `usage 12.0645, daily-average, rounded nearest` (plus the places for decimal PSAs).
+pub fn usage_note(change: &Change) -> String {
+    let places = match change.rounding.decimals {
+        0 => String::new(),
+        n => format!(" to {n} places"),
+    };
+    format!(
+        "usage {}, {}, rounded {}{places}",
+        display_usage(change.usage),
+        change.billing_model,
+        change.rounding.mode
+    )
+}
+
+fn write_finding(out: &mut dyn Write, finding: &Finding, style: Style) -> io::Result<()> {
+    let scope = finding
+        .integration
+        .as_deref()
+        .map(|i| format!("{i}: "))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "  {} {}{}",
+        style.paint(Paint::Yellow, &format!("! {}", finding.kind)),
+        scope,
+        finding.message
+    )?;
+    if let Some(origin) = &finding.origin {
+        let at = origin
+            .location
+            .map(|l| format!(":{}:{}", l.line, l.column))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "      {}",
+            style.paint(Paint::Dim, &format!("at {}{at}", origin.file.display()))
+        )?;
+    }
+    if let Some(hint) = &finding.hint {
+        writeln!(
+            out,
+            "      {}",
+            style.paint(Paint::Dim, &format!("hint: {hint}"))
+        )?;
+    }
+    writeln!(out)
+}
+
+/// `Plan: 1 to create, 3 to update, 5 unchanged. 2 findings.` or
+/// `No changes. Contracts match usage.`
+pub fn summary_line(plan: &Plan) -> String {
+    let summary = plan.summary();
+    let findings = match summary.findings {
+        0 => String::new(),
+        1 => " 1 finding.".to_owned(),
+        n => format!(" {n} findings."),
+    };
+    if plan.has_changes() {
+        format!(
+            "Plan: {} to create, {} to update, {} unchanged.{findings}",
+            summary.create, summary.update, summary.unchanged
+        )
+    } else {
+        format!("No changes. Contracts match usage.{findings}")
+    }
+}

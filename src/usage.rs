@@ -1,0 +1,473 @@
+//! The usage engine: daily vendor counts → a month's billable usage → a rounded quantity.
+//!
+//! Pure functions over exact decimals (`rust_decimal`); never `f64`. No I/O, no clock: the period
+//! is passed in. The billing models and rounding modes here are the only place those rules live.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::period::Period;
+
+/// How a month of daily counts becomes one billable number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BillingModel {
+    /// Sum of the daily counts ÷ the number of days in the month. A day without a row counts
+    /// as 0, so an account that starts mid-month bills proportionally (Keeper's model).
+    DailyAverage,
+    /// The highest daily count of the month.
+    Peak,
+    /// The count on the last day of the month that has data.
+    EndOfPeriod,
+    /// The sum of all counts (metered consumption such as GB or API calls).
+    Sum,
+}
+
+impl fmt::Display for BillingModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::DailyAverage => "daily-average",
+            Self::Peak => "peak",
+            Self::EndOfPeriod => "end-of-period",
+            Self::Sum => "sum",
+        })
+    }
+}
+
+/// Which way a fractional usage is rounded to the precision the PSA accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoundingMode {
+    /// Half away from zero: 2.5 → 3, 2.49 → 2.
+    #[default]
+    Nearest,
+    /// Towards positive infinity: 2.01 → 3.
+    Up,
+    /// Towards negative infinity: 2.99 → 2.
+    Down,
+}
+
+impl fmt::Display for RoundingMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Nearest => "nearest",
+            Self::Up => "up",
+            Self::Down => "down",
+        })
+    }
+}
+
+/// A rounding rule: a mode and the number of decimal places the PSA accepts (0 for PSAs that
+/// take only whole numbers, such as Autotask).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rounding {
+    /// Direction of rounding.
+    pub mode: RoundingMode,
+    /// Decimal places kept; 0 means whole units.
+    pub decimals: u32,
+}
+
+impl Rounding {
+    /// Rounds `value` to this rule's precision.
+    pub fn apply(self, value: Decimal) -> Decimal {
+        let strategy = match self.mode {
+            RoundingMode::Nearest => RoundingStrategy::MidpointAwayFromZero,
+            RoundingMode::Up => RoundingStrategy::ToPositiveInfinity,
+            RoundingMode::Down => RoundingStrategy::ToNegativeInfinity,
+        };
+        value
+            .round_dp_with_strategy(self.decimals, strategy)
+            .normalize()
+    }
+}
+
+/// What a month of daily counts for one account and SKU amounts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measure {
+    /// Days of the month that have a row.
+    pub days_with_data: u32,
+    /// Sum of the daily counts (licence-days for seat products).
+    pub total: Decimal,
+    /// The billing model's result, unrounded.
+    pub usage: Decimal,
+}
+
+/// Applies `model` to the daily counts of one account and SKU within `period`.
+///
+/// Counts for the same date are added (callers reject duplicate rows before this point); dates
+/// outside the period are ignored (callers reject those too, with file and line).
+pub fn measure(model: BillingModel, period: Period, counts: &[(NaiveDate, Decimal)]) -> Measure {
+    let mut by_day: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
+    for (date, count) in counts.iter().filter(|(date, _)| period.contains(*date)) {
+        *by_day.entry(*date).or_default() += *count;
+    }
+    let total: Decimal = by_day.values().copied().sum();
+    let usage = match model {
+        BillingModel::DailyAverage => total / Decimal::from(period.days()),
+        BillingModel::Peak => by_day.values().copied().max().unwrap_or_default(),
+        BillingModel::EndOfPeriod => by_day.values().next_back().copied().unwrap_or_default(),
+        BillingModel::Sum => total,
+    };
+    Measure {
+        days_with_data: u32::try_from(by_day.len()).unwrap_or(u32::MAX),
+        total: total.normalize(),
+        usage: usage.normalize(),
+    }
+}
+
+/// A usage figure for people: rounded half away from zero to 4 places, trailing zeros dropped.
+pub fn display_usage(value: Decimal) -> Decimal {
+    value
+        .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+/// One daily count from a vendor: the input of the usage engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRow {
+    /// The day counted.
+    pub date: NaiveDate,
+    /// The vendor's stable account id.
+    pub account_id: String,
+    /// The account's name on that day.
+    pub account_name: String,
+    /// The vendor SKU / product.
+    pub sku: String,
+    /// That day's count.
+    pub quantity: Decimal,
+    /// The 1-based line in the source file, for error messages.
+    pub line: u64,
+}
+
+/// A month of usage for one account and SKU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountUsage {
+    /// The vendor's account id.
+    pub account_id: String,
+    /// The account's most recent name.
+    pub account_name: String,
+    /// The vendor SKU.
+    pub sku: String,
+    /// What the month amounts to.
+    pub measure: Measure,
+    /// The daily counts, by date (for charts and audits).
+    pub daily: Vec<(NaiveDate, Decimal)>,
+}
+
+/// Groups rows by account and SKU and measures each group; sorted by account id, then SKU.
+/// The account name is the one on the latest row, so a renamed account shows its current name.
+pub fn summarize(rows: &[UsageRow], model: BillingModel, period: Period) -> Vec<AccountUsage> {
+    let mut groups: BTreeMap<(&str, &str), Vec<&UsageRow>> = BTreeMap::new();
+    for row in rows {
+        groups
+            .entry((row.account_id.as_str(), row.sku.as_str()))
+            .or_default()
+            .push(row);
+    }
+    let mut latest_name: BTreeMap<&str, (NaiveDate, &str)> = BTreeMap::new();
+    for row in rows {
+        let entry = latest_name
+            .entry(&row.account_id)
+            .or_insert((row.date, &row.account_name));
+        if row.date >= entry.0 {
+            *entry = (row.date, &row.account_name);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((account, sku), rows)| {
+            let mut daily: Vec<(NaiveDate, Decimal)> =
+                rows.iter().map(|r| (r.date, r.quantity)).collect();
+            daily.sort();
+            AccountUsage {
+                account_id: account.to_owned(),
+                account_name: latest_name
+                    .get(account)
+                    .map_or(account, |(_, n)| n)
+                    .to_owned(),
+                sku: sku.to_owned(),
+                measure: measure(model, period, &daily),
+                daily,
+            }
+        })
+        .collect()
+}
+
+/// A problem with usage rows that must stop a plan: billing from such data could silently
+/// under- or over-charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    /// The 1-based line in the source file.
+    pub line: u64,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Checks that rows belong to `period`, are not duplicated and are not negative, and that the
+/// period has any rows at all. A day missing for one account is not a problem (it may have
+/// started mid-month).
+pub fn check_rows(rows: &[UsageRow], period: Period) -> Vec<RowProblem> {
+    let mut problems = Vec::new();
+    if rows.is_empty() {
+        problems.push(RowProblem {
+            line: 0,
+            message: format!("no usage rows for {period}"),
+        });
+    }
+    let mut first_line: BTreeMap<(NaiveDate, &str, &str), u64> = BTreeMap::new();
+    for row in rows {
+        if !period.contains(row.date) {
+            problems.push(RowProblem {
+                line: row.line,
+                message: format!(
+                    "row dated {} is outside the billing period {period}",
+                    row.date
+                ),
+            });
+        }
+        if row.quantity.is_sign_negative() && !row.quantity.is_zero() {
+            problems.push(RowProblem {
+                line: row.line,
+                message: format!(
+                    "negative count {} for account {} {}",
+                    row.quantity, row.account_id, row.sku
+                ),
+            });
+        }
+        let key = (row.date, row.account_id.as_str(), row.sku.as_str());
+        if let Some(first) = first_line.insert(key, row.line) {
+            problems.push(RowProblem {
+                line: row.line,
+                message: format!(
+                    "duplicate row for {} / account {} / {} (first at line {first})",
+                    row.date, row.account_id, row.sku
+                ),
+            });
+            first_line.insert(key, first);
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn period(text: &str) -> Period {
+        text.parse().expect("period")
+    }
+
+    fn day(period: Period, n: u32) -> NaiveDate {
+        period.first_day() + chrono::Days::new(u64::from(n - 1))
+    }
+
+    /// `count` on days `from..=to` of `period`.
+    fn constant(period: Period, from: u32, to: u32, count: Decimal) -> Vec<(NaiveDate, Decimal)> {
+        (from..=to).map(|n| (day(period, n), count)).collect()
+    }
+
+    const WHOLE: Rounding = Rounding {
+        mode: RoundingMode::Nearest,
+        decimals: 0,
+    };
+    const CENTS: Rounding = Rounding {
+        mode: RoundingMode::Nearest,
+        decimals: 2,
+    };
+
+    #[test]
+    fn daily_average_divides_by_days_in_a_31_day_month() {
+        // Keeper's worked example: 10 users on days 1–15, 14 on days 16–31 → 374 / 31.
+        let oct = period("2026-10");
+        let mut counts = constant(oct, 1, 15, dec!(10));
+        counts.extend(constant(oct, 16, 31, dec!(14)));
+        let m = measure(BillingModel::DailyAverage, oct, &counts);
+        assert_eq!(m.total, dec!(374));
+        assert_eq!(m.days_with_data, 31);
+        assert_eq!(CENTS.apply(m.usage), dec!(12.06));
+        assert_eq!(WHOLE.apply(m.usage), dec!(12));
+    }
+
+    #[test]
+    fn account_added_mid_month_bills_proportionally() {
+        let oct = period("2026-10");
+        let m = measure(
+            BillingModel::DailyAverage,
+            oct,
+            &constant(oct, 16, 31, dec!(14)),
+        );
+        assert_eq!(m.days_with_data, 16);
+        assert_eq!(CENTS.apply(m.usage), dec!(7.23));
+        assert_eq!(WHOLE.apply(m.usage), dec!(7));
+    }
+
+    #[test]
+    fn february_of_a_leap_year_divides_by_29() {
+        let feb = period("2028-02");
+        let m = measure(
+            BillingModel::DailyAverage,
+            feb,
+            &constant(feb, 1, 29, dec!(5)),
+        );
+        assert_eq!(m.usage, dec!(5));
+        let half = measure(
+            BillingModel::DailyAverage,
+            feb,
+            &constant(feb, 1, 1, dec!(29)),
+        );
+        assert_eq!(half.usage, dec!(1));
+    }
+
+    #[test]
+    fn a_day_with_no_data_counts_as_zero() {
+        let nov = period("2026-11");
+        let mut counts = constant(nov, 1, 30, dec!(3));
+        counts.retain(|(date, _)| *date != day(nov, 10));
+        let m = measure(BillingModel::DailyAverage, nov, &counts);
+        assert_eq!(m.days_with_data, 29);
+        assert_eq!(m.total, dec!(87));
+        assert_eq!(m.usage, dec!(2.9));
+    }
+
+    #[test]
+    fn peak_end_of_period_and_sum() {
+        let nov = period("2026-11");
+        let counts = vec![
+            (day(nov, 2), dec!(4)),
+            (day(nov, 9), dec!(11)),
+            (day(nov, 20), dec!(6)),
+        ];
+        assert_eq!(measure(BillingModel::Peak, nov, &counts).usage, dec!(11));
+        assert_eq!(
+            measure(BillingModel::EndOfPeriod, nov, &counts).usage,
+            dec!(6)
+        );
+        assert_eq!(measure(BillingModel::Sum, nov, &counts).usage, dec!(21));
+    }
+
+    #[test]
+    fn end_of_period_uses_the_last_day_with_data_not_the_last_day_of_the_month() {
+        let nov = period("2026-11");
+        let counts = vec![(day(nov, 27), dec!(8)), (day(nov, 5), dec!(2))];
+        assert_eq!(
+            measure(BillingModel::EndOfPeriod, nov, &counts).usage,
+            dec!(8)
+        );
+    }
+
+    #[test]
+    fn no_data_measures_zero() {
+        let nov = period("2026-11");
+        for model in [
+            BillingModel::DailyAverage,
+            BillingModel::Peak,
+            BillingModel::EndOfPeriod,
+        ] {
+            let m = measure(model, nov, &[]);
+            assert_eq!((m.usage, m.total, m.days_with_data), (dec!(0), dec!(0), 0));
+        }
+    }
+
+    #[test]
+    fn rows_outside_the_period_are_ignored() {
+        let nov = period("2026-11");
+        let outside = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let m = measure(
+            BillingModel::Sum,
+            nov,
+            &[(outside, dec!(100)), (day(nov, 1), dec!(1))],
+        );
+        assert_eq!(m.usage, dec!(1));
+    }
+
+    #[test]
+    fn nearest_rounds_a_half_away_from_zero() {
+        assert_eq!(WHOLE.apply(dec!(2.5)), dec!(3));
+        assert_eq!(WHOLE.apply(dec!(3.5)), dec!(4), "not banker's rounding");
+        assert_eq!(WHOLE.apply(dec!(2.4999)), dec!(2));
+        assert_eq!(CENTS.apply(dec!(1.005)), dec!(1.01));
+    }
+
+    #[test]
+    fn up_and_down_round_towards_their_direction() {
+        let up = Rounding {
+            mode: RoundingMode::Up,
+            decimals: 0,
+        };
+        let down = Rounding {
+            mode: RoundingMode::Down,
+            decimals: 0,
+        };
+        assert_eq!(up.apply(dec!(2.01)), dec!(3));
+        assert_eq!(up.apply(dec!(2)), dec!(2));
+        assert_eq!(down.apply(dec!(2.99)), dec!(2));
+        let up_cents = Rounding {
+            mode: RoundingMode::Up,
+            decimals: 2,
+        };
+        assert_eq!(up_cents.apply(dec!(12.0645)), dec!(12.07));
+    }
+
+    #[test]
+    fn rounding_normalizes_scale_so_equal_values_compare_equal() {
+        assert_eq!(CENTS.apply(dec!(12.10)).to_string(), "12.1");
+        assert_eq!(WHOLE.apply(dec!(12.000)).to_string(), "12");
+    }
+
+    fn row(
+        date: NaiveDate,
+        account: &str,
+        name: &str,
+        sku: &str,
+        quantity: Decimal,
+        line: u64,
+    ) -> UsageRow {
+        UsageRow {
+            date,
+            account_id: account.into(),
+            account_name: name.into(),
+            sku: sku.into(),
+            quantity,
+            line,
+        }
+    }
+
+    #[test]
+    fn summarize_groups_by_account_and_sku_and_keeps_the_latest_name() {
+        let oct = period("2026-10");
+        let rows = vec![
+            row(day(oct, 2), "7", "New Name", "BP", dec!(2), 3),
+            row(day(oct, 1), "7", "Old Name", "BP", dec!(1), 2),
+            row(day(oct, 1), "7", "Old Name", "Chat", dec!(5), 4),
+        ];
+        let usage = summarize(&rows, BillingModel::Sum, oct);
+        assert_eq!(usage.len(), 2);
+        assert_eq!(
+            (usage[0].sku.as_str(), usage[0].measure.usage),
+            ("BP", dec!(3))
+        );
+        assert!(usage.iter().all(|u| u.account_name == "New Name"));
+    }
+
+    #[test]
+    fn check_rows_reports_outside_duplicate_negative_and_empty() {
+        let oct = period("2026-10");
+        let outside = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+        let rows = vec![
+            row(day(oct, 1), "7", "A", "BP", dec!(1), 2),
+            row(day(oct, 1), "7", "A", "BP", dec!(1), 3),
+            row(outside, "7", "A", "BP", dec!(1), 4),
+            row(day(oct, 2), "7", "A", "BP", dec!(-1), 5),
+        ];
+        let lines: Vec<u64> = check_rows(&rows, oct).iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![3, 4, 5]);
+        assert_eq!(check_rows(&[], oct)[0].message, "no usage rows for 2026-10");
+    }
+}

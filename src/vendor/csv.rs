@@ -1,0 +1,189 @@
+//! The generic CSV usage source: `date,account_id,account_name,sku,quantity`, one row per day,
+//! account and SKU.
+//!
+//! Columns are found by header name (any order, extra columns ignored); quantities are read as
+//! exact decimals from their text. A UTF-8 BOM and CRLF line ends are accepted.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::{UsageData, Vendor, VendorError, checked};
+use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::period::Period;
+use crate::usage::UsageRow;
+
+/// The columns a usage CSV must have.
+pub const COLUMNS: [&str; 5] = ["date", "account_id", "account_name", "sku", "quantity"];
+
+/// A CSV usage file.
+#[derive(Debug, Clone)]
+pub struct CsvSource {
+    path: PathBuf,
+    shown: PathBuf,
+}
+
+impl CsvSource {
+    /// The source reading `path` (`shown` is used in messages).
+    pub fn new(path: PathBuf, shown: PathBuf) -> Self {
+        Self { path, shown }
+    }
+}
+
+impl Vendor for CsvSource {
+    async fn usage(&self, period: Period) -> Result<UsageData, VendorError> {
+        let text = crate::config::read_text(&self.path, &self.shown).map_err(|d| {
+            let mut diagnostics = Diagnostics::default();
+            diagnostics.push(d.with_hint(format!(
+                "the usage file for {period} is expected at {}",
+                self.shown.display()
+            )));
+            VendorError::Invalid(diagnostics)
+        })?;
+        let rows = parse(&text, &self.shown)?;
+        checked(
+            UsageData {
+                rows,
+                origin: self.shown.clone(),
+            },
+            period,
+        )
+    }
+}
+
+/// Parses the CSV text into rows, collecting every bad row.
+pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, VendorError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // The csv crate counts lines at '\n' but ends records at '\r', which puts records of a CRLF
+    // file one line early; plain LF keeps reported line numbers right.
+    let text = text.replace("\r\n", "\n");
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| VendorError::at(shown, Some(1), format!("cannot read the header: {e}")))?
+        .clone();
+    let index = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let columns: Vec<Option<usize>> = COLUMNS.iter().map(|c| index(c)).collect();
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .zip(&columns)
+        .filter(|(_, i)| i.is_none())
+        .map(|(c, _)| *c)
+        .collect();
+    if !missing.is_empty() {
+        return Err(VendorError::at(
+            shown,
+            Some(1),
+            format!(
+                "missing column(s) {}; the header must be {}",
+                missing.join(", "),
+                COLUMNS.join(",")
+            ),
+        ));
+    }
+    let columns: Vec<usize> = columns.into_iter().flatten().collect();
+    let mut rows = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                let line = error.position().map(|p| p.line());
+                let location = line.map(|line| Location { line, column: 1 });
+                diagnostics.push(Diagnostic::error(
+                    shown,
+                    location,
+                    format!("unreadable row: {error}"),
+                ));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(|field| field.trim().is_empty()) {
+            continue;
+        }
+        let field = |i: usize| record.get(columns[i]).unwrap_or("").trim();
+        match parse_row([field(0), field(1), field(2), field(3), field(4)], line) {
+            Ok(row) => rows.push(row),
+            Err(message) => diagnostics.push(Diagnostic::error(
+                shown,
+                Some(Location { line, column: 1 }),
+                message,
+            )),
+        }
+    }
+    if diagnostics.has_errors() {
+        Err(VendorError::Invalid(diagnostics))
+    } else {
+        Ok(rows)
+    }
+}
+
+fn parse_row(fields: [&str; 5], line: u64) -> Result<UsageRow, String> {
+    let [date, account_id, account_name, sku, quantity] = fields;
+    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|_| format!("date `{date}` is not YYYY-MM-DD"))?;
+    if account_id.is_empty() {
+        return Err("account_id is empty".into());
+    }
+    if sku.is_empty() {
+        return Err("sku is empty".into());
+    }
+    let quantity = Decimal::from_str_exact(quantity)
+        .map_err(|_| format!("quantity `{quantity}` is not a number"))?;
+    Ok(UsageRow {
+        date,
+        account_id: account_id.to_owned(),
+        account_name: account_name.to_owned(),
+        sku: sku.to_owned(),
+        quantity,
+        line,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    #[test]
+    fn reads_quoted_fields_bom_crlf_and_any_column_order() {
+        let text = "\u{feff}sku,date,account_id,account_name,quantity\r\n\
+                    Business Plus,2026-10-01,3862,\"Acme, Inc.\",12.50\r\n";
+        let rows = parse(text, Path::new("u.csv")).expect("rows");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].account_name, "Acme, Inc.");
+        assert_eq!(rows[0].quantity.to_string(), "12.50");
+        assert_eq!(rows[0].line, 2);
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_line() {
+        let text = "date,account_id,account_name,sku,quantity\n\
+                    2026-10-01,1,A,X,1\n2026-13-01,1,A,X,1\n2026-10-02,1,A,X,lots\n2026-10-03,1,A,X,1e3\n";
+        let Err(VendorError::Invalid(diagnostics)) = parse(text, Path::new("u.csv")) else {
+            panic!("expected errors");
+        };
+        let lines: Vec<u64> = diagnostics
+            .sorted()
+            .iter()
+            .filter_map(|d| d.location.map(|l| l.line))
+            .collect();
+        assert_eq!(lines, vec![3, 4, 5]);
+    }
+
+    #[test]
+    fn missing_columns_are_named() {
+        let error = parse("date,account,sku,quantity\n", Path::new("u.csv")).expect_err("header");
+        let VendorError::Invalid(diagnostics) = error;
+        let message = &diagnostics.sorted()[0].message;
+        assert!(message.contains("account_id, account_name"), "{message}");
+        let _ = dec!(0);
+    }
+}

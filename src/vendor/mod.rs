@@ -1,0 +1,96 @@
+//! Vendors: where usage comes from.
+//!
+//! One trait, [`Vendor`], and one file per source kind. A source turns its input into
+//! [`UsageRow`]s at its edge and checks them with [`crate::usage::check_rows`], so every source
+//! refuses the same dangerous data (rows outside the month, duplicates, negative counts, an empty
+//! month) with the file and line.
+
+pub mod csv;
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use crate::config::model::{Integration, SourceKind};
+use crate::config::{Workspace, shown_path};
+use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::period::Period;
+use crate::usage::{RowProblem, UsageRow, check_rows};
+
+/// A month of usage rows from one source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageData {
+    /// The rows, in source order.
+    pub rows: Vec<UsageRow>,
+    /// The file they were read from, as shown to users.
+    pub origin: PathBuf,
+}
+
+/// A usage source for one integration.
+pub trait Vendor: Send + Sync {
+    /// The usage rows for `period`, checked.
+    fn usage(&self, period: Period) -> impl Future<Output = Result<UsageData, VendorError>> + Send;
+}
+
+/// Usage that could not be read, or must not be billed from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VendorError {
+    /// The data has problems; each names its file and line.
+    #[error("usage data has {} problem(s)", .0.error_count())]
+    Invalid(Diagnostics),
+}
+
+impl VendorError {
+    /// One problem in `file`, at `line` when known.
+    pub fn at(file: &std::path::Path, line: Option<u64>, message: impl Into<String>) -> Self {
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.push(Diagnostic::error(
+            file,
+            line.map(|line| Location { line, column: 1 }),
+            message,
+        ));
+        Self::Invalid(diagnostics)
+    }
+}
+
+/// Turns row problems into a [`VendorError`], or passes the data through when there are none.
+pub fn checked(data: UsageData, period: Period) -> Result<UsageData, VendorError> {
+    let problems = check_rows(&data.rows, period);
+    if problems.is_empty() {
+        return Ok(data);
+    }
+    let mut diagnostics = Diagnostics::default();
+    for RowProblem { line, message } in problems {
+        let location = (line > 0).then_some(Location { line, column: 1 });
+        diagnostics.push(
+            Diagnostic::error(&data.origin, location, message)
+                .with_hint("fix or re-export the usage data; nothing was planned or applied"),
+        );
+    }
+    Err(VendorError::Invalid(diagnostics))
+}
+
+/// The usage source configured for `integration`.
+pub fn source_for(workspace: &Workspace, integration: &Integration, period: Period) -> AnyVendor {
+    let relative = integration.source.path.expand(period);
+    match integration.source.kind {
+        SourceKind::Csv => AnyVendor::Csv(csv::CsvSource::new(
+            workspace.root.join(&relative),
+            shown_path(&workspace.root, &relative),
+        )),
+    }
+}
+
+/// Every source kind, for dispatch without trait objects.
+#[derive(Debug)]
+pub enum AnyVendor {
+    /// The generic CSV file.
+    Csv(csv::CsvSource),
+}
+
+impl Vendor for AnyVendor {
+    async fn usage(&self, period: Period) -> Result<UsageData, VendorError> {
+        match self {
+            Self::Csv(source) => source.usage(period).await,
+        }
+    }
+}

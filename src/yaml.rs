@@ -1,0 +1,124 @@
+//! The one place that knows which YAML library reckon uses (serde-saphyr).
+//!
+//! Why serde-saphyr: a safe pure-Rust parser that reports line and column for every value
+//! (`Spanned`), rejects duplicate keys and enforces input budgets against YAML bombs. Keeping all
+//! calls here makes a swap a one-file change. Booleans are strict (`yes` is not `true`).
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_saphyr::MessageFormatter;
+
+use crate::diagnostic::{Diagnostic, Location, nearest};
+
+/// A value with the place in the YAML file it came from.
+pub type Spanned<T> = serde_saphyr::Spanned<T>;
+
+/// Files larger than this are refused before parsing: no workspace file is anywhere near it, and
+/// it keeps a stray binary or generated file from eating memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Where a spanned value sits, or `None` when the parser could not tell.
+pub fn location<T>(spanned: &Spanned<T>) -> Option<Location> {
+    let line = spanned.referenced.line();
+    (line > 0).then(|| Location {
+        line,
+        column: spanned.referenced.column(),
+    })
+}
+
+/// Parses `text` (the content of `file`) into `T`, or one diagnostic saying where and why not.
+pub fn from_str<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, Diagnostic> {
+    let options = serde_saphyr::options! { strict_booleans: true };
+    serde_saphyr::from_str_with_options(text, options).map_err(|error| {
+        let plain = error.without_snippet();
+        let message = serde_saphyr::UserMessageFormatter
+            .format_message(plain)
+            .into_owned();
+        let location = plain.location().filter(|l| l.line() > 0).map(|l| Location {
+            line: l.line(),
+            column: l.column(),
+        });
+        let hint = typo_hint(&message);
+        let diagnostic = Diagnostic::error(file, location, message);
+        match hint {
+            Some(hint) => diagnostic.with_hint(hint),
+            None => diagnostic,
+        }
+    })
+}
+
+/// Serializes `value` as YAML.
+pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|error| error.to_string())
+}
+
+/// For "unknown field `x`, expected one of a, b" (and the same for variants), suggests the
+/// nearest valid name.
+fn typo_hint(message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))?;
+    let (unknown, expected) = rest.split_once('`')?;
+    let candidates = expected
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .filter(|word| !word.is_empty() && !matches!(*word, "expected" | "one" | "of" | "or"));
+    let best = nearest(unknown, candidates)?;
+    Some(format!("did you mean `{best}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Sample {
+        name: String,
+        enabled: Option<bool>,
+    }
+
+    fn parse(text: &str) -> Result<Sample, Diagnostic> {
+        from_str(text, &PathBuf::from("x.yaml"))
+    }
+
+    #[test]
+    fn unknown_field_points_at_the_line_and_suggests_the_nearest_name() {
+        let error = parse("name: a\nenabeld: true\n").expect_err("unknown field");
+        assert_eq!(error.location, Some(Location { line: 2, column: 1 }));
+        assert_eq!(error.hint.as_deref(), Some("did you mean `enabled`?"));
+    }
+
+    #[test]
+    fn duplicate_keys_and_loose_booleans_are_rejected() {
+        assert!(parse("name: a\nname: b\n").is_err());
+        let error = parse("name: a\nenabled: yes\n").expect_err("strict booleans");
+        assert_eq!(
+            error.location,
+            Some(Location {
+                line: 2,
+                column: 10
+            })
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for text in [
+            "",
+            "\0\u{1}\u{2}",
+            "name: [",
+            "{{{{{{{{",
+            "- - - -",
+            "name: !!binary x",
+        ] {
+            assert!(parse(text).is_err(), "{text:?}");
+        }
+        let deep = "[".repeat(100_000);
+        assert!(parse(&deep).is_err());
+    }
+}
