@@ -33,6 +33,7 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
     let mut out = std::io::stdout().lock();
     render::text::plan(&mut out, &plan, context.style).map_err(super::output_error)?;
     if !plan.has_changes() {
+        super::print_requests(&psa);
         return Ok(ExitStatus::Success);
     }
     if !args.auto_approve {
@@ -44,6 +45,7 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
     })
     .await;
     render::apply::summary(&mut out, &report, context.style).map_err(super::output_error)?;
+    super::print_requests(&psa);
     Ok(if report.failed() == 0 {
         ExitStatus::Success
     } else {

@@ -2,6 +2,7 @@
 //! decides nothing more than its flags; the work happens in the library modules.
 
 mod apply;
+mod check;
 mod init;
 mod plan;
 mod schema;
@@ -60,6 +61,8 @@ pub enum Command {
     Apply(apply::Args),
     /// Show the measured usage per account and vendor service, without reading the PSA.
     Usage(usage::Args),
+    /// Test the PSA connection (credentials, API, one read); writes nothing.
+    Check(check::Args),
 }
 
 /// Things every command may need, decided once.
@@ -97,6 +100,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Plan(args) => block_on(plan::run(&context, &args)),
         Command::Apply(args) => block_on(apply::run(&context, &args)),
         Command::Usage(args) => block_on(usage::run(&context, &args)),
+        Command::Check(args) => block_on(check::run(&context, &args)),
     }
 }
 
@@ -132,4 +136,22 @@ pub fn output_error(source: std::io::Error) -> Error {
         context: "cannot write output".into(),
         source,
     }
+}
+
+/// Prints the PSA request count to stderr when the adapter counts requests (rate-limited APIs).
+pub fn print_requests<P: crate::psa::Psa>(psa: &P) {
+    let count = psa.requests_used();
+    if count.total() == 0 {
+        return;
+    }
+    let parts: Vec<String> = count
+        .by_endpoint
+        .iter()
+        .map(|(e, n)| format!("{e} {n}"))
+        .collect();
+    eprintln!(
+        "PSA requests used: {} ({})",
+        count.total(),
+        parts.join(", ")
+    );
 }

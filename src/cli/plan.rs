@@ -48,6 +48,7 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         Format::Markdown => render::markdown::plan(&mut out, &plan),
     }
     .map_err(super::output_error)?;
+    super::print_requests(&psa);
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitStatus::Changes
     } else {

@@ -51,6 +51,15 @@ pub trait Psa: Send + Sync {
         at: NaiveDate,
     ) -> impl Future<Output = Result<(), PsaError>> + Send;
 
+    /// Test Connection: authenticate, find the API, read one company — each step's outcome,
+    /// without writing anything.
+    fn check(&self) -> impl Future<Output = Vec<CheckStep>> + Send;
+
+    /// API requests made so far, by endpoint (for rate-limited PSAs); empty when not counted.
+    fn requests_used(&self) -> RequestCount {
+        RequestCount::default()
+    }
+
     /// Adds a line for `service` to `contract` with `quantity` from `at` on; returns its id.
     fn create_line(
         &self,
@@ -59,6 +68,29 @@ pub trait Psa: Send + Sync {
         quantity: Decimal,
         at: NaiveDate,
     ) -> impl Future<Output = Result<String, PsaError>> + Send;
+}
+
+/// One step of [`Psa::check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckStep {
+    /// What was tried, e.g. `authenticate`.
+    pub name: String,
+    /// What was found (`Ok`) or what went wrong and what to check (`Err`). Never a secret.
+    pub outcome: Result<String, String>,
+}
+
+/// API requests made by a PSA client, by endpoint, in the order first used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestCount {
+    /// `(endpoint, requests)` pairs, e.g. `("Companies/query", 3)`.
+    pub by_endpoint: Vec<(String, u64)>,
+}
+
+impl RequestCount {
+    /// All requests.
+    pub fn total(&self) -> u64 {
+        self.by_endpoint.iter().map(|(_, n)| n).sum()
+    }
 }
 
 /// A PSA operation that failed.
@@ -157,6 +189,18 @@ impl Psa for AnyPsa {
     fn describe(&self) -> String {
         match self {
             Self::Sandbox(psa) => psa.describe(),
+        }
+    }
+
+    async fn check(&self) -> Vec<CheckStep> {
+        match self {
+            Self::Sandbox(psa) => psa.check().await,
+        }
+    }
+
+    fn requests_used(&self) -> RequestCount {
+        match self {
+            Self::Sandbox(psa) => psa.requests_used(),
         }
     }
 

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Psa, PsaError};
+use super::{CheckStep, Psa, PsaError};
 use crate::observed::{Company, Contract, Line, LineRef, Service};
 
 /// The sandbox file's content.
@@ -219,6 +219,21 @@ fn find_line<'s>(
 impl Psa for SandboxPsa {
     fn describe(&self) -> String {
         format!("sandbox ({})", self.shown.display())
+    }
+
+    async fn check(&self) -> Vec<CheckStep> {
+        let read = self.load().map(|state| {
+            format!(
+                "{} companies, {} services, {} contracts",
+                state.companies.len(),
+                state.services.len(),
+                state.contracts.len()
+            )
+        });
+        vec![CheckStep {
+            name: "read the sandbox file".into(),
+            outcome: read.map_err(|e| e.to_string()),
+        }]
     }
 
     async fn companies(&self) -> Result<Vec<Company>, PsaError> {
