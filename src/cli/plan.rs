@@ -15,6 +15,8 @@ pub enum Format {
     Json,
     /// Markdown for a pull-request comment.
     Markdown,
+    /// A self-contained HTML review page (summary, sortable table, charts, findings).
+    Html,
 }
 
 /// Arguments of `plan`.
@@ -46,6 +48,7 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         Format::Text => render::text::plan(&mut out, &plan, context.style),
         Format::Json => render::json::plan(&mut out, &plan),
         Format::Markdown => render::markdown::plan(&mut out, &plan),
+        Format::Html => render::html::plan(&mut out, &plan),
     }
     .map_err(super::output_error)?;
     super::print_requests(&psa);

@@ -14,6 +14,8 @@ pub enum Format {
     /// An array of `{"integration", "account", "account_name", "service", "days_with_data",
     /// "total", "usage", "quantity"}` with decimals as strings.
     Json,
+    /// A self-contained HTML review page with a daily chart per row.
+    Html,
 }
 
 /// Sort orders for `usage`.
@@ -66,6 +68,7 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
     match args.format {
         Format::Text => render::usage::text(&mut out, &lines),
         Format::Json => render::usage::json(&mut out, &lines),
+        Format::Html => render::html::usage(&mut out, period, &lines),
     }
     .map_err(super::output_error)?;
     Ok(ExitStatus::Success)

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::matching::{AccountMatch, CompanyIndex, match_account};
@@ -218,6 +219,7 @@ impl<'a> Planner<'a> {
             billing_model: integration.billing_model,
             rounding,
             matched_by: target.matched_by,
+            daily: combined_daily(&target.contributions),
         });
     }
 
@@ -587,6 +589,16 @@ fn finding_key(f: &Finding) -> impl Ord + '_ {
         &f.psa_service,
         &f.message,
     )
+}
+
+/// The daily counts of several SKUs added per date, in date order (so the series is as
+/// deterministic as the rest of the plan).
+fn combined_daily(contributions: &[&AccountUsage]) -> Vec<(NaiveDate, Decimal)> {
+    let mut by_day: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
+    for (date, count) in contributions.iter().flat_map(|u| &u.daily) {
+        *by_day.entry(*date).or_default() += *count;
+    }
+    by_day.into_iter().collect()
 }
 
 /// Usage rows grouped per account, in account-id order.

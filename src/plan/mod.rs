@@ -117,6 +117,9 @@ pub struct Change {
     pub rounding: Rounding,
     /// How the account was matched.
     pub matched_by: MatchedBy,
+    /// The daily counts behind `usage`, summed over the SKUs, by date — for the HTML report's
+    /// charts. Not part of the JSON plan.
+    pub daily: Vec<(NaiveDate, Decimal)>,
 }
 
 /// The kinds of finding, most costly first (unmapped usage is lost revenue).

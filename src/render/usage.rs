@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -31,6 +32,8 @@ pub struct UsageLine {
     pub quantity: Decimal,
     /// The PSA company it bills, if the account is mapped.
     pub mapped_to: Option<String>,
+    /// The daily counts, by date (for the HTML report's charts).
+    pub daily: Vec<(NaiveDate, Decimal)>,
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,180 @@
+//! A month of daily usage as a small SVG drawn here (no chart library): the daily counts as a
+//! step line, the month's daily average as a dashed line and the billed quantity as a dotted
+//! one, so a spike or a mid-month start shows at a glance.
+//!
+//! Kept compact because a report can hold 20,000 of them: a step path emits a segment only when
+//! the count changes, coordinates are whole or one-decimal numbers, styling lives in the page's
+//! CSS, and the chart sits in a closed `<details>` so the browser lays it out only when opened.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::escape;
+use crate::period::Period;
+use crate::usage::display_usage;
+
+/// Width of one day in viewBox units.
+const DAY: u32 = 4;
+/// Height of the plot in viewBox units.
+const HEIGHT: u32 = 40;
+
+/// What one chart shows.
+pub struct Chart<'a> {
+    /// The month plotted.
+    pub period: Period,
+    /// The daily counts by date; days without a row count as 0, as the billing models do.
+    pub daily: &'a [(NaiveDate, Decimal)],
+    /// The quantity billed for the month.
+    pub billed: Decimal,
+}
+
+impl Chart<'_> {
+    /// The count of every day of the period, in order.
+    fn days(&self) -> Vec<Decimal> {
+        let mut days = vec![Decimal::ZERO; self.period.days() as usize];
+        for (date, count) in self.daily {
+            if !self.period.contains(*date) {
+                continue;
+            }
+            let index = (*date - self.period.first_day()).num_days();
+            if let Some(slot) = usize::try_from(index).ok().and_then(|i| days.get_mut(i)) {
+                *slot += *count;
+            }
+        }
+        days
+    }
+
+    /// Writes `<details><summary>…</summary><svg>…</svg></details>` into `html`.
+    pub fn write(&self, html: &mut String) {
+        let days = self.days();
+        let average = days.iter().copied().sum::<Decimal>() / Decimal::from(days.len().max(1));
+        let low = days.iter().copied().min().unwrap_or_default();
+        let high = days.iter().copied().max().unwrap_or_default();
+        let top = high.max(average).max(self.billed);
+        let y = |value: Decimal| y_of(value, top);
+        let width = DAY * u32::try_from(days.len()).unwrap_or(31);
+        let label = format!(
+            "daily usage {} to {}, average {}, billed {}",
+            display_usage(low),
+            display_usage(high),
+            display_usage(average),
+            self.billed.normalize()
+        );
+        let _ = write!(
+            html,
+            "<details><summary>{}–{}</summary><svg class=\"ch\" viewBox=\"0 0 {width} {HEIGHT}\" \
+             preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}\"><path class=\"d\" d=\"{}\"/>\
+             <path class=\"a\" d=\"M0 {}H{width}\"/><path class=\"b\" d=\"M0 {}H{width}\"/></svg></details>",
+            display_usage(low),
+            display_usage(high),
+            escape(&label),
+            step_path(&days, top),
+            y(average),
+            y(self.billed),
+        );
+    }
+}
+
+/// The y coordinate of `value` on a plot whose top is `top` (0 at the top, HEIGHT at the bottom).
+fn y_of(value: Decimal, top: Decimal) -> Decimal {
+    if top <= Decimal::ZERO {
+        return Decimal::from(HEIGHT);
+    }
+    let height = Decimal::from(HEIGHT);
+    let scaled = height - value.max(Decimal::ZERO) * height / top;
+    scaled
+        .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+/// A step line through the daily counts: one horizontal run per day, with a vertical segment
+/// only where the count changes (a month of constant seats is `M0 yH124`).
+fn step_path(days: &[Decimal], top: Decimal) -> String {
+    let mut path = String::new();
+    let mut last = None;
+    for (index, count) in days.iter().enumerate() {
+        let y = y_of(*count, top);
+        let x = DAY * u32::try_from(index).unwrap_or(0);
+        match last {
+            None => {
+                let _ = write!(path, "M0 {y}");
+            }
+            Some(previous) if previous != y => {
+                let _ = write!(path, "H{x}V{y}");
+            }
+            Some(_) => {}
+        }
+        last = Some(y);
+    }
+    let end = DAY * u32::try_from(days.len()).unwrap_or(0);
+    let _ = write!(path, "H{end}");
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn period() -> Period {
+        "2026-02".parse().unwrap()
+    }
+
+    fn date(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 2, day).unwrap()
+    }
+
+    #[test]
+    fn constant_usage_is_one_run() {
+        let daily: Vec<_> = (1..=28).map(|d| (date(d), dec!(5))).collect();
+        assert_eq!(
+            step_path(
+                &Chart {
+                    period: period(),
+                    daily: &daily,
+                    billed: dec!(5)
+                }
+                .days(),
+                dec!(5)
+            ),
+            "M0 0H112"
+        );
+    }
+
+    #[test]
+    fn a_mid_month_start_steps_up_from_zero() {
+        let daily: Vec<_> = (15..=28).map(|d| (date(d), dec!(10))).collect();
+        let chart = Chart {
+            period: period(),
+            daily: &daily,
+            billed: dec!(5),
+        };
+        assert_eq!(step_path(&chart.days(), dec!(10)), "M0 40H56V0H112");
+        let mut html = String::new();
+        chart.write(&mut html);
+        assert!(html.contains("<summary>0–10</summary>"), "{html}");
+        // average 140 / 28 = 5 and billed 5: both lines at half height.
+        assert!(
+            html.contains("<path class=\"a\" d=\"M0 20H112\"/>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<path class=\"b\" d=\"M0 20H112\"/>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn days_outside_the_period_are_ignored_and_an_empty_month_is_flat() {
+        let outside = [(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), dec!(9))];
+        let chart = Chart {
+            period: period(),
+            daily: &outside,
+            billed: Decimal::ZERO,
+        };
+        assert_eq!(step_path(&chart.days(), Decimal::ZERO), "M0 40H112");
+    }
+}

@@ -1,0 +1,302 @@
+//! The plan as a review page: the summary (counts, net change in billed units per service), a
+//! sortable and filterable table of every planned line with its daily-usage chart, and the
+//! findings — unmapped accounts first, each with the YAML that would map it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use rust_decimal::Decimal;
+
+use super::chart::Chart;
+use super::{Column, attr_value, escape, filters, page, table_head};
+use crate::plan::{Action, Change, Finding, FindingKind, Plan};
+use crate::usage::display_usage;
+
+const COLUMNS: [Column; 12] = [
+    Column::text("Integration"),
+    Column::text("Account"),
+    Column::text("Service"),
+    Column::number("Current"),
+    Column::number("New"),
+    Column::number("Usage"),
+    Column::text("Billing model"),
+    Column::text("Rounding"),
+    Column::text("Effective"),
+    Column::text("Action"),
+    Column::fixed("Approval"),
+    Column::fixed("Daily usage"),
+];
+
+/// Writes the plan as one self-contained HTML page.
+pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let mut html = String::with_capacity(4096 + plan.changes.len() * 400);
+    header(&mut html, plan);
+    summary(&mut html, plan);
+    lines(&mut html, plan);
+    findings(&mut html, plan);
+    page(out, &format!("reckon plan for {}", plan.period), &html)
+}
+
+fn header(html: &mut String, plan: &Plan) {
+    let _ = writeln!(
+        html,
+        "<header>\n<h1>reckon plan for {}</h1>\n<p class=\"lede\">Against the {} PSA; changes take \
+         effect {}. Integrations: {}.</p>",
+        plan.period,
+        escape(&plan.psa),
+        plan.effective_date,
+        escape(&plan.integrations.join(", "))
+    );
+    if plan.partial {
+        html.push_str("<p><strong>Partial plan:</strong> only the integrations above.</p>\n");
+    }
+    html.push_str("</header>\n");
+}
+
+fn summary(html: &mut String, plan: &Plan) {
+    let counts = plan.summary();
+    let _ = writeln!(
+        html,
+        "<section aria-labelledby=\"summary\">\n<h2 id=\"summary\">Summary</h2>\n<dl class=\"counts\">\
+         <div><dt>+ to create</dt><dd>{}</dd></div><div><dt>~ to update</dt><dd>{}</dd></div>\
+         <div><dt>= unchanged</dt><dd>{}</dd></div><div><dt>! findings</dt><dd>{}</dd></div></dl>",
+        counts.create, counts.update, counts.unchanged, counts.findings
+    );
+    net_change(html, &plan.changes);
+    html.push_str(
+        "<p class=\"note\">Amounts of money are not shown: the workspace has no prices.</p>\n</section>\n",
+    );
+}
+
+/// Billed units per PSA service: now, after apply, and the difference.
+fn net_change(html: &mut String, changes: &[Change]) {
+    if changes.is_empty() {
+        return;
+    }
+    let mut by_service: BTreeMap<&str, (usize, usize, Decimal, Decimal)> = BTreeMap::new();
+    for change in changes {
+        let entry = by_service.entry(&change.psa_service).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(change.action != Action::NoOp);
+        entry.2 += change.current.unwrap_or_default();
+        entry.3 += change.quantity;
+    }
+    html.push_str(
+        "<table class=\"net\">\n<caption>Billed units per PSA service</caption>\n<thead><tr>\
+         <th scope=\"col\">PSA service</th><th scope=\"col\" class=\"n\">Lines</th>\
+         <th scope=\"col\" class=\"n\">Changing</th><th scope=\"col\" class=\"n\">Current</th>\
+         <th scope=\"col\" class=\"n\">New</th><th scope=\"col\" class=\"n\">Net change</th></tr></thead>\n<tbody>\n",
+    );
+    for (service, (lines, changing, current, new)) in by_service {
+        let _ = writeln!(
+            html,
+            "<tr><th scope=\"row\">{}</th><td class=\"n\">{lines}</td><td class=\"n\">{changing}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(service),
+            current.normalize(),
+            new.normalize(),
+            signed(new - current)
+        );
+    }
+    html.push_str("</tbody>\n</table>\n");
+}
+
+/// `+2`, `-1`, `0`.
+fn signed(value: Decimal) -> String {
+    let value = value.normalize();
+    if value > Decimal::ZERO {
+        format!("+{value}")
+    } else {
+        value.to_string()
+    }
+}
+
+fn lines(html: &mut String, plan: &Plan) {
+    let count = plan.changes.len();
+    let _ = writeln!(
+        html,
+        "<section aria-labelledby=\"lines\">\n<h2 id=\"lines\">Planned lines ({count})</h2>"
+    );
+    if count == 0 {
+        html.push_str("<p>No line has usage this period.</p>\n</section>\n");
+        return;
+    }
+    let integrations: BTreeSet<&str> = plan
+        .changes
+        .iter()
+        .map(|c| c.integration.as_str())
+        .collect();
+    filters(
+        html,
+        &[
+            (
+                "Integration",
+                "i",
+                integrations.into_iter().map(str::to_owned).collect(),
+            ),
+            (
+                "Action",
+                "a",
+                ["create", "update", "no-op"].map(str::to_owned).to_vec(),
+            ),
+        ],
+        &[("Account", "x")],
+        count,
+    );
+    let search = plan
+        .changes
+        .first()
+        .map(|c| c.vendor_account_name.to_lowercase())
+        .unwrap_or_default();
+    let _ = writeln!(
+        html,
+        "<table id=\"plan-lines\" data-sortable data-selftest-search=\"{}\">\n<caption>Every PSA line \
+         reckon computed a quantity for. Actions: + create, ~ update, = unchanged. Approval shows \
+         \u{2014} until approvals exist. Charts: solid = daily count, dashed = daily average, dotted \
+         = billed quantity.</caption>",
+        escape(&search)
+    );
+    table_head(html, &COLUMNS, "New");
+    html.push_str("<tbody>\n");
+    for change in &plan.changes {
+        row(html, plan, change);
+    }
+    html.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+fn row(html: &mut String, plan: &Plan, c: &Change) {
+    let (symbol, class) = match c.action {
+        Action::Create => ("+", "c"),
+        Action::Update => ("~", "u"),
+        Action::NoOp => ("=", "o"),
+    };
+    let account = escape(&c.vendor_account_name);
+    let company = if c.psa_company_name == c.vendor_account_name {
+        String::new()
+    } else {
+        format!(
+            "<span class=\"sub\">→ {}</span>",
+            escape(&c.psa_company_name)
+        )
+    };
+    let _ = write!(
+        html,
+        "<tr data-i=\"{}\" data-a=\"{}\" data-x=\"{}\"><td>{}</td><th scope=\"row\">{account}{company}</th>\
+         <td>{} → {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+         <td>{}</td><td>{}, {} dp</td><td>{}</td><td class=\"{class}\">{symbol} {}</td><td>\u{2014}</td><td>",
+        escape(&c.integration),
+        c.action.as_str(),
+        attr_value(&[
+            &c.vendor_account,
+            &c.vendor_account_name,
+            &c.psa_company_name
+        ]),
+        escape(&c.integration),
+        escape(&c.vendor_services.join("+")),
+        escape(&c.psa_service),
+        c.current
+            .map_or_else(|| "\u{2014}".to_owned(), |q| q.normalize().to_string()),
+        c.quantity.normalize(),
+        display_usage(c.usage),
+        c.billing_model,
+        c.rounding.mode,
+        c.rounding.decimals,
+        c.effective_date,
+        c.action.as_str(),
+    );
+    Chart {
+        period: plan.period,
+        daily: &c.daily,
+        billed: c.quantity,
+    }
+    .write(html);
+    html.push_str("</td></tr>\n");
+}
+
+fn findings(html: &mut String, plan: &Plan) {
+    let _ = writeln!(
+        html,
+        "<section aria-labelledby=\"findings\">\n<h2 id=\"findings\">Findings ({})</h2>",
+        plan.findings.len()
+    );
+    if plan.findings.is_empty() {
+        html.push_str("<p>None: every usage row found its line.</p>\n</section>\n");
+        return;
+    }
+    html.push_str("<ol class=\"findings\">\n");
+    // The planner already orders findings by kind, most costly first (unmapped usage is lost
+    // revenue), so the page keeps that order.
+    for f in &plan.findings {
+        let scope = f
+            .integration
+            .as_deref()
+            .map(|i| format!(" ({})", escape(i)))
+            .unwrap_or_default();
+        let _ = write!(
+            html,
+            "<li><span class=\"kind\">! {}</span>{scope}: {}",
+            f.kind,
+            escape(&f.message)
+        );
+        if let Some(hint) = &f.hint {
+            let _ = write!(html, "<span class=\"sub\">hint: {}</span>", escape(hint));
+        }
+        if let Some(snippet) = snippet(f) {
+            let _ = write!(html, "<pre><code>{}</code></pre>", escape(&snippet));
+        }
+        html.push_str("</li>\n");
+    }
+    html.push_str("</ol>\n</section>\n");
+}
+
+/// The YAML that would resolve an unmapped account or service, ready to paste.
+fn snippet(f: &Finding) -> Option<String> {
+    let integration = f.integration.as_deref()?;
+    let file = format!("integrations/{integration}.yaml");
+    match f.kind {
+        FindingKind::UnmappedAccount => {
+            let id = f.vendor_account.as_deref()?;
+            let name = f.vendor_account_name.as_deref().unwrap_or(id);
+            Some(format!(
+                "# {file}, under accounts.map (or list the id under accounts.exclude):\n\
+                 - vendor: {}   # {}\n  psa: \"<company id>\"",
+                yaml_quoted(id),
+                one_line(name)
+            ))
+        }
+        FindingKind::UnmappedService => {
+            let sku = f.vendor_service.as_deref()?;
+            Some(format!(
+                "# {file}, under services:\n- vendor: {}\n  psa: \"<service id>\"",
+                yaml_quoted(sku)
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A YAML double-quoted scalar: backslashes, quotes and control characters escaped.
+fn yaml_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for ch in text.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Text safe in a YAML comment: line breaks and other control characters become spaces.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}

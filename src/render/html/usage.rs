@@ -1,0 +1,112 @@
+//! The usage table as a review page: every account and SKU of the vendor data with its measured
+//! usage, rounded quantity and daily chart, sortable and filterable; the PSA is not read.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::chart::Chart;
+use super::{Column, attr_value, escape, filters, page, table_head};
+use crate::period::Period;
+use crate::render::usage::UsageLine;
+use crate::usage::display_usage;
+
+const COLUMNS: [Column; 10] = [
+    Column::text("Integration"),
+    Column::text("Account id"),
+    Column::text("Account"),
+    Column::text("Service"),
+    Column::number("Days"),
+    Column::number("Total"),
+    Column::number("Usage"),
+    Column::number("Quantity"),
+    Column::text("Mapped to"),
+    Column::fixed("Daily usage"),
+];
+
+/// Writes the usage lines of `period` as one self-contained HTML page.
+pub fn usage(out: &mut dyn Write, period: Period, lines: &[UsageLine]) -> io::Result<()> {
+    let mut html = String::with_capacity(4096 + lines.len() * 400);
+    let accounts: BTreeSet<(&str, &str)> = lines
+        .iter()
+        .map(|l| (l.integration.as_str(), l.account.as_str()))
+        .collect();
+    let integrations: BTreeSet<&str> = lines.iter().map(|l| l.integration.as_str()).collect();
+    let unmapped = lines.iter().filter(|l| l.mapped_to.is_none()).count();
+    let _ = writeln!(
+        html,
+        "<header>\n<h1>reckon usage for {period}</h1>\n<p class=\"lede\">Measured from the vendor \
+         data; the PSA was not read. Integrations: {}.</p>\n</header>\n\
+         <section aria-labelledby=\"summary\">\n<h2 id=\"summary\">Summary</h2>\n<dl class=\"counts\">\
+         <div><dt>rows</dt><dd>{}</dd></div><div><dt>accounts</dt><dd>{}</dd></div>\
+         <div><dt>rows without an explicit mapping</dt><dd>{unmapped}</dd></div></dl>\n\
+         <p class=\"note\">\u{201c}Mapped to\u{201d} shows accounts.map entries only; accounts matched \
+         by exact name appear in the plan.</p>\n</section>",
+        escape(&integrations.iter().copied().collect::<Vec<_>>().join(", ")),
+        lines.len(),
+        accounts.len()
+    );
+    let _ = writeln!(
+        html,
+        "<section aria-labelledby=\"lines\">\n<h2 id=\"lines\">Usage ({})</h2>",
+        lines.len()
+    );
+    if lines.is_empty() {
+        html.push_str("<p>No usage rows match.</p>\n</section>\n");
+        return page(out, &format!("reckon usage for {period}"), &html);
+    }
+    filters(
+        &mut html,
+        &[(
+            "Integration",
+            "i",
+            integrations.into_iter().map(str::to_owned).collect(),
+        )],
+        &[("Account", "x")],
+        lines.len(),
+    );
+    let _ = writeln!(
+        html,
+        "<table id=\"usage-lines\" data-sortable data-selftest-search=\"{}\">\n<caption>Every account \
+         and vendor service with usage in {period}. Charts: solid = daily count, dashed = daily \
+         average, dotted = quantity.</caption>",
+        escape(&lines[0].account_name.to_lowercase())
+    );
+    table_head(&mut html, &COLUMNS, "Usage");
+    html.push_str("<tbody>\n");
+    for line in lines {
+        row(&mut html, period, line);
+    }
+    html.push_str("</tbody>\n</table>\n</section>\n");
+    page(out, &format!("reckon usage for {period}"), &html)
+}
+
+fn row(html: &mut String, period: Period, l: &UsageLine) {
+    let _ = write!(
+        html,
+        "<tr data-i=\"{}\" data-x=\"{}\"><td>{}</td><td>{}</td><th scope=\"row\">{}</th><td>{}</td>\
+         <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+         <td>{}</td><td>",
+        escape(&l.integration),
+        attr_value(&[&l.account, &l.account_name]),
+        escape(&l.integration),
+        escape(&l.account),
+        escape(&l.account_name),
+        escape(&l.service),
+        l.days_with_data,
+        l.total.normalize(),
+        display_usage(l.usage),
+        l.quantity.normalize(),
+        l.mapped_to
+            .as_deref()
+            .map_or(Cow::Borrowed("\u{2014}"), escape),
+    );
+    Chart {
+        period,
+        daily: &l.daily,
+        billed: l.quantity,
+    }
+    .write(html);
+    html.push_str("</td></tr>\n");
+}
