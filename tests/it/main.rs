@@ -1,5 +1,6 @@
 //! reckon's integration tests: one binary, driving the real `reckon` executable.
 
+mod browser;
 mod config_fixtures;
 mod init;
 mod quickstart;

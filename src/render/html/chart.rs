@@ -17,8 +17,10 @@ use crate::usage::display_usage;
 
 /// Width of one day in viewBox units.
 const DAY: u32 = 4;
-/// Height of the plot in viewBox units.
+/// Height of the chart in viewBox units.
 const HEIGHT: u32 = 40;
+/// Blank space above the highest value and below zero, so no line sits on the edge.
+const MARGIN: u32 = 2;
 
 /// What one chart shows.
 pub struct Chart<'a> {
@@ -77,13 +79,15 @@ impl Chart<'_> {
     }
 }
 
-/// The y coordinate of `value` on a plot whose top is `top` (0 at the top, HEIGHT at the bottom).
+/// The y coordinate of `value` on a plot whose highest value is `top` (SVG y grows downwards:
+/// `top` is drawn at MARGIN, zero at HEIGHT - MARGIN).
 fn y_of(value: Decimal, top: Decimal) -> Decimal {
+    let bottom = Decimal::from(HEIGHT - MARGIN);
     if top <= Decimal::ZERO {
-        return Decimal::from(HEIGHT);
+        return bottom;
     }
-    let height = Decimal::from(HEIGHT);
-    let scaled = height - value.max(Decimal::ZERO) * height / top;
+    let span = Decimal::from(HEIGHT - 2 * MARGIN);
+    let scaled = bottom - value.max(Decimal::ZERO) * span / top;
     scaled
         .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
         .normalize()
@@ -140,7 +144,7 @@ mod tests {
                 .days(),
                 dec!(5)
             ),
-            "M0 0H112"
+            "M0 2H112"
         );
     }
 
@@ -152,7 +156,7 @@ mod tests {
             daily: &daily,
             billed: dec!(5),
         };
-        assert_eq!(step_path(&chart.days(), dec!(10)), "M0 40H56V0H112");
+        assert_eq!(step_path(&chart.days(), dec!(10)), "M0 38H56V2H112");
         let mut html = String::new();
         chart.write(&mut html);
         assert!(html.contains("<summary>0–10</summary>"), "{html}");
@@ -175,6 +179,6 @@ mod tests {
             daily: &outside,
             billed: Decimal::ZERO,
         };
-        assert_eq!(step_path(&chart.days(), Decimal::ZERO), "M0 40H112");
+        assert_eq!(step_path(&chart.days(), Decimal::ZERO), "M0 38H112");
     }
 }

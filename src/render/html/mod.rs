@@ -137,6 +137,7 @@ fn filters(
     let _ = writeln!(
         html,
         "<label>Search<input type=\"search\" data-search></label>\n\
+         <button type=\"button\" data-charts aria-pressed=\"false\">Open all charts</button>\n\
          <output id=\"shown\" aria-live=\"polite\">{rows} of {rows} shown</output>\n</form>"
     );
 }

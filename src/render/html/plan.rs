@@ -300,3 +300,113 @@ fn one_line(text: &str) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::plan::MatchedBy;
+    use crate::usage::{BillingModel, Rounding, RoundingMode};
+
+    const EVIL: &str = "<script>alert(1)</script>";
+
+    fn evil_plan() -> Plan {
+        let day = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let change = Change {
+            address: format!("keeper/{EVIL}/BP → {EVIL}/BP"),
+            action: Action::Update,
+            integration: "keeper".into(),
+            vendor_account: "1\"2".into(),
+            vendor_account_name: EVIL.into(),
+            vendor_services: vec![format!("{EVIL}&sku")],
+            psa_company: "9".into(),
+            psa_company_name: format!("{EVIL} Inc"),
+            psa_service: EVIL.into(),
+            contract: "C-1".into(),
+            line: Some("C-1-1".into()),
+            usage: dec!(3),
+            quantity: dec!(3),
+            current: Some(dec!(2)),
+            effective_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            billing_model: BillingModel::DailyAverage,
+            rounding: Rounding {
+                mode: RoundingMode::Nearest,
+                decimals: 0,
+            },
+            matched_by: MatchedBy::Mapping,
+            daily: vec![(day, dec!(3))],
+        };
+        let mut finding = Finding::new(
+            FindingKind::UnmappedAccount,
+            format!("vendor account {EVIL} has usage"),
+        );
+        finding.integration = Some("keeper".into());
+        finding.vendor_account = Some("7\"\\x".into());
+        finding.vendor_account_name = Some(format!("{EVIL}\nnext line"));
+        finding.hint = Some(EVIL.into());
+        Plan {
+            period: "2026-10".parse().unwrap(),
+            effective_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            psa: "sandbox".into(),
+            integrations: vec!["keeper".into()],
+            partial: false,
+            changes: vec![change],
+            findings: vec![finding],
+        }
+    }
+
+    fn render(plan: &Plan) -> String {
+        let mut out = Vec::new();
+        super::plan(&mut out, plan).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn names_from_vendor_and_psa_data_render_as_text() {
+        let html = render(&evil_plan());
+        // The page's own script is the only <script> element.
+        assert_eq!(html.matches("<script>").count(), 1, "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;sku"));
+        assert!(html.contains("data-x=\"1&quot;2 "), "attribute quoting");
+    }
+
+    #[test]
+    fn unmapped_account_comes_with_a_pasteable_snippet() {
+        let plan = evil_plan();
+        let snippet = snippet(&plan.findings[0]).unwrap();
+        assert_eq!(
+            snippet,
+            "# integrations/keeper.yaml, under accounts.map (or list the id under accounts.exclude):\n\
+             - vendor: \"7\\\"\\\\x\"   # <script>alert(1)</script> next line\n  psa: \"<company id>\""
+        );
+        assert!(render(&plan).contains(&format!("<pre><code>{}</code></pre>", escape(&snippet))));
+    }
+
+    #[test]
+    fn summary_counts_and_net_change_per_service() {
+        let html = render(&evil_plan());
+        assert!(html.contains("<dt>~ to update</dt><dd>1</dd>"), "{html}");
+        assert!(
+            html.contains("<td class=\"n\">2</td><td class=\"n\">3</td><td class=\"n\">+1</td>")
+        );
+        assert!(html.contains("no prices"));
+    }
+
+    #[test]
+    fn the_table_has_one_row_per_line_and_works_without_script() {
+        let mut plan = evil_plan();
+        plan.changes.push(plan.changes[0].clone());
+        let html = render(&plan);
+        assert_eq!(html.matches("<tr data-i=").count(), 2);
+        // Controls that need the script start hidden; the rows themselves never are.
+        assert!(html.contains("<form class=\"filters\" hidden>"));
+        assert!(!html.contains("<tr hidden"));
+        assert!(
+            html.contains("<td class=\"u\">~ update</td>"),
+            "action readable without colour"
+        );
+    }
+}

@@ -68,7 +68,21 @@
     return visible;
   }
 
+  // Charts sit in closed <details> so 20,000 of them cost nothing until opened; printing and
+  // the #charts fragment (used for the README screenshot) open them all.
+  function openCharts(open) {
+    Array.prototype.forEach.call(body.querySelectorAll('details'), function (d) { d.open = open; });
+  }
+  window.addEventListener('beforeprint', function () { openCharts(true); });
+  if (location.hash === '#charts') { openCharts(true); }
+
   if (form) {
+    var toggle = form.querySelector('[data-charts]');
+    toggle.addEventListener('click', function () {
+      var open = toggle.getAttribute('aria-pressed') !== 'true';
+      openCharts(open);
+      toggle.setAttribute('aria-pressed', String(open));
+    });
     form.hidden = false;
     form.addEventListener('input', applyFilters);
     form.addEventListener('change', applyFilters);

@@ -110,3 +110,40 @@ fn row(html: &mut String, period: Period, l: &UsageLine) {
     .write(html);
     html.push_str("</td></tr>\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    #[test]
+    fn vendor_names_render_as_text_and_every_line_is_a_row() {
+        let line = UsageLine {
+            integration: "keeper".into(),
+            account: "<b>1</b>".into(),
+            account_name: "<script>alert(1)</script>".into(),
+            service: "A&B".into(),
+            days_with_data: 1,
+            total: dec!(4),
+            usage: dec!(4),
+            quantity: dec!(4),
+            mapped_to: Some("<i>".into()),
+            daily: vec![(NaiveDate::from_ymd_opt(2026, 10, 3).unwrap(), dec!(4))],
+        };
+        let mut out = Vec::new();
+        usage(&mut out, "2026-10".parse().unwrap(), &[line.clone(), line]).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert_eq!(
+            html.matches("<script>").count(),
+            1,
+            "only the page's own script"
+        );
+        assert!(html.contains("<th scope=\"row\">&lt;script&gt;alert(1)&lt;/script&gt;</th>"));
+        assert!(html.contains("<td>&lt;b&gt;1&lt;/b&gt;</td>"));
+        assert!(html.contains("<td>A&amp;B</td>"));
+        assert!(html.contains("<td>&lt;i&gt;</td>"));
+        assert_eq!(html.matches("<tr data-i=").count(), 2);
+    }
+}
