@@ -11,7 +11,6 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::escape;
 use crate::period::Period;
 use crate::usage::display_usage;
 
@@ -57,21 +56,16 @@ impl Chart<'_> {
         let top = high.max(average).max(self.billed);
         let y = |value: Decimal| y_of(value, top);
         let width = DAY * u32::try_from(days.len()).unwrap_or(31);
-        let label = format!(
-            "daily usage {} to {}, average {}, billed {}",
-            display_usage(low),
-            display_usage(high),
-            display_usage(average),
-            self.billed.normalize()
-        );
+        // Unquoted attribute values (no spaces: "M0,2H124") and a space before "/>" so the
+        // slash is not read as part of the value; the numbers are in the row and the summary,
+        // so the drawing itself is hidden from screen readers.
         let _ = write!(
             html,
-            "<details><summary>{}–{}</summary><svg class=\"ch\" viewBox=\"0 0 {width} {HEIGHT}\" \
-             preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}\"><path class=\"d\" d=\"{}\"/>\
-             <path class=\"a\" d=\"M0 {}H{width}\"/><path class=\"b\" d=\"M0 {}H{width}\"/></svg></details>",
+            "<details><summary>{}\u{2013}{}</summary><svg viewBox=\"0 0 {width} {HEIGHT}\" \
+             aria-hidden=true><path class=d d={} /><path class=a d=M0,{}H{width} />\
+             <path class=b d=M0,{}H{width} /></svg></details>",
             display_usage(low),
             display_usage(high),
-            escape(&label),
             step_path(&days, top),
             y(average),
             y(self.billed),
@@ -103,7 +97,7 @@ fn step_path(days: &[Decimal], top: Decimal) -> String {
         let x = DAY * u32::try_from(index).unwrap_or(0);
         match last {
             None => {
-                let _ = write!(path, "M0 {y}");
+                let _ = write!(path, "M0,{y}");
             }
             Some(previous) if previous != y => {
                 let _ = write!(path, "H{x}V{y}");
@@ -144,7 +138,7 @@ mod tests {
                 .days(),
                 dec!(5)
             ),
-            "M0 2H112"
+            "M0,2H112"
         );
     }
 
@@ -156,19 +150,13 @@ mod tests {
             daily: &daily,
             billed: dec!(5),
         };
-        assert_eq!(step_path(&chart.days(), dec!(10)), "M0 38H56V2H112");
+        assert_eq!(step_path(&chart.days(), dec!(10)), "M0,38H56V2H112");
         let mut html = String::new();
         chart.write(&mut html);
         assert!(html.contains("<summary>0–10</summary>"), "{html}");
         // average 140 / 28 = 5 and billed 5: both lines at half height.
-        assert!(
-            html.contains("<path class=\"a\" d=\"M0 20H112\"/>"),
-            "{html}"
-        );
-        assert!(
-            html.contains("<path class=\"b\" d=\"M0 20H112\"/>"),
-            "{html}"
-        );
+        assert!(html.contains("<path class=a d=M0,20H112 />"), "{html}");
+        assert!(html.contains("<path class=b d=M0,20H112 />"), "{html}");
     }
 
     #[test]
@@ -179,6 +167,6 @@ mod tests {
             daily: &outside,
             billed: Decimal::ZERO,
         };
-        assert_eq!(step_path(&chart.days(), Decimal::ZERO), "M0 38H112");
+        assert_eq!(step_path(&chart.days(), Decimal::ZERO), "M0,38H112");
     }
 }

@@ -48,17 +48,17 @@
     });
   });
 
-  // Filters: <select data-attr=X> matches the row's data-X exactly; <input data-attr=X>
-  // matches it as a substring; <input data-search> matches the row's whole text.
+  // Filters: <select data-col=N> matches cell N's whole text; <input data-col=N> part of it;
+  // <input data-search> matches the row's whole text. All case-insensitive.
   function applyFilters() {
-    var controls = Array.prototype.slice.call(form.querySelectorAll('[data-attr],[data-search]'));
+    var controls = Array.prototype.slice.call(form.querySelectorAll('[data-col],[data-search]'));
     var visible = 0;
     Array.prototype.forEach.call(body.rows, function (row) {
       var ok = controls.every(function (c) {
         var wanted = c.value.trim().toLowerCase();
         if (!wanted) { return true; }
         if (c.hasAttribute('data-search')) { return row.textContent.toLowerCase().indexOf(wanted) >= 0; }
-        var have = (row.getAttribute('data-' + c.getAttribute('data-attr')) || '').toLowerCase();
+        var have = row.cells[+c.getAttribute('data-col')].textContent.trim().toLowerCase();
         return c.tagName === 'SELECT' ? have === wanted : have.indexOf(wanted) >= 0;
       });
       row.hidden = !ok;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::chart::Chart;
-use super::{Column, attr_value, escape, filters, page, table_head};
+use super::{Column, escape, filters, page, table_head};
 use crate::period::Period;
 use crate::render::usage::UsageLine;
 use crate::usage::display_usage;
@@ -60,10 +60,10 @@ pub fn usage(out: &mut dyn Write, period: Period, lines: &[UsageLine]) -> io::Re
         &mut html,
         &[(
             "Integration",
-            "i",
+            0,
             integrations.into_iter().map(str::to_owned).collect(),
         )],
-        &[("Account", "x")],
+        &[("Account", 2)],
         lines.len(),
     );
     let _ = writeln!(
@@ -82,14 +82,11 @@ pub fn usage(out: &mut dyn Write, period: Period, lines: &[UsageLine]) -> io::Re
     page(out, &format!("reckon usage for {period}"), &html)
 }
 
+/// One row; end tags omitted (valid HTML) to keep a 20,000-row page small.
 fn row(html: &mut String, period: Period, l: &UsageLine) {
     let _ = write!(
         html,
-        "<tr data-i=\"{}\" data-x=\"{}\"><td>{}</td><td>{}</td><th scope=\"row\">{}</th><td>{}</td>\
-         <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-         <td>{}</td><td>",
-        escape(&l.integration),
-        attr_value(&[&l.account, &l.account_name]),
+        "<tr><td>{}<td>{}<th scope=row>{}<td>{}<td>{}<td>{}<td>{}<td>{}<td>{}<td>",
         escape(&l.integration),
         escape(&l.account),
         escape(&l.account_name),
@@ -108,7 +105,7 @@ fn row(html: &mut String, period: Period, l: &UsageLine) {
         billed: l.quantity,
     }
     .write(html);
-    html.push_str("</td></tr>\n");
+    html.push('\n');
 }
 
 #[cfg(test)]
@@ -140,10 +137,10 @@ mod tests {
             1,
             "only the page's own script"
         );
-        assert!(html.contains("<th scope=\"row\">&lt;script&gt;alert(1)&lt;/script&gt;</th>"));
-        assert!(html.contains("<td>&lt;b&gt;1&lt;/b&gt;</td>"));
-        assert!(html.contains("<td>A&amp;B</td>"));
-        assert!(html.contains("<td>&lt;i&gt;</td>"));
-        assert_eq!(html.matches("<tr data-i=").count(), 2);
+        assert!(html.contains("<th scope=row>&lt;script&gt;alert(1)&lt;/script&gt;<td>"));
+        assert!(html.contains("<td>&lt;b&gt;1&lt;/b&gt;<th"));
+        assert!(html.contains("<td>A&amp;B<td>"));
+        assert!(html.contains("<td>&lt;i&gt;<td><details>"));
+        assert_eq!(html.matches("<tr><td>").count(), 2);
     }
 }
