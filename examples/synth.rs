@@ -22,6 +22,9 @@ const SKUS: [(&str, &str); 4] = [
 ];
 const PERIOD: &str = "2026-10";
 
+/// A plan renderer, timed one after the other.
+type Renderer = fn(&mut Vec<u8>, &reckon::plan::Plan) -> std::io::Result<()>;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = match std::env::args_os().nth(1) {
         Some(dir) => PathBuf::from(dir),
@@ -101,8 +104,8 @@ fn write_workspace(dir: &Path) -> std::io::Result<()> {
             rows.push(series);
         }
         for day in 0..31 {
-            for (s, (sku, _)) in SKUS.iter().enumerate() {
-                let count = rows[s][day];
+            for (series, (sku, _)) in rows.iter().zip(SKUS) {
+                let count = series.get(day).copied().unwrap_or(0);
                 if count > 0 {
                     let _ = writeln!(
                         csv,
@@ -157,10 +160,7 @@ fn measure(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         summary.findings
     );
 
-    let formats: [(
-        &str,
-        fn(&mut Vec<u8>, &reckon::plan::Plan) -> std::io::Result<()>,
-    ); 3] = [
+    let formats: [(&str, Renderer); 3] = [
         ("html", |out, plan| render::html::plan(out, plan)),
         ("json", |out, plan| render::json::plan(out, plan)),
         ("text", |out, plan| {

@@ -609,3 +609,39 @@ fn by_account(usage: &[AccountUsage]) -> Vec<Vec<&AccountUsage>> {
     }
     groups.into_values().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::usage::Measure;
+
+    fn usage(sku: &str, daily: &[(u32, Decimal)]) -> AccountUsage {
+        AccountUsage {
+            account_id: "1".into(),
+            account_name: "A".into(),
+            sku: sku.into(),
+            measure: Measure {
+                days_with_data: 0,
+                total: Decimal::ZERO,
+                usage: Decimal::ZERO,
+            },
+            daily: daily
+                .iter()
+                .map(|(d, q)| (NaiveDate::from_ymd_opt(2026, 10, *d).expect("date"), *q))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_daily_series_of_several_skus_adds_up_per_date_in_date_order() {
+        let bp = usage("BP", &[(2, dec!(3)), (1, dec!(1))]);
+        let plus = usage("Plus", &[(2, dec!(4)), (3, dec!(5))]);
+        let day = |d| NaiveDate::from_ymd_opt(2026, 10, d).expect("date");
+        assert_eq!(
+            combined_daily(&[&bp, &plus]),
+            vec![(day(1), dec!(1)), (day(2), dec!(7)), (day(3), dec!(5))]
+        );
+    }
+}

@@ -118,11 +118,11 @@ mod tests {
     use super::*;
 
     fn period() -> Period {
-        "2026-02".parse().unwrap()
+        "2026-02".parse().expect("test value")
     }
 
     fn date(day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 2, day).unwrap()
+        NaiveDate::from_ymd_opt(2026, 2, day).expect("test value")
     }
 
     #[test]
@@ -161,7 +161,10 @@ mod tests {
 
     #[test]
     fn days_outside_the_period_are_ignored_and_an_empty_month_is_flat() {
-        let outside = [(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), dec!(9))];
+        let outside = [(
+            NaiveDate::from_ymd_opt(2026, 3, 1).expect("test value"),
+            dec!(9),
+        )];
         let chart = Chart {
             period: period(),
             daily: &outside,

@@ -160,8 +160,8 @@ mod tests {
     #[test]
     fn page_is_self_contained() {
         let mut out = Vec::new();
-        page(&mut out, "t <b>", "<p>x</p>\n").unwrap();
-        let html = String::from_utf8(out).unwrap();
+        page(&mut out, "t <b>", "<p>x</p>\n").expect("test value");
+        let html = String::from_utf8(out).expect("test value");
         assert!(html.contains("<title>t &lt;b&gt;</title>"));
         for external in ["http://", "https://", "src=", "@import", "url("] {
             assert!(!html.contains(external), "{external} in the page");

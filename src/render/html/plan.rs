@@ -316,7 +316,7 @@ mod tests {
     const EVIL: &str = "<script>alert(1)</script>";
 
     fn evil_plan() -> Plan {
-        let day = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 10, 1).expect("test value");
         let change = Change {
             address: format!("keeper/{EVIL}/BP → {EVIL}/BP"),
             action: Action::Update,
@@ -332,7 +332,7 @@ mod tests {
             usage: dec!(3),
             quantity: dec!(3),
             current: Some(dec!(2)),
-            effective_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            effective_date: NaiveDate::from_ymd_opt(2026, 11, 1).expect("test value"),
             billing_model: BillingModel::DailyAverage,
             rounding: Rounding {
                 mode: RoundingMode::Nearest,
@@ -350,8 +350,8 @@ mod tests {
         finding.vendor_account_name = Some(format!("{EVIL}\nnext line"));
         finding.hint = Some(EVIL.into());
         Plan {
-            period: "2026-10".parse().unwrap(),
-            effective_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            period: "2026-10".parse().expect("test value"),
+            effective_date: NaiveDate::from_ymd_opt(2026, 11, 1).expect("test value"),
             psa: "sandbox".into(),
             integrations: vec!["keeper".into()],
             partial: false,
@@ -362,8 +362,8 @@ mod tests {
 
     fn render(plan: &Plan) -> String {
         let mut out = Vec::new();
-        super::plan(&mut out, plan).unwrap();
-        String::from_utf8(out).unwrap()
+        super::plan(&mut out, plan).expect("test value");
+        String::from_utf8(out).expect("test value")
     }
 
     #[test]
@@ -381,7 +381,7 @@ mod tests {
     #[test]
     fn unmapped_account_comes_with_a_pasteable_snippet() {
         let plan = evil_plan();
-        let snippet = snippet(&plan.findings[0]).unwrap();
+        let snippet = snippet(&plan.findings[0]).expect("test value");
         assert_eq!(
             snippet,
             "# integrations/keeper.yaml, under accounts.map (or list the id under accounts.exclude):\n\

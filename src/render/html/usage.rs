@@ -127,11 +127,19 @@ mod tests {
             usage: dec!(4),
             quantity: dec!(4),
             mapped_to: Some("<i>".into()),
-            daily: vec![(NaiveDate::from_ymd_opt(2026, 10, 3).unwrap(), dec!(4))],
+            daily: vec![(
+                NaiveDate::from_ymd_opt(2026, 10, 3).expect("test value"),
+                dec!(4),
+            )],
         };
         let mut out = Vec::new();
-        usage(&mut out, "2026-10".parse().unwrap(), &[line.clone(), line]).unwrap();
-        let html = String::from_utf8(out).unwrap();
+        usage(
+            &mut out,
+            "2026-10".parse().expect("test value"),
+            &[line.clone(), line],
+        )
+        .expect("test value");
+        let html = String::from_utf8(out).expect("test value");
         assert_eq!(
             html.matches("<script>").count(),
             1,
