@@ -41,6 +41,7 @@ fn plan_and_usage_pages_sort_and_filter_in_chromium() {
     );
     assert_eq!(seen.visible, acme, "the search hides the other rows");
     screenshot(&page, dir, "quickstart-plan.png");
+    without_javascript(&page, dir, changes.len());
 
     let usage = reckon(dir, &["usage", "--period", "2026-10", "--format", "json"]);
     assert_eq!(usage.code, 0, "{}", usage.stderr);
@@ -76,6 +77,24 @@ struct Seen {
     descending: Vec<String>,
     search: String,
     visible: usize,
+}
+
+/// Without its script the page is complete: every row is there and the filter form, which
+/// could do nothing, stays hidden. (Chromium's `--dump-dom` needs scripting itself, so the
+/// test removes the page's script rather than switching JavaScript off.)
+fn without_javascript(page: &Path, work: &Path, rows: usize) {
+    let html = std::fs::read_to_string(page).expect("read page");
+    let start = html.find("<script>").expect("the page has a script");
+    let end = html.find("</script>").expect("end of script") + "</script>".len();
+    let bare = work.join("no-script.html");
+    std::fs::write(&bare, format!("{}{}", &html[..start], &html[end..])).expect("write page");
+    let (dom, _) = chromium(work, &["--dump-dom", &format!("file://{}", bare.display())]);
+    assert_eq!(dom.matches("<tr><td>").count(), rows, "{dom}");
+    assert!(
+        dom.contains("<form class=\"filters\" hidden=\"\">"),
+        "{dom}"
+    );
+    assert!(!dom.contains("selftest-result"));
 }
 
 /// `reckon COMMAND --format html` into `dir/file`.
@@ -143,7 +162,7 @@ fn screenshot(page: &Path, work: &Path, name: &str) {
     chromium(
         work,
         &[
-            "--window-size=1280,1000",
+            "--window-size=1400,1000",
             "--hide-scrollbars",
             &format!("--screenshot={}", target.display()),
             &format!("file://{}#charts", page.display()),
