@@ -2,6 +2,7 @@
 
 mod browser;
 mod config_fixtures;
+mod html;
 mod init;
 mod quickstart;
 mod schema;
