@@ -13,12 +13,18 @@ fn body(html: &str) -> &str {
 #[test]
 fn quickstart_plan_and_usage_pages() {
     let ws = copy_of("examples/quickstart");
-    let plan = reckon(ws.path(), &["plan", "--period", "2026-10", "--format", "html"]);
+    let plan = reckon(
+        ws.path(),
+        &["plan", "--period", "2026-10", "--format", "html"],
+    );
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(plan.stdout.starts_with("<!doctype html>"));
     insta::assert_snapshot!("quickstart_plan_html", body(&plan.stdout));
 
-    let usage = reckon(ws.path(), &["usage", "--period", "2026-10", "--format", "html"]);
+    let usage = reckon(
+        ws.path(),
+        &["usage", "--period", "2026-10", "--format", "html"],
+    );
     assert_eq!(usage.code, 0, "{}", usage.stderr);
     insta::assert_snapshot!("quickstart_usage_html", body(&usage.stdout));
 }
