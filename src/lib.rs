@@ -42,6 +42,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod import;
 pub mod observe;
 pub mod observed;
 pub mod period;
