@@ -3,6 +3,7 @@
 
 mod apply;
 mod check;
+mod import;
 mod init;
 mod plan;
 mod schema;
@@ -63,6 +64,8 @@ pub enum Command {
     Usage(usage::Args),
     /// Test the PSA connection (credentials, API, one read); writes nothing.
     Check(check::Args),
+    /// Propose account and service mappings from the vendor's accounts and the PSA; --write adds them.
+    Import(import::Args),
 }
 
 /// Things every command may need, decided once.
@@ -101,6 +104,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Apply(args) => block_on(apply::run(&context, &args)),
         Command::Usage(args) => block_on(usage::run(&context, &args)),
         Command::Check(args) => block_on(check::run(&context, &args)),
+        Command::Import(args) => block_on(import::run(&context, &args)),
     }
 }
 
