@@ -54,4 +54,5 @@ pub mod schema;
 pub mod secret;
 pub mod usage;
 pub mod vendor;
+pub mod watch;
 pub mod yaml;

@@ -9,6 +9,7 @@ mod plan;
 mod schema;
 mod usage;
 mod validate;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -66,6 +67,8 @@ pub enum Command {
     Check(check::Args),
     /// Propose account and service mappings from the vendor's accounts and the PSA; --write adds them.
     Import(import::Args),
+    /// Re-plan whenever the workspace or usage files change (and on a timer); --apply writes.
+    Watch(watch::Args),
 }
 
 /// Things every command may need, decided once.
@@ -105,6 +108,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Usage(args) => block_on(usage::run(&context, &args)),
         Command::Check(args) => block_on(check::run(&context, &args)),
         Command::Import(args) => block_on(import::run(&context, &args)),
+        Command::Watch(args) => block_on(watch::run(&context, &args)),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod markdown;
 pub mod table;
 pub mod text;
 pub mod usage;
+pub mod watch;
 
 /// Terminal styling: ANSI colour only when the caller decided the output is a colour terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
