@@ -5,3 +5,4 @@ mod init;
 mod quickstart;
 mod schema;
 mod support;
+mod watch;
