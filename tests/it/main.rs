@@ -1,6 +1,7 @@
 //! reckon's integration tests: one binary, driving the real `reckon` executable.
 
 mod config_fixtures;
+mod import;
 mod init;
 mod quickstart;
 mod schema;
