@@ -43,6 +43,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod import;
+pub mod inventory;
 pub mod observe;
 pub mod observed;
 pub mod period;

@@ -5,6 +5,7 @@ mod apply;
 mod check;
 mod import;
 mod init;
+mod inventory;
 mod plan;
 mod schema;
 mod usage;
@@ -69,6 +70,10 @@ pub enum Command {
     Import(import::Args),
     /// Re-plan whenever the workspace or usage files change (and on a timer); --apply writes.
     Watch(watch::Args),
+    /// List vendor accounts with the PSA company each bills (or none).
+    Accounts(inventory::Args),
+    /// List vendor services with the PSA service each feeds (or none).
+    Services(inventory::Args),
 }
 
 /// Things every command may need, decided once.
@@ -109,6 +114,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Check(args) => block_on(check::run(&context, &args)),
         Command::Import(args) => block_on(import::run(&context, &args)),
         Command::Watch(args) => block_on(watch::run(&context, &args)),
+        Command::Accounts(args) => block_on(inventory::accounts(&context, &args)),
+        Command::Services(args) => block_on(inventory::services(&context, &args)),
     }
 }
 

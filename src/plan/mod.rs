@@ -5,7 +5,7 @@
 //! (sorted by address) so plans can be diffed and snapshot-tested.
 
 mod compute;
-mod matching;
+pub mod matching;
 
 use std::fmt;
 

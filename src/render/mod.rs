@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod diagnostics;
 pub mod import;
+pub mod inventory;
 pub mod json;
 pub mod markdown;
 pub mod table;

@@ -3,6 +3,7 @@
 mod config_fixtures;
 mod import;
 mod init;
+mod inventory;
 mod quickstart;
 mod schema;
 mod support;
