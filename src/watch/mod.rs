@@ -75,6 +75,9 @@ pub struct Settings {
 /// Reads the time; injected so tests control it.
 pub type Clock = Box<dyn Fn() -> DateTime<Local> + Send>;
 
+/// Told which input files a good cycle read.
+type InputsHook = Box<dyn FnMut(&[PathBuf]) + Send>;
+
 /// The watch loop's state between cycles.
 pub struct Watch<W: Write> {
     settings: Settings,
@@ -85,7 +88,7 @@ pub struct Watch<W: Write> {
     /// Whether the last cycle failed, so the next good one shows the whole plan again.
     last_failed: bool,
     /// Called with the files each good cycle read, so the watcher can follow them.
-    on_inputs: Box<dyn FnMut(&[PathBuf]) + Send>,
+    on_inputs: InputsHook,
 }
 
 impl<W: Write> Watch<W> {
