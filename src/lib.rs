@@ -15,7 +15,7 @@
 //!                                       └──► render (text, JSON, markdown, annotations)
 //! ```
 //!
-//! `watch` (later) loops the same pass. The pure core — [`config::model`], [`usage`],
+//! [`watch`] loops the same pass on file changes and a timer. The pure core — [`config::model`], [`usage`],
 //! [`plan`] — does no I/O, reads no clock and uses no randomness. Adapters sit at the edges,
 //! one trait per kind and one file per implementation: [`vendor`] (usage sources) and [`psa`]
 //! (contract systems); their wire types stay private and they hand the core [`observed`] types.
@@ -33,6 +33,9 @@
 //! | [`observe`] | reading usage and the PSA before planning |
 //! | [`reconcile`] | one select → observe → plan pass, shared by commands |
 //! | [`apply`] | executing a plan |
+//! | [`watch`] | re-planning (and applying) on file changes and a timer |
+//! | [`import`] | proposing mappings from vendor and PSA state; appending them to YAML text |
+//! | [`inventory`] | vendor accounts and services with their PSA mapping |
 //! | [`render`] | every output format |
 //! | [`secret`] | credentials that never print |
 //! | [`error`] | top-level errors and exit codes |
