@@ -226,6 +226,37 @@ async fn apply_writes_each_plan_with_changes_then_settles() {
 }
 
 #[tokio::test]
+async fn a_file_saved_while_planning_is_never_applied() {
+    let ws = workspace();
+    let dir = ws.path().to_path_buf();
+    let psa_before = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
+    let out = Shared::default();
+    let (tx, rx) = mpsc::channel(8);
+    tx.send(Trigger::Start).await.expect("send");
+    drop(tx);
+    let (_stop, stopped) = shutdown();
+    // The hook runs after the workspace was loaded: a save landing then must stop the apply.
+    let saving = dir.clone();
+    watch(&dir, true, &out)
+        .on_inputs(move |_| {
+            let path = saving.join(KEEPER);
+            let text = std::fs::read_to_string(&path).expect("read");
+            std::fs::write(&path, format!("{text}# still typing\n")).expect("write");
+        })
+        .run(rx, stopped)
+        .await
+        .expect("loop");
+    let kinds: Vec<String> = out
+        .events()
+        .iter()
+        .map(|e| e["event"].as_str().expect("kind").to_owned())
+        .collect();
+    assert_eq!(kinds, ["plan", "apply-skipped", "stopped"]);
+    let psa_after = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
+    assert_eq!(psa_before, psa_after);
+}
+
+#[tokio::test]
 async fn shutdown_before_any_trigger_stops_without_planning() {
     let ws = workspace();
     let out = Shared::default();
