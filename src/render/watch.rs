@@ -158,7 +158,8 @@ impl<W: Write> Reporter<W> {
                 diagnostics,
             } => {
                 let title = format!(
-                    "the workspace is invalid ({}); keeping the last good plan, nothing applied:",
+                    "the workspace or its usage data is invalid ({}); keeping the last good plan, \
+                     nothing applied:",
                     describe(trigger)
                 );
                 stamp(out, *time, style, &style.paint(Paint::Red, &title))?;

@@ -158,14 +158,11 @@ impl<W: Write> Watch<W> {
         let workspace = match config::load(&root) {
             Ok(loaded) => loaded.workspace,
             Err(diagnostics) => {
-                self.last_failed = true;
-                let event = Event::Invalid {
+                return self.failed(&Event::Invalid {
                     time,
                     trigger,
                     diagnostics: &diagnostics,
-                };
-                self.reporter.event(&event).map_err(output_error)?;
-                return Ok(None);
+                });
             }
         };
         let period = self
@@ -178,8 +175,7 @@ impl<W: Write> Watch<W> {
         let (plan, psa) = match plan_once(&workspace, period, &self.settings.integrations).await {
             Ok(planned) => planned,
             Err(error) => {
-                self.last_failed = true;
-                let event = match error.diagnostics() {
+                return self.failed(&match error.diagnostics() {
                     Some(diagnostics) => Event::Invalid {
                         time,
                         trigger,
@@ -190,9 +186,7 @@ impl<W: Write> Watch<W> {
                         trigger,
                         error: &error,
                     },
-                };
-                self.reporter.event(&event).map_err(output_error)?;
-                return Ok(None);
+                });
             }
         };
         let rendered = self.reporter.plain_plan(&plan);
@@ -214,6 +208,14 @@ impl<W: Write> Watch<W> {
             psa,
             stamp: config_stamp.with(usage_stamp),
         }))
+    }
+
+    /// Reports a cycle that produced no plan; the last good plan stays, and the next good
+    /// cycle prints its plan in full.
+    fn failed(&mut self, event: &Event<'_>) -> Result<Option<Planned>, Error> {
+        self.last_failed = true;
+        self.reporter.event(event).map_err(output_error)?;
+        Ok(None)
     }
 
     /// Applies `plan` unless a file it was computed from changed meanwhile (a save still in

@@ -141,7 +141,7 @@ fn run_scenario(extra: &[&str]) {
 
     // A broken save: reported with file and line, and the process carries on.
     std::fs::write(&keeper, "vendor: keeper\naccounts: [\n").expect("break");
-    watch.expect_line("the workspace is invalid", SLOW);
+    watch.expect_line("the workspace or its usage data is invalid", SLOW);
     watch.expect_line("integrations/keeper.yaml:", SLOW);
     assert!(watch.alive(), "an invalid file must not stop watch");
 
