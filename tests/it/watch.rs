@@ -153,6 +153,16 @@ fn run_scenario(extra: &[&str]) {
         SLOW,
     );
 
+    // New usage arriving: Evergreen Clinic starts using 1TB storage on the last day.
+    let usage = dir.join("usage/keeper-2026-10.csv");
+    let mut csv = std::fs::read_to_string(&usage).expect("usage");
+    csv.push_str("2026-10-31,5120,Evergreen Clinic,1TB,31\n");
+    std::fs::write(&usage, csv).expect("usage");
+    watch.expect_line(
+        "plan changed (usage/keeper-2026-10.csv changed):",
+        CHANGE_SHOWS_WITHIN,
+    );
+
     assert_eq!(watch.terminate(), 0, "SIGTERM is a clean stop");
     watch.expect_line("stopped.", SLOW);
     let psa_after = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
