@@ -102,7 +102,7 @@ impl<W: Write> Reporter<W> {
         match self.format {
             Format::Text => self.text(event)?,
             Format::Json => {
-                serde_json::to_writer(&mut self.out, &json_event(event))?;
+                serde_json::to_writer(&mut self.out, &Envelope::of(event))?;
                 writeln!(self.out)?;
             }
         }
@@ -243,19 +243,58 @@ fn json_trigger(trigger: &Trigger) -> (&'static str, Vec<String>) {
     }
 }
 
+/// `event` and `time` first, so each line reads from its kind; the event's own fields follow.
+#[derive(serde::Serialize)]
+struct Envelope {
+    event: &'static str,
+    time: String,
+    #[serde(flatten)]
+    body: Value,
+}
+
+impl Envelope {
+    fn of(event: &Event<'_>) -> Self {
+        Self {
+            event: kind(event),
+            time: json_time(time_of(event)),
+            body: json_event(event),
+        }
+    }
+}
+
+fn time_of(event: &Event<'_>) -> DateTime<Local> {
+    match event {
+        Event::Plan { time, .. }
+        | Event::Invalid { time, .. }
+        | Event::Failed { time, .. }
+        | Event::ApplySkipped { time, .. }
+        | Event::Applied { time, .. }
+        | Event::Stopped { time } => *time,
+    }
+}
+
+fn kind(event: &Event<'_>) -> &'static str {
+    match event {
+        Event::Plan { .. } => "plan",
+        Event::Invalid { .. } => "invalid",
+        Event::Failed { .. } => "error",
+        Event::ApplySkipped { .. } => "apply-skipped",
+        Event::Applied { .. } => "applied",
+        Event::Stopped { .. } => "stopped",
+    }
+}
+
 fn json_event(event: &Event<'_>) -> Value {
     match event {
         Event::Plan {
-            time,
             trigger,
             plan,
             change,
+            ..
         } => {
             let (trigger, files) = json_trigger(trigger);
             let summary = plan.summary();
             json!({
-                "event": "plan",
-                "time": json_time(*time),
                 "trigger": trigger,
                 "files": files,
                 "period": plan.period.to_string(),
@@ -281,42 +320,30 @@ fn json_event(event: &Event<'_>) -> Value {
             })
         }
         Event::Invalid {
-            time,
             trigger,
             diagnostics,
+            ..
         } => {
             let (trigger, files) = json_trigger(trigger);
             json!({
-                "event": "invalid",
-                "time": json_time(*time),
                 "trigger": trigger,
                 "files": files,
                 "errors": diagnostics.sorted(),
             })
         }
-        Event::Failed {
-            time,
-            trigger,
-            error,
-        } => {
+        Event::Failed { trigger, error, .. } => {
             let (trigger, files) = json_trigger(trigger);
             json!({
-                "event": "error",
-                "time": json_time(*time),
                 "trigger": trigger,
                 "files": files,
                 "message": error.to_string(),
                 "hint": error.hint(),
             })
         }
-        Event::ApplySkipped { time, reason } => json!({
-            "event": "apply-skipped",
-            "time": json_time(*time),
+        Event::ApplySkipped { reason, .. } => json!({
             "reason": reason,
         }),
-        Event::Applied { time, report } => json!({
-            "event": "applied",
-            "time": json_time(*time),
+        Event::Applied { report, .. } => json!({
             "applied": report.applied(),
             "failed": report.failed(),
             "results": report.results.iter().map(|r| {
@@ -334,9 +361,6 @@ fn json_event(event: &Event<'_>) -> Value {
                 })
             }).collect::<Vec<_>>(),
         }),
-        Event::Stopped { time } => json!({
-            "event": "stopped",
-            "time": json_time(*time),
-        }),
+        Event::Stopped { .. } => json!({}),
     }
 }
