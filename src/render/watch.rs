@@ -207,6 +207,8 @@ fn stamp(out: &mut dyn Write, time: DateTime<Local>, style: Style, text: &str) -
 }
 
 fn paint_diff_line(line: &str, style: Style) -> String {
+    // A blank context line is a lone space; print it empty, not as trailing whitespace.
+    let line = line.trim_end();
     match line.as_bytes().first() {
         Some(b'+') => style.paint(Paint::Green, line),
         Some(b'-') => style.paint(Paint::Red, line),

@@ -1,7 +1,7 @@
 //! What changed between two rendered plans, as diff lines: watch prints only these, so a
 //! long-running terminal shows each change once instead of the whole plan every cycle.
 
-use similar::{ChangeTag, TextDiff};
+use similar::{Algorithm, ChangeTag, TextDiff};
 
 /// How a plan relates to the previous one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +22,11 @@ pub fn between(previous: &str, current: &str) -> PlanChange {
     if previous == current {
         return PlanChange::Unchanged;
     }
-    let diff = TextDiff::from_lines(previous, current);
+    // Patience anchors on lines that occur once in each plan (headings, addresses), so a new
+    // change shows as one added block rather than interleaved with the blank lines around it.
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .diff_lines(previous, current);
     let hunks = diff
         .unified_diff()
         .context_radius(CONTEXT)

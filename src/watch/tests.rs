@@ -28,6 +28,10 @@ impl Write for Shared {
 }
 
 impl Shared {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("lock").clone()).expect("utf-8")
+    }
+
     fn events(&self) -> Vec<Value> {
         let bytes = self.0.lock().expect("lock").clone();
         String::from_utf8(bytes)
@@ -77,6 +81,10 @@ fn fixed_time() -> DateTime<Local> {
 }
 
 fn watch(dir: &Path, apply: bool, out: &Shared) -> Watch<Shared> {
+    watch_as(dir, apply, out, Format::Json)
+}
+
+fn watch_as(dir: &Path, apply: bool, out: &Shared, format: Format) -> Watch<Shared> {
     let settings = Settings {
         dir: dir.to_path_buf(),
         period: Some("2026-10".parse().expect("period")),
@@ -87,7 +95,7 @@ fn watch(dir: &Path, apply: bool, out: &Shared) -> Watch<Shared> {
     Watch::new(
         settings,
         clock,
-        Reporter::new(out.clone(), Format::Json, Style::default()),
+        Reporter::new(out.clone(), format, Style::default()),
     )
 }
 
@@ -280,4 +288,47 @@ fn files_win_over_timers_when_triggers_merge() {
     );
     assert_eq!(Trigger::Start.merge(Trigger::Timer), Trigger::Start);
     assert_eq!(Trigger::Timer.merge(Trigger::Timer), Trigger::Timer);
+}
+
+#[tokio::test]
+async fn the_text_form_shows_the_plan_then_only_its_changes() {
+    let ws = workspace();
+    let dir = ws.path();
+    let out = Shared::default();
+    let (tx, rx) = mpsc::channel(8);
+    let (stop, stopped) = shutdown();
+    let blocks = |text: &str| text.matches("\n[").count() + usize::from(text.starts_with('['));
+    let driver = async {
+        let wait = |n: usize| {
+            let out = out.clone();
+            async move {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+                while blocks(&out.text()) < n && tokio::time::Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        };
+        tx.send(Trigger::Start).await.expect("send");
+        wait(1).await;
+        tx.send(Trigger::Timer).await.expect("send");
+        wait(2).await;
+        edit(
+            dir,
+            "    - vendor: \"3862\"",
+            "    - vendor: \"5120\"\n      psa: \"29683369\"\n    - vendor: \"3862\"",
+        );
+        tx.send(files()).await.expect("send");
+        wait(3).await;
+        std::fs::write(dir.join(KEEPER), "vendor: keeper\naccounts: [\n").expect("half-saved");
+        tx.send(files()).await.expect("send");
+        wait(4).await;
+        stop.send(()).expect("stop");
+    };
+    let (result, ()) = tokio::join!(
+        watch_as(dir, false, &out, Format::Text).run(rx, stopped),
+        driver
+    );
+    result.expect("loop");
+    let shown_dir = format!("{}/", dir.display());
+    insta::assert_snapshot!("watch_text", out.text().replace(&shown_dir, "[WS]/"));
 }

@@ -192,7 +192,10 @@ fn json_events_are_one_object_per_line() {
     for line in &watch.seen {
         let event: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
         assert!(event["time"].is_string(), "{line}");
-        assert!(line.starts_with("{\"event\":\""), "the kind comes first: {line}");
+        assert!(
+            line.starts_with("{\"event\":\""),
+            "the kind comes first: {line}"
+        );
     }
     let plan: serde_json::Value = serde_json::from_str(&watch.seen[0]).expect("plan");
     assert_eq!(plan["has_changes"], true);
