@@ -99,9 +99,15 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         return Ok(ExitStatus::Success);
     }
     write_checked(&context.dir, file, &original, &proposal.text)?;
+    let notes = proposal
+        .unmatched_accounts
+        .iter()
+        .chain(&proposal.unmatched_services)
+        .filter(|u| !u.already_noted)
+        .count();
     writeln!(
         out,
-        "\nWrote {} account and {} service mapping(s) to {}.",
+        "\nWrote {} account and {} service mapping(s) and {notes} note(s) to {}.",
         proposal.accounts.len(),
         proposal.services.len(),
         file.display()

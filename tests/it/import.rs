@@ -48,7 +48,7 @@ fn import_shows_a_diff_writes_only_additions_and_is_idempotent() {
     assert!(
         write
             .stdout
-            .contains("Wrote 2 account and 0 service mapping(s)"),
+            .contains("Wrote 2 account and 0 service mapping(s) and 2 note(s)"),
         "{}",
         write.stdout
     );
