@@ -152,7 +152,12 @@ impl FileWatcher {
         }));
         let filter = Arc::clone(&targets);
         let handler = move |result: DebounceEventResult| {
-            let Ok(events) = result else { return };
+            // On a watcher error (an overflowed event queue, say) some change may have been
+            // lost: look again. Re-reading everything is what every cycle does anyway.
+            let Ok(events) = result else {
+                let _ = triggers.try_send(Trigger::Files(Vec::new()));
+                return;
+            };
             let Ok(targets) = filter.lock() else { return };
             let mut changed: Vec<PathBuf> = Vec::new();
             for event in events.iter().filter(|e| is_change(&e.kind)) {
