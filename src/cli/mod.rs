@@ -6,6 +6,7 @@ mod check;
 mod init;
 mod plan;
 mod schema;
+mod unlock;
 mod usage;
 mod validate;
 
@@ -63,6 +64,8 @@ pub enum Command {
     Usage(usage::Args),
     /// Test the PSA connection (credentials, API, one read); writes nothing.
     Check(check::Args),
+    /// Remove the workspace's apply lock left by a crashed run (needs the lock's id).
+    Unlock(unlock::Args),
 }
 
 /// Things every command may need, decided once.
@@ -101,6 +104,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Apply(args) => block_on(apply::run(&context, &args)),
         Command::Usage(args) => block_on(usage::run(&context, &args)),
         Command::Check(args) => block_on(check::run(&context, &args)),
+        Command::Unlock(args) => unlock::run(&context, &args),
     }
 }
 
@@ -154,4 +158,26 @@ pub fn print_requests<P: crate::psa::Psa>(psa: &P) {
         count.total(),
         parts.join(", ")
     );
+}
+
+/// A lock problem as a refusal saying who holds it and what to do.
+pub fn lock_error(error: crate::state::lock::LockError) -> Error {
+    use crate::state::lock::LockError;
+    let hint = match &error {
+        LockError::Held(holder) => format!(
+            "wait for it to finish (or pass --lock-timeout 30s); if that run crashed, \
+             remove the lock with `reckon unlock {}`",
+            holder.id
+        ),
+        LockError::Unreadable(path) => format!(
+            "check that no reckon apply is running, then delete {}",
+            path.display()
+        ),
+        LockError::WrongId { actual, .. } => {
+            format!("the lock's id is {actual}; check who holds it with `reckon status` first")
+        }
+        LockError::NotLocked => "nothing to do".into(),
+        LockError::Io { .. } => "check the permissions of the workspace's .reckon folder".into(),
+    };
+    Error::refused(error.to_string(), hint)
 }

@@ -32,6 +32,9 @@ pub struct Args {
     /// Plan only this integration (repeatable).
     #[arg(long = "integration", value_name = "NAME")]
     pub integrations: Vec<String>,
+    /// Also save the plan to FILE for `reckon apply FILE` (applies exactly it, refusing if stale).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 /// Plans and prints.
@@ -48,6 +51,14 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         Format::Markdown => render::markdown::plan(&mut out, &plan),
     }
     .map_err(super::output_error)?;
+    if let Some(path) = &args.out {
+        super::apply::save(workspace, &plan, path)?;
+        eprintln!(
+            "Saved the plan to {}; apply exactly it with `reckon apply {}`.",
+            path.display(),
+            path.display()
+        );
+    }
     super::print_requests(&psa);
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitStatus::Changes

@@ -571,6 +571,7 @@ impl<'a> Planner<'a> {
             partial: self.inputs.partial,
             changes: self.changes,
             findings: self.findings,
+            interrupted: Vec::new(),
         }
     }
 }

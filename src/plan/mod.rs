@@ -35,6 +35,28 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Everything that needs a human: unmapped accounts, missing lines, ambiguities.
     pub findings: Vec<Finding>,
+    /// Writes of an earlier apply whose outcome is unknown (it was interrupted); filled in from
+    /// the apply journal by the caller, since the planner reads no files.
+    pub interrupted: Vec<Interrupted>,
+}
+
+/// A write an earlier apply started but never recorded the outcome of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    /// The plan address written.
+    pub address: String,
+    /// PSA contract id.
+    pub contract: String,
+    /// PSA line id (`None` for a create).
+    pub line: Option<String>,
+    /// The quantity the interrupted apply planned against.
+    pub before: Option<Decimal>,
+    /// The quantity it was writing.
+    pub after: Decimal,
+    /// What the line holds now, re-read before planning (`None` when not readable).
+    pub found: Option<Decimal>,
+    /// When the write was started (RFC 3339).
+    pub time: String,
 }
 
 /// What apply will do to one line.

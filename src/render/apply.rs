@@ -20,6 +20,13 @@ pub fn result(out: &mut dyn Write, result: &ActionResult, style: Style) -> io::R
             change.action.as_str(),
             change.address
         ),
+        Outcome::NotAttempted(reason) => writeln!(
+            out,
+            "  {} {} {} ({quantity}): {reason}",
+            style.paint(Paint::Red, "not attempted"),
+            change.action.as_str(),
+            change.address
+        ),
         Outcome::Failed(error) => writeln!(
             out,
             "  {} {} {} ({quantity}): {error}",

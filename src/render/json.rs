@@ -23,7 +23,22 @@ struct PlanDoc<'a> {
     has_changes: bool,
     changes: Vec<ChangeDoc<'a>>,
     findings: Vec<FindingDoc<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    interrupted: Vec<InterruptedDoc<'a>>,
     summary: SummaryDoc,
+}
+
+/// A write of an earlier apply whose outcome is unknown (present only when there are some).
+#[derive(Serialize)]
+struct InterruptedDoc<'a> {
+    message: String,
+    address: &'a str,
+    contract: &'a str,
+    line: Option<&'a str>,
+    before: Option<String>,
+    after: String,
+    found: Option<String>,
+    started: &'a str,
 }
 
 #[derive(Serialize)]
@@ -106,6 +121,20 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         has_changes: plan.has_changes(),
         changes: plan.changes.iter().map(change).collect(),
         findings: plan.findings.iter().map(finding).collect(),
+        interrupted: plan
+            .interrupted
+            .iter()
+            .map(|i| InterruptedDoc {
+                message: super::text::interrupted_note(i),
+                address: &i.address,
+                contract: &i.contract,
+                line: i.line.as_deref(),
+                before: i.before.map(decimal),
+                after: decimal(i.after),
+                found: i.found.map(decimal),
+                started: &i.time,
+            })
+            .collect(),
         summary: SummaryDoc {
             create: summary.create,
             update: summary.update,

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::text::summary_line;
+use super::text::{interrupted_note, summary_line};
 use crate::plan::{Action, Plan};
 use crate::usage::display_usage;
 
@@ -18,6 +18,14 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         "PSA: {} · changes take effect {}",
         plan.psa, plan.effective_date
     )?;
+    for interrupted in &plan.interrupted {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "> **Warning:** {}",
+            cell(&interrupted_note(interrupted))
+        )?;
+    }
     if plan.partial {
         writeln!(out)?;
         writeln!(

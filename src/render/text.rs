@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{Paint, Style};
-use crate::plan::{Action, Change, Finding, Plan};
+use crate::plan::{Action, Change, Finding, Interrupted, Plan};
 use crate::usage::display_usage;
 
 /// Writes the whole plan.
@@ -36,7 +36,35 @@ fn header(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
         );
         writeln!(out, "{}", style.paint(Paint::Yellow, &note))?;
     }
+    for interrupted in &plan.interrupted {
+        writeln!(
+            out,
+            "{}",
+            style.paint(
+                Paint::Red,
+                &format!("Warning: {}", interrupted_note(interrupted))
+            )
+        )?;
+    }
     writeln!(out)
+}
+
+/// `apply interrupted: outcome unknown for ADDRESS (contract C line L, 8 → 10, started T); the
+/// line now holds 10`.
+pub fn interrupted_note(i: &Interrupted) -> String {
+    let place = match &i.line {
+        Some(line) => format!("contract {} line {line}", i.contract),
+        None => format!("contract {} (new line)", i.contract),
+    };
+    let before = i.before.map_or_else(|| "new".to_owned(), |q| q.to_string());
+    let now = i.found.map_or_else(
+        || "it could not be re-read".to_owned(),
+        |q| format!("the line now holds {q}"),
+    );
+    format!(
+        "apply interrupted: outcome unknown for {} ({place}, {before} → {}, started {}); {now}",
+        i.address, i.after, i.time
+    )
 }
 
 fn write_change(out: &mut dyn Write, change: &Change, style: Style) -> io::Result<()> {

@@ -3,5 +3,6 @@
 mod config_fixtures;
 mod init;
 mod quickstart;
+mod safety;
 mod schema;
 mod support;

@@ -1,0 +1,278 @@
+//! GitOps safety end to end on copies of examples/quickstart: saved plans refuse to go stale,
+//! the lock lets exactly one apply write, the journal survives a crash mid-apply.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::support::{copy_of, reckon, reckon_with_env};
+
+const PSA: &str = "sandbox/psa.yaml";
+
+fn psa_state(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(PSA)).expect("sandbox file")
+}
+
+fn journal(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join(".reckon/journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
+        .collect()
+}
+
+fn records<'a>(journal: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    journal.iter().filter(|r| r["record"] == kind).collect()
+}
+
+#[test]
+fn saved_plan_applies_exactly_and_converges() {
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    let plan = reckon(dir, &["plan", "--period", "2026-10", "--out", "plan.json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stderr.contains("Saved the plan to plan.json"),
+        "{}",
+        plan.stderr
+    );
+
+    // No --auto-approve and no terminal: the file is the approval.
+    let apply = reckon(dir, &["apply", "plan.json"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("Apply complete: 4 applied."),
+        "{}",
+        apply.stdout
+    );
+
+    let again = reckon(dir, &["plan", "--period", "2026-10", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+
+    let journal = journal(dir);
+    assert_eq!(records(&journal, "intent").len(), 4);
+    assert_eq!(records(&journal, "outcome").len(), 4);
+    let first = records(&journal, "intent")[0];
+    assert_eq!(first["before"], "8");
+    assert_eq!(first["after"], "10");
+    assert_eq!(first["period"], "2026-10");
+    assert_eq!(first["effective_date"], "2026-11-01");
+}
+
+#[test]
+fn planning_flags_cannot_be_combined_with_a_plan_file() {
+    let ws = copy_of("examples/quickstart");
+    let run = reckon(ws.path(), &["apply", "plan.json", "--period", "2026-10"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+}
+
+#[test]
+fn a_line_edited_between_plan_and_apply_makes_the_plan_stale() {
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    let plan = reckon(dir, &["plan", "--period", "2026-10", "--out", "plan.json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    // Someone edits C-1001-1 (Business Plus, 10) by hand in the PSA.
+    let edited = psa_state(dir).replacen("quantity: \"10\"", "quantity: \"11\"", 1);
+    std::fs::write(dir.join(PSA), &edited).expect("edit");
+
+    let apply = reckon(dir, &["apply", "plan.json"]);
+    assert_eq!(apply.code, 1, "{}", apply.stdout);
+    assert!(apply.stderr.contains("stale plan"), "{}", apply.stderr);
+    assert!(
+        apply
+            .stderr
+            .contains("contract C-1001 line C-1001-1): planned against 10, now 11"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(psa_state(dir), edited, "nothing written");
+    assert!(records(&journal(dir), "intent").is_empty());
+}
+
+#[test]
+fn a_config_change_between_plan_and_apply_makes_the_plan_stale() {
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    let plan = reckon(dir, &["plan", "--period", "2026-10", "--out", "plan.json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let before = psa_state(dir);
+    let integration = dir.join("integrations/keeper.yaml");
+    let mut text = std::fs::read_to_string(&integration).expect("read");
+    text.push_str("# reviewed\n");
+    std::fs::write(&integration, text).expect("edit");
+
+    let apply = reckon(dir, &["apply", "plan.json"]);
+    assert_eq!(apply.code, 1);
+    assert!(
+        apply.stderr.contains("stale plan: the configuration"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(psa_state(dir), before, "nothing written");
+}
+
+#[test]
+fn a_lock_held_by_a_live_process_refuses_apply_until_unlocked_with_its_id() {
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    std::fs::create_dir_all(dir.join(".reckon")).expect("mkdir");
+    // This test process is alive, so the lock is genuinely held.
+    let lock = serde_json::json!({
+        "id": "feedc0ffee01", "user": "ann", "host": "ci-runner-7", "pid": std::process::id(),
+        "time": "2026-11-02T09:00:00Z", "command": "apply plan.json"
+    });
+    std::fs::write(dir.join(".reckon/lock"), lock.to_string()).expect("lock");
+    let before = psa_state(dir);
+
+    let apply = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
+    assert_eq!(apply.code, 1);
+    assert!(
+        apply
+            .stderr
+            .contains("the workspace is locked: lock feedc0ffee01 held by ann@ci-runner-7"),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        apply.stderr.contains("reckon unlock feedc0ffee01"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(psa_state(dir), before, "nothing written");
+
+    let wrong = reckon(dir, &["unlock", "abc"]);
+    assert_eq!(wrong.code, 1);
+    assert!(dir.join(".reckon/lock").exists());
+    let unlock = reckon(dir, &["unlock", "feedc0ffee01"]);
+    assert_eq!(unlock.code, 0, "{}", unlock.stderr);
+
+    let apply = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert!(!dir.join(".reckon/lock").exists(), "released after apply");
+}
+
+#[test]
+fn two_concurrent_applies_write_each_line_once() {
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_reckon"))
+            .args(["apply", "--period", "2026-10", "--auto-approve"])
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let (a, b) = (spawn(), spawn());
+    let outputs = [
+        a.wait_with_output().expect("a"),
+        b.wait_with_output().expect("b"),
+    ];
+    let wrote: Vec<bool> = outputs
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("Apply complete: 4 applied."))
+        .collect();
+    assert_eq!(
+        wrote.iter().filter(|w| **w).count(),
+        1,
+        "exactly one writes"
+    );
+    // The other either found the lock held or ran after and found nothing to do.
+    for output in &outputs {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stdout.contains("Apply complete: 4 applied.")
+                || stderr.contains("the workspace is locked")
+                || stdout.contains("No changes."),
+            "{stdout}\n{stderr}"
+        );
+    }
+    assert_eq!(records(&journal(dir), "intent").len(), 4);
+}
+
+#[test]
+fn a_crash_mid_apply_is_reported_and_a_reapply_converges_without_a_double_write() {
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    let crashed = reckon_with_env(
+        dir,
+        &["apply", "--period", "2026-10", "--auto-approve"],
+        &[("RECKON_TEST_CRASH_AFTER_WRITES", "1")],
+    );
+    assert_ne!(crashed.code, 0, "aborted: {}", crashed.stdout);
+    let journal_after_crash = journal(dir);
+    assert_eq!(records(&journal_after_crash, "intent").len(), 1);
+    assert!(records(&journal_after_crash, "outcome").is_empty());
+
+    let plan = reckon(dir, &["plan", "--period", "2026-10"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains(
+            "Warning: apply interrupted: outcome unknown for keeper/Acme Dental/1TB → Acme Dental/KEEPER-1TB (contract C-1001 line C-1001-2, 8 → 10"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("the line now holds 10"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("0 to create, 3 to update"),
+        "{}",
+        plan.stdout
+    );
+    let json = reckon(dir, &["plan", "--period", "2026-10", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(json["interrupted"][0]["line"], "C-1001-2");
+    assert_eq!(json["interrupted"][0]["found"], "10");
+    let markdown = reckon(
+        dir,
+        &["plan", "--period", "2026-10", "--format", "markdown"],
+    );
+    assert!(
+        markdown.stdout.contains("> **Warning:** apply interrupted"),
+        "{}",
+        markdown.stdout
+    );
+
+    // The crashed run still holds the lock; it is released with its id.
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(".reckon/lock")).expect("lock"))
+            .expect("lock json");
+    let held = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
+    assert!(
+        held.stderr.contains("that process is no longer running"),
+        "{}",
+        held.stderr
+    );
+    let id = lock["id"].as_str().expect("id");
+    assert_eq!(reckon(dir, &["unlock", id]).code, 0);
+
+    let reapply = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
+    assert_eq!(reapply.code, 0, "{}\n{}", reapply.stdout, reapply.stderr);
+    assert!(
+        reapply.stdout.contains("Apply complete: 3 applied."),
+        "{}",
+        reapply.stdout
+    );
+
+    let journal = journal(dir);
+    let intents_for_crashed_line = records(&journal, "intent")
+        .into_iter()
+        .filter(|r| r["line"] == "C-1001-2")
+        .count();
+    assert_eq!(intents_for_crashed_line, 1, "no double write");
+    assert_eq!(records(&journal, "resolved").len(), 1);
+    assert_eq!(records(&journal, "resolved")[0]["found"], "10");
+
+    let clean = reckon(dir, &["plan", "--period", "2026-10", "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
+    assert!(!clean.stdout.contains("interrupted"), "{}", clean.stdout);
+}
