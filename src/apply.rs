@@ -78,8 +78,8 @@ impl ApplyReport {
     }
 }
 
-/// Executes every create and update in `plan`, journalling each; `on_result` sees each outcome
-/// as it happens.
+/// Executes every create and update in `plan` that is not held for approval, journalling each;
+/// `on_result` sees each outcome as it happens.
 pub async fn execute<P: Psa>(
     plan: &Plan,
     psa: &P,
@@ -87,7 +87,7 @@ pub async fn execute<P: Psa>(
     mut on_result: impl FnMut(&ActionResult),
 ) -> ApplyReport {
     let mut report = ApplyReport::default();
-    for change in plan.actions() {
+    for change in plan.applicable() {
         let outcome = match journal.intent(change) {
             Err(error) => Outcome::NotAttempted(format!("cannot record the intent: {error}")),
             Ok(()) => {

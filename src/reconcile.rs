@@ -79,6 +79,8 @@ pub async fn plan<P: Psa>(
         psa: &snapshot,
         partial,
     });
+    let grants = crate::config::approvals::load(&workspace.root).map_err(Error::Config)?;
+    plan::approval::approve(&mut plan, &grants);
     plan.interrupted = interrupted(workspace, psa).await?;
     Ok(plan)
 }

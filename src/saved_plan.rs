@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::fingerprint::GitState;
 use crate::observed::LineRef;
 use crate::period::Period;
-use crate::plan::{Action, Change, MatchedBy, Plan};
+use crate::plan::{Action, Approval, Change, MatchedBy, Plan};
 use crate::psa::{Psa, PsaError};
 use crate::usage::{BillingModel, Rounding, RoundingMode};
 
@@ -232,6 +232,12 @@ struct ChangeDoc {
     rounding: RoundingMode,
     decimals: u32,
     matched_by: String,
+    /// Why it needs approval (empty: within every threshold).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    needs_approval: Vec<String>,
+    /// Who approved it when planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    approved_by: Option<String>,
 }
 
 impl From<&SavedPlan> for Doc {
@@ -279,6 +285,14 @@ impl From<&Change> for ChangeDoc {
             rounding: c.rounding.mode,
             decimals: c.rounding.decimals,
             matched_by: c.matched_by.as_str().to_owned(),
+            needs_approval: match &c.approval {
+                Approval::NotNeeded => Vec::new(),
+                Approval::Needed(reasons) | Approval::Approved { reasons, .. } => reasons.clone(),
+            },
+            approved_by: match &c.approval {
+                Approval::Approved { by, .. } => Some(by.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -356,6 +370,14 @@ impl TryFrom<ChangeDoc> for Change {
                 decimals: c.decimals,
             },
             matched_by,
+            approval: match (c.needs_approval.is_empty(), c.approved_by) {
+                (true, _) => Approval::NotNeeded,
+                (false, None) => Approval::Needed(c.needs_approval),
+                (false, Some(by)) => Approval::Approved {
+                    reasons: c.needs_approval,
+                    by,
+                },
+            },
         })
     }
 }
@@ -389,6 +411,10 @@ mod tests {
                 decimals: 2,
             },
             matched_by: MatchedBy::ExactName,
+            approval: Approval::Approved {
+                reasons: vec!["increase of 15% exceeds max_increase_percent 10".into()],
+                by: "approvals.yaml:3".into(),
+            },
         }
     }
 

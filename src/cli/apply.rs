@@ -10,7 +10,7 @@ use crate::apply;
 use crate::error::{Error, ExitStatus};
 use crate::fingerprint;
 use crate::period::Period;
-use crate::plan::Plan;
+use crate::plan::{self, Plan};
 use crate::psa::{self, AnyPsa, Psa};
 use crate::reconcile;
 use crate::render;
@@ -36,6 +36,13 @@ pub struct Args {
     /// How long to wait for another apply's lock, e.g. 30s or 2m (default 0: fail at once).
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = lock::parse_timeout)]
     pub lock_timeout: Duration,
+    /// Approve the change at ADDRESS (as printed in the plan) beyond a policy threshold, for
+    /// this run only (repeatable).
+    #[arg(long = "approve", value_name = "ADDRESS")]
+    pub approve: Vec<String>,
+    /// Apply even when the plan would set every line it covers to zero (empty usage data).
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 /// Locks, plans (or loads and checks the saved plan), asks, applies, reports. Exit 1 if any
@@ -72,9 +79,18 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
             (plan, commit)
         }
     };
+    let mut plan = plan;
+    plan::approval::approve(&mut plan, &cli_grants(&args.approve));
     if !plan.has_changes() {
         super::print_requests(&psa);
         return Ok(ExitStatus::Success);
+    }
+    if plan.zeroes_every_line() && !args.allow_empty {
+        return Err(Error::refused(
+            "refusing to apply: the plan sets every line it covers to zero; nothing was written",
+            "this is what empty or truncated usage data looks like; check it, and pass \
+             --allow-empty only if every line really should be zero",
+        ));
     }
     writeln!(out).map_err(super::output_error)?;
     let mut journal = journal::ApplyJournal::new(
@@ -88,13 +104,30 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         let _ = render::apply::result(&mut std::io::stdout().lock(), result, context.style);
     })
     .await;
-    render::apply::summary(&mut out, &report, context.style).map_err(super::output_error)?;
+    for change in plan.held() {
+        render::apply::held(&mut out, change, context.style).map_err(super::output_error)?;
+    }
+    render::apply::summary(&mut out, &report, plan.held().count(), context.style)
+        .map_err(super::output_error)?;
     super::print_requests(&psa);
-    Ok(if report.failed() == 0 {
+    Ok(if report.failed() == 0 && plan.held().next().is_none() {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
     })
+}
+
+/// `--approve ADDRESS` grants: this run's period, whatever quantity its plan says.
+fn cli_grants(addresses: &[String]) -> Vec<plan::approval::Grant> {
+    addresses
+        .iter()
+        .map(|address| plan::approval::Grant {
+            address: address.clone(),
+            period: None,
+            quantity: None,
+            source: "--approve".into(),
+        })
+        .collect()
 }
 
 /// How the lock file describes this run.

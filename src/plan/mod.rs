@@ -4,6 +4,7 @@
 //! snapshot; `apply` executes a plan's actions and decides nothing. Order is deterministic
 //! (sorted by address) so plans can be diffed and snapshot-tested.
 
+pub mod approval;
 mod compute;
 mod matching;
 
@@ -139,6 +140,25 @@ pub struct Change {
     pub rounding: Rounding,
     /// How the account was matched.
     pub matched_by: MatchedBy,
+    /// Whether the change is beyond an approval threshold, and who approved it.
+    pub approval: Approval,
+}
+
+/// A change's standing against the approval thresholds (`policy:` in reckon.yaml).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Approval {
+    /// Within every threshold.
+    #[default]
+    NotNeeded,
+    /// Beyond a threshold (the reasons), and not approved: apply holds it back.
+    Needed(Vec<String>),
+    /// Beyond a threshold and approved.
+    Approved {
+        /// Why it needed approval.
+        reasons: Vec<String>,
+        /// Who approved it: `approvals.yaml:LINE` or `--approve`.
+        by: String,
+    },
 }
 
 /// The kinds of finding, most costly first (unmapped usage is lost revenue).

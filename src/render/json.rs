@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::plan::{Change, Finding, Plan};
+use crate::plan::{Approval, Change, Finding, Plan};
 
 /// The JSON plan format's version.
 pub const FORMAT_VERSION: &str = "1";
@@ -63,6 +63,18 @@ struct ChangeDoc<'a> {
     rounding: String,
     decimals: u32,
     matched_by: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approval: Option<ApprovalDoc<'a>>,
+}
+
+/// Present only on changes beyond an approval threshold.
+#[derive(Serialize)]
+struct ApprovalDoc<'a> {
+    /// `needed` (apply holds it back) or `approved`.
+    status: &'static str,
+    reasons: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -168,6 +180,19 @@ fn change(c: &Change) -> ChangeDoc<'_> {
         rounding: c.rounding.mode.to_string(),
         decimals: c.rounding.decimals,
         matched_by: c.matched_by.as_str(),
+        approval: match &c.approval {
+            Approval::NotNeeded => None,
+            Approval::Needed(reasons) => Some(ApprovalDoc {
+                status: "needed",
+                reasons,
+                by: None,
+            }),
+            Approval::Approved { reasons, by } => Some(ApprovalDoc {
+                status: "approved",
+                reasons,
+                by: Some(by),
+            }),
+        },
     }
 }
 

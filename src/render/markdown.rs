@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::text::{interrupted_note, summary_line};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Approval, Plan};
 use crate::usage::display_usage;
 
 /// Writes the markdown plan.
@@ -55,6 +55,11 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
                 Action::Create => "+ create",
                 Action::Update => "~ update",
                 Action::NoOp => "no-op",
+            };
+            let action = match &c.approval {
+                Approval::NotNeeded => action.to_owned(),
+                Approval::Needed(_) => format!("{action} **(needs approval)**"),
+                Approval::Approved { .. } => format!("{action} (approved)"),
             };
             writeln!(
                 out,

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{Paint, Style};
-use crate::plan::{Action, Change, Finding, Interrupted, Plan};
+use crate::plan::{Action, Approval, Change, Finding, Interrupted, Plan};
 use crate::usage::display_usage;
 
 /// Writes the whole plan.
@@ -79,6 +79,25 @@ fn write_change(out: &mut dyn Write, change: &Change, style: Style) -> io::Resul
         None => format!("quantity {}", change.quantity),
     };
     writeln!(out, "      {quantity} ({})", usage_note(change))?;
+    match &change.approval {
+        Approval::NotNeeded => {}
+        Approval::Needed(reasons) => writeln!(
+            out,
+            "      {}",
+            style.paint(
+                Paint::Red,
+                &format!("needs approval: {}", reasons.join("; "))
+            )
+        )?,
+        Approval::Approved { reasons, by } => writeln!(
+            out,
+            "      {}",
+            style.paint(
+                Paint::Dim,
+                &format!("approved by {by}: {}", reasons.join("; "))
+            )
+        )?,
+    }
     let place = match &change.line {
         Some(line) => format!("contract {} line {}", change.contract, line),
         None => format!("contract {} (new line)", change.contract),
@@ -139,11 +158,15 @@ fn write_finding(out: &mut dyn Write, finding: &Finding, style: Style) -> io::Re
 /// `No changes. Contracts match usage.`
 pub fn summary_line(plan: &Plan) -> String {
     let summary = plan.summary();
-    let findings = match summary.findings {
+    let mut findings = match summary.findings {
         0 => String::new(),
         1 => " 1 finding.".to_owned(),
         n => format!(" {n} findings."),
     };
+    match plan.held().count() {
+        0 => {}
+        n => findings.push_str(&format!(" {n} held for approval.")),
+    }
     if plan.has_changes() {
         format!(
             "Plan: {} to create, {} to update, {} unchanged.{findings}",

@@ -276,3 +276,186 @@ fn a_crash_mid_apply_is_reported_and_a_reapply_converges_without_a_double_write(
     assert_eq!(clean.code, 0, "{}", clean.stdout);
     assert!(!clean.stdout.contains("interrupted"), "{}", clean.stdout);
 }
+
+const ACME_1TB: &str = "keeper/Acme Dental/1TB → Acme Dental/KEEPER-1TB";
+
+/// Quickstart with `max_increase_percent: 20`: Acme 1TB (8 → 10, +25 %) and Cedar (0 → 7)
+/// need approval; Acme Business Plus (+20 %) and Delta (−1) do not.
+fn with_threshold() -> tempfile::TempDir {
+    let ws = copy_of("examples/quickstart");
+    let config = ws.path().join("reckon.yaml");
+    let mut text = std::fs::read_to_string(&config).expect("read");
+    text.push_str("  max_increase_percent: 20\n");
+    std::fs::write(&config, text).expect("write");
+    ws
+}
+
+fn approve_in_file(dir: &Path, period: &str, quantity: &str) {
+    let text = format!(
+        "approvals:\n  - address: \"{ACME_1TB}\"\n    period: \"{period}\"\n    quantity: \"{quantity}\"\n    note: approved by ann, new storage tier\n"
+    );
+    std::fs::write(dir.join("approvals.yaml"), text).expect("approvals");
+}
+
+fn line_changes(dir: &Path, line: &str) -> bool {
+    // A written line gains a dated `changes:` entry right after its quantity.
+    let state = psa_state(dir);
+    let at = state.find(&format!("id: {line}")).expect("line exists");
+    let rest = &state[at..];
+    let end = rest[1..].find("- id:").map_or(rest.len(), |e| e + 1);
+    rest[..end].contains("changes:")
+}
+
+#[test]
+fn a_change_beyond_a_threshold_is_held_without_approval() {
+    let ws = with_threshold();
+    let dir = ws.path();
+    let plan = reckon(dir, &["plan", "--period", "2026-10"]);
+    assert!(
+        plan.stdout
+            .contains("needs approval: increase of 25% (8 → 10) exceeds max_increase_percent 20"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("2 held for approval."),
+        "{}",
+        plan.stdout
+    );
+    let json = reckon(dir, &["plan", "--period", "2026-10", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(json["changes"][0]["approval"]["status"], "needed");
+    let markdown = reckon(
+        dir,
+        &["plan", "--period", "2026-10", "--format", "markdown"],
+    );
+    assert!(
+        markdown.stdout.contains("~ update **(needs approval)**"),
+        "{}",
+        markdown.stdout
+    );
+
+    let apply = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
+    assert_eq!(apply.code, 1, "held changes fail the run");
+    assert!(
+        apply
+            .stdout
+            .contains("Apply incomplete: 2 applied, 2 held for approval."),
+        "{}",
+        apply.stdout
+    );
+    assert!(!line_changes(dir, "C-1001-2"), "Acme 1TB not written");
+    assert!(line_changes(dir, "C-1001-1"), "Acme Business Plus written");
+}
+
+#[test]
+fn an_approval_in_approvals_yaml_lets_the_change_through() {
+    let ws = with_threshold();
+    let dir = ws.path();
+    approve_in_file(dir, "2026-10", "10");
+    let plan = reckon(dir, &["plan", "--period", "2026-10", "--out", "plan.json"]);
+    assert!(
+        plan.stdout.contains("approved by approvals.yaml:2"),
+        "{}",
+        plan.stdout
+    );
+    let apply = reckon(dir, &["apply", "plan.json"]);
+    assert!(
+        apply
+            .stdout
+            .contains("Apply incomplete: 3 applied, 1 held for approval."),
+        "{}",
+        apply.stdout
+    );
+    assert!(line_changes(dir, "C-1001-2"), "Acme 1TB written");
+}
+
+#[test]
+fn an_approval_for_another_period_or_quantity_is_ignored() {
+    for (period, quantity) in [("2026-09", "10"), ("2026-10", "9")] {
+        let ws = with_threshold();
+        let dir = ws.path();
+        approve_in_file(dir, period, quantity);
+        let apply = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
+        assert_eq!(apply.code, 1);
+        assert!(
+            apply.stdout.contains(&format!("held update {ACME_1TB}")),
+            "{period} {quantity}: {}",
+            apply.stdout
+        );
+        assert!(
+            !line_changes(dir, "C-1001-2"),
+            "{period} {quantity}: not written"
+        );
+    }
+}
+
+#[test]
+fn approve_on_the_command_line_approves_one_address_for_this_run() {
+    let ws = with_threshold();
+    let dir = ws.path();
+    let apply = reckon(
+        dir,
+        &[
+            "apply",
+            "--period",
+            "2026-10",
+            "--auto-approve",
+            "--approve",
+            ACME_1TB,
+        ],
+    );
+    assert!(
+        apply
+            .stdout
+            .contains("Apply incomplete: 3 applied, 1 held for approval."),
+        "{}",
+        apply.stdout
+    );
+    assert!(line_changes(dir, "C-1001-2"));
+}
+
+#[test]
+fn usage_that_would_zero_every_line_is_refused_without_allow_empty() {
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    let csv = dir.join("usage/keeper-2026-10.csv");
+    let zeroed: String = std::fs::read_to_string(&csv)
+        .expect("csv")
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match (i, line.rsplit_once(',')) {
+            (0, _) | (_, None) => format!("{line}\n"),
+            (_, Some((head, _))) => format!("{head},0\n"),
+        })
+        .collect();
+    std::fs::write(&csv, zeroed).expect("write");
+    let config = dir.join("reckon.yaml");
+    let mut text = std::fs::read_to_string(&config).expect("read");
+    text.push_str("  allow_decrease_to_zero: true\n");
+    std::fs::write(&config, text).expect("write");
+    let before = psa_state(dir);
+
+    let apply = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{}", apply.stdout);
+    assert!(
+        apply
+            .stderr
+            .contains("the plan sets every line it covers to zero"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(psa_state(dir), before, "nothing written");
+
+    let forced = reckon(
+        dir,
+        &[
+            "apply",
+            "--period",
+            "2026-10",
+            "--auto-approve",
+            "--allow-empty",
+        ],
+    );
+    assert_eq!(forced.code, 0, "{}\n{}", forced.stdout, forced.stderr);
+}
