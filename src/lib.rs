@@ -36,6 +36,7 @@
 //! | [`saved_plan`] | plan files (`plan --out`, `apply FILE`) and refusing stale ones |
 //! | [`fingerprint`] | git commit and content hashes a saved plan is checked against |
 //! | [`state`] | `.reckon/`: the apply lock and the apply journal |
+//! | [`status`] | the sync state from the journal, lock and approvals (pure) |
 //! | [`render`] | every output format |
 //! | [`secret`] | credentials that never print |
 //! | [`error`] | top-level errors and exit codes |
@@ -57,6 +58,7 @@ pub mod saved_plan;
 pub mod schema;
 pub mod secret;
 pub mod state;
+pub mod status;
 pub mod usage;
 pub mod vendor;
 pub mod yaml;

@@ -6,6 +6,7 @@ mod check;
 mod init;
 mod plan;
 mod schema;
+mod status;
 mod unlock;
 mod usage;
 mod validate;
@@ -64,6 +65,8 @@ pub enum Command {
     Usage(usage::Args),
     /// Test the PSA connection (credentials, API, one read); writes nothing.
     Check(check::Args),
+    /// Show the sync state: last apply per integration, lock, unknown outcomes, pending approvals.
+    Status(status::Args),
     /// Remove the workspace's apply lock left by a crashed run (needs the lock's id).
     Unlock(unlock::Args),
 }
@@ -105,6 +108,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Usage(args) => block_on(usage::run(&context, &args)),
         Command::Check(args) => block_on(check::run(&context, &args)),
         Command::Unlock(args) => unlock::run(&context, &args),
+        Command::Status(args) => status::run(&context, &args),
     }
 }
 

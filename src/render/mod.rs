@@ -6,6 +6,7 @@ pub mod apply;
 pub mod diagnostics;
 pub mod json;
 pub mod markdown;
+pub mod status;
 pub mod table;
 pub mod text;
 pub mod usage;

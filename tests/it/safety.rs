@@ -459,3 +459,60 @@ fn usage_that_would_zero_every_line_is_refused_without_allow_empty() {
     );
     assert_eq!(forced.code, 0, "{}\n{}", forced.stdout, forced.stderr);
 }
+
+#[test]
+fn status_shows_the_last_apply_lock_unknown_outcomes_and_pending_approvals() {
+    let ws = with_threshold();
+    let dir = ws.path();
+    let fresh = reckon(dir, &["status"]);
+    assert_eq!(fresh.code, 0, "{}", fresh.stderr);
+    assert!(
+        fresh.stdout.contains("keeper: never applied"),
+        "{}",
+        fresh.stdout
+    );
+    assert!(fresh.stdout.contains("Lock: not held"), "{}", fresh.stdout);
+
+    approve_in_file(dir, "2026-10", "10");
+    // Writes run in address order: Acme 1TB (approved), Acme Business Plus, then crash.
+    let crashed = reckon_with_env(
+        dir,
+        &["apply", "--period", "2026-10", "--auto-approve"],
+        &[("RECKON_TEST_CRASH_AFTER_WRITES", "2")],
+    );
+    assert_ne!(crashed.code, 0);
+    let status = reckon(dir, &["status"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(
+        status
+            .stdout
+            .contains("keeper: last applied 2026-10 from commit"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status
+            .stdout
+            .contains("interrupted (1 applied, 0 failed, 1 unknown)"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("that process is no longer running"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains(
+            "keeper/Acme Dental/Business Plus → Acme Dental/KEEPER-BP (contract C-1001 line C-1001-1): 10 → 12"
+        ),
+        "{}",
+        status.stdout
+    );
+    // The approved Acme 1TB change was applied, so its approval is no longer pending.
+    assert!(
+        status.stdout.contains("Pending approvals: none"),
+        "{}",
+        status.stdout
+    );
+}
