@@ -43,11 +43,32 @@ pub struct Args {
     /// Apply even when the plan would set every line it covers to zero (empty usage data).
     #[arg(long)]
     pub allow_empty: bool,
+    /// Output format: text, or text plus GitHub Actions annotations (and the markdown plan
+    /// appended to `$GITHUB_STEP_SUMMARY` when set).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Output formats for `apply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Terraform-style text.
+    Text,
+    /// Text plus GitHub Actions annotations.
+    Github,
 }
 
 /// Locks, plans (or loads and checks the saved plan), asks, applies, reports. Exit 1 if any
 /// action failed.
 pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
+    let result = lock_and_apply(context, args).await;
+    if args.format == Format::Github {
+        super::annotate_problems(&result);
+    }
+    result
+}
+
+async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
@@ -81,6 +102,11 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
     };
     let mut plan = plan;
     plan::approval::approve(&mut plan, &cli_grants(&args.approve));
+    if args.format == Format::Github {
+        render::github::plan(&mut out, &plan)
+            .and_then(|()| super::step_summary(&plan))
+            .map_err(super::output_error)?;
+    }
     if !plan.has_changes() {
         super::print_requests(&psa);
         return Ok(ExitStatus::Success);
@@ -104,6 +130,9 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         let _ = render::apply::result(&mut std::io::stdout().lock(), result, context.style);
     })
     .await;
+    if args.format == Format::Github {
+        render::github::apply(&mut out, &report).map_err(super::output_error)?;
+    }
     for change in plan.held() {
         render::apply::held(&mut out, change, context.style).map_err(super::output_error)?;
     }

@@ -11,7 +11,7 @@ mod unlock;
 mod usage;
 mod validate;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -181,7 +181,34 @@ pub fn lock_error(error: crate::state::lock::LockError) -> Error {
             format!("the lock's id is {actual}; check who holds it with `reckon status` first")
         }
         LockError::NotLocked => "nothing to do".into(),
+        LockError::Released => "nothing was written".into(),
         LockError::Io { .. } => "check the permissions of the workspace's .reckon folder".into(),
     };
     Error::refused(error.to_string(), hint)
+}
+
+/// With `--format github`: the problems behind a failed command as annotations on stdout
+/// (validation errors point at their YAML lines).
+pub fn annotate_problems(result: &Result<ExitStatus, Error>) {
+    if let Err(error) = result {
+        let mut out = std::io::stdout().lock();
+        let _ = match error.diagnostics() {
+            Some(problems) => render::diagnostics::github(&mut out, problems),
+            None => writeln!(
+                out,
+                "::error title=reckon::{}",
+                render::diagnostics::escape_data(&error.to_string())
+            ),
+        };
+    }
+}
+
+/// Appends the markdown plan to `$GITHUB_STEP_SUMMARY` when that is set (GitHub Actions).
+pub fn step_summary(plan: &crate::plan::Plan) -> std::io::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let mut markdown = Vec::new();
+    render::markdown::plan(&mut markdown, plan)?;
+    render::github::append_step_summary(std::path::Path::new(&path), &markdown)
 }

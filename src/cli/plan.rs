@@ -15,6 +15,9 @@ pub enum Format {
     Json,
     /// Markdown for a pull-request comment.
     Markdown,
+    /// The text plan plus GitHub Actions annotations (findings point at their YAML lines); the
+    /// markdown plan is appended to `$GITHUB_STEP_SUMMARY` when it is set.
+    Github,
 }
 
 /// Arguments of `plan`.
@@ -39,6 +42,14 @@ pub struct Args {
 
 /// Plans and prints.
 pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
+    let result = plan_and_print(context, args).await;
+    if args.format == Format::Github {
+        super::annotate_problems(&result);
+    }
+    result
+}
+
+async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
@@ -49,6 +60,9 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         Format::Text => render::text::plan(&mut out, &plan, context.style),
         Format::Json => render::json::plan(&mut out, &plan),
         Format::Markdown => render::markdown::plan(&mut out, &plan),
+        Format::Github => render::text::plan(&mut out, &plan, context.style)
+            .and_then(|()| render::github::plan(&mut out, &plan))
+            .and_then(|()| super::step_summary(&plan)),
     }
     .map_err(super::output_error)?;
     if let Some(path) = &args.out {

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod diagnostics;
+pub mod github;
 pub mod json;
 pub mod markdown;
 pub mod status;

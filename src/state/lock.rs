@@ -79,6 +79,9 @@ pub enum LockError {
     /// `unlock` when nothing is locked.
     #[error("the workspace is not locked")]
     NotLocked,
+    /// The lock was released while reckon was trying to take it; trying again will do.
+    #[error("the lock was released while reckon was taking it; run the command again")]
+    Released,
     /// The file system failed.
     #[error("cannot use the lock file {}: {source}", .path.display())]
     Io {
@@ -106,8 +109,8 @@ impl Lock {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             match Self::try_acquire(state_dir, command) {
-                Err(LockError::Held(holder)) if tokio::time::Instant::now() < deadline => {
-                    drop(holder);
+                Err(LockError::Released) => {}
+                Err(LockError::Held(_)) if tokio::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 other => return other,
@@ -116,6 +119,9 @@ impl Lock {
     }
 
     /// One attempt: create the file exclusively, or report its holder.
+    ///
+    /// The content is written to a private temp file first and then hard-linked into place:
+    /// the link fails if the lock exists, and a reader never sees a half-written lock.
     pub fn try_acquire(state_dir: &Path, command: &str) -> Result<Self, LockError> {
         let path = state_dir.join(LOCK_FILE);
         let info = new_info(command);
@@ -123,20 +129,26 @@ impl Lock {
             path: path.clone(),
             source,
         };
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut file) => {
-                let text = serde_json::to_string_pretty(&info).map_err(|e| io(e.into()))?;
-                file.write_all(text.as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(io)?;
-                Ok(Self { path, info })
-            }
+        let tmp = state_dir.join(format!("{LOCK_FILE}.{}.tmp", info.id));
+        let text = serde_json::to_string_pretty(&info).map_err(|e| io(e.into()))?;
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut file| {
+                file.write_all(text.as_bytes())?;
+                file.sync_all()
+            })
+            .map_err(io)?;
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(Self { path, info }),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 Err(match read(state_dir)? {
                     Some(holder) => LockError::Held(Box::new(holder)),
-                    // Removed between our attempt and the read: report it as held by "someone"
-                    // rather than loop here; the caller's retry picks it up.
-                    None => LockError::Unreadable(path),
+                    // Released between our attempt and the read: the caller may retry.
+                    None => LockError::Released,
                 })
             }
             Err(e) => Err(io(e)),

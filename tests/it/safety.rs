@@ -516,3 +516,54 @@ fn status_shows_the_last_apply_lock_unknown_outcomes_and_pending_approvals() {
         status.stdout
     );
 }
+
+#[test]
+fn github_format_annotates_yaml_lines_and_writes_the_step_summary() {
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    let integration = dir.join("integrations/keeper.yaml");
+    let text = std::fs::read_to_string(&integration).expect("read");
+    std::fs::write(
+        &integration,
+        text.replacen("psa: \"29683365\"", "psa: \"99999999\"", 1),
+    )
+    .expect("edit");
+    let summary = dir.join("summary.md");
+    let summary_env = summary.to_str().expect("utf8 path");
+    let plan = reckon_with_env(
+        dir,
+        &["plan", "--period", "2026-10", "--format", "github"],
+        &[("GITHUB_STEP_SUMMARY", summary_env)],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains(
+            "::warning file=integrations/keeper.yaml,line=12,col=15,title=company-not-found::"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("title=company-not-found::"),
+        "{}",
+        plan.stdout
+    );
+    let written = std::fs::read_to_string(&summary).expect("step summary");
+    assert!(
+        written.starts_with("### reckon plan for 2026-10"),
+        "{written}"
+    );
+
+    // Validation errors are annotations too.
+    let config = dir.join("reckon.yaml");
+    let mut text = std::fs::read_to_string(&config).expect("read");
+    text.push_str("  bogus: 1\n");
+    std::fs::write(&config, text).expect("write");
+    let invalid = reckon(dir, &["apply", "--period", "2026-10", "--format", "github"]);
+    assert_eq!(invalid.code, 1);
+    assert!(
+        invalid.stdout.starts_with("::error file=reckon.yaml,line="),
+        "{}",
+        invalid.stdout
+    );
+}
