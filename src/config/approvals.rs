@@ -37,12 +37,13 @@ struct RawApproval {
 
 /// The grants in `root/approvals.yaml` (none when the file does not exist), or every problem.
 pub fn load(root: &Path) -> Result<Vec<Grant>, Diagnostics> {
-    let file = Path::new(APPROVALS_FILE);
-    if !root.join(file).exists() {
+    if !root.join(APPROVALS_FILE).exists() {
         return Ok(Vec::new());
     }
+    let shown = super::shown_path(root, Path::new(APPROVALS_FILE));
+    let file = shown.as_path();
     let mut problems = Diagnostics::default();
-    let raw: RawApprovals = super::read_yaml(&root.join(file), file).map_err(|d| {
+    let raw: RawApprovals = super::read_yaml(&root.join(APPROVALS_FILE), file).map_err(|d| {
         let mut all = Diagnostics::default();
         all.push(d);
         all

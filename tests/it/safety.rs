@@ -567,3 +567,22 @@ fn github_format_annotates_yaml_lines_and_writes_the_step_summary() {
         invalid.stdout
     );
 }
+
+#[test]
+fn validate_checks_approvals_yaml() {
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    std::fs::write(
+        dir.join("approvals.yaml"),
+        "approvals:\n  - address: x\n    period: October\n    quantity: \"7\"\n",
+    )
+    .expect("write");
+    let run = reckon(dir, &["validate"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("approvals.yaml:3:13: period `October` is not YYYY-MM"),
+        "{}",
+        run.stdout
+    );
+}
