@@ -54,6 +54,9 @@ pub struct ActionResult {
     pub change: Change,
     /// What happened.
     pub outcome: Outcome,
+    /// Why the outcome could not be journalled, if it could not: the line then shows as
+    /// "outcome unknown" until the next apply re-reads it.
+    pub journal_error: Option<String>,
 }
 
 /// Every action's outcome, in plan order.
@@ -88,6 +91,7 @@ pub async fn execute<P: Psa>(
 ) -> ApplyReport {
     let mut report = ApplyReport::default();
     for change in plan.applicable() {
+        let mut journal_error = None;
         let outcome = match journal.intent(change) {
             Err(error) => Outcome::NotAttempted(format!("cannot record the intent: {error}")),
             Ok(()) => {
@@ -95,20 +99,19 @@ pub async fn execute<P: Psa>(
                     Ok(()) => Outcome::Applied,
                     Err(error) => Outcome::Failed(error),
                 };
-                if let Err(error) = journal.outcome(change, &outcome) {
-                    // The write happened (or failed) regardless; the missing outcome will show
-                    // as "outcome unknown" until the next apply re-reads the line.
-                    eprintln!(
-                        "warning: cannot record the outcome of {}: {error}",
-                        change.address
-                    );
-                }
+                // The write happened (or failed) whether or not this can be recorded; if not,
+                // the line shows as "outcome unknown" until the next apply re-reads it.
+                journal_error = journal
+                    .outcome(change, &outcome)
+                    .err()
+                    .map(|e| e.to_string());
                 outcome
             }
         };
         let result = ActionResult {
             change: change.clone(),
             outcome,
+            journal_error,
         };
         on_result(&result);
         report.results.push(result);
@@ -136,5 +139,139 @@ async fn execute_one<P: Psa>(change: &Change, psa: &P) -> Result<(), PsaError> {
             .await
             .map(|_| ()),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::plan::{Approval, MatchedBy};
+    use crate::psa::sandbox::SandboxPsa;
+    use crate::usage::{BillingModel, Rounding, RoundingMode};
+
+    const SANDBOX: &str = "companies: [{id: \"1\", name: Acme}]\nservices: [{id: S, name: S}]\ncontracts:\n  - {id: C-1, company: \"1\", name: Acme, lines: [{id: C-1-1, service: S, quantity: \"1\"}]}\n";
+
+    /// Records intents and outcomes, or refuses every intent.
+    #[derive(Default)]
+    struct Recording {
+        refuse: bool,
+        events: Vec<String>,
+    }
+
+    impl Journal for Recording {
+        fn intent(&mut self, change: &Change) -> std::io::Result<()> {
+            if self.refuse {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.events.push(format!("intent {}", change.address));
+            Ok(())
+        }
+        fn outcome(&mut self, change: &Change, outcome: &Outcome) -> std::io::Result<()> {
+            let what = if *outcome == Outcome::Applied {
+                "applied"
+            } else {
+                "other"
+            };
+            self.events.push(format!("{what} {}", change.address));
+            Ok(())
+        }
+    }
+
+    fn plan_one_update() -> Plan {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+        Plan {
+            period: "2026-10".parse().expect("period"),
+            effective_date: date,
+            psa: "sandbox".into(),
+            integrations: vec!["k".into()],
+            partial: false,
+            changes: vec![Change {
+                address: "k/a/s → Acme/S".into(),
+                action: Action::Update,
+                integration: "k".into(),
+                vendor_account: "a".into(),
+                vendor_account_name: "a".into(),
+                vendor_services: vec!["s".into()],
+                psa_company: "1".into(),
+                psa_company_name: "Acme".into(),
+                psa_service: "S".into(),
+                contract: "C-1".into(),
+                line: Some("C-1-1".into()),
+                usage: Decimal::TWO,
+                quantity: Decimal::TWO,
+                current: Some(Decimal::ONE),
+                effective_date: date,
+                billing_model: BillingModel::Sum,
+                rounding: Rounding {
+                    mode: RoundingMode::Nearest,
+                    decimals: 0,
+                },
+                matched_by: MatchedBy::Mapping,
+                approval: Approval::NotNeeded,
+            }],
+            findings: vec![],
+            interrupted: vec![],
+        }
+    }
+
+    fn sandbox() -> (tempfile::TempDir, SandboxPsa) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("psa.yaml");
+        std::fs::write(&path, SANDBOX).expect("write");
+        let psa = SandboxPsa::new(path, "psa.yaml".into(), true);
+        (dir, psa)
+    }
+
+    fn line() -> LineRef {
+        LineRef {
+            contract: "C-1".into(),
+            line: "C-1-1".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn every_write_is_bracketed_by_intent_and_outcome() {
+        let (_dir, psa) = sandbox();
+        let plan = plan_one_update();
+        let mut journal = Recording::default();
+        let report = execute(&plan, &psa, &mut journal, |_| {}).await;
+        assert_eq!(report.applied(), 1);
+        assert_eq!(
+            journal.events,
+            ["intent k/a/s → Acme/S", "applied k/a/s → Acme/S"]
+        );
+        let now = psa.line_quantity(&line(), plan.effective_date).await;
+        assert_eq!(now, Ok(Decimal::TWO));
+    }
+
+    #[tokio::test]
+    async fn no_write_happens_without_a_recorded_intent() {
+        let (_dir, psa) = sandbox();
+        let plan = plan_one_update();
+        let mut journal = Recording {
+            refuse: true,
+            ..Recording::default()
+        };
+        let report = execute(&plan, &psa, &mut journal, |_| {}).await;
+        assert!(matches!(
+            report.results[0].outcome,
+            Outcome::NotAttempted(ref why) if why.contains("disk full")
+        ));
+        let now = psa.line_quantity(&line(), plan.effective_date).await;
+        assert_eq!(now, Ok(Decimal::ONE));
+    }
+
+    #[tokio::test]
+    async fn changes_held_for_approval_are_not_written() {
+        let (_dir, psa) = sandbox();
+        let mut plan = plan_one_update();
+        plan.changes[0].approval = Approval::Needed(vec!["too big".into()]);
+        let report = execute(&plan, &psa, &mut Recording::default(), |_| {}).await;
+        assert!(report.results.is_empty());
+        let now = psa.line_quantity(&line(), plan.effective_date).await;
+        assert_eq!(now, Ok(Decimal::ONE));
     }
 }

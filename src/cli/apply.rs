@@ -76,7 +76,7 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
         context: "cannot create the workspace's .reckon folder".into(),
         source,
     })?;
-    let _lock = lock::Lock::acquire(&state_dir, &lock_command(args), args.lock_timeout)
+    let held_lock = lock::Lock::acquire(&state_dir, &lock_command(args), args.lock_timeout)
         .await
         .map_err(super::lock_error)?;
     let mut writer = journal::Writer::open(&state_dir).map_err(journal_error)?;
@@ -121,7 +121,7 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
     writeln!(out).map_err(super::output_error)?;
     let mut journal = journal::ApplyJournal::new(
         writer,
-        _lock.info().id.clone(),
+        held_lock.info().id.clone(),
         commit,
         plan.period,
         journal::crash_hook(),

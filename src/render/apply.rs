@@ -12,6 +12,14 @@ pub fn result(out: &mut dyn Write, result: &ActionResult, style: Style) -> io::R
         Some(current) => format!("{current} → {}", change.quantity),
         None => change.quantity.to_string(),
     };
+    if let Some(error) = &result.journal_error {
+        writeln!(
+            out,
+            "  {} cannot record the outcome of {} in the journal: {error}",
+            style.paint(Paint::Yellow, "warning"),
+            change.address
+        )?;
+    }
     match &result.outcome {
         Outcome::Applied => writeln!(
             out,
