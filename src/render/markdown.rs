@@ -74,6 +74,7 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             )?;
         }
     }
+    approvals(out, plan)?;
     if !plan.findings.is_empty() {
         writeln!(out)?;
         writeln!(out, "#### Findings")?;
@@ -85,6 +86,41 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
                 .map(|i| format!(" ({})", cell(i)))
                 .unwrap_or_default();
             writeln!(out, "- **{}**{scope}: {}", f.kind, cell(&f.message))?;
+        }
+    }
+    Ok(())
+}
+
+/// The changes beyond an approval threshold, with the reasons and how to approve them.
+fn approvals(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let beyond: Vec<_> = plan
+        .actions()
+        .filter(|c| c.approval != Approval::NotNeeded)
+        .collect();
+    if beyond.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "#### Approvals")?;
+    writeln!(out)?;
+    for c in beyond {
+        match &c.approval {
+            Approval::Needed(reasons) => writeln!(
+                out,
+                "- **needs approval** {}: {}. Approve in approvals.yaml with period \"{}\" and quantity \"{}\".",
+                cell(&c.address),
+                cell(&reasons.join("; ")),
+                plan.period,
+                c.quantity
+            )?,
+            Approval::Approved { reasons, by } => writeln!(
+                out,
+                "- approved by {}: {}: {}",
+                cell(by),
+                cell(&c.address),
+                cell(&reasons.join("; "))
+            )?,
+            Approval::NotNeeded => {}
         }
     }
     Ok(())

@@ -586,3 +586,53 @@ fn validate_checks_approvals_yaml() {
         run.stdout
     );
 }
+
+#[test]
+fn lock_timeout_waits_for_the_holder_to_release() {
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    std::fs::create_dir_all(dir.join(".reckon")).expect("mkdir");
+    let lock = serde_json::json!({
+        "id": "feedc0ffee02", "user": "ann", "host": "ci", "pid": std::process::id(),
+        "time": "2026-11-02T09:00:00Z", "command": "apply"
+    });
+    std::fs::write(dir.join(".reckon/lock"), lock.to_string()).expect("lock");
+    let waiting = Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .args([
+            "apply",
+            "--period",
+            "2026-10",
+            "--auto-approve",
+            "--lock-timeout",
+            "60s",
+        ])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The holder finishes; the waiting apply (60 s budget) then takes the lock and writes.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(reckon(dir, &["unlock", "feedc0ffee02"]).code, 0);
+    let output = waiting.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("Apply complete: 4 applied."), "{stdout}");
+}
+
+#[test]
+fn plan_with_thresholds_is_pinned() {
+    let ws = with_threshold();
+    let dir = ws.path();
+    approve_in_file(dir, "2026-10", "10");
+    let text = reckon(dir, &["plan", "--period", "2026-10"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    insta::assert_snapshot!("safety_plan_thresholds_text", text.stdout);
+    let markdown = reckon(
+        dir,
+        &["plan", "--period", "2026-10", "--format", "markdown"],
+    );
+    insta::assert_snapshot!("safety_plan_thresholds_markdown", markdown.stdout);
+}
