@@ -33,6 +33,10 @@
 //! | [`observe`] | reading usage and the PSA before planning |
 //! | [`reconcile`] | one select → observe → plan pass, shared by commands |
 //! | [`apply`] | executing a plan |
+//! | [`saved_plan`] | plan files (`plan --out`, `apply FILE`) and refusing stale ones |
+//! | [`fingerprint`] | git commit and content hashes a saved plan is checked against |
+//! | [`state`] | `.reckon/`: the apply lock and the apply journal |
+//! | [`status`] | the sync state from the journal, lock and approvals (pure) |
 //! | [`watch`] | re-planning (and applying) on file changes and a timer |
 //! | [`import`] | proposing mappings from vendor and PSA state; appending them to YAML text |
 //! | [`inventory`] | vendor accounts and services with their PSA mapping |
@@ -45,6 +49,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod fingerprint;
 pub mod import;
 pub mod inventory;
 pub mod observe;
@@ -54,8 +59,11 @@ pub mod plan;
 pub mod psa;
 pub mod reconcile;
 pub mod render;
+pub mod saved_plan;
 pub mod schema;
 pub mod secret;
+pub mod state;
+pub mod status;
 pub mod usage;
 pub mod vendor;
 pub mod watch;

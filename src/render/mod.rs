@@ -4,10 +4,12 @@
 
 pub mod apply;
 pub mod diagnostics;
+pub mod github;
 pub mod import;
 pub mod inventory;
 pub mod json;
 pub mod markdown;
+pub mod status;
 pub mod table;
 pub mod text;
 pub mod usage;

@@ -68,6 +68,8 @@ pub enum Event<'a> {
         time: DateTime<Local>,
         /// Every action's outcome.
         report: &'a ApplyReport,
+        /// The plan applied (for the changes held for approval).
+        plan: &'a Plan,
     },
     /// The loop stopped on request.
     Stopped {
@@ -188,12 +190,15 @@ impl<W: Write> Reporter<W> {
             Event::ApplySkipped { time, reason } => {
                 stamp(out, *time, style, &format!("apply skipped: {reason}"))
             }
-            Event::Applied { time, report } => {
+            Event::Applied { time, report, plan } => {
                 stamp(out, *time, style, "applied:")?;
                 for result in &report.results {
                     super::apply::result(out, result, style)?;
                 }
-                super::apply::summary(out, report, style)?;
+                for change in plan.held() {
+                    super::apply::held(out, change, style)?;
+                }
+                super::apply::summary(out, report, plan.held().count(), style)?;
                 writeln!(out)
             }
             Event::Stopped { time } => stamp(out, *time, style, "stopped."),
@@ -345,13 +350,15 @@ fn json_event(event: &Event<'_>) -> Value {
         Event::ApplySkipped { reason, .. } => json!({
             "reason": reason,
         }),
-        Event::Applied { report, .. } => json!({
+        Event::Applied { report, plan, .. } => json!({
             "applied": report.applied(),
             "failed": report.failed(),
+            "held": plan.held().map(|c| c.address.as_str()).collect::<Vec<_>>(),
             "results": report.results.iter().map(|r| {
                 let (outcome, error) = match &r.outcome {
                     Outcome::Applied => ("applied", None),
                     Outcome::Failed(e) => ("failed", Some(e.to_string())),
+                    Outcome::NotAttempted(why) => ("not-attempted", Some(why.clone())),
                 };
                 json!({
                     "address": r.change.address,

@@ -9,6 +9,7 @@
 //! signal are handed in, so the loop runs in tests without files, timers or signals; the notify
 //! watcher and the timer live in [`files`] and [`timer`].
 
+pub mod apply;
 pub mod diff;
 pub mod files;
 pub mod timer;
@@ -19,7 +20,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Local};
 use tokio::sync::mpsc;
 
-use crate::apply::{self, ApplyReport};
+use crate::apply::ApplyReport;
 use crate::config::{self, Workspace};
 use crate::error::Error;
 use crate::period::Period;
@@ -228,21 +229,28 @@ impl<W: Write> Watch<W> {
             };
             return self.reporter.event(&event).map_err(output_error);
         }
-        let report = apply_plan(&planned.plan, &planned.psa).await;
+        let result = apply_plan(&self.settings.dir, &planned.plan, &planned.psa).await;
         let time = (self.clock)();
-        self.reporter
-            .event(&Event::Applied {
+        let event = match &result {
+            Ok(report) => Event::Applied {
                 time,
-                report: &report,
-            })
-            .map_err(output_error)
+                report,
+                plan: &planned.plan,
+            },
+            Err(reason) => Event::ApplySkipped { time, reason },
+        };
+        self.reporter.event(&event).map_err(output_error)
     }
 }
 
-/// The one place watch writes to the PSA: the same executor as `reckon apply`. Kept to one call
-/// so the apply lock and approval thresholds can be routed through here.
-async fn apply_plan<P: Psa>(plan: &Plan, psa: &P) -> ApplyReport {
-    apply::execute(plan, psa, |_| {}).await
+/// The one place watch writes to the PSA: the lock, the journal, the approval thresholds and
+/// the executor of `reckon apply` (see [`apply`]).
+async fn apply_plan<P: Psa>(
+    root: &std::path::Path,
+    plan: &Plan,
+    psa: &P,
+) -> Result<ApplyReport, String> {
+    apply::apply(root, plan, psa).await
 }
 
 /// One plan, exactly as `reckon plan` makes it, and the PSA client it read.

@@ -265,6 +265,27 @@ async fn a_file_saved_while_planning_is_never_applied() {
 }
 
 #[tokio::test]
+async fn apply_waits_its_turn_when_another_apply_holds_the_lock() {
+    let ws = workspace();
+    let dir = ws.path();
+    let state_dir = crate::state::dir(dir).expect("state dir");
+    let other = crate::state::lock::Lock::try_acquire(&state_dir, "apply").expect("lock");
+    let psa_before = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
+    let out = Shared::default();
+    let (tx, rx) = mpsc::channel(8);
+    tx.send(Trigger::Start).await.expect("send");
+    drop(tx);
+    let (_stop, stopped) = shutdown();
+    watch(dir, true, &out).run(rx, stopped).await.expect("loop");
+    let events = out.events();
+    assert_eq!(events[1]["event"], "apply-skipped", "{events:#?}");
+    let reason = events[1]["reason"].as_str().expect("reason");
+    assert!(reason.contains(&other.info().id), "{reason}");
+    let psa_after = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
+    assert_eq!(psa_before, psa_after);
+}
+
+#[tokio::test]
 async fn shutdown_before_any_trigger_stops_without_planning() {
     let ws = workspace();
     let out = Shared::default();

@@ -5,6 +5,7 @@ mod import;
 mod init;
 mod inventory;
 mod quickstart;
+mod safety;
 mod schema;
 mod support;
 mod watch;
