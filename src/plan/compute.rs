@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::matching::{AccountMatch, CompanyIndex, match_account};
-use super::{Action, Change, Finding, FindingKind, MatchedBy, Plan};
+use super::{Action, Approval, Change, Finding, FindingKind, MatchedBy, Plan, approval};
 use crate::config::Workspace;
 use crate::config::model::Integration;
 use crate::observed::{Contract, PsaSnapshot};
@@ -220,6 +220,21 @@ impl<'a> Planner<'a> {
             rounding,
             matched_by: target.matched_by,
             daily: combined_daily(&target.contributions),
+            approval: match action {
+                Action::NoOp => Approval::NotNeeded,
+                _ => {
+                    let thresholds = self
+                        .inputs
+                        .workspace
+                        .policy
+                        .thresholds_for(&integration.name, target.service);
+                    let current = line.map(|l| l.quantity.normalize());
+                    match approval::reasons(current, quantity, &thresholds) {
+                        reasons if reasons.is_empty() => Approval::NotNeeded,
+                        reasons => Approval::Needed(reasons),
+                    }
+                }
+            },
         });
     }
 
@@ -573,6 +588,7 @@ impl<'a> Planner<'a> {
             partial: self.inputs.partial,
             changes: self.changes,
             findings: self.findings,
+            interrupted: Vec::new(),
         }
     }
 }

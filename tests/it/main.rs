@@ -3,7 +3,11 @@
 mod browser;
 mod config_fixtures;
 mod html;
+mod import;
 mod init;
+mod inventory;
 mod quickstart;
+mod safety;
 mod schema;
 mod support;
+mod watch;

@@ -10,7 +10,8 @@ use rust_decimal::Decimal;
 
 use super::chart::Chart;
 use super::{Column, escape, filters, page, table_head};
-use crate::plan::{Action, Change, Finding, FindingKind, Plan};
+use crate::plan::{Action, Approval, Change, Finding, FindingKind, Plan};
+use crate::render::text::interrupted_note;
 use crate::usage::display_usage;
 
 const COLUMNS: [Column; 12] = [
@@ -51,6 +52,13 @@ fn header(html: &mut String, plan: &Plan) {
     if plan.partial {
         html.push_str("<p><strong>Partial plan:</strong> only the integrations above.</p>\n");
     }
+    for interrupted in &plan.interrupted {
+        let _ = writeln!(
+            html,
+            "<p class=\"warn\"><strong>! Warning:</strong> {}</p>",
+            escape(&interrupted_note(interrupted))
+        );
+    }
     html.push_str("</header>\n");
 }
 
@@ -60,8 +68,13 @@ fn summary(html: &mut String, plan: &Plan) {
         html,
         "<section aria-labelledby=\"summary\">\n<h2 id=\"summary\">Summary</h2>\n<dl class=\"counts\">\
          <div><dt>+ to create</dt><dd>{}</dd></div><div><dt>~ to update</dt><dd>{}</dd></div>\
-         <div><dt>= unchanged</dt><dd>{}</dd></div><div><dt>! findings</dt><dd>{}</dd></div></dl>",
-        counts.create, counts.update, counts.unchanged, counts.findings
+         <div><dt>= unchanged</dt><dd>{}</dd></div><div><dt>! needs approval</dt><dd>{}</dd></div>\
+         <div><dt>! findings</dt><dd>{}</dd></div></dl>",
+        counts.create,
+        counts.update,
+        counts.unchanged,
+        plan.held().count(),
+        counts.findings
     );
     net_change(html, &plan.changes);
     html.push_str(
@@ -154,8 +167,8 @@ fn lines(html: &mut String, plan: &Plan) {
     let _ = writeln!(
         html,
         "<table id=\"plan-lines\" data-sortable data-selftest-search=\"{}\">\n<caption>Every PSA line \
-         reckon computed a quantity for. Actions: + create, ~ update, = unchanged. Approval shows \
-         \u{2014} until approvals exist. Charts: solid = daily count, dashed = daily average, dotted \
+         reckon computed a quantity for. Actions: + create, ~ update, = unchanged. Approval: ! needs \
+         approval (apply holds it back), \u{2713} approved, \u{2014} within every threshold. Charts: solid = daily count, dashed = daily average, dotted \
          = billed quantity.</caption>",
         escape(&search)
     );
@@ -177,6 +190,23 @@ fn action_text(action: Action) -> String {
     format!("{symbol} {}", action.as_str())
 }
 
+/// The approval cell: `—` when no threshold applies; otherwise a symbol and a word (readable
+/// without colour) with the reasons, and who approved it.
+fn approval_text(approval: &Approval) -> String {
+    match approval {
+        Approval::NotNeeded => "\u{2014}".to_owned(),
+        Approval::Needed(reasons) => format!(
+            "<strong>! needs approval</strong><span class=sub>{}</span>",
+            escape(&reasons.join("; "))
+        ),
+        Approval::Approved { reasons, by } => format!(
+            "\u{2713} approved<span class=sub>by {}: {}</span>",
+            escape(by),
+            escape(&reasons.join("; "))
+        ),
+    }
+}
+
 /// One line of the table. End tags are omitted (valid HTML) and attributes unquoted where
 /// safe, to keep a 20,000-line page small.
 fn row(html: &mut String, plan: &Plan, c: &Change) {
@@ -193,7 +223,7 @@ fn row(html: &mut String, plan: &Plan, c: &Change) {
     let _ = write!(
         html,
         "<tr><td>{}<th scope=row>{}{company}<td>{} → {}<td>{}<td>{}<td>{}<td>{}<td>{}, {} dp<td>{}\
-         <td class={class}>{}<td>\u{2014}<td>",
+         <td class={class}>{}<td>{}<td>",
         escape(&c.integration),
         escape(&c.vendor_account_name),
         escape(&c.vendor_services.join("+")),
@@ -207,6 +237,7 @@ fn row(html: &mut String, plan: &Plan, c: &Change) {
         c.rounding.decimals,
         c.effective_date,
         action_text(c.action),
+        approval_text(&c.approval),
     );
     Chart {
         period: plan.period,
@@ -340,6 +371,7 @@ mod tests {
             },
             matched_by: MatchedBy::Mapping,
             daily: vec![(day, dec!(3))],
+            approval: Approval::Needed(vec![format!("{EVIL} grew")]),
         };
         let mut finding = Finding::new(
             FindingKind::UnmappedAccount,
@@ -357,6 +389,7 @@ mod tests {
             partial: false,
             changes: vec![change],
             findings: vec![finding],
+            interrupted: Vec::new(),
         }
     }
 
@@ -395,6 +428,10 @@ mod tests {
         let html = render(&evil_plan());
         assert!(html.contains("<dt>~ to update</dt><dd>1</dd>"), "{html}");
         assert!(
+            html.contains("<dt>! needs approval</dt><dd>1</dd>"),
+            "{html}"
+        );
+        assert!(
             html.contains("<td class=\"n\">2</td><td class=\"n\">3</td><td class=\"n\">+1</td>")
         );
         assert!(html.contains("no prices"));
@@ -410,7 +447,7 @@ mod tests {
         assert!(html.contains("<form class=\"filters\" hidden>"));
         assert!(!html.contains("<tr hidden"));
         assert!(
-            html.contains("<td class=u>~ update<td>"),
+            html.contains("<td class=u>~ update<td><strong>! needs approval</strong><span class=sub>&lt;script&gt;"),
             "action readable without colour"
         );
     }
