@@ -1,0 +1,380 @@
+//! Parsing Keeper Commander's `msp-billing-report --month YYYY-MM -d -c` output into usage rows.
+//!
+//! Two layouts, told apart by content (never by file name): JSON (an array of objects, keys
+//! possibly missing, numbers as numbers or strings) and CSV (a title preamble, then the header
+//! `date,company,company_id,product,licenses,rate`). Accounts are keyed by `company_id`;
+//! products become catalogue display names. Every bad row is reported with its line. Commander's
+//! own `avg_per_day` is never read: it divides by the days a company had data, not by the days
+//! in the month. Pure: text in, rows out.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::catalogue;
+use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::usage::UsageRow;
+use crate::vendor::VendorError;
+
+/// The columns the daily, per-company report must have (`rate` is read by no one).
+const COLUMNS: [&str; 5] = ["date", "company", "company_id", "product", "licenses"];
+
+/// The title line Commander writes above the CSV header.
+const TITLE: &str = "Consumption Billing Statement";
+
+/// The fields of one report row, as text, before checking.
+struct Fields<'a> {
+    date: &'a str,
+    company: &'a str,
+    company_id: &'a str,
+    product: &'a str,
+    licenses: &'a str,
+}
+
+/// Parses a report (CSV or JSON) read from `origin`.
+pub fn parse(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim_start().starts_with('[') {
+        parse_json(text, origin)
+    } else {
+        parse_csv(text, origin)
+    }
+}
+
+fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
+    // The csv crate counts lines at '\n' but ends records at '\r'; plain LF keeps lines right.
+    let text = text.replace("\r\n", "\n");
+    let Some((skipped, body)) = after_preamble(&text) else {
+        return Err(VendorError::at(
+            origin,
+            None,
+            "the report is empty: no header line",
+        ));
+    };
+    let header_line = skipped + 1;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| VendorError::at(origin, Some(header_line), format!("unreadable header: {e}")))?
+        .clone();
+    let columns = find_columns(&headers, origin, header_line)?;
+    let mut rows = Vec::new();
+    let mut problems = Diagnostics::default();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                let line = error.position().map(|p| p.line() + skipped);
+                problems.push(row_error(origin, line, format!("unreadable row: {error}")));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line()) + skipped;
+        if record.iter().all(|field| field.trim().is_empty()) {
+            continue;
+        }
+        let field = |i: usize| record.get(columns[i]).unwrap_or("").trim();
+        let fields = Fields {
+            date: field(0),
+            company: field(1),
+            company_id: field(2),
+            product: field(3),
+            licenses: field(4),
+        };
+        match row(&fields, line) {
+            Ok(row) => rows.push(row),
+            Err(message) => problems.push(row_error(origin, Some(line), message)),
+        }
+    }
+    finish(rows, problems)
+}
+
+/// The number of lines before the header (blank lines and Commander's title) and the text from
+/// the header on; `None` when there is no header at all.
+fn after_preamble(text: &str) -> Option<(u64, &str)> {
+    let mut offset = 0;
+    for (skipped, line) in (0u64..).zip(text.split_inclusive('\n')) {
+        let content = line.trim();
+        if !content.is_empty() && !content.starts_with(TITLE) {
+            return Some((skipped, &text[offset..]));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The position of each of [`COLUMNS`] in `headers`, or an error saying which export to make.
+fn find_columns(
+    headers: &csv::StringRecord,
+    origin: &Path,
+    line: u64,
+) -> Result<Vec<usize>, VendorError> {
+    let index = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let found: Vec<Option<usize>> = COLUMNS.iter().map(|c| index(c)).collect();
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .zip(&found)
+        .filter(|(_, i)| i.is_none())
+        .map(|(c, _)| *c)
+        .collect();
+    if missing.is_empty() {
+        return Ok(found.into_iter().flatten().collect());
+    }
+    let summary = index("avg_per_day").is_some();
+    let message = if summary {
+        "this is a summary report (it has avg_per_day), not daily rows per company".to_owned()
+    } else {
+        format!("missing column(s) {}", missing.join(", "))
+    };
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(
+        Diagnostic::error(origin, Some(Location { line, column: 1 }), message).with_hint(
+            "export it with `keeper msp-billing-report --month YYYY-MM -d -c --format csv` \
+             (header date,company,company_id,product,licenses,rate)",
+        ),
+    );
+    Err(VendorError::Invalid(diagnostics))
+}
+
+fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
+    let mut rows = Vec::new();
+    let mut problems = Diagnostics::default();
+    for item in json_items(text, origin)? {
+        let (line, value) = item;
+        let Value::Object(object) = value else {
+            problems.push(row_error(origin, Some(line), "item is not an object"));
+            continue;
+        };
+        let text_of = |key: &str| -> Result<String, String> {
+            match object.get(key) {
+                None | Some(Value::Null) => Ok(String::new()),
+                Some(Value::String(s)) => Ok(s.trim().to_owned()),
+                Some(Value::Number(n)) => Ok(n.to_string()),
+                Some(other) => Err(format!("{key} is {other}, not a string or number")),
+            }
+        };
+        let fields = (|| {
+            Ok::<_, String>([
+                text_of("date")?,
+                text_of("company")?,
+                text_of("company_id")?,
+                text_of("product")?,
+                text_of("licenses")?,
+            ])
+        })();
+        let parsed = fields.and_then(|[date, company, company_id, product, licenses]| {
+            let fields = Fields {
+                date: &date,
+                company: &company,
+                company_id: &company_id,
+                product: &product,
+                licenses: &licenses,
+            };
+            row(&fields, line)
+        });
+        match parsed {
+            Ok(row) => rows.push(row),
+            Err(message) => problems.push(row_error(origin, Some(line), message)),
+        }
+    }
+    finish(rows, problems)
+}
+
+/// The items of a top-level JSON array, each with the line it starts on. serde_json gives no
+/// positions inside a parsed value, so the array is walked one item at a time.
+fn json_items(text: &str, origin: &Path) -> Result<Vec<(u64, Value)>, VendorError> {
+    let line_at = |offset: usize| 1 + text[..offset].matches('\n').count() as u64;
+    let syntax = |offset: usize, what: String| VendorError::at(origin, Some(line_at(offset)), what);
+    let skip_space = |from: usize| from + (text[from..].len() - text[from..].trim_start().len());
+    let mut at = skip_space(0) + 1; // past '['
+    let mut items = Vec::new();
+    loop {
+        at = skip_space(at);
+        if text[at..].starts_with(']') && items.is_empty() {
+            at += 1;
+            break;
+        }
+        let mut stream = serde_json::Deserializer::from_str(&text[at..]).into_iter::<Value>();
+        match stream.next() {
+            Some(Ok(value)) => items.push((line_at(at), value)),
+            Some(Err(error)) => {
+                let line = line_at(at) + error.line().saturating_sub(1) as u64;
+                return Err(VendorError::at(
+                    origin,
+                    Some(line),
+                    format!("the JSON report is not valid: {error}"),
+                ));
+            }
+            None => return Err(syntax(at, "the JSON report ends inside its array".into())),
+        }
+        at = skip_space(at + stream.byte_offset());
+        match text[at..].chars().next() {
+            Some(',') => at += 1,
+            Some(']') => {
+                at += 1;
+                break;
+            }
+            _ => return Err(syntax(at, "expected `,` or `]` after an item".into())),
+        }
+    }
+    if !text[at..].trim().is_empty() {
+        return Err(syntax(at, "unexpected text after the JSON array".into()));
+    }
+    Ok(items)
+}
+
+/// One checked row. A missing company name falls back to the id (names are only for people).
+fn row(fields: &Fields<'_>, line: u64) -> Result<UsageRow, String> {
+    let date = NaiveDate::parse_from_str(fields.date, "%Y-%m-%d").map_err(|_| {
+        if fields.date.is_empty() {
+            "date is missing".to_owned()
+        } else {
+            format!("date `{}` is not YYYY-MM-DD", fields.date)
+        }
+    })?;
+    if fields.company_id.is_empty() {
+        return Err("company_id is missing".into());
+    }
+    if fields.product.is_empty() {
+        return Err("product is missing".into());
+    }
+    if fields.licenses.is_empty() {
+        return Err("licenses is missing".into());
+    }
+    let quantity = Decimal::from_str_exact(fields.licenses)
+        .map_err(|_| format!("licenses `{}` is not a number", fields.licenses))?;
+    let name = if fields.company.is_empty() {
+        fields.company_id
+    } else {
+        fields.company
+    };
+    Ok(UsageRow {
+        date,
+        account_id: fields.company_id.to_owned(),
+        account_name: name.to_owned(),
+        sku: catalogue::display_name(fields.product).to_owned(),
+        quantity,
+        line,
+    })
+}
+
+fn row_error(origin: &Path, line: Option<u64>, message: impl Into<String>) -> Diagnostic {
+    let location = line.map(|line| Location { line, column: 1 });
+    Diagnostic::error(origin, location, message)
+        .with_hint("fix or re-export the report; nothing was planned or applied")
+}
+
+fn finish(rows: Vec<UsageRow>, problems: Diagnostics) -> Result<Vec<UsageRow>, VendorError> {
+    if problems.has_errors() {
+        Err(VendorError::Invalid(problems))
+    } else {
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn rows(text: &str) -> Vec<UsageRow> {
+        parse(text, Path::new("r")).expect("rows")
+    }
+
+    fn error_lines(text: &str) -> Vec<(u64, String)> {
+        let Err(VendorError::Invalid(diagnostics)) = parse(text, Path::new("r")) else {
+            panic!("expected errors");
+        };
+        diagnostics
+            .sorted()
+            .iter()
+            .map(|d| (d.location.map_or(0, |l| l.line), d.message.clone()))
+            .collect()
+    }
+
+    const CSV: &str = "\u{feff}\r\nConsumption Billing Statement: October 2026\r\n\r\n\
+        date,company,company_id,product,licenses,rate\r\n\
+        2026-10-01,\"Acme, Dental\",3862,Business Plus,10,$3.75\r\n\
+        2026-10-01,Acme Dental,3862,KeeperChat,2,\r\n";
+
+    #[test]
+    fn csv_with_preamble_bom_crlf_quotes_and_empty_rate() {
+        let rows = rows(CSV);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].account_id, "3862");
+        assert_eq!(rows[0].account_name, "Acme, Dental");
+        assert_eq!(rows[0].sku, "Business Plus");
+        assert_eq!(rows[0].quantity, dec!(10));
+        assert_eq!((rows[0].line, rows[1].line), (5, 6));
+    }
+
+    #[test]
+    fn csv_rows_report_file_lines_past_the_preamble() {
+        let text = "\nConsumption Billing Statement: October 2026\n\n\
+            date,company,company_id,product,licenses,rate\n\
+            2026-10-01,A,1,Business,ten,\n2026-10-01,A,,Business,1,\n";
+        assert_eq!(
+            error_lines(text),
+            vec![
+                (5, "licenses `ten` is not a number".into()),
+                (6, "company_id is missing".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_summary_report_is_refused_with_the_export_to_make() {
+        let text = "\nConsumption Billing Statement: October 2026\n\n\
+            company,company_id,product,licenses,rate,avg_per_day\n";
+        let errors = error_lines(text);
+        assert_eq!(errors[0].0, 4);
+        assert!(errors[0].1.contains("summary report"), "{errors:?}");
+    }
+
+    #[test]
+    fn json_with_missing_keys_and_numbers_as_strings() {
+        let text = "[\n  {\"date\": \"2026-10-01\", \"company\": \"Acme\", \"company_id\": 3862, \
+            \"product\": \"businessPlus\", \"licenses\": 10, \"rate\": \"$3.75\"},\n  \
+            {\"date\": \"2026-10-02\", \"company_id\": \"3862\", \"product\": \"1TB\", \
+            \"licenses\": \"9\"}\n]\n";
+        let rows = rows(text);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].sku, "Business Plus", "codes become display names");
+        assert_eq!(rows[1].account_id, "3862");
+        assert_eq!(
+            rows[1].account_name, "3862",
+            "no company name: the id stands in"
+        );
+        assert_eq!(rows[1].quantity, dec!(9));
+        assert_eq!((rows[0].line, rows[1].line), (2, 3));
+    }
+
+    #[test]
+    fn json_problems_carry_the_line_of_their_item() {
+        let text = "[\n{\"date\": \"2026-10-01\", \"company_id\": 1, \"product\": \"Business\", \
+            \"licenses\": 1},\n{\"date\": \"2026-10-01\", \"company_id\": 1, \
+            \"product\": \"Business\", \"licenses\": \"many\"},\n\
+            {\"date\": \"2026-10-02\", \"company_id\": 1, \"product\": \"Business\"},\n7\n]";
+        assert_eq!(
+            error_lines(text),
+            vec![
+                (3, "licenses `many` is not a number".into()),
+                (4, "licenses is missing".into()),
+                (5, "item is not an object".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_json_names_its_line() {
+        let errors = error_lines("[\n{\"date\": \"2026-10-01\"},\n{\"date\": }\n]");
+        assert_eq!(errors[0].0, 3, "{errors:?}");
+        assert!(errors[0].1.starts_with("the JSON report is not valid"));
+        assert_eq!(rows("[ ]").len(), 0);
+    }
+}
