@@ -148,8 +148,14 @@ mod tests {
     fn daily_average_shows_licence_days_and_the_average_to_four_places() {
         let table = render(&[line(BillingModel::DailyAverage)]);
         let header = table.lines().next().expect("header");
-        assert!(header.contains("DAYS  LICENCE-DAYS  DAILY AVG  QUANTITY"), "{table}");
-        assert!(table.contains("31           374    12.0645        12"), "{table}");
+        assert!(
+            header.contains("DAYS  LICENCE-DAYS  DAILY AVG  QUANTITY"),
+            "{table}"
+        );
+        assert!(
+            table.contains("31           374    12.0645        12"),
+            "{table}"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod config_fixtures;
 mod init;
+mod keeper;
 mod quickstart;
 mod schema;
 mod support;
