@@ -65,13 +65,15 @@ pub enum CommandTemplateError {
     /// The list is empty or its first element (the program) is blank.
     #[error("the command is empty; write the program and its arguments as a list")]
     Empty,
-    /// An argument has a bad placeholder.
-    #[error("argument {index}: {error}")]
+    /// An argument has a placeholder other than `{period}`, or an unpaired brace.
+    #[error(
+        "argument {index} `{argument}` has a placeholder other than `{{period}}` or an unpaired brace"
+    )]
     Argument {
         /// 1-based position in the list.
         index: usize,
-        /// What is wrong with it.
-        error: TemplateError,
+        /// The argument as written.
+        argument: String,
     },
 }
 
@@ -82,9 +84,9 @@ impl CommandTemplate {
             return Err(CommandTemplateError::Empty);
         }
         for (i, argument) in argv.iter().enumerate() {
-            check_placeholders(argument).map_err(|error| CommandTemplateError::Argument {
+            check_placeholders(argument).map_err(|_| CommandTemplateError::Argument {
                 index: i + 1,
-                error,
+                argument: argument.clone(),
             })?;
         }
         Ok(Self(argv.to_vec()))
@@ -193,7 +195,7 @@ mod tests {
             CommandTemplate::parse(&["keeper".into(), "{month}".into()]),
             Err(CommandTemplateError::Argument {
                 index: 2,
-                error: TemplateError::UnknownPlaceholder("month".into())
+                argument: "{month}".into()
             })
         );
         assert_eq!(

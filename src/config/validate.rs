@@ -295,8 +295,12 @@ pub fn integration(
     let vendor = check.id(&raw.vendor, "vendor");
     let source = source::source(&mut check, &raw.source);
     let accounts = accounts(&mut check, &raw.accounts, &raw.vendor);
-    let kind = source.as_ref().map(|s| s.kind);
-    let services = services(&mut check, &raw.services, &raw.vendor, kind);
+    let services = services(
+        &mut check,
+        &raw.services,
+        &raw.vendor,
+        raw.source.kind.value,
+    );
     Some(Integration {
         name: name.to_owned(),
         file: file.to_path_buf(),
@@ -399,7 +403,7 @@ fn services(
     check: &mut Checker<'_>,
     raw: &[RawServiceMap],
     anchor: &Spanned<String>,
-    kind: Option<SourceKind>,
+    kind: SourceKind,
 ) -> Option<Vec<ServiceMapping>> {
     if raw.is_empty() {
         check.error(

@@ -144,11 +144,11 @@ fn parse_timeout(text: &str) -> Option<Duration> {
 /// (with the nearest known product) — a typo there would leave usage unbilled.
 pub(super) fn vendor_product(
     check: &mut Checker<'_>,
-    kind: Option<SourceKind>,
+    kind: SourceKind,
     written: &Spanned<String>,
     sku: String,
 ) -> String {
-    if kind != Some(SourceKind::KeeperCommander) {
+    if kind != SourceKind::KeeperCommander {
         return sku;
     }
     if let Some(product) = catalogue::find(&sku) {
