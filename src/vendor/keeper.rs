@@ -69,7 +69,8 @@ impl Vendor for KeeperSource {
                 let text = command::output(argv, dir, *timeout)
                     .await
                     .map_err(|error| command_error(&error, config))?;
-                (text.clone(), keep(&text, keep_as, argv))
+                let origin = keep(&text, keep_as, argv);
+                (text, origin)
             }
         };
         let rows = report::parse(&text, &origin)?;

@@ -89,8 +89,7 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
                 shown: shown_path(root, &relative),
             }))
         }
-        // Validation allows a command only for keeper-commander; a csv command would be read as
-        // a Keeper report, which is what a command source is for.
+        // Validation allows `command` only on keeper-commander sources.
         (_, SourceInput::Command(command)) => {
             let kept = PathBuf::from(format!(
                 ".reckon/keeper-commander/{}-{period}.out",

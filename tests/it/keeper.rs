@@ -90,6 +90,33 @@ fn commander_json_plans_decimals_with_product_ids() {
 }
 
 #[test]
+fn a_company_renamed_in_keeper_keeps_its_mapping_and_shows_its_new_name() {
+    // From October 20th on, company 4120 is called "Cedar & Partners Law".
+    let ws = with_report(AUTOTASK, CSV, |t| {
+        let renamed = |l: &str| l.starts_with("2026-10-2") || l.starts_with("2026-10-3");
+        t.lines()
+            .map(|l| {
+                let l = if renamed(l) {
+                    l.replace("Cedar Law LLP", "Cedar & Partners Law")
+                } else {
+                    l.to_owned()
+                };
+                l + "\r\n"
+            })
+            .collect()
+    });
+    let plan = plan_json(ws.path());
+    let cedar = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["vendor_account"] == "4120")
+        .expect("Cedar Law is still planned");
+    assert_eq!(cedar["vendor_account_name"], "Cedar & Partners Law");
+    assert_eq!(cedar["quantity"], "7", "all 16 days count: 224 / 31");
+}
+
+#[test]
 fn apply_writes_the_plan_and_the_next_plan_is_empty() {
     let ws = copy_of(AUTOTASK);
     let apply = reckon(
