@@ -17,6 +17,7 @@ use super::catalogue;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::usage::UsageRow;
 use crate::vendor::VendorError;
+use crate::vendor::csv::Interner;
 
 /// The columns the daily, per-company report must have (`rate` is read by no one).
 const COLUMNS: [&str; 5] = ["date", "company", "company_id", "product", "licenses"];
@@ -64,6 +65,7 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
     let columns = find_columns(&headers, origin, header_line)?;
     let mut rows = Vec::new();
     let mut problems = Diagnostics::default();
+    let mut names = Interner::default();
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
@@ -85,7 +87,7 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
             product: field(3),
             licenses: field(4),
         };
-        match row(&fields, line) {
+        match row(&fields, line, &mut names) {
             Ok(row) => rows.push(row),
             Err(message) => problems.push(row_error(origin, Some(line), message)),
         }
@@ -143,6 +145,7 @@ fn find_columns(
 fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
     let mut rows = Vec::new();
     let mut problems = Diagnostics::default();
+    let mut names = Interner::default();
     for item in json_items(text, origin)? {
         let (line, value) = item;
         let Value::Object(object) = value else {
@@ -174,7 +177,7 @@ fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
                 product: &product,
                 licenses: &licenses,
             };
-            row(&fields, line)
+            row(&fields, line, &mut names)
         });
         match parsed {
             Ok(row) => rows.push(row),
@@ -228,7 +231,7 @@ fn json_items(text: &str, origin: &Path) -> Result<Vec<(u64, Value)>, VendorErro
 }
 
 /// One checked row. A missing company name falls back to the id (names are only for people).
-fn row(fields: &Fields<'_>, line: u64) -> Result<UsageRow, String> {
+fn row(fields: &Fields<'_>, line: u64, names: &mut Interner) -> Result<UsageRow, String> {
     let date = NaiveDate::parse_from_str(fields.date, "%Y-%m-%d").map_err(|_| {
         if fields.date.is_empty() {
             "date is missing".to_owned()
@@ -254,9 +257,9 @@ fn row(fields: &Fields<'_>, line: u64) -> Result<UsageRow, String> {
     };
     Ok(UsageRow {
         date,
-        account_id: fields.company_id.to_owned(),
-        account_name: name.to_owned(),
-        sku: catalogue::display_name(fields.product).to_owned(),
+        account_id: names.get(fields.company_id),
+        account_name: names.get(name),
+        sku: names.get(catalogue::display_name(fields.product)),
         quantity,
         line,
     })
@@ -306,9 +309,9 @@ mod tests {
     fn csv_with_preamble_bom_crlf_quotes_and_empty_rate() {
         let rows = rows(CSV);
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].account_id, "3862");
-        assert_eq!(rows[0].account_name, "Acme, Dental");
-        assert_eq!(rows[0].sku, "Business Plus");
+        assert_eq!(&*rows[0].account_id, "3862");
+        assert_eq!(&*rows[0].account_name, "Acme, Dental");
+        assert_eq!(&*rows[0].sku, "Business Plus");
         assert_eq!(rows[0].quantity, dec!(10));
         assert_eq!((rows[0].line, rows[1].line), (5, 6));
     }
@@ -344,10 +347,10 @@ mod tests {
             \"licenses\": \"9\"}\n]\n";
         let rows = rows(text);
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].sku, "Business Plus", "codes become display names");
-        assert_eq!(rows[1].account_id, "3862");
+        assert_eq!(&*rows[0].sku, "Business Plus", "codes become display names");
+        assert_eq!(&*rows[1].account_id, "3862");
         assert_eq!(
-            rows[1].account_name, "3862",
+            &*rows[1].account_name, "3862",
             "no company name: the id stands in"
         );
         assert_eq!(rows[1].quantity, dec!(9));
