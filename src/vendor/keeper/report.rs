@@ -146,11 +146,10 @@ fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
     let mut rows = Vec::new();
     let mut problems = Diagnostics::default();
     let mut names = Interner::default();
-    for item in json_items(text, origin)? {
-        let (line, value) = item;
+    each_json_item(text, origin, |line, value| {
         let Value::Object(object) = value else {
             problems.push(row_error(origin, Some(line), "item is not an object"));
-            continue;
+            return;
         };
         let text_of = |key: &str| -> Result<String, String> {
             match object.get(key) {
@@ -183,51 +182,84 @@ fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
             Ok(row) => rows.push(row),
             Err(message) => problems.push(row_error(origin, Some(line), message)),
         }
-    }
+    })?;
     finish(rows, problems)
 }
 
-/// The items of a top-level JSON array, each with the line it starts on. serde_json gives no
-/// positions inside a parsed value, so the array is walked one item at a time.
-fn json_items(text: &str, origin: &Path) -> Result<Vec<(u64, Value)>, VendorError> {
-    let line_at = |offset: usize| 1 + text[..offset].matches('\n').count() as u64;
-    let syntax = |offset: usize, what: String| VendorError::at(origin, Some(line_at(offset)), what);
+/// Calls `each` with every item of a top-level JSON array and the line the item starts on.
+/// serde_json gives no positions inside a parsed value, so the array is walked one item at a
+/// time; lines are counted incrementally, so a large report is read in one pass.
+fn each_json_item(
+    text: &str,
+    origin: &Path,
+    mut each: impl FnMut(u64, Value),
+) -> Result<(), VendorError> {
+    let mut lines = LineCounter::default();
     let skip_space = |from: usize| from + (text[from..].len() - text[from..].trim_start().len());
     let mut at = skip_space(0) + 1; // past '['
-    let mut items = Vec::new();
+    let mut first = true;
     loop {
         at = skip_space(at);
-        if text[at..].starts_with(']') && items.is_empty() {
+        let line = lines.at(text, at);
+        if first && text[at..].starts_with(']') {
             at += 1;
             break;
         }
+        first = false;
         let mut stream = serde_json::Deserializer::from_str(&text[at..]).into_iter::<Value>();
-        match stream.next() {
-            Some(Ok(value)) => items.push((line_at(at), value)),
+        let message = match stream.next() {
+            Some(Ok(value)) => {
+                each(line, value);
+                at = skip_space(at + stream.byte_offset());
+                match text[at..].chars().next() {
+                    Some(',') => {
+                        at += 1;
+                        continue;
+                    }
+                    Some(']') => {
+                        at += 1;
+                        break;
+                    }
+                    _ => "expected `,` or `]` after an item".to_owned(),
+                }
+            }
             Some(Err(error)) => {
-                let line = line_at(at) + error.line().saturating_sub(1) as u64;
+                let line = line + (error.line() as u64).saturating_sub(1);
                 return Err(VendorError::at(
                     origin,
                     Some(line),
                     format!("the JSON report is not valid: {error}"),
                 ));
             }
-            None => return Err(syntax(at, "the JSON report ends inside its array".into())),
-        }
-        at = skip_space(at + stream.byte_offset());
-        match text[at..].chars().next() {
-            Some(',') => at += 1,
-            Some(']') => {
-                at += 1;
-                break;
-            }
-            _ => return Err(syntax(at, "expected `,` or `]` after an item".into())),
-        }
+            None => "the JSON report ends inside its array".to_owned(),
+        };
+        return Err(VendorError::at(origin, Some(lines.at(text, at)), message));
     }
-    if !text[at..].trim().is_empty() {
-        return Err(syntax(at, "unexpected text after the JSON array".into()));
+    let at = skip_space(at);
+    if at < text.len() {
+        let line = lines.at(text, at);
+        return Err(VendorError::at(
+            origin,
+            Some(line),
+            "unexpected text after the JSON array",
+        ));
     }
-    Ok(items)
+    Ok(())
+}
+
+/// The 1-based line of byte offsets that only move forward, counting each newline once.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    fn at(&mut self, text: &str, offset: usize) -> u64 {
+        self.newlines += text[self.offset..offset].matches('\n').count() as u64;
+        self.offset = offset;
+        self.newlines + 1
+    }
 }
 
 /// One checked row. A missing company name falls back to the id (names are only for people).
@@ -379,5 +411,17 @@ mod tests {
         assert_eq!(errors[0].0, 3, "{errors:?}");
         assert!(errors[0].1.starts_with("the JSON report is not valid"));
         assert_eq!(rows("[ ]").len(), 0);
+        let missing_comma = error_lines("[\n{\"date\": \"2026-10-01\"}\n{}\n]");
+        assert_eq!(
+            missing_comma[0],
+            (3, "expected `,` or `]` after an item".into())
+        );
+        let trailing = error_lines("[\n]\n\ntrailing");
+        assert_eq!(
+            trailing[0],
+            (4, "unexpected text after the JSON array".into())
+        );
+        let cut = error_lines("[\n{\"date\": \"2026-10-01\"},\n");
+        assert_eq!(cut[0], (3, "the JSON report ends inside its array".into()));
     }
 }
