@@ -33,6 +33,10 @@
 //! | [`observe`] | reading usage and the PSA before planning |
 //! | [`reconcile`] | one select → observe → plan pass, shared by commands |
 //! | [`apply`] | executing a plan |
+//! | [`saved_plan`] | plan files (`plan --out`, `apply FILE`) and refusing stale ones |
+//! | [`fingerprint`] | git commit and content hashes a saved plan is checked against |
+//! | [`state`] | `.reckon/`: the apply lock and the apply journal |
+//! | [`status`] | the sync state from the journal, lock and approvals (pure) |
 //! | [`render`] | every output format |
 //! | [`secret`] | credentials that never print |
 //! | [`error`] | top-level errors and exit codes |
@@ -42,6 +46,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod fingerprint;
 pub mod observe;
 pub mod observed;
 pub mod period;
@@ -49,8 +54,11 @@ pub mod plan;
 pub mod psa;
 pub mod reconcile;
 pub mod render;
+pub mod saved_plan;
 pub mod schema;
 pub mod secret;
+pub mod state;
+pub mod status;
 pub mod usage;
 pub mod vendor;
 pub mod yaml;

@@ -4,8 +4,10 @@
 
 pub mod apply;
 pub mod diagnostics;
+pub mod github;
 pub mod json;
 pub mod markdown;
+pub mod status;
 pub mod table;
 pub mod text;
 pub mod usage;

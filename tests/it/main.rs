@@ -4,5 +4,6 @@ mod config_fixtures;
 mod init;
 mod keeper;
 mod quickstart;
+mod safety;
 mod schema;
 mod support;
