@@ -39,6 +39,10 @@ fn usage_errors_exit_1_not_the_changes_code() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = reckon(dir.path(), &["plan", "--detailed-exitcode", "--bogus"]);
     assert_eq!(run.code, 1, "2 means 'plan has changes'");
-    assert!(run.stderr.contains("unexpected argument '--bogus'"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unexpected argument '--bogus'"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(reckon(dir.path(), &["--help"]).code, 0);
 }
