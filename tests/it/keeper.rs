@@ -137,6 +137,29 @@ fn apply_writes_the_plan_and_the_next_plan_is_empty() {
 }
 
 #[test]
+fn a_saved_plan_is_stale_once_the_keeper_report_changes() {
+    let ws = copy_of(AUTOTASK);
+    let dir = ws.path();
+    let plan = reckon(dir, &["plan", "--period", "2026-10", "--out", "plan.json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let report = dir.join(CSV);
+    let text = std::fs::read_to_string(&report).expect("report");
+    std::fs::write(&report, text.replacen(",1TB,8,", ",1TB,9,", 1)).expect("edit");
+    let sandbox = std::fs::read_to_string(dir.join("sandbox/psa.yaml")).expect("sandbox");
+    let apply = reckon(dir, &["apply", "plan.json"]);
+    assert_eq!(apply.code, 1, "{}", apply.stdout);
+    assert!(
+        apply
+            .stderr
+            .contains("stale plan: the usage data for 2026-10 changed"),
+        "{}",
+        apply.stderr
+    );
+    let after = std::fs::read_to_string(dir.join("sandbox/psa.yaml")).expect("sandbox");
+    assert_eq!(sandbox, after);
+}
+
+#[test]
 fn usage_shows_days_licence_days_daily_average_and_quantity() {
     let ws = copy_of(AUTOTASK);
     let run = reckon(
