@@ -3,13 +3,16 @@
 
 mod apply;
 mod check;
+mod import;
 mod init;
+mod inventory;
 mod plan;
 mod schema;
 mod status;
 mod unlock;
 mod usage;
 mod validate;
+mod watch;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -65,6 +68,14 @@ pub enum Command {
     Usage(usage::Args),
     /// Test the PSA connection (credentials, API, one read); writes nothing.
     Check(check::Args),
+    /// Propose account and service mappings from the vendor's accounts and the PSA; --write adds them.
+    Import(import::Args),
+    /// Re-plan whenever the workspace or usage files change (and on a timer); --apply writes.
+    Watch(watch::Args),
+    /// List vendor accounts with the PSA company each bills (or none).
+    Accounts(inventory::Args),
+    /// List vendor services with the PSA service each feeds (or none).
+    Services(inventory::Args),
     /// Show the sync state: last apply per integration, lock, unknown outcomes, pending approvals.
     Status(status::Args),
     /// Remove the workspace's apply lock left by a crashed run (needs the lock's id).
@@ -107,6 +118,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Apply(args) => block_on(apply::run(&context, &args)),
         Command::Usage(args) => block_on(usage::run(&context, &args)),
         Command::Check(args) => block_on(check::run(&context, &args)),
+        Command::Import(args) => block_on(import::run(&context, &args)),
+        Command::Watch(args) => block_on(watch::run(&context, &args)),
+        Command::Accounts(args) => block_on(inventory::accounts(&context, &args)),
+        Command::Services(args) => block_on(inventory::services(&context, &args)),
         Command::Unlock(args) => unlock::run(&context, &args),
         Command::Status(args) => status::run(&context, &args),
     }

@@ -6,7 +6,7 @@
 
 pub mod approval;
 mod compute;
-mod matching;
+pub mod matching;
 
 use std::fmt;
 
