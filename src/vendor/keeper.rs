@@ -73,6 +73,7 @@ impl Vendor for KeeperSource {
                 (text, origin)
             }
         };
+        report::check_statement_month(&text, &origin, period)?;
         let rows = report::parse(&text, &origin)?;
         checked(UsageData { rows, origin }, period)
     }

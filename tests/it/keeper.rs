@@ -267,6 +267,18 @@ fn a_report_without_rows_for_the_month_is_refused() {
 }
 
 #[test]
+fn a_statement_for_another_month_is_refused_at_its_title() {
+    let ws = with_report(AUTOTASK, CSV, |t| {
+        t.replace("October 2026", "September 2026")
+            .replace("2026-10-", "2026-09-")
+    });
+    assert_refused(
+        ws.path(),
+        "reports/keeper-2026-10.csv:2:1: the report is the statement for September 2026, not for 2026-10",
+    );
+}
+
+#[test]
 fn a_summary_report_is_refused_with_the_export_to_make() {
     let ws = with_report(AUTOTASK, CSV, |_| {
         "\r\nConsumption Billing Statement: October 2026\r\n\r\n\

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::catalogue;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::period::Period;
 use crate::usage::UsageRow;
 use crate::vendor::VendorError;
 use crate::vendor::csv::Interner;
@@ -42,6 +43,46 @@ pub fn parse(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
     } else {
         parse_csv(text, origin)
     }
+}
+
+/// When the CSV title names another month than `period` (`Consumption Billing Statement:
+/// September 2026` for 2026-10), the error saying so, at the title's line. One clear error
+/// instead of one "outside the billing period" per row of a report exported for the wrong month.
+pub fn check_statement_month(text: &str, origin: &Path, period: Period) -> Result<(), VendorError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let title = (1u64..)
+        .zip(text.lines())
+        .take_while(|(_, line)| line.trim().is_empty() || line.trim().starts_with(TITLE))
+        .find_map(|(n, line)| {
+            let month = line
+                .trim()
+                .strip_prefix(TITLE)?
+                .trim_start_matches(':')
+                .trim();
+            Some((n, month.to_owned()))
+        });
+    let Some((line, month)) = title else {
+        return Ok(());
+    };
+    let Ok(first_day) = NaiveDate::parse_from_str(&format!("1 {month}"), "%d %B %Y") else {
+        return Ok(()); // a title reckon cannot read: the rows' dates are still checked
+    };
+    if Period::containing(first_day) == period {
+        return Ok(());
+    }
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(
+        Diagnostic::error(
+            origin,
+            Some(Location { line, column: 1 }),
+            format!("the report is the statement for {month}, not for {period}"),
+        )
+        .with_hint(format!(
+            "export the right month with `keeper msp-billing-report --month {period} -d -c`; \
+             nothing was planned or applied"
+        )),
+    );
+    Err(VendorError::Invalid(diagnostics))
 }
 
 fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
@@ -360,6 +401,31 @@ mod tests {
                 (6, "company_id is missing".into())
             ]
         );
+    }
+
+    #[test]
+    fn a_statement_for_another_month_is_one_error_at_its_title() {
+        let october: Period = "2026-10".parse().expect("period");
+        assert!(check_statement_month(CSV, Path::new("r"), october).is_ok());
+        let september = CSV.replace("October 2026", "September 2026");
+        let Err(VendorError::Invalid(d)) =
+            check_statement_month(&september, Path::new("r"), october)
+        else {
+            panic!("expected an error");
+        };
+        let d = d.sorted()[0];
+        assert_eq!(d.location.map(|l| l.line), Some(2));
+        assert_eq!(
+            d.message,
+            "the report is the statement for September 2026, not for 2026-10"
+        );
+        for unreadable in [
+            "date,company\n",
+            "[]",
+            "\nConsumption Billing Statement: soon\n",
+        ] {
+            assert!(check_statement_month(unreadable, Path::new("r"), october).is_ok());
+        }
     }
 
     #[test]
