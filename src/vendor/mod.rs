@@ -1,6 +1,7 @@
 //! Vendors: where usage comes from.
 //!
-//! One trait, [`Vendor`], and one file per source kind. A source turns its input into
+//! One trait, [`Vendor`], and one module per source kind (`csv`; `keeper`, Keeper Commander's
+//! billing report); `command` runs the program a source may read from. A source turns its input into
 //! [`UsageRow`]s at its edge and checks them with [`crate::usage::check_rows`], so every source
 //! refuses the same dangerous data (rows outside the month, duplicates, negative counts, an empty
 //! month) with the file and line.
