@@ -165,6 +165,7 @@ pub fn usage_lines(
                     .get(&row.account_id)
                     .map(|m| m.psa_company.clone()),
                 daily: row.daily.clone(),
+                billing_model: integration.billing_model,
             });
         }
     }

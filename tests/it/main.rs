@@ -6,6 +6,7 @@ mod html;
 mod import;
 mod init;
 mod inventory;
+mod keeper;
 mod quickstart;
 mod safety;
 mod schema;

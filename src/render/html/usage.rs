@@ -127,6 +127,7 @@ mod tests {
             usage: dec!(4),
             quantity: dec!(4),
             mapped_to: Some("<i>".into()),
+            billing_model: crate::usage::BillingModel::DailyAverage,
             daily: vec![(
                 NaiveDate::from_ymd_opt(2026, 10, 3).expect("test value"),
                 dec!(4),
