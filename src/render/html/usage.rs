@@ -34,16 +34,22 @@ pub fn usage(out: &mut dyn Write, period: Period, lines: &[UsageLine]) -> io::Re
         .collect();
     let integrations: BTreeSet<&str> = lines.iter().map(|l| l.integration.as_str()).collect();
     let unmapped = lines.iter().filter(|l| l.mapped_to.is_none()).count();
+    // "Usage" is the billing model's result, so name each integration's model once up front.
+    let models: BTreeSet<String> = lines
+        .iter()
+        .map(|l| format!("{} ({})", l.integration, l.billing_model))
+        .collect();
     let _ = writeln!(
         html,
         "<header>\n<h1>reckon usage for {period}</h1>\n<p class=\"lede\">Measured from the vendor \
-         data; the PSA was not read. Integrations: {}.</p>\n</header>\n\
+         data; the PSA was not read. Integrations (billing model): {}. Total is the sum of the daily \
+         counts; Usage is the billing model's result, before rounding to Quantity.</p>\n</header>\n\
          <section aria-labelledby=\"summary\">\n<h2 id=\"summary\">Summary</h2>\n<dl class=\"counts\">\
          <div><dt>rows</dt><dd>{}</dd></div><div><dt>accounts</dt><dd>{}</dd></div>\
          <div><dt>rows without an explicit mapping</dt><dd>{unmapped}</dd></div></dl>\n\
          <p class=\"note\">\u{201c}Mapped to\u{201d} shows accounts.map entries only; accounts matched \
          by exact name appear in the plan.</p>\n</section>",
-        escape(&integrations.iter().copied().collect::<Vec<_>>().join(", ")),
+        escape(&models.into_iter().collect::<Vec<_>>().join(", ")),
         lines.len(),
         accounts.len()
     );
