@@ -1,0 +1,474 @@
+//! ConnectWise end to end: the real binary against the stateful simulator, on
+//! examples/keeper-connectwise. Plan → apply → plan converges, codebase discovery and
+//! rediscovery, `check`, faults that end in success or a reported failure (and converge on a
+//! re-run), no credential in any output, and the request count of a 1,000-company plan.
+
+use axum::http::Method;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::sim::connectwise::{self as cw, FaultKind, Simulator, State};
+use crate::support::{Run, copy_of, reckon_with_env};
+
+const PERIOD: &[&str] = &["--period", "2026-10"];
+
+/// The tenant examples/keeper-connectwise is reconciled against.
+fn tenant() -> State {
+    let mut state = State::default();
+    state
+        .company(250, "Acme Dental")
+        .company(251, "Brightside Logistics")
+        .company(252, "Cedar Law LLP")
+        .product(1, "KEEPER-BP", "Keeper Business Plus")
+        .product(2, "KEEPER-1TB", "Keeper 1TB storage")
+        .product(3, "KEEPER-CHAT", "KeeperChat")
+        .agreement(300, 250, "Managed Services")
+        .agreement(301, 251, "Managed Services")
+        .agreement(302, 252, "Managed Services")
+        .agreement(303, 250, "Old agreement")
+        .addition(3001, 300, "KEEPER-BP", "10", Some("2025-01-01"), None)
+        // Cancelled after the effective date: still bills on 2026-11-01, so it is the line.
+        .addition(
+            3002,
+            300,
+            "KEEPER-1TB",
+            "8",
+            Some("2025-01-01"),
+            Some("2026-11-30"),
+        )
+        // Cancelled before it: ignored (else Acme would have two KEEPER-BP lines).
+        .addition(
+            3003,
+            300,
+            "KEEPER-BP",
+            "4",
+            Some("2025-01-01"),
+            Some("2026-06-30"),
+        )
+        .addition(3011, 301, "KEEPER-BP", "5", Some("2025-01-01"), None)
+        .addition(3021, 302, "KEEPER-BP", "0", None, None)
+        .addition(3031, 303, "KEEPER-BP", "99", None, None);
+    state.agreements[3].status = "Cancelled".into();
+    state
+}
+
+/// How the workspace finds the simulator.
+enum Reach {
+    /// `site` → the simulator; the codebase is discovered.
+    Discover,
+    /// `base_url` → the simulator's REST root.
+    BaseUrl,
+}
+
+/// A copy of examples/keeper-connectwise pointed at `sim`.
+fn workspace(sim: &Simulator, reach: Reach) -> tempfile::TempDir {
+    let ws = copy_of("examples/keeper-connectwise");
+    let file = ws.path().join("reckon.yaml");
+    let yaml = std::fs::read_to_string(&file).expect("reckon.yaml");
+    let site = "  site: api-na.myconnectwise.net";
+    assert!(yaml.contains(site), "the example names its site");
+    let pointed = match reach {
+        Reach::Discover => yaml.replace(site, &format!("  site: {}", sim.site())),
+        Reach::BaseUrl => yaml.replace(site, &format!("{site}\n  base_url: {}", sim.base_url())),
+    };
+    std::fs::write(&file, pointed).expect("write reckon.yaml");
+    ws
+}
+
+const KEYS: &[(&str, &str)] = &[
+    ("RECKON_CW_PUBLIC_KEY", cw::PUBLIC_KEY),
+    ("RECKON_CW_PRIVATE_KEY", cw::PRIVATE_KEY),
+];
+
+fn run(dir: &Path, command: &[&str]) -> Run {
+    let mut args = command.to_vec();
+    if command[0] != "check" {
+        args.extend_from_slice(PERIOD);
+    }
+    reckon_with_env(dir, &args, KEYS)
+}
+
+/// Replaces the simulator's port so snapshots are stable.
+fn stable(text: &str, sim: &Simulator) -> String {
+    text.replace(&sim.addr.to_string(), "127.0.0.1:PORT")
+}
+
+fn quantity(sim: &Simulator, addition: i64) -> String {
+    sim.state()
+        .addition_by_id(addition)
+        .map(|a| a.quantity.to_string())
+        .unwrap_or_default()
+}
+
+fn assert_converged(sim: &Simulator, dir: &Path) {
+    let again = run(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("No changes. Contracts match usage."),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(quantity(sim, 3001), "12");
+    assert_eq!(quantity(sim, 3002), "9.36");
+    assert_eq!(quantity(sim, 3021), "7.23");
+    let state = sim.state();
+    let chats: Vec<_> = state
+        .additions
+        .iter()
+        .filter(|a| a.agreement == 301 && a.product == "KEEPER-CHAT")
+        .collect();
+    assert_eq!(
+        chats.len(),
+        1,
+        "exactly one KEEPER-CHAT addition: {chats:?}"
+    );
+}
+
+#[test]
+fn plan_apply_plan_converges_against_the_simulator() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::Discover);
+    let dir = ws.path();
+
+    let plan = run(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    insta::assert_snapshot!("connectwise_plan_text", plan.stdout);
+    // companyinfo, companies, catalog, agreements, additions of 300, 301 and 302 (303 is
+    // cancelled and filtered out by its condition).
+    assert!(
+        plan.stderr.contains("PSA requests used: 7 ("),
+        "{}",
+        plan.stderr
+    );
+
+    let apply = run(dir, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("Apply complete: 4 applied."),
+        "{}",
+        apply.stdout
+    );
+    assert_converged(&sim, dir);
+
+    let state = sim.state();
+    let untouched = |id| state.addition_by_id(id).map(|a| a.quantity.to_string());
+    assert_eq!(
+        untouched(3003).as_deref(),
+        Some("4"),
+        "cancelled line left alone"
+    );
+    assert_eq!(
+        untouched(3031).as_deref(),
+        Some("99"),
+        "cancelled agreement left alone"
+    );
+    let created = state
+        .additions
+        .iter()
+        .find(|a| a.product == "KEEPER-CHAT")
+        .expect("created addition");
+    assert_eq!(created.quantity.to_string(), "2");
+    assert_eq!(created.bill_customer, "Billable");
+    assert_eq!(
+        created.effective_date.as_deref(),
+        Some("2026-11-01T00:00:00Z")
+    );
+    let patches: Vec<&str> = state
+        .requests
+        .iter()
+        .filter(|r| r.method == Method::PATCH)
+        .map(|r| r.body.as_str())
+        .collect();
+    assert!(
+        patches.contains(&r#"[{"op":"replace","path":"quantity","value":9.36}]"#),
+        "{patches:?}"
+    );
+    let discoveries = state.count("GET /login/companyinfo/");
+    assert_eq!(discoveries, 3, "one discovery per run (plan, apply, plan)");
+}
+
+#[test]
+fn a_fixed_base_url_skips_discovery() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::BaseUrl);
+    let plan = run(ws.path(), &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stderr.contains("PSA requests used: 6 ("),
+        "{}",
+        plan.stderr
+    );
+    assert_eq!(sim.state().count("GET /login/"), 0);
+}
+
+#[test]
+fn a_moved_codebase_is_rediscovered_once() {
+    let mut state = tenant();
+    state.advertised.push_back("v2024_3/".into());
+    let sim = Simulator::start(state);
+    let ws = workspace(&sim, Reach::Discover);
+    let plan = run(ws.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(sim.state().count("GET /login/companyinfo/"), 2);
+}
+
+#[test]
+fn check_reports_each_step() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::Discover);
+    let check = run(ws.path(), &["check"]);
+    assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
+    insta::assert_snapshot!("connectwise_check", stable(&check.stdout, &sim));
+}
+
+#[test]
+fn wrong_keys_say_which_settings_to_check_and_never_print_a_key() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::Discover);
+    let wrong = "PLANTED-wrong-private-3b7e";
+    let env = [
+        ("RECKON_CW_PUBLIC_KEY", cw::PUBLIC_KEY),
+        ("RECKON_CW_PRIVATE_KEY", wrong),
+    ];
+    let check = reckon_with_env(ws.path(), &["check"], &env);
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    insta::assert_snapshot!("connectwise_check_401", stable(&check.stdout, &sim));
+    let plan = reckon_with_env(ws.path(), &["plan", "--period", "2026-10"], &env);
+    assert_eq!(plan.code, 1, "{}", plan.stdout);
+    assert!(
+        plan.stderr
+            .contains("check psa.company_id, psa.public_key and psa.private_key"),
+        "{}",
+        plan.stderr
+    );
+    for output in [&check.stdout, &check.stderr, &plan.stdout, &plan.stderr] {
+        assert_no_secret(output, &[wrong]);
+    }
+}
+
+/// Every credential the tests use, and the Basic header built from them.
+fn assert_no_secret(output: &str, extra: &[&str]) {
+    let basic =
+        cw::base64(format!("{}+{}:{}", cw::COMPANY_ID, cw::PUBLIC_KEY, cw::PRIVATE_KEY).as_bytes());
+    let mut secrets = vec![cw::PUBLIC_KEY, cw::PRIVATE_KEY, basic.as_str()];
+    secrets.extend_from_slice(extra);
+    for secret in secrets {
+        assert!(
+            !output.contains(secret),
+            "secret {secret:?} printed in:\n{output}"
+        );
+    }
+}
+
+#[test]
+fn no_credential_appears_in_any_output() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::Discover);
+    let dir = ws.path();
+    sim.state()
+        .fault(Method::PATCH, "/additions/3001", FaultKind::ServerError, 10)
+        .fault(
+            Method::GET,
+            "/finance/agreements/301/additions",
+            FaultKind::Drop,
+            1,
+        );
+    let mut runs = vec![
+        run(dir, &["check"]),
+        run(dir, &["plan"]),
+        run(dir, &["plan", "--format", "json"]),
+        run(dir, &["apply", "--auto-approve"]),
+    ];
+    sim.state().faults.clear();
+    runs.push(run(dir, &["apply", "--auto-approve"]));
+    runs.push(run(dir, &["plan", "-v"]));
+    assert_eq!(
+        runs[3].code, 1,
+        "the faulted apply fails: {}",
+        runs[3].stdout
+    );
+    for run in &runs {
+        assert_no_secret(&run.stdout, &[]);
+        assert_no_secret(&run.stderr, &[]);
+    }
+    assert_converged(&sim, dir);
+}
+
+/// Applies with `fault` injected, expects `code`, then re-runs until it converges.
+fn fault_then_converge(method: Method, path: &str, kind: FaultKind, times: u32, code: i32) -> Run {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::BaseUrl);
+    let dir = ws.path();
+    sim.state().fault(method, path, kind, times);
+    let first = run(dir, &["apply", "--auto-approve"]);
+    assert_eq!(first.code, code, "{}\n{}", first.stdout, first.stderr);
+    sim.state().faults.clear();
+    if first.code != 0 {
+        let again = run(dir, &["apply", "--auto-approve"]);
+        assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    }
+    assert_converged(&sim, dir);
+    first
+}
+
+#[test]
+fn a_429_is_retried_after_retry_after() {
+    let run = fault_then_converge(
+        Method::GET,
+        "/finance/agreements/300/additions",
+        FaultKind::TooManyRequests { retry_after: 1 },
+        2,
+        0,
+    );
+    assert!(
+        run.stderr
+            .contains("GET finance/agreements/{id}/additions 5"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_500_on_a_read_is_retried() {
+    fault_then_converge(
+        Method::GET,
+        "/procurement/catalog",
+        FaultKind::ServerError,
+        1,
+        0,
+    );
+}
+
+#[test]
+fn a_dropped_connection_on_a_read_is_retried() {
+    fault_then_converge(Method::GET, "/company/companies", FaultKind::Drop, 1, 0);
+}
+
+#[test]
+fn a_slow_answer_is_waited_for() {
+    fault_then_converge(
+        Method::GET,
+        "/finance/agreements",
+        FaultKind::Slow(Duration::from_millis(1500)),
+        1,
+        0,
+    );
+}
+
+#[test]
+fn a_patch_whose_answer_was_lost_is_repeated() {
+    fault_then_converge(Method::PATCH, "/additions/3001", FaultKind::Drop, 1, 0);
+}
+
+#[test]
+fn a_persistent_500_on_a_write_is_reported_with_its_ids() {
+    let run = fault_then_converge(
+        Method::PATCH,
+        "/additions/3002",
+        FaultKind::ServerError,
+        100,
+        1,
+    );
+    assert!(
+        run.stdout.contains(
+            "failed update keeper/Acme Dental/1TB → Acme Dental/KEEPER-1TB (8 → 9.36): the PSA \
+             refused to set the quantity of addition 3002 of agreement 300 to 9.36: HTTP 500: \
+             ConnectWiseApi: simulated failure"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("3 applied, 1 failed"), "{}", run.stdout);
+}
+
+#[test]
+fn a_post_whose_answer_was_lost_is_not_repeated_and_a_rerun_creates_it() {
+    let run = fault_then_converge(
+        Method::POST,
+        "/finance/agreements/301/additions",
+        FaultKind::Drop,
+        1,
+        1,
+    );
+    assert!(
+        run.stdout
+            .contains("add a KEEPER-CHAT addition to agreement 301"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_retry_after_beyond_the_limit_fails_the_plan_with_the_agreement_named() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::BaseUrl);
+    sim.state().fault(
+        Method::GET,
+        "/finance/agreements/302/additions",
+        FaultKind::TooManyRequests { retry_after: 3600 },
+        1,
+    );
+    let plan = run(ws.path(), &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.stdout);
+    assert!(
+        plan.stderr.contains(
+            "cannot read the additions of agreement 302: HTTP 429: TooManyRequests: slow down"
+        ),
+        "{}",
+        plan.stderr
+    );
+}
+
+/// 1,000 companies, one agreement each, three additions each: the plan reads every page once and
+/// each agreement's additions once (1 + 1 + 1 + 1,000 requests with a fixed base_url).
+#[test]
+fn a_thousand_company_plan_costs_one_request_per_agreement_plus_three() {
+    let products = ["KEEPER-BP", "KEEPER-1TB", "KEEPER-CHAT"];
+    let sim = Simulator::start(State::scaled(1000, &products));
+    let ws = tempfile::tempdir().expect("tempdir");
+    let dir = ws.path();
+    std::fs::create_dir_all(dir.join("integrations")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("usage")).expect("mkdir");
+    std::fs::write(
+        dir.join("reckon.yaml"),
+        format!(
+            "psa:\n  kind: connectwise\n  site: {}\n  base_url: {}\n  company_id: {}\n  \
+             public_key: {{env: RECKON_CW_PUBLIC_KEY}}\n  private_key: {{env: RECKON_CW_PRIVATE_KEY}}\n  \
+             client_id: {}\n",
+            sim.site(),
+            sim.base_url(),
+            cw::COMPANY_ID,
+            cw::CLIENT_ID
+        ),
+    )
+    .expect("reckon.yaml");
+    std::fs::write(
+        dir.join("integrations/keeper.yaml"),
+        "vendor: keeper\nsource: {kind: csv, path: \"usage/keeper-{period}.csv\"}\n\
+         billing_model: end-of-period\naccounts: {auto_match: exact-name}\nservices:\n  \
+         - {vendor: BP, psa: KEEPER-BP}\n  - {vendor: TB, psa: KEEPER-1TB}\n  - {vendor: CHAT, psa: KEEPER-CHAT}\n",
+    )
+    .expect("integration");
+    let mut csv = String::from("date,account_id,account_name,sku,quantity\n");
+    for c in 0..1000 {
+        for (sku, quantity) in [("BP", 1 + c % 7), ("TB", 1), ("CHAT", 2)] {
+            csv.push_str(&format!(
+                "2026-10-31,{c},Customer {c:04},{sku},{quantity}\n"
+            ));
+        }
+    }
+    std::fs::write(dir.join("usage/keeper-2026-10.csv"), csv).expect("csv");
+
+    let plan = run(dir, &["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let json: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON plan");
+    assert_eq!(json["summary"]["update"], 857 + 1000, "{}", json["summary"]);
+    assert!(
+        plan.stderr.contains(
+            "PSA requests used: 1003 (GET company/companies 1, GET procurement/catalog 1, \
+             GET finance/agreements 1, GET finance/agreements/{id}/additions 1000)"
+        ),
+        "{}",
+        plan.stderr
+    );
+}
