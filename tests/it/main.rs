@@ -2,6 +2,7 @@
 
 mod config_fixtures;
 mod connectwise;
+mod connectwise_wire;
 mod init;
 mod quickstart;
 mod schema;

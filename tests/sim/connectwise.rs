@@ -407,7 +407,7 @@ async fn handle(
     let Some(rest) = path.strip_prefix(&root) else {
         return error(StatusCode::NOT_FOUND, "NotFound", "no such codebase");
     };
-    if let Err(refusal) = authorize(&headers) {
+    if let Some(refusal) = refuse(&headers) {
         return refusal;
     }
     let query = Query::<Vec<(String, String)>>::try_from_uri(&uri)
@@ -542,7 +542,8 @@ fn company_info(tenant: &Tenant, company: &str) -> Response {
     .into_response()
 }
 
-fn authorize(headers: &HeaderMap) -> Result<(), Response> {
+/// The 401 a request without the right credentials and clientId gets.
+fn refuse(headers: &HeaderMap) -> Option<Response> {
     let expected = format!(
         "Basic {}",
         base64(format!("{COMPANY_ID}+{PUBLIC_KEY}:{PRIVATE_KEY}").as_bytes())
@@ -551,7 +552,7 @@ fn authorize(headers: &HeaderMap) -> Result<(), Response> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     if given != Some(expected.as_str()) {
-        return Err(error(
+        return Some(error(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
             "UserNotAuthenticated",
@@ -559,13 +560,13 @@ fn authorize(headers: &HeaderMap) -> Result<(), Response> {
     }
     let client_id = headers.get("clientId").and_then(|v| v.to_str().ok());
     if client_id != Some(CLIENT_ID) {
-        return Err(error(
+        return Some(error(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
             "a valid clientId header is required",
         ));
     }
-    Ok(())
+    None
 }
 
 /// A list request's paging, filtering and trimming.

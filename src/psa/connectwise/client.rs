@@ -111,7 +111,8 @@ pub(super) struct Request {
     path: String,
     endpoint: &'static str,
     query: Vec<(&'static str, String)>,
-    body: Option<serde_json::Value>,
+    /// JSON, serialised once in field order (a `serde_json::Value` would sort the keys).
+    body: Option<Vec<u8>>,
     /// Whether a 5xx or a lost connection may be retried (the request is idempotent).
     repeatable: bool,
 }
@@ -130,20 +131,20 @@ impl Request {
     }
 
     /// A PATCH: setting fields to absolute values is idempotent, so it may be repeated.
-    pub fn patch(path: String, endpoint: &'static str, body: serde_json::Value) -> Self {
+    pub fn patch(path: String, endpoint: &'static str, body: &impl serde::Serialize) -> Self {
         Self {
             method: Method::PATCH,
-            body: Some(body),
+            body: Some(json(body)),
             ..Self::get(path, endpoint)
         }
     }
 
     /// A POST: repeating one after a lost answer could create a record twice, so only a 429
     /// (which ConnectWise sends before doing anything) is retried.
-    pub fn post(path: String, endpoint: &'static str, body: serde_json::Value) -> Self {
+    pub fn post(path: String, endpoint: &'static str, body: &impl serde::Serialize) -> Self {
         Self {
             method: Method::POST,
-            body: Some(body),
+            body: Some(json(body)),
             repeatable: false,
             ..Self::get(path, endpoint)
         }
@@ -154,6 +155,12 @@ impl Request {
         self.query.push((name, value.into()));
         self
     }
+}
+
+/// `body` as JSON bytes. The wire types are plain structs of strings and numbers, which
+/// always serialise; the empty fallback only keeps this free of a panic path.
+fn json(body: &impl serde::Serialize) -> Vec<u8> {
+    serde_json::to_vec(body).unwrap_or_default()
 }
 
 /// A successful answer.
@@ -411,7 +418,9 @@ impl Client {
                 .header("clientId", &credentials.client_id);
         }
         if let Some(body) = &request.body {
-            builder = builder.json(body);
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
         }
         let transport = |error: reqwest::Error| Failure::Transport {
             url: url.to_owned(),

@@ -200,7 +200,7 @@ impl Psa for ConnectWisePsa {
         let request = Request::patch(
             format!("finance/agreements/{agreement}/additions/{addition}"),
             "PATCH finance/agreements/{id}/additions/{id}",
-            serde_json::json!([operation]),
+            &[operation],
         );
         let action = format!("set the quantity of {whose} to {quantity}");
         let updated: wire::Addition = self
@@ -295,7 +295,7 @@ impl Psa for ConnectWisePsa {
         let request = Request::post(
             format!("finance/agreements/{agreement}/additions"),
             "POST finance/agreements/{id}/additions",
-            serde_json::to_value(&body).unwrap_or_default(),
+            &body,
         );
         let action = format!("add a {service} addition to agreement {agreement}");
         let created: wire::Addition = self
