@@ -3,11 +3,11 @@
 //! N companies with one agreement and three additions each, with a per-request latency.
 //!
 //! ```sh
-//! cargo run --release --example connectwise_plan_reads -- [COMPANIES] [LATENCY_MS]
+//! cargo run --example connectwise_plan_reads -- [COMPANIES] [LATENCY_MS] [no-bundles]
 //! ```
 //!
-//! Prints the requests made per endpoint, the minimum possible without batching, and the wall
-//! time, on the CLI's single-threaded runtime.
+//! Prints the requests made per endpoint, what reading additions one agreement at a time would
+//! cost instead, and the wall time, on the CLI's single-threaded runtime.
 
 #[path = "../tests/sim/connectwise.rs"]
 mod sim;
@@ -23,9 +23,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let companies: i64 = args.next().map_or(Ok(1000), |a| a.parse())?;
     let latency = Duration::from_millis(args.next().map_or(Ok(0), |a| a.parse())?);
+    let use_bundles = args.next().as_deref() != Some("no-bundles");
 
     let mut state = State::scaled(companies, &["KEEPER-BP", "KEEPER-1TB", "KEEPER-CHAT"]);
     state.latency = latency;
+    state.bundles = use_bundles;
     let simulator = Simulator::start(state);
     let psa = ConnectWisePsa::new(
         Settings {
@@ -50,18 +52,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lines: usize = snapshot.contracts.iter().map(|c| c.lines.len()).sum();
     let used = psa.requests_used();
     let pages = |n: i64| (n.max(1) + 999) / 1000;
-    let minimum = pages(companies) + 1 + pages(companies) + companies;
+    let lists = pages(companies) + 1 + pages(companies);
+    let bundles = (companies + 24) / 25;
     println!(
-        "{companies} companies, {} agreements, {lines} additions, {} ms latency per request",
+        "{companies} companies, {} agreements, {lines} additions, {} ms latency per request, \
+         bundles {}",
         snapshot.contracts.len(),
-        latency.as_millis()
+        latency.as_millis(),
+        if use_bundles { "on" } else { "refused" }
     );
     for (endpoint, n) in &used.by_endpoint {
         println!("  {endpoint:<45} {n:>6}");
     }
     println!(
-        "requests: {} (minimum without batching: {minimum}: one page per 1,000 companies and \
-         agreements, one catalog page, one additions read per agreement)",
+        "requests: {} (list pages: {lists}; reading additions takes {bundles} bundles of 25 \
+         agreements, or {companies} reads one agreement at a time)",
         used.total()
     );
     println!("wall time: {:.2} s", elapsed.as_secs_f64());

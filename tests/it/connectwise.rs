@@ -133,10 +133,10 @@ fn plan_apply_plan_converges_against_the_simulator() {
     let plan = run(dir, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
     insta::assert_snapshot!("connectwise_plan_text", plan.stdout);
-    // companyinfo, companies, catalog, agreements, additions of 300, 301 and 302 (303 is
-    // cancelled and filtered out by its condition).
+    // companyinfo, companies, catalog, agreements, one bundle of the additions of 300, 301
+    // and 302 (303 is cancelled and filtered out by its condition).
     assert!(
-        plan.stderr.contains("PSA requests used: 7 ("),
+        plan.stderr.contains("PSA requests used: 5 ("),
         "{}",
         plan.stderr
     );
@@ -194,7 +194,7 @@ fn a_fixed_base_url_skips_discovery() {
     let plan = run(ws.path(), &["plan"]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(
-        plan.stderr.contains("PSA requests used: 6 ("),
+        plan.stderr.contains("PSA requests used: 4 ("),
         "{}",
         plan.stderr
     );
@@ -267,12 +267,7 @@ fn no_credential_appears_in_any_output() {
     let dir = ws.path();
     sim.state()
         .fault(Method::PATCH, "/additions/3001", FaultKind::ServerError, 10)
-        .fault(
-            Method::GET,
-            "/finance/agreements/301/additions",
-            FaultKind::Drop,
-            1,
-        );
+        .fault(Method::POST, "/system/bundles", FaultKind::Drop, 1);
     let mut runs = vec![
         run(dir, &["check"]),
         run(dir, &["plan"]),
@@ -314,15 +309,14 @@ fn fault_then_converge(method: Method, path: &str, kind: FaultKind, times: u32, 
 #[test]
 fn a_429_is_retried_after_retry_after() {
     let run = fault_then_converge(
-        Method::GET,
-        "/finance/agreements/300/additions",
+        Method::POST,
+        "/system/bundles",
         FaultKind::TooManyRequests { retry_after: 1 },
         2,
         0,
     );
     assert!(
-        run.stderr
-            .contains("GET finance/agreements/{id}/additions 5"),
+        run.stderr.contains("POST system/bundles 3"),
         "{}",
         run.stderr
     );
@@ -403,8 +397,8 @@ fn a_retry_after_beyond_the_limit_fails_the_plan_with_the_agreement_named() {
     let sim = Simulator::start(tenant());
     let ws = workspace(&sim, Reach::BaseUrl);
     sim.state().fault(
-        Method::GET,
-        "/finance/agreements/302/additions",
+        Method::POST,
+        "/system/bundles",
         FaultKind::TooManyRequests { retry_after: 3600 },
         1,
     );
@@ -412,19 +406,75 @@ fn a_retry_after_beyond_the_limit_fails_the_plan_with_the_agreement_named() {
     assert_eq!(plan.code, 1, "{}", plan.stdout);
     assert!(
         plan.stderr.contains(
-            "cannot read the additions of agreement 302: HTTP 429: TooManyRequests: slow down"
+            "cannot read the additions of agreements 300, 301, 302: HTTP 429: TooManyRequests: \
+             slow down"
         ),
         "{}",
         plan.stderr
     );
 }
 
-/// 1,000 companies, one agreement each, three additions each: the plan reads every page once and
-/// each agreement's additions once (1 + 1 + 1 + 1,000 requests with a fixed base_url).
+/// 1,000 companies, one agreement each, three additions each: the plan reads every list page
+/// once and the additions in bundles of 25 agreements (1 + 1 + 1 + 40 requests with a fixed
+/// base_url); without bundles, once per agreement (1 + 1 + 1 + 1,000, plus the refused bundle).
 #[test]
-fn a_thousand_company_plan_costs_one_request_per_agreement_plus_three() {
+fn a_thousand_company_plan_reads_additions_in_bundles() {
+    let plan = thousand_company_plan(true);
+    assert!(
+        plan.contains(
+            "PSA requests used: 43 (GET company/companies 1, GET procurement/catalog 1, \
+             GET finance/agreements 1, POST system/bundles 40)"
+        ),
+        "{plan}"
+    );
+}
+
+#[test]
+fn without_bundles_additions_are_read_per_agreement() {
+    let plan = thousand_company_plan(false);
+    assert!(
+        plan.contains(
+            "PSA requests used: 1004 (GET company/companies 1, GET procurement/catalog 1, \
+             GET finance/agreements 1, POST system/bundles 1, \
+             GET finance/agreements/{id}/additions 1000)"
+        ),
+        "{plan}"
+    );
+}
+
+#[test]
+fn a_bundled_read_cut_at_one_page_is_completed_directly() {
+    let mut state = tenant();
+    state.bundle_page_cap = 1;
+    let sim = Simulator::start(state);
+    let ws = workspace(&sim, Reach::BaseUrl);
+    let plan = run(ws.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    // Agreement 300 has three additions, so its bundled answer was cut: read directly.
+    assert!(
+        plan.stderr
+            .contains("POST system/bundles 1, GET finance/agreements/{id}/additions 1)"),
+        "{}",
+        plan.stderr
+    );
+    let snapshot = std::fs::read_to_string(
+        crate::support::repo()
+            .join("tests/it/snapshots/it__connectwise__connectwise_plan_text.snap"),
+    )
+    .expect("snapshot");
+    assert!(
+        snapshot.ends_with(&plan.stdout),
+        "same plan as with whole bundles:\n{}",
+        plan.stdout
+    );
+}
+
+/// Plans 1,000 companies × 1 agreement × 3 additions; returns stderr.
+fn thousand_company_plan(bundles: bool) -> String {
     let products = ["KEEPER-BP", "KEEPER-1TB", "KEEPER-CHAT"];
-    let sim = Simulator::start(State::scaled(1000, &products));
+    let mut state = State::scaled(1000, &products);
+    state.bundles = bundles;
+    let sim = Simulator::start(state);
     let ws = tempfile::tempdir().expect("tempdir");
     let dir = ws.path();
     std::fs::create_dir_all(dir.join("integrations")).expect("mkdir");
@@ -463,12 +513,5 @@ fn a_thousand_company_plan_costs_one_request_per_agreement_plus_three() {
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let json: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON plan");
     assert_eq!(json["summary"]["update"], 857 + 1000, "{}", json["summary"]);
-    assert!(
-        plan.stderr.contains(
-            "PSA requests used: 1003 (GET company/companies 1, GET procurement/catalog 1, \
-             GET finance/agreements 1, GET finance/agreements/{id}/additions 1000)"
-        ),
-        "{}",
-        plan.stderr
-    );
+    plan.stderr
 }

@@ -376,3 +376,51 @@ async fn retries_are_bounded() {
         "cannot read the PSA: cannot read the companies: HTTP 503: upstream unavailable"
     );
 }
+
+#[tokio::test]
+async fn additions_of_several_agreements_are_read_in_one_bundle() {
+    let server = MockServer::start().await;
+    signed(Mock::given(method("GET")))
+        .and(path(format!("{ROOT}/finance/agreements")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": 300, "name": "A", "company": {"id": 250}},
+            {"id": 301, "name": "B", "company": {"id": 251}}
+        ])))
+        .mount(&server)
+        .await;
+    let bundled = |parent: i64, sequence: usize| {
+        format!(
+            r#"{{"version":"2025.1","sequenceNumber":{sequence},"resourceType":"addition","apiRequest":{{"parentId":{parent},"page":{{"page":1,"pageSize":1000}}}}}}"#
+        )
+    };
+    signed(Mock::given(method("POST")))
+        .and(path(format!("{ROOT}/system/bundles")))
+        .and(header("content-type", "application/json"))
+        .and(body_string(format!(
+            r#"{{"requests":[{},{}]}}"#,
+            bundled(300, 1),
+            bundled(301, 2)
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": [
+            {"sequenceNumber": 2, "statusCode": 200, "success": true, "count": 1, "entities": [
+                {"id": 31, "product": {"identifier": "KEEPER-BP"}, "quantity": 5}]},
+            {"sequenceNumber": 1, "statusCode": 200, "success": true, "count": 1, "entities": [
+                {"id": 30, "product": {"identifier": "KEEPER-BP"}, "quantity": 4}]}
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let psa = psa(&server, false, quick());
+    let contracts = psa.contracts(day()).await.expect("contracts");
+    let lines: Vec<(String, String)> = contracts
+        .iter()
+        .map(|c| (c.id.clone(), c.lines[0].id.clone()))
+        .collect();
+    assert_eq!(
+        lines,
+        [("300".into(), "30".into()), ("301".into(), "31".into())],
+        "results matched to agreements by sequence number"
+    );
+    assert_eq!(psa.requests_used().total(), 2);
+}

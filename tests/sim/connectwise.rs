@@ -7,7 +7,8 @@
 //! `companyId+publicKey:privateKey` and a `clientId` header on every API call, `conditions`
 //! (`field=value` / `field!=value` joined by `and`; nested fields with `/`), `fields`,
 //! `page`/`pageSize` (default 25, at most 1000) with a `Link` header, JSON-Patch with the
-//! case-sensitive path `quantity`, and POSTed additions. Tests inject faults (429 with
+//! case-sensitive path `quantity`, POSTed additions, and `POST /system/bundles` of additions
+//! GETs (switchable off, and with a cap on entities per bundled GET). Tests inject faults (429 with
 //! `Retry-After`, 500, a slow answer, a connection dropped mid-answer), add latency, move the
 //! codebase, and read every request it saw.
 //!
@@ -125,6 +126,10 @@ pub struct State {
     pub faults: Vec<Fault>,
     /// Added to every answer.
     pub latency: Duration,
+    /// Whether `POST /system/bundles` exists (404 when not).
+    pub bundles: bool,
+    /// The most entities one bundled GET returns (its `count` still says how many there are).
+    pub bundle_page_cap: usize,
     pub requests: Vec<Seen>,
     next_id: i64,
 }
@@ -140,6 +145,8 @@ impl Default for State {
             additions: Vec::new(),
             faults: Vec::new(),
             latency: Duration::ZERO,
+            bundles: true,
+            bundle_page_cap: 1000,
             requests: Vec::new(),
             next_id: 90_000,
         }
@@ -424,6 +431,7 @@ async fn handle(
         (Method::GET, ["system", "info"]) => {
             Json(json!({"version": "v2025.1.10520", "isCloud": true})).into_response()
         }
+        (Method::POST, ["system", "bundles"]) => bundles(&state, &body),
         (Method::GET, ["company", "companies"]) => {
             request.list(state.companies.iter().map(company_json).collect())
         }
@@ -777,6 +785,53 @@ fn addition_json(state: &State, addition: &Addition) -> Value {
         "agreementId": addition.agreement,
         "unitPrice": 4.5
     })
+}
+
+/// `POST /system/bundles`: each request a GET of one agreement's additions.
+fn bundles(state: &State, body: &[u8]) -> Response {
+    if !state.bundles {
+        return error(StatusCode::NOT_FOUND, "NotFound", "no such resource");
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return invalid("Bundle is invalid", "", "body must be JSON");
+    };
+    let Some(requests) = body.get("requests").and_then(Value::as_array) else {
+        return invalid("Bundle is invalid", "requests", "requests is required");
+    };
+    let results: Vec<Value> = requests
+        .iter()
+        .map(|request| {
+            let sequence = request.get("sequenceNumber").cloned().unwrap_or(Value::Null);
+            let kind = request.get("resourceType").and_then(Value::as_str);
+            let parent = request.pointer("/apiRequest/parentId").and_then(Value::as_i64);
+            let size = request
+                .pointer("/apiRequest/page/pageSize")
+                .and_then(Value::as_u64)
+                .map_or(25, |n| n as usize)
+                .min(state.bundle_page_cap);
+            match (kind, parent) {
+                (Some("addition"), Some(parent))
+                    if state.agreements.iter().any(|a| a.id == parent) =>
+                {
+                    let all: Vec<Value> = state
+                        .additions
+                        .iter()
+                        .filter(|a| a.agreement == parent)
+                        .map(|a| addition_json(state, a))
+                        .collect();
+                    json!({
+                        "sequenceNumber": sequence, "statusCode": 200, "success": true,
+                        "count": all.len(), "entities": all.into_iter().take(size).collect::<Vec<_>>()
+                    })
+                }
+                _ => json!({
+                    "sequenceNumber": sequence, "statusCode": 404, "success": false,
+                    "error": {"code": "NotFound", "message": "Agreement not found"}
+                }),
+            }
+        })
+        .collect();
+    Json(json!({ "results": results })).into_response()
 }
 
 fn patch_addition(state: &mut State, index: usize, body: &[u8]) -> Response {

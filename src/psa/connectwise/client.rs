@@ -150,6 +150,14 @@ impl Request {
         }
     }
 
+    /// A POST that only reads (`/system/bundles`), so may be repeated like a GET.
+    pub fn post_read(path: String, endpoint: &'static str, body: &impl serde::Serialize) -> Self {
+        Self {
+            repeatable: true,
+            ..Self::post(path, endpoint, body)
+        }
+    }
+
     /// Adds a query parameter.
     pub fn param(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.query.push((name, value.into()));

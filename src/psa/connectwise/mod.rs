@@ -4,14 +4,15 @@
 //! Owns the mapping between [`Psa`] calls and ConnectWise requests: which endpoints, which
 //! `conditions`, which additions are in force on a date, the read-before-write check, and how a
 //! failure is explained (with the agreement and addition involved, and for 401/403 which setting
-//! to check). The transport (discovery, auth, retries, paging, counting) is in `client`; the
-//! JSON shapes are in `wire`. Decides nothing about quantities: it reads them and writes the
+//! to check). The transport (discovery, auth, retries, paging, counting) is in `client`, reading
+//! many agreements' additions (bundled) in `additions`, the JSON shapes in `wire`. Decides nothing about quantities: it reads them and writes the
 //! ones it is given.
 //!
 //! ConnectWise has no dated quantity history on an addition: a PATCH changes the quantity from
 //! now on. The effective date reckon passes is therefore used to decide which additions are in
 //! force (and as a new addition's `effectiveDate`), not to back-date a change.
 
+mod additions;
 mod client;
 mod wire;
 
@@ -19,8 +20,6 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 pub use client::{API_VERSION, Options};
 use client::{Client, Credentials, Failure, Request, describe};
@@ -28,10 +27,6 @@ use client::{Client, Credentials, Failure, Request, describe};
 use super::{CheckStep, Psa, PsaError, RequestCount};
 use crate::observed::{Company, Contract, LineRef, Service};
 use crate::secret::Secret;
-
-/// Additions are read one request per agreement; this many are in flight at once. ConnectWise
-/// publishes no limit; a handful keeps a 1,000-agreement plan quick without provoking 429s.
-const ADDITION_READS_IN_FLIGHT: usize = 6;
 
 /// How to reach a ConnectWise tenant.
 pub struct Settings {
@@ -156,7 +151,8 @@ impl Psa for ConnectWisePsa {
                 running.push(agreement);
             }
         }
-        let mut lines = additions_of(&self.client, running.iter().map(|a| a.id).collect()).await?;
+        let ids: Vec<i64> = running.iter().map(|a| a.id).collect();
+        let mut lines = additions::read(&self.client, &ids).await?;
         running
             .into_iter()
             .map(|agreement| {
@@ -306,39 +302,6 @@ impl Psa for ConnectWisePsa {
             .map_err(|f| write_error(f, &action))?;
         Ok(created.id.to_string())
     }
-}
-
-/// Reads the additions of every agreement in `agreements`, a bounded number at a time.
-async fn additions_of(
-    client: &Arc<Client>,
-    agreements: Vec<i64>,
-) -> Result<std::collections::HashMap<i64, Vec<wire::Addition>>, PsaError> {
-    let permits = Arc::new(Semaphore::new(ADDITION_READS_IN_FLIGHT));
-    let mut reads = JoinSet::new();
-    for agreement in agreements {
-        let client = Arc::clone(client);
-        let permits = Arc::clone(&permits);
-        reads.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let request = Request::get(
-                format!("finance/agreements/{agreement}/additions"),
-                "GET finance/agreements/{id}/additions",
-            )
-            .param("fields", "id,product,quantity,effectiveDate,cancelledDate");
-            let additions = client.get_all::<wire::Addition>(request).await;
-            (agreement, additions)
-        });
-    }
-    let mut found = std::collections::HashMap::new();
-    while let Some(joined) = reads.join_next().await {
-        let (agreement, additions) = joined.map_err(|e| {
-            PsaError::Unavailable(format!("reading agreement additions stopped: {e}"))
-        })?;
-        let additions = additions
-            .map_err(|f| read_error(f, &format!("read the additions of agreement {agreement}")))?;
-        found.insert(agreement, additions);
-    }
-    Ok(found)
 }
 
 /// An agreement and its additions in force on `at`, as a contract.

@@ -103,6 +103,69 @@ pub(super) struct PatchOperation {
     pub value: serde_json::Value,
 }
 
+/// The body of `POST /system/bundles`: several GETs in one request.
+#[derive(Debug, Serialize)]
+pub(super) struct BundleRequest {
+    pub requests: Vec<BundledGet>,
+}
+
+/// One GET inside a bundle.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct BundledGet {
+    pub version: &'static str,
+    pub sequence_number: usize,
+    pub resource_type: &'static str,
+    pub api_request: BundledApiRequest,
+}
+
+/// What a bundled GET asks for: a child list of `parent_id`, one page.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct BundledApiRequest {
+    pub parent_id: i64,
+    pub page: BundledPage,
+}
+
+/// A bundled GET's page.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct BundledPage {
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// The answer to `POST /system/bundles`.
+#[derive(Debug, Deserialize)]
+pub(super) struct BundleResponse {
+    pub results: Vec<BundleResult>,
+}
+
+/// One bundled GET's answer.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct BundleResult {
+    pub sequence_number: usize,
+    #[serde(default)]
+    pub success: bool,
+    #[serde(default)]
+    pub count: Option<u64>,
+    #[serde(default)]
+    pub entities: Option<Vec<Addition>>,
+}
+
+impl BundleResult {
+    /// The additions, when the GET succeeded and returned all of them (a `count` above the
+    /// entities returned means more pages, which are read directly instead).
+    pub fn complete(self) -> Option<Vec<Addition>> {
+        let entities = self.entities.filter(|_| self.success)?;
+        let all = self
+            .count
+            .is_none_or(|count| count <= entities.len() as u64);
+        all.then_some(entities)
+    }
+}
+
 /// ConnectWise's error body: `{code, message, errors: [{code, message, field}]}`.
 #[derive(Debug, Deserialize)]
 pub(super) struct ErrorBody {
@@ -382,6 +445,24 @@ mod tests {
         assert_eq!(agreement.runs_on(day("2026-11-01")), Ok(true));
         agreement.start_date = Some("2026-12-01T00:00:00Z".into());
         assert_eq!(agreement.runs_on(day("2026-11-01")), Ok(false));
+    }
+
+    #[test]
+    fn only_complete_successful_bundle_results_are_used() {
+        let result = |text: &str| serde_json::from_str::<BundleResult>(text).expect("result");
+        let entity = r#"{"id":1,"product":{"identifier":"X"},"quantity":2}"#;
+        let ok =
+            format!(r#"{{"sequenceNumber":1,"success":true,"count":1,"entities":[{entity}]}}"#);
+        assert_eq!(result(&ok).complete().map(|e| e.len()), Some(1));
+        let more =
+            format!(r#"{{"sequenceNumber":1,"success":true,"count":1001,"entities":[{entity}]}}"#);
+        assert!(
+            result(&more).complete().is_none(),
+            "truncated: read directly"
+        );
+        let failed =
+            r#"{"sequenceNumber":1,"success":false,"statusCode":404,"error":{"code":"NotFound"}}"#;
+        assert!(result(failed).complete().is_none());
     }
 
     #[test]
