@@ -420,10 +420,10 @@ mod tests {
         assert_eq!(quantity_value(dec!(12.00)).to_string(), "12");
         assert_eq!(quantity_value(dec!(9.35)).to_string(), "9.35");
         assert_eq!(quantity_value(dec!(0.1)).to_string(), "0.1");
-        // 17 significant digits do not survive a double: sent as exact text instead.
+        // 19 significant digits do not survive a double: sent as exact text instead.
         assert_eq!(
-            quantity_value(dec!(1234567.8901234567)).to_string(),
-            "\"1234567.8901234567\""
+            quantity_value(dec!(1234567.890123456789)).to_string(),
+            "\"1234567.890123456789\""
         );
     }
 
