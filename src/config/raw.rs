@@ -162,6 +162,45 @@ pub struct RawPolicy {
     /// contract has no line for it (default false: reported as a finding instead).
     #[serde(default)]
     pub create_missing_lines: Option<bool>,
+    /// A change raising a line by more than this percentage needs approval.
+    #[serde(default)]
+    pub max_increase_percent: Option<u32>,
+    /// A change lowering a line by more than this percentage needs approval.
+    #[serde(default)]
+    pub max_decrease_percent: Option<u32>,
+    /// A change of more than this many units (either way) needs approval.
+    #[serde(default)]
+    pub max_change_units: Option<u32>,
+    /// Whether lowering a billing line to zero may happen without approval (default false).
+    #[serde(default)]
+    pub allow_decrease_to_zero: Option<bool>,
+    /// Thresholds for one integration (and optionally one PSA service), overriding the ones
+    /// above field by field; entries naming a service win over integration-wide ones.
+    #[serde(default)]
+    pub overrides: Vec<RawPolicyOverride>,
+}
+
+/// One `policy.overrides` entry.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicyOverride {
+    /// The integration (file stem) it applies to.
+    pub integration: String,
+    /// The PSA service identifier it applies to (all of the integration's when absent).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// As `policy.max_increase_percent`.
+    #[serde(default)]
+    pub max_increase_percent: Option<u32>,
+    /// As `policy.max_decrease_percent`.
+    #[serde(default)]
+    pub max_decrease_percent: Option<u32>,
+    /// As `policy.max_change_units`.
+    #[serde(default)]
+    pub max_change_units: Option<u32>,
+    /// As `policy.allow_decrease_to_zero`.
+    #[serde(default)]
+    pub allow_decrease_to_zero: Option<bool>,
 }
 
 /// `integrations/<name>.yaml`: one vendor integration with its usage source and mappings.

@@ -192,11 +192,34 @@ pub fn workspace(
         effective_date: raw.billing.effective_date.unwrap_or_default(),
         rounding_mode: raw.rounding.mode.unwrap_or_default(),
         decimals: decimals?,
-        policy: Policy {
-            create_missing_lines: raw.policy.create_missing_lines.unwrap_or(false),
-        },
+        policy: policy(&raw.policy),
         integrations,
     })
+}
+
+/// `policy:`; the thresholds need no checks beyond their types (any whole number is a limit).
+fn policy(raw: &super::raw::RawPolicy) -> Policy {
+    Policy {
+        create_missing_lines: raw.create_missing_lines.unwrap_or(false),
+        thresholds: super::model::Thresholds {
+            max_increase_percent: raw.max_increase_percent,
+            max_decrease_percent: raw.max_decrease_percent,
+            max_change_units: raw.max_change_units,
+            allow_decrease_to_zero: raw.allow_decrease_to_zero.unwrap_or(false),
+        },
+        overrides: raw
+            .overrides
+            .iter()
+            .map(|o| super::model::ThresholdOverride {
+                integration: o.integration.clone(),
+                service: o.service.clone(),
+                max_increase_percent: o.max_increase_percent,
+                max_decrease_percent: o.max_decrease_percent,
+                max_change_units: o.max_change_units,
+                allow_decrease_to_zero: o.allow_decrease_to_zero,
+            })
+            .collect(),
+    }
 }
 
 fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {

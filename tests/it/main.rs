@@ -3,9 +3,13 @@
 mod config_fixtures;
 mod connectwise;
 mod connectwise_wire;
+mod import;
 mod init;
+mod inventory;
 mod quickstart;
+mod safety;
 mod schema;
 #[path = "../sim/mod.rs"]
 mod sim;
 mod support;
+mod watch;
