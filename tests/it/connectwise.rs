@@ -412,6 +412,10 @@ fn a_retry_after_beyond_the_limit_fails_the_plan_with_the_agreement_named() {
         "{}",
         plan.stderr
     );
+    sim.state().faults.clear();
+    let apply = run(ws.path(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert_converged(&sim, ws.path());
 }
 
 /// 1,000 companies, one agreement each, three additions each: the plan reads every list page

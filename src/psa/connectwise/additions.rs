@@ -13,7 +13,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::client::{API_VERSION, Client, Failure, Request};
+use super::client::{API_VERSION, Client};
+use super::request::{Failure, Request};
 use super::wire::{
     Addition, BundleRequest, BundleResponse, BundledApiRequest, BundledGet, BundledPage,
 };

@@ -1,5 +1,5 @@
 //! The ConnectWise HTTP transport: where the API lives, how requests are signed, retried,
-//! paged and counted.
+//! paged and counted (the requests themselves and their failures are in `request`).
 //!
 //! Owns codebase discovery (`/login/companyinfo/{companyId}`, redone once when a request answers
 //! 404, as hosted tenants move codebase on upgrade), the Basic credentials and `clientId` header,
@@ -12,9 +12,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
+use super::request::{Failure, Request, Response, chain, describe, error_message};
 use super::wire;
 use crate::secret::Secret;
 
@@ -59,147 +60,6 @@ pub(super) struct Credentials {
     pub public_key: Secret,
     pub private_key: Secret,
     pub client_id: String,
-}
-
-/// Why a request produced no usable answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Failure {
-    /// No HTTP answer (refused, dropped, timed out), after every allowed attempt.
-    Transport {
-        /// What was requested.
-        url: String,
-        /// The last transport error, sources included.
-        reason: String,
-        /// Attempts made.
-        attempts: u32,
-    },
-    /// An HTTP error status.
-    Status {
-        /// The status code.
-        status: u16,
-        /// ConnectWise's error body, summarised, or the start of the body.
-        message: String,
-    },
-    /// A success whose body reckon cannot read.
-    Body {
-        /// What was requested.
-        url: String,
-        /// Why it could not be read.
-        reason: String,
-    },
-    /// The codebase could not be discovered.
-    Discovery(String),
-}
-
-impl Failure {
-    /// Records how many attempts a transport failure took.
-    fn after(self, attempts: u32) -> Self {
-        match self {
-            Self::Transport { url, reason, .. } => Self::Transport {
-                url,
-                reason,
-                attempts,
-            },
-            other => other,
-        }
-    }
-}
-
-/// One request, described once so it can be sent again.
-pub(super) struct Request {
-    method: Method,
-    path: String,
-    endpoint: &'static str,
-    query: Vec<(&'static str, String)>,
-    /// JSON, serialised once in field order (a `serde_json::Value` would sort the keys).
-    body: Option<Vec<u8>>,
-    /// Whether a 5xx or a lost connection may be retried (the request is idempotent).
-    repeatable: bool,
-}
-
-impl Request {
-    /// A GET of `path` (below `/apis/3.0/`), counted under `endpoint`.
-    pub fn get(path: String, endpoint: &'static str) -> Self {
-        Self {
-            method: Method::GET,
-            path,
-            endpoint,
-            query: Vec::new(),
-            body: None,
-            repeatable: true,
-        }
-    }
-
-    /// A PATCH: setting fields to absolute values is idempotent, so it may be repeated.
-    pub fn patch(path: String, endpoint: &'static str, body: &impl serde::Serialize) -> Self {
-        Self {
-            method: Method::PATCH,
-            body: Some(json(body)),
-            ..Self::get(path, endpoint)
-        }
-    }
-
-    /// A POST: repeating one after a lost answer could create a record twice, so only a 429
-    /// (which ConnectWise sends before doing anything) is retried.
-    pub fn post(path: String, endpoint: &'static str, body: &impl serde::Serialize) -> Self {
-        Self {
-            method: Method::POST,
-            body: Some(json(body)),
-            repeatable: false,
-            ..Self::get(path, endpoint)
-        }
-    }
-
-    /// A POST that only reads (`/system/bundles`), so may be repeated like a GET.
-    pub fn post_read(path: String, endpoint: &'static str, body: &impl serde::Serialize) -> Self {
-        Self {
-            repeatable: true,
-            ..Self::post(path, endpoint, body)
-        }
-    }
-
-    /// Adds a query parameter.
-    pub fn param(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.query.push((name, value.into()));
-        self
-    }
-}
-
-/// `body` as JSON bytes. The wire types are plain structs of strings and numbers, which
-/// always serialise; the empty fallback only keeps this free of a panic path.
-fn json(body: &impl serde::Serialize) -> Vec<u8> {
-    serde_json::to_vec(body).unwrap_or_default()
-}
-
-/// A successful answer.
-pub(super) struct Response {
-    url: String,
-    body: Vec<u8>,
-    link: Option<String>,
-}
-
-impl Response {
-    /// The body as `T`.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Failure> {
-        serde_json::from_slice(&self.body).map_err(|error| Failure::Body {
-            url: self.url.clone(),
-            reason: error.to_string(),
-        })
-    }
-
-    /// The page number of the `Link` header's `rel="next"` entry, if there is one.
-    fn next_page(&self) -> Option<u32> {
-        let link = self.link.as_deref()?;
-        let next = link
-            .split(',')
-            .find(|entry| entry.contains("rel=\"next\""))?;
-        let url = next.split(['<', '>']).nth(1)?;
-        let query = url.split_once('?')?.1;
-        query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("page="))
-            .and_then(|page| page.parse().ok())
-    }
 }
 
 /// The ConnectWise HTTP client.
@@ -511,53 +371,4 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
         .parse::<u64>()
         .ok()
         .map(Duration::from_secs)
-}
-
-/// ConnectWise's `{code, message, errors[]}` summarised, or the start of a non-JSON body.
-fn error_message(body: &[u8]) -> String {
-    if let Ok(error) = serde_json::from_slice::<wire::ErrorBody>(body)
-        && (error.code.is_some() || error.message.is_some())
-    {
-        return error.summary();
-    }
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return "no error message".to_owned();
-    }
-    let cut: String = text.chars().take(200).collect();
-    if cut.len() < text.len() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
-}
-
-/// An error and its sources, `: `-joined (reqwest's own message omits the cause).
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-/// A failure in words, without the action it interrupted.
-pub(super) fn describe(failure: &Failure) -> String {
-    match failure {
-        Failure::Transport {
-            url,
-            reason,
-            attempts,
-        } => format!("no answer from {url} ({reason}; {attempts} attempt(s))"),
-        Failure::Status { status, message } => format!("HTTP {status}: {message}"),
-        Failure::Body { url, reason } => format!("cannot read the answer from {url}: {reason}"),
-        Failure::Discovery(reason) => reason.clone(),
-    }
 }

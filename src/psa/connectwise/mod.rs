@@ -14,6 +14,7 @@
 
 mod additions;
 mod client;
+mod request;
 mod wire;
 
 use std::sync::Arc;
@@ -22,7 +23,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 pub use client::{API_VERSION, Options};
-use client::{Client, Credentials, Failure, Request, describe};
+use client::{Client, Credentials};
+use request::{Failure, Request, describe};
 
 use super::{CheckStep, Psa, PsaError, RequestCount};
 use crate::observed::{Company, Contract, LineRef, Service};
