@@ -9,7 +9,7 @@
 //! Prints the requests made per endpoint, what reading additions one agreement at a time would
 //! cost instead, and the wall time, on the CLI's single-threaded runtime.
 
-#[path = "../tests/sim/connectwise.rs"]
+#[path = "../tests/sim/connectwise/mod.rs"]
 mod sim;
 
 use std::time::{Duration, Instant};
