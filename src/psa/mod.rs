@@ -130,6 +130,16 @@ pub enum PsaError {
     /// The PSA could not be reached or read.
     #[error("cannot read the PSA: {0}")]
     Unavailable(String),
+    /// A write was sent but no answer came back, so whether it was made is unknown.
+    #[error(
+        "sent a request to {action} but {message}; whether it was made is unknown until the next plan"
+    )]
+    OutcomeUnknown {
+        /// What reckon tried to do.
+        action: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// Every PSA kind, for dispatch without trait objects (the trait's async methods are not

@@ -395,6 +395,14 @@ fn a_post_whose_answer_was_lost_is_not_repeated_and_a_rerun_creates_it() {
         1,
         1,
     );
+    let failed: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("failed"))
+        .collect();
+    insta::with_settings!({filters => vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT")]}, {
+        insta::assert_snapshot!("connectwise_lost_post", failed.join("\n"));
+    });
     assert!(
         run.stdout
             .contains("add a KEEPER-CHAT addition to agreement 301"),

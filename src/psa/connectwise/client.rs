@@ -292,7 +292,8 @@ impl Client {
         }
         let transport = |error: reqwest::Error| Failure::Transport {
             url: url.to_owned(),
-            reason: chain(&error),
+            // The URL is reported once, by the failure; reqwest would repeat it.
+            reason: chain(&error.without_url()),
             attempts: 1,
         };
         let response = match builder.send().await {

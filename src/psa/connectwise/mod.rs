@@ -385,16 +385,18 @@ fn read_error(failure: Failure, action: &str) -> PsaError {
     PsaError::Unavailable(format!("cannot {action}: {}", explain(&failure)))
 }
 
-/// A failed write, with the agreement and addition in `action`. Without an answer the outcome
-/// is unknown, so the message says how to find out.
+/// A failed write, with the agreement and addition in `action`: refused by ConnectWise, or
+/// sent without an answer (its outcome unknown until the next plan reads the line).
 fn write_error(failure: Failure, action: &str) -> PsaError {
-    let mut message = explain(&failure);
-    if matches!(failure, Failure::Transport { .. } | Failure::Body { .. }) {
-        message.push_str("; the change may or may not have been made: run plan to see");
-    }
-    PsaError::Rejected {
-        action: action.to_owned(),
-        message,
+    match failure {
+        Failure::Transport { .. } | Failure::Body { .. } => PsaError::OutcomeUnknown {
+            action: action.to_owned(),
+            message: explain(&failure),
+        },
+        refused => PsaError::Rejected {
+            action: action.to_owned(),
+            message: explain(&refused),
+        },
     }
 }
 

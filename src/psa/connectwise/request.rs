@@ -190,7 +190,7 @@ pub(super) fn describe(failure: &Failure) -> String {
             url,
             reason,
             attempts,
-        } => format!("no answer from {url} ({reason}; {attempts} attempt(s))"),
+        } => format!("got no answer from {url} ({reason}; {attempts} attempt(s))"),
         Failure::Status { status, message } => format!("HTTP {status}: {message}"),
         Failure::Body { url, reason } => format!("cannot read the answer from {url}: {reason}"),
         Failure::Discovery(reason) => reason.clone(),
