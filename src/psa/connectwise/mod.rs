@@ -164,6 +164,8 @@ impl Psa for ConnectWisePsa {
             .collect()
     }
 
+    // An addition has one quantity, not a dated history (see the module doc), so `at` has
+    // nothing to select here or in `set_quantity`.
     async fn line_quantity(&self, line: &LineRef, _at: NaiveDate) -> Result<Decimal, PsaError> {
         let (agreement, addition, found) = self.read_addition(line).await?;
         found
