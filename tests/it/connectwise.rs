@@ -213,6 +213,18 @@ fn a_moved_codebase_is_rediscovered_once() {
 }
 
 #[test]
+fn a_server_without_bundles_is_not_taken_for_a_moved_codebase() {
+    let mut state = tenant();
+    state.bundles = false;
+    let sim = Simulator::start(state);
+    let ws = workspace(&sim, Reach::Discover);
+    let plan = run(ws.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(sim.state().count("GET /login/companyinfo/"), 1);
+    assert_eq!(sim.state().count("GET finance/agreements/300/additions"), 1);
+}
+
+#[test]
 fn check_reports_each_step() {
     let sim = Simulator::start(tenant());
     let ws = workspace(&sim, Reach::Discover);

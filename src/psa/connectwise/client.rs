@@ -176,7 +176,9 @@ impl Client {
     pub async fn send(&self, request: &Request) -> Result<Response, Failure> {
         let base = self.base().await?;
         let result = self.send_to(&base, request).await;
-        if !self.discovers() || !matches!(result, Err(Failure::Status { status: 404, .. })) {
+        let stale =
+            request.may_be_stale && matches!(result, Err(Failure::Status { status: 404, .. }));
+        if !self.discovers() || !stale {
             return result;
         }
         let fresh = {

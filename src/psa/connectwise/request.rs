@@ -61,6 +61,8 @@ pub(super) struct Request {
     pub(super) body: Option<Vec<u8>>,
     /// Whether a 5xx or a lost connection may be retried (the request is idempotent).
     pub(super) repeatable: bool,
+    /// Whether a 404 may mean the codebase moved (false where 404 has another meaning).
+    pub(super) may_be_stale: bool,
 }
 
 impl Request {
@@ -73,6 +75,7 @@ impl Request {
             query: Vec::new(),
             body: None,
             repeatable: true,
+            may_be_stale: true,
         }
     }
 
@@ -96,10 +99,12 @@ impl Request {
         }
     }
 
-    /// A POST that only reads (`/system/bundles`), so may be repeated like a GET.
+    /// A POST that only reads, so may be repeated like a GET: `/system/bundles`, whose 404
+    /// means "no bundles on this server" rather than a moved codebase.
     pub fn post_read(path: String, endpoint: &'static str, body: &impl serde::Serialize) -> Self {
         Self {
             repeatable: true,
+            may_be_stale: false,
             ..Self::post(path, endpoint, body)
         }
     }
