@@ -258,6 +258,19 @@ fn wrong_keys_say_which_settings_to_check_and_never_print_a_key() {
     }
 }
 
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
 /// Every credential the tests use, and the Basic header built from them.
 fn assert_no_secret(output: &str, extra: &[&str]) {
     let basic =
@@ -308,6 +321,11 @@ fn no_credential_appears_in_any_output() {
     for run in &runs {
         assert_no_secret(&run.stdout, &[]);
         assert_no_secret(&run.stderr, &[]);
+    }
+    // Nor in anything reckon wrote (the journal and lock under .reckon/).
+    for file in files_under(dir) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).expect("read")).into_owned();
+        assert_no_secret(&text, &[]);
     }
     assert_converged(&sim, dir);
 }
