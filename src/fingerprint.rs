@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::config::model::SourceKind;
+use crate::config::model::SourceInput;
 use crate::config::{INTEGRATIONS_DIR, WORKSPACE_FILE, Workspace};
 use crate::period::Period;
 
@@ -73,13 +73,16 @@ pub fn config_hash(root: &Path) -> std::io::Result<String> {
     hash_files(root, &files)
 }
 
-/// The hash of every integration's usage file for `period`.
+/// The hash of every integration's usage file for `period`. Sources that run a command have no
+/// file to hash: their output is read afresh by every run.
 pub fn usage_hash(workspace: &Workspace, period: Period) -> std::io::Result<String> {
     let files: Vec<PathBuf> = workspace
         .integrations
         .iter()
-        .filter(|i| matches!(i.source.kind, SourceKind::Csv))
-        .map(|i| i.source.path.expand(period))
+        .filter_map(|i| match &i.source.input {
+            SourceInput::File(template) => Some(template.expand(period)),
+            SourceInput::Command(_) => None,
+        })
         .collect();
     hash_files(&workspace.root, &files)
 }

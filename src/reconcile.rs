@@ -164,6 +164,7 @@ pub fn usage_lines(
                     .map
                     .get(&row.account_id)
                     .map(|m| m.psa_company.clone()),
+                billing_model: integration.billing_model,
             });
         }
     }

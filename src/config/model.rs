@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 pub use super::raw::{AutoMatch, EffectiveDate, SourceKind};
-use super::template::PathTemplate;
+use super::template::{CommandTemplate, PathTemplate};
 use crate::diagnostic::Location;
 use crate::period::Period;
 use crate::secret::CredentialRef;
@@ -190,8 +190,28 @@ pub struct Integration {
 pub struct Source {
     /// Which reader.
     pub kind: SourceKind,
-    /// The file template (relative to the workspace).
-    pub path: PathTemplate,
+    /// Where its input comes from.
+    pub input: SourceInput,
+}
+
+/// Where a source's input comes from.
+#[derive(Debug, Clone)]
+pub enum SourceInput {
+    /// A file (relative to the workspace), one per period when the template has `{period}`.
+    File(PathTemplate),
+    /// The standard output of a program.
+    Command(CommandInput),
+}
+
+/// A program whose standard output is the usage report.
+#[derive(Debug, Clone)]
+pub struct CommandInput {
+    /// Program and arguments, run without a shell.
+    pub argv: CommandTemplate,
+    /// How long it may run before it is killed.
+    pub timeout: std::time::Duration,
+    /// Where `command:` was written, for errors about running it.
+    pub origin: Origin,
 }
 
 /// How vendor accounts become PSA companies.

@@ -229,18 +229,29 @@ pub struct RawIntegration {
 pub enum SourceKind {
     /// A CSV file with the header `date,account_id,account_name,sku,quantity`.
     Csv,
+    /// Keeper Commander's `msp-billing-report --month YYYY-MM -d -c` output (CSV or JSON), from
+    /// a file (`path`) or by running Commander (`command`).
+    KeeperCommander,
 }
 
 /// `source:`
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
-    /// csv
+    /// csv | keeper-commander
     #[schemars(with = "SourceKind")]
     pub kind: Spanned<SourceKind>,
     /// The usage file, relative to the workspace; `{period}` expands to YYYY-MM.
     #[schemars(with = "Option<String>")]
     pub path: Option<Spanned<String>>,
+    /// keeper-commander, instead of `path`: the program and its arguments, run without a shell
+    /// in the workspace directory; `{period}` expands to YYYY-MM. Its standard output is the
+    /// report.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub command: Option<Spanned<Vec<String>>>,
+    /// With `command`: how long it may run, e.g. `120s` or `5m` (default 120s).
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<String>>,
 }
 
 /// How unmapped vendor accounts are matched to PSA companies.

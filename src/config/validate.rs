@@ -8,14 +8,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+mod source;
+
 use super::model::{
-    AccountMapping, AccountRules, Integration, Origin, Policy, PsaConfig, ServiceMapping, Source,
-    Workspace,
+    AccountMapping, AccountRules, Integration, Origin, Policy, PsaConfig, ServiceMapping, Workspace,
 };
 use super::raw::{
     PsaKind, RawAccounts, RawCredential, RawIntegration, RawPsa, RawServiceMap, RawWorkspace,
+    SourceKind,
 };
-use super::template::{PathTemplate, check_inside_workspace};
+use super::template::check_inside_workspace;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::secret::CredentialRef;
 use crate::yaml::{Spanned, location};
@@ -314,9 +316,14 @@ pub fn integration(
         diagnostics,
     };
     let vendor = check.id(&raw.vendor, "vendor");
-    let source = source(&mut check, &raw);
+    let source = source::source(&mut check, &raw.source);
     let accounts = accounts(&mut check, &raw.accounts, &raw.vendor);
-    let services = services(&mut check, &raw.services, &raw.vendor);
+    let services = services(
+        &mut check,
+        &raw.services,
+        &raw.vendor,
+        raw.source.kind.value,
+    );
     Some(Integration {
         name: name.to_owned(),
         file: file.to_path_buf(),
@@ -326,27 +333,6 @@ pub fn integration(
         accounts: accounts?,
         services: services?,
     })
-}
-
-fn source(check: &mut Checker<'_>, raw: &RawIntegration) -> Option<Source> {
-    let Some(path) = &raw.source.path else {
-        check.error(
-            &raw.source.kind,
-            "source.path is required for a csv source",
-            None,
-        );
-        return None;
-    };
-    match PathTemplate::parse(&path.value) {
-        Ok(template) => Some(Source {
-            kind: raw.source.kind.value,
-            path: template,
-        }),
-        Err(error) => {
-            check.error(path, format!("source.path: {error}"), None);
-            None
-        }
-    }
 }
 
 fn accounts(
@@ -440,6 +426,7 @@ fn services(
     check: &mut Checker<'_>,
     raw: &[RawServiceMap],
     anchor: &Spanned<String>,
+    kind: SourceKind,
 ) -> Option<Vec<ServiceMapping>> {
     if raw.is_empty() {
         check.error(
@@ -465,6 +452,7 @@ fn services(
             ok = false;
             continue;
         };
+        let sku = source::vendor_product(check, kind, &entry.vendor, sku);
         if let Some(first) = seen.get(&(sku.clone(), service.clone())) {
             let line = first.map_or(0, |l| l.line);
             check.error(

@@ -22,6 +22,7 @@ use notify_debouncer_full::{
 use tokio::sync::mpsc;
 
 use super::Trigger;
+use crate::config::model::SourceInput;
 use crate::config::{INTEGRATIONS_DIR, WORKSPACE_FILE, Workspace};
 use crate::period::Period;
 
@@ -46,12 +47,15 @@ pub fn config_files(root: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Each integration's usage file for `period`.
+/// Each integration's usage file for `period` (a source that runs a command has no file).
 pub fn usage_files(workspace: &Workspace, period: Period) -> Vec<PathBuf> {
     workspace
         .integrations
         .iter()
-        .map(|i| workspace.root.join(i.source.path.expand(period)))
+        .filter_map(|i| match &i.source.input {
+            SourceInput::File(template) => Some(workspace.root.join(template.expand(period))),
+            SourceInput::Command(_) => None,
+        })
         .collect()
 }
 

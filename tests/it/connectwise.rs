@@ -1,5 +1,5 @@
 //! ConnectWise end to end: the real binary against the stateful simulator, on
-//! examples/keeper-connectwise. Plan → apply → plan converges, codebase discovery and
+//! tests/fixtures/connectwise (and examples/keeper-connectwise pointed at it). Plan → apply → plan converges, codebase discovery and
 //! rediscovery, `check`, faults that end in success or a reported failure (and converge on a
 //! re-run), no credential in any output, and the request count of a 1,000-company plan.
 
@@ -12,7 +12,7 @@ use crate::support::{Run, copy_of, reckon_with_env};
 
 const PERIOD: &[&str] = &["--period", "2026-10"];
 
-/// The tenant examples/keeper-connectwise is reconciled against.
+/// The tenant tests/fixtures/connectwise is reconciled against.
 fn tenant() -> State {
     let mut state = State::default();
     state
@@ -60,13 +60,13 @@ enum Reach {
     BaseUrl,
 }
 
-/// A copy of examples/keeper-connectwise pointed at `sim`.
+/// A copy of tests/fixtures/connectwise pointed at `sim`.
 fn workspace(sim: &Simulator, reach: Reach) -> tempfile::TempDir {
-    let ws = copy_of("examples/keeper-connectwise");
+    let ws = copy_of("tests/fixtures/connectwise");
     let file = ws.path().join("reckon.yaml");
     let yaml = std::fs::read_to_string(&file).expect("reckon.yaml");
     let site = "  site: api-na.myconnectwise.net";
-    assert!(yaml.contains(site), "the example names its site");
+    assert!(yaml.contains(site), "the fixture names its site");
     let pointed = match reach {
         Reach::Discover => yaml.replace(site, &format!("  site: {}", sim.site())),
         Reach::BaseUrl => yaml.replace(site, &format!("{site}\n  base_url: {}", sim.base_url())),
@@ -185,6 +185,75 @@ fn plan_apply_plan_converges_against_the_simulator() {
     );
     let discoveries = state.count("GET /login/companyinfo/");
     assert_eq!(discoveries, 3, "one discovery per run (plan, apply, plan)");
+}
+
+/// The simulator holding what examples/keeper-connectwise's sandbox holds, as ConnectWise
+/// would: numeric ids (`AGR-310` → agreement 310, `ADD-3101` → addition 3101).
+fn example_tenant(example: &Path) -> State {
+    let file = example.join("sandbox/psa.yaml");
+    let text = std::fs::read_to_string(&file).expect("sandbox");
+    let sandbox: reckon::psa::sandbox::SandboxState =
+        reckon::yaml::from_str(&text, &file).expect("sandbox state");
+    let number = |id: &str| -> i64 {
+        let digits: String = id.chars().filter(char::is_ascii_digit).collect();
+        digits.parse().expect("an id with digits")
+    };
+    let mut state = State::default();
+    for company in &sandbox.companies {
+        state.company(number(&company.id), &company.name);
+    }
+    for (n, service) in sandbox.services.iter().enumerate() {
+        state.product(n as i64 + 1, &service.id, &service.name);
+    }
+    for contract in &sandbox.contracts {
+        let agreement = number(&contract.id);
+        state.agreement(agreement, number(&contract.company), &contract.name);
+        for line in &contract.lines {
+            let quantity = line.quantity.to_string();
+            state.addition(
+                number(&line.id),
+                agreement,
+                &line.service,
+                &quantity,
+                None,
+                None,
+            );
+        }
+    }
+    state
+}
+
+/// examples/keeper-connectwise (Keeper Commander's JSON report, Product IDs, decimals) with its
+/// `psa:` block switched to ConnectWise: plan → apply → plan is empty.
+#[test]
+fn the_keeper_connectwise_example_converges_against_the_simulator() {
+    let ws = copy_of("examples/keeper-connectwise");
+    let dir = ws.path();
+    let sim = Simulator::start(example_tenant(dir));
+    let file = dir.join("reckon.yaml");
+    let yaml = std::fs::read_to_string(&file).expect("reckon.yaml");
+    let sandbox_block = "psa:\n  kind: sandbox\n  path: sandbox/psa.yaml\n";
+    assert!(yaml.contains(sandbox_block), "{yaml}");
+    let connectwise = format!(
+        "psa:\n  kind: connectwise\n  site: {}\n  company_id: {}\n  \
+         public_key: {{ env: RECKON_CW_PUBLIC_KEY }}\n  private_key: {{ env: RECKON_CW_PRIVATE_KEY }}\n  \
+         client_id: {}\n",
+        sim.site(),
+        cw::COMPANY_ID,
+        cw::CLIENT_ID
+    );
+    std::fs::write(&file, yaml.replace(sandbox_block, &connectwise)).expect("write");
+
+    let plan = run(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    insta::assert_snapshot!("keeper_connectwise_example_plan", plan.stdout);
+    let apply = run(dir, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let again = run(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    assert_eq!(quantity(&sim, 3101), "12.06", "Acme Dental Business Plus");
+    assert_eq!(quantity(&sim, 3121), "7.23", "Cedar Law from October 16th");
 }
 
 #[test]

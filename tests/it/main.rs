@@ -6,6 +6,7 @@ mod connectwise_wire;
 mod import;
 mod init;
 mod inventory;
+mod keeper;
 mod quickstart;
 mod safety;
 mod schema;
