@@ -3,6 +3,7 @@
 //! One trait, [`Psa`], and one file per implementation. Adapters convert their wire types into
 //! [`crate::observed`] types at their edge; nothing PSA-specific leaves this folder.
 
+pub mod connectwise;
 pub mod sandbox;
 
 use std::future::Future;
@@ -129,6 +130,16 @@ pub enum PsaError {
     /// The PSA could not be reached or read.
     #[error("cannot read the PSA: {0}")]
     Unavailable(String),
+    /// A write was sent but no answer came back, so whether it was made is unknown.
+    #[error(
+        "sent a request to {action} but {message}; whether it was made is unknown until the next plan"
+    )]
+    OutcomeUnknown {
+        /// What reckon tried to do.
+        action: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// Every PSA kind, for dispatch without trait objects (the trait's async methods are not
@@ -137,6 +148,8 @@ pub enum PsaError {
 pub enum AnyPsa {
     /// The embedded sandbox.
     Sandbox(sandbox::SandboxPsa),
+    /// ConnectWise PSA.
+    ConnectWise(connectwise::ConnectWisePsa),
 }
 
 /// Why a PSA client could not be built.
@@ -148,6 +161,9 @@ pub enum ConnectError {
     /// The kind is valid config but this build has no adapter for it yet.
     #[error("psa.kind {0} is not supported by this version of reckon yet")]
     Unsupported(&'static str),
+    /// The HTTP client could not be started (TLS setup).
+    #[error("cannot start the HTTP client: {0}")]
+    Http(String),
 }
 
 /// Builds the PSA client `workspace` configures, resolving its credentials.
@@ -174,13 +190,24 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
             Err(ConnectError::Unsupported("autotask"))
         }
         PsaConfig::ConnectWise {
+            site,
+            company_id,
             public_key,
             private_key,
-            ..
+            client_id,
+            base_url,
         } => {
-            public_key.resolve(&workspace.root, "psa.public_key")?;
-            private_key.resolve(&workspace.root, "psa.private_key")?;
-            Err(ConnectError::Unsupported("connectwise"))
+            let settings = connectwise::Settings {
+                site: site.clone(),
+                company_id: company_id.clone(),
+                public_key: public_key.resolve(&workspace.root, "psa.public_key")?,
+                private_key: private_key.resolve(&workspace.root, "psa.private_key")?,
+                client_id: client_id.clone(),
+                base_url: base_url.clone(),
+            };
+            connectwise::ConnectWisePsa::new(settings, connectwise::Options::default())
+                .map(AnyPsa::ConnectWise)
+                .map_err(|e| ConnectError::Http(e.to_string()))
         }
     }
 }
@@ -189,42 +216,49 @@ impl Psa for AnyPsa {
     fn describe(&self) -> String {
         match self {
             Self::Sandbox(psa) => psa.describe(),
+            Self::ConnectWise(psa) => psa.describe(),
         }
     }
 
     async fn check(&self) -> Vec<CheckStep> {
         match self {
             Self::Sandbox(psa) => psa.check().await,
+            Self::ConnectWise(psa) => psa.check().await,
         }
     }
 
     fn requests_used(&self) -> RequestCount {
         match self {
             Self::Sandbox(psa) => psa.requests_used(),
+            Self::ConnectWise(psa) => psa.requests_used(),
         }
     }
 
     async fn companies(&self) -> Result<Vec<Company>, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.companies().await,
+            Self::ConnectWise(psa) => psa.companies().await,
         }
     }
 
     async fn services(&self) -> Result<Vec<Service>, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.services().await,
+            Self::ConnectWise(psa) => psa.services().await,
         }
     }
 
     async fn contracts(&self, at: NaiveDate) -> Result<Vec<Contract>, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.contracts(at).await,
+            Self::ConnectWise(psa) => psa.contracts(at).await,
         }
     }
 
     async fn line_quantity(&self, line: &LineRef, at: NaiveDate) -> Result<Decimal, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.line_quantity(line, at).await,
+            Self::ConnectWise(psa) => psa.line_quantity(line, at).await,
         }
     }
 
@@ -237,6 +271,7 @@ impl Psa for AnyPsa {
     ) -> Result<(), PsaError> {
         match self {
             Self::Sandbox(psa) => psa.set_quantity(line, expected, quantity, at).await,
+            Self::ConnectWise(psa) => psa.set_quantity(line, expected, quantity, at).await,
         }
     }
 
@@ -249,6 +284,7 @@ impl Psa for AnyPsa {
     ) -> Result<String, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.create_line(contract, service, quantity, at).await,
+            Self::ConnectWise(psa) => psa.create_line(contract, service, quantity, at).await,
         }
     }
 }

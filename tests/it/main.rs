@@ -2,6 +2,8 @@
 
 mod browser;
 mod config_fixtures;
+mod connectwise;
+mod connectwise_wire;
 mod html;
 mod import;
 mod init;
@@ -10,5 +12,7 @@ mod keeper;
 mod quickstart;
 mod safety;
 mod schema;
+#[path = "../sim/mod.rs"]
+mod sim;
 mod support;
 mod watch;

@@ -1,0 +1,377 @@
+//! The ConnectWise HTTP transport: where the API lives, how requests are signed, retried,
+//! paged and counted (the requests themselves and their failures are in `request`).
+//!
+//! Owns codebase discovery (`/login/companyinfo/{companyId}`, redone once when a request answers
+//! 404, as hosted tenants move codebase on upgrade), the Basic credentials and `clientId` header,
+//! bounded retries (429 honouring `Retry-After`; 5xx and lost connections only for requests that
+//! are safe to repeat), `Link`-header paging and per-endpoint request counts. It knows nothing of
+//! agreements or quantities and never formats a credential: failures carry URLs and
+//! ConnectWise's own messages, and the keys live only in [`Secret`]s.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+use super::request::{Failure, Request, Response, chain, describe, error_message};
+use super::wire;
+use crate::secret::Secret;
+
+/// The API version reckon is written against, pinned in every `Accept` header so a server
+/// upgrade cannot change response shapes under it.
+pub const API_VERSION: &str = "2025.1";
+
+/// Records per page: ConnectWise's maximum.
+const PAGE_SIZE: &str = "1000";
+
+/// More pages than any tenant has (10 million records); a server that keeps linking a next
+/// page beyond it is treated as broken rather than followed forever.
+const MAX_PAGES: u32 = 10_000;
+
+/// How hard the transport tries before giving up.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Time allowed for one request, connection to last byte.
+    pub timeout: Duration,
+    /// Attempts per request, the first included.
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled before each further one.
+    pub backoff: Duration,
+    /// The longest `Retry-After` honoured; a longer one ends the request as failed.
+    pub max_retry_after: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(60),
+            attempts: 4,
+            backoff: Duration::from_millis(500),
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Who reckon is to ConnectWise.
+pub(super) struct Credentials {
+    pub company_id: String,
+    pub public_key: Secret,
+    pub private_key: Secret,
+    pub client_id: String,
+}
+
+/// The ConnectWise HTTP client.
+pub(super) struct Client {
+    http: reqwest::Client,
+    site: String,
+    fixed_base: Option<String>,
+    credentials: Credentials,
+    options: Options,
+    base: tokio::sync::Mutex<Option<String>>,
+    rediscovered: AtomicBool,
+    counts: Mutex<Vec<(String, u64)>>,
+}
+
+impl Client {
+    /// A client for `site` (a host, or a URL with scheme), using `base_url` (the REST root,
+    /// `…/apis/3.0`) when given instead of discovering it.
+    pub fn new(
+        site: &str,
+        base_url: Option<&str>,
+        credentials: Credentials,
+        options: Options,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .user_agent(concat!("reckon/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let site = site.trim().trim_end_matches('/');
+        let site = if site.contains("://") {
+            site.to_owned()
+        } else {
+            format!("https://{site}")
+        };
+        let fixed_base = base_url.map(|b| b.trim().trim_end_matches('/').to_owned());
+        Ok(Self {
+            http,
+            site,
+            base: tokio::sync::Mutex::new(fixed_base.clone()),
+            fixed_base,
+            credentials,
+            options,
+            rediscovered: AtomicBool::new(false),
+            counts: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The site as configured, for messages.
+    pub fn site(&self) -> &str {
+        &self.site
+    }
+
+    /// The login company id, for messages.
+    pub fn company_id(&self) -> &str {
+        &self.credentials.company_id
+    }
+
+    /// Requests made so far, by endpoint, in first-use order.
+    pub fn counts(&self) -> Vec<(String, u64)> {
+        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// The REST root: the configured `base_url`, or the one discovered (once) from the site.
+    pub async fn base(&self) -> Result<String, Failure> {
+        let mut base = self.base.lock().await;
+        if let Some(known) = base.as_ref() {
+            return Ok(known.clone());
+        }
+        let found = self.discover().await?;
+        *base = Some(found.clone());
+        Ok(found)
+    }
+
+    /// Whether the REST root comes from discovery (and so may move).
+    pub fn discovers(&self) -> bool {
+        self.fixed_base.is_none()
+    }
+
+    /// Asks the site which codebase serves the company: `GET /login/companyinfo/{companyId}`,
+    /// unauthenticated.
+    pub async fn discover(&self) -> Result<String, Failure> {
+        let url = format!(
+            "{}/login/companyinfo/{}",
+            self.site, self.credentials.company_id
+        );
+        let request = Request::get(String::new(), "GET login/companyinfo");
+        let response = self.attempt_all(&url, &request, false).await.map_err(|failure| {
+            Failure::Discovery(format!(
+                "cannot discover the API codebase from {url}: {}; check psa.site and psa.company_id, \
+                 or set psa.base_url",
+                describe(&failure)
+            ))
+        })?;
+        let info: Option<wire::CompanyInfo> = response.json().map_err(|failure| {
+            Failure::Discovery(format!(
+                "{url} answered something other than company info: {}",
+                describe(&failure)
+            ))
+        })?;
+        let codebase = info
+            .and_then(|i| i.codebase)
+            .map(|c| c.trim_matches('/').to_owned())
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                Failure::Discovery(format!(
+                    "{} does not know company id {}; check psa.company_id (the company you log in as)",
+                    self.site, self.credentials.company_id
+                ))
+            })?;
+        Ok(format!("{}/{codebase}/apis/3.0", self.site))
+    }
+
+    /// Sends `request`; when a discovered codebase answers 404, discovers again once and, if
+    /// the codebase moved, repeats the request there.
+    pub async fn send(&self, request: &Request) -> Result<Response, Failure> {
+        let base = self.base().await?;
+        let result = self.send_to(&base, request).await;
+        let stale =
+            request.may_be_stale && matches!(result, Err(Failure::Status { status: 404, .. }));
+        if !self.discovers() || !stale {
+            return result;
+        }
+        let fresh = {
+            let mut current = self.base.lock().await;
+            match current.as_ref() {
+                // A concurrent request has already found the new codebase.
+                Some(now) if *now != base => now.clone(),
+                _ if self.rediscovered.swap(true, Ordering::SeqCst) => return result,
+                _ => {
+                    let fresh = self.discover().await?;
+                    *current = Some(fresh.clone());
+                    fresh
+                }
+            }
+        };
+        if fresh == base {
+            return result;
+        }
+        self.send_to(&fresh, request).await
+    }
+
+    /// Every page of a list endpoint. The request's own parameters (conditions above all) are
+    /// sent again with every page; only the page number is taken from the `Link` header.
+    pub async fn get_all<T: DeserializeOwned>(&self, request: Request) -> Result<Vec<T>, Failure> {
+        let mut items = Vec::new();
+        let mut page = 1;
+        loop {
+            let mut paged = Request {
+                query: request.query.clone(),
+                path: request.path.clone(),
+                body: None,
+                ..Request::get(String::new(), request.endpoint)
+            };
+            paged.query.push(("pageSize", PAGE_SIZE.to_owned()));
+            paged.query.push(("page", page.to_string()));
+            let response = self.send(&paged).await?;
+            items.extend(response.json::<Vec<T>>()?);
+            match response.next_page() {
+                Some(next) if next > page && next <= MAX_PAGES => page = next,
+                Some(next) if next <= page => {
+                    return Err(Failure::Body {
+                        url: response.url,
+                        reason: format!("its Link header points back to page {next}"),
+                    });
+                }
+                Some(_) => {
+                    return Err(Failure::Body {
+                        url: response.url,
+                        reason: format!("it links more than {MAX_PAGES} pages"),
+                    });
+                }
+                None => return Ok(items),
+            }
+        }
+    }
+
+    async fn send_to(&self, base: &str, request: &Request) -> Result<Response, Failure> {
+        let url = format!("{base}/{}", request.path);
+        self.attempt_all(&url, request, true).await
+    }
+
+    /// Sends `request` to `url`, retrying what may be retried.
+    async fn attempt_all(
+        &self,
+        url: &str,
+        request: &Request,
+        authenticated: bool,
+    ) -> Result<Response, Failure> {
+        let attempts = self.options.attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            let last = attempt >= attempts;
+            self.count(request.endpoint);
+            let wait = match self.attempt(url, request, authenticated).await {
+                Attempt::Done(result) => return result.map_err(|f| f.after(attempt)),
+                Attempt::Retry(failure, _) if last => return Err(failure.after(attempt)),
+                Attempt::Retry(failure, wait) => {
+                    let wait = wait.unwrap_or_else(|| self.backoff(attempt));
+                    if wait > self.options.max_retry_after {
+                        return Err(failure.after(attempt));
+                    }
+                    wait
+                }
+            };
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(&self, url: &str, request: &Request, authenticated: bool) -> Attempt {
+        let mut builder = self
+            .http
+            .request(request.method.clone(), url)
+            .query(&request.query)
+            .header(reqwest::header::ACCEPT, accept());
+        if authenticated {
+            let credentials = &self.credentials;
+            builder = builder
+                .basic_auth(
+                    format!(
+                        "{}+{}",
+                        credentials.company_id,
+                        credentials.public_key.expose()
+                    ),
+                    Some(credentials.private_key.expose()),
+                )
+                .header("clientId", &credentials.client_id);
+        }
+        if let Some(body) = &request.body {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let transport = |error: reqwest::Error| Failure::Transport {
+            url: url.to_owned(),
+            // The URL is reported once, by the failure; reqwest would repeat it.
+            reason: chain(&error.without_url()),
+            attempts: 1,
+        };
+        let response = match builder.send().await {
+            Ok(response) => response,
+            Err(error) if request.repeatable => return Attempt::Retry(transport(error), None),
+            Err(error) => return Attempt::Done(Err(transport(error))),
+        };
+        let status = response.status();
+        let retry_after = retry_after(&response);
+        let link = response
+            .headers()
+            .get(reqwest::header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = match response.bytes().await {
+            Ok(body) => body.to_vec(),
+            Err(error) if request.repeatable => return Attempt::Retry(transport(error), None),
+            Err(error) => return Attempt::Done(Err(transport(error))),
+        };
+        if status.is_success() {
+            return Attempt::Done(Ok(Response {
+                url: url.to_owned(),
+                body,
+                link,
+            }));
+        }
+        let failure = Failure::Status {
+            status: status.as_u16(),
+            message: error_message(&body),
+        };
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            Attempt::Retry(failure, retry_after)
+        } else if status.is_server_error() && request.repeatable {
+            Attempt::Retry(failure, None)
+        } else {
+            Attempt::Done(Err(failure))
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.options
+            .backoff
+            .saturating_mul(1 << (attempt - 1).min(10))
+    }
+
+    fn count(&self, endpoint: &str) {
+        if let Ok(mut counts) = self.counts.lock() {
+            match counts.iter_mut().find(|(e, _)| e == endpoint) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((endpoint.to_owned(), 1)),
+            }
+        }
+    }
+}
+
+/// The outcome of one attempt.
+enum Attempt {
+    Done(Result<Response, Failure>),
+    /// Retryable, after the wait the server asked for (if it did).
+    Retry(Failure, Option<Duration>),
+}
+
+/// The pinned `Accept` header.
+pub(super) fn accept() -> String {
+    format!("application/vnd.connectwise.com+json; version={API_VERSION}")
+}
+
+/// `Retry-After` in seconds (ConnectWise sends a number).
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}

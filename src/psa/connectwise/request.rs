@@ -1,0 +1,237 @@
+//! One ConnectWise request and its answer: what was asked (method, path, query, JSON body,
+//! whether it may be repeated), what came back (body, `Link` paging), and why a request failed,
+//! in words that carry URLs and ConnectWise's own messages but never a credential.
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+use super::wire;
+
+/// Why a request produced no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Failure {
+    /// No HTTP answer (refused, dropped, timed out), after every allowed attempt.
+    Transport {
+        /// What was requested.
+        url: String,
+        /// The last transport error, sources included.
+        reason: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// An HTTP error status.
+    Status {
+        /// The status code.
+        status: u16,
+        /// ConnectWise's error body, summarised, or the start of the body.
+        message: String,
+    },
+    /// A success whose body reckon cannot read.
+    Body {
+        /// What was requested.
+        url: String,
+        /// Why it could not be read.
+        reason: String,
+    },
+    /// The codebase could not be discovered.
+    Discovery(String),
+}
+
+impl Failure {
+    /// Records how many attempts a transport failure took.
+    pub(super) fn after(self, attempts: u32) -> Self {
+        match self {
+            Self::Transport { url, reason, .. } => Self::Transport {
+                url,
+                reason,
+                attempts,
+            },
+            other => other,
+        }
+    }
+}
+
+/// One request, described once so it can be sent again.
+pub(super) struct Request {
+    pub(super) method: Method,
+    pub(super) path: String,
+    pub(super) endpoint: &'static str,
+    pub(super) query: Vec<(&'static str, String)>,
+    /// JSON, serialised once in field order (a `serde_json::Value` would sort the keys).
+    pub(super) body: Option<Vec<u8>>,
+    /// Whether a 5xx or a lost connection may be retried (the request is idempotent).
+    pub(super) repeatable: bool,
+    /// Whether a 404 may mean the codebase moved (false where 404 has another meaning).
+    pub(super) may_be_stale: bool,
+}
+
+impl Request {
+    /// A GET of `path` (below `/apis/3.0/`), counted under `endpoint`.
+    pub fn get(path: String, endpoint: &'static str) -> Self {
+        Self {
+            method: Method::GET,
+            path,
+            endpoint,
+            query: Vec::new(),
+            body: None,
+            repeatable: true,
+            may_be_stale: true,
+        }
+    }
+
+    /// A PATCH: setting fields to absolute values is idempotent, so it may be repeated.
+    pub fn patch(path: String, endpoint: &'static str, body: &impl serde::Serialize) -> Self {
+        Self {
+            method: Method::PATCH,
+            body: Some(json(body)),
+            ..Self::get(path, endpoint)
+        }
+    }
+
+    /// A POST: repeating one after a lost answer could create a record twice, so only a 429
+    /// (which ConnectWise sends before doing anything) is retried.
+    pub fn post(path: String, endpoint: &'static str, body: &impl serde::Serialize) -> Self {
+        Self {
+            method: Method::POST,
+            body: Some(json(body)),
+            repeatable: false,
+            ..Self::get(path, endpoint)
+        }
+    }
+
+    /// A POST that only reads, so may be repeated like a GET: `/system/bundles`, whose 404
+    /// means "no bundles on this server" rather than a moved codebase.
+    pub fn post_read(path: String, endpoint: &'static str, body: &impl serde::Serialize) -> Self {
+        Self {
+            repeatable: true,
+            may_be_stale: false,
+            ..Self::post(path, endpoint, body)
+        }
+    }
+
+    /// Adds a query parameter.
+    pub fn param(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+}
+
+/// `body` as JSON bytes. The wire types are plain structs of strings and numbers, which
+/// always serialise; the empty fallback only keeps this free of a panic path.
+fn json(body: &impl serde::Serialize) -> Vec<u8> {
+    serde_json::to_vec(body).unwrap_or_default()
+}
+
+/// A successful answer.
+pub(super) struct Response {
+    pub(super) url: String,
+    pub(super) body: Vec<u8>,
+    pub(super) link: Option<String>,
+}
+
+impl Response {
+    /// The body as `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Failure> {
+        serde_json::from_slice(&self.body).map_err(|error| Failure::Body {
+            url: self.url.clone(),
+            reason: error.to_string(),
+        })
+    }
+
+    /// The page number of the `Link` header's `rel="next"` entry, if there is one.
+    pub(super) fn next_page(&self) -> Option<u32> {
+        let link = self.link.as_deref()?;
+        let next = link
+            .split(',')
+            .find(|entry| entry.contains("rel=\"next\""))?;
+        let url = next.split(['<', '>']).nth(1)?;
+        let query = url.split_once('?')?.1;
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("page="))
+            .and_then(|page| page.parse().ok())
+    }
+}
+
+/// ConnectWise's `{code, message, errors[]}` summarised, or the start of a non-JSON body.
+pub(super) fn error_message(body: &[u8]) -> String {
+    if let Ok(error) = serde_json::from_slice::<wire::ErrorBody>(body)
+        && (error.code.is_some() || error.message.is_some())
+    {
+        return error.summary();
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "no error message".to_owned();
+    }
+    let cut: String = text.chars().take(200).collect();
+    if cut.len() < text.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// An error and its sources, `: `-joined (reqwest's own message omits the cause).
+pub(super) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// A failure in words, without the action it interrupted.
+pub(super) fn describe(failure: &Failure) -> String {
+    match failure {
+        Failure::Transport {
+            url,
+            reason,
+            attempts,
+        } => format!("got no answer from {url} ({reason}; {attempts} attempt(s))"),
+        Failure::Status { status, message } => format!("HTTP {status}: {message}"),
+        Failure::Body { url, reason } => format!("cannot read the answer from {url}: {reason}"),
+        Failure::Discovery(reason) => reason.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_link(link: Option<&str>) -> Response {
+        Response {
+            url: "http://cw/x".into(),
+            body: Vec::new(),
+            link: link.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_next_page_comes_from_the_link_header() {
+        let link = "<https://cw/v/apis/3.0/company/companies?conditions=a%3D1&pageSize=1000&page=3>; \
+                    rel=\"next\", <https://cw/v/apis/3.0/company/companies?pageSize=1000&page=9>; \
+                    rel=\"last\"";
+        assert_eq!(with_link(Some(link)).next_page(), Some(3));
+        let last = "<https://cw/x?page=1>; rel=\"first\", <https://cw/x?page=8>; rel=\"prev\"";
+        assert_eq!(with_link(Some(last)).next_page(), None);
+        assert_eq!(with_link(None).next_page(), None);
+    }
+
+    #[test]
+    fn error_bodies_are_summarised_or_cut() {
+        let body = br#"{"code":"NotFound","message":"Agreement not found","errors":[]}"#;
+        assert_eq!(error_message(body), "NotFound: Agreement not found");
+        assert_eq!(error_message(b""), "no error message");
+        let html = "<html>".repeat(100);
+        let cut = error_message(html.as_bytes());
+        assert!(cut.ends_with('…') && cut.chars().count() == 201, "{cut}");
+    }
+}

@@ -1,0 +1,639 @@
+//! ConnectWise end to end: the real binary against the stateful simulator, on
+//! tests/fixtures/connectwise (and examples/keeper-connectwise pointed at it). Plan → apply → plan converges, codebase discovery and
+//! rediscovery, `check`, faults that end in success or a reported failure (and converge on a
+//! re-run), no credential in any output, and the request count of a 1,000-company plan.
+
+use axum::http::Method;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::sim::connectwise::{self as cw, FaultKind, Simulator, State};
+use crate::support::{Run, copy_of, reckon_with_env};
+
+const PERIOD: &[&str] = &["--period", "2026-10"];
+
+/// The tenant tests/fixtures/connectwise is reconciled against.
+fn tenant() -> State {
+    let mut state = State::default();
+    state
+        .company(250, "Acme Dental")
+        .company(251, "Brightside Logistics")
+        .company(252, "Cedar Law LLP")
+        .product(1, "KEEPER-BP", "Keeper Business Plus")
+        .product(2, "KEEPER-1TB", "Keeper 1TB storage")
+        .product(3, "KEEPER-CHAT", "KeeperChat")
+        .agreement(300, 250, "Managed Services")
+        .agreement(301, 251, "Managed Services")
+        .agreement(302, 252, "Managed Services")
+        .agreement(303, 250, "Old agreement")
+        .addition(3001, 300, "KEEPER-BP", "10", Some("2025-01-01"), None)
+        // Cancelled after the effective date: still bills on 2026-11-01, so it is the line.
+        .addition(
+            3002,
+            300,
+            "KEEPER-1TB",
+            "8",
+            Some("2025-01-01"),
+            Some("2026-11-30"),
+        )
+        // Cancelled before it: ignored (else Acme would have two KEEPER-BP lines).
+        .addition(
+            3003,
+            300,
+            "KEEPER-BP",
+            "4",
+            Some("2025-01-01"),
+            Some("2026-06-30"),
+        )
+        .addition(3011, 301, "KEEPER-BP", "5", Some("2025-01-01"), None)
+        .addition(3021, 302, "KEEPER-BP", "0", None, None)
+        .addition(3031, 303, "KEEPER-BP", "99", None, None);
+    state.agreements[3].status = "Cancelled".into();
+    state
+}
+
+/// How the workspace finds the simulator.
+enum Reach {
+    /// `site` → the simulator; the codebase is discovered.
+    Discover,
+    /// `base_url` → the simulator's REST root.
+    BaseUrl,
+}
+
+/// A copy of tests/fixtures/connectwise pointed at `sim`.
+fn workspace(sim: &Simulator, reach: Reach) -> tempfile::TempDir {
+    let ws = copy_of("tests/fixtures/connectwise");
+    let file = ws.path().join("reckon.yaml");
+    let yaml = std::fs::read_to_string(&file).expect("reckon.yaml");
+    let site = "  site: api-na.myconnectwise.net";
+    assert!(yaml.contains(site), "the fixture names its site");
+    let pointed = match reach {
+        Reach::Discover => yaml.replace(site, &format!("  site: {}", sim.site())),
+        Reach::BaseUrl => yaml.replace(site, &format!("{site}\n  base_url: {}", sim.base_url())),
+    };
+    std::fs::write(&file, pointed).expect("write reckon.yaml");
+    ws
+}
+
+const KEYS: &[(&str, &str)] = &[
+    ("RECKON_CW_PUBLIC_KEY", cw::PUBLIC_KEY),
+    ("RECKON_CW_PRIVATE_KEY", cw::PRIVATE_KEY),
+];
+
+fn run(dir: &Path, command: &[&str]) -> Run {
+    let mut args = command.to_vec();
+    if command[0] != "check" {
+        args.extend_from_slice(PERIOD);
+    }
+    reckon_with_env(dir, &args, KEYS)
+}
+
+/// Replaces the simulator's port so snapshots are stable.
+fn stable(text: &str, sim: &Simulator) -> String {
+    text.replace(&sim.addr.to_string(), "127.0.0.1:PORT")
+}
+
+fn quantity(sim: &Simulator, addition: i64) -> String {
+    sim.state()
+        .addition_by_id(addition)
+        .map(|a| a.quantity.to_string())
+        .unwrap_or_default()
+}
+
+fn assert_converged(sim: &Simulator, dir: &Path) {
+    let again = run(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("No changes. Contracts match usage."),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(quantity(sim, 3001), "12");
+    assert_eq!(quantity(sim, 3002), "9.36");
+    assert_eq!(quantity(sim, 3021), "7.23");
+    let state = sim.state();
+    let chats: Vec<_> = state
+        .additions
+        .iter()
+        .filter(|a| a.agreement == 301 && a.product == "KEEPER-CHAT")
+        .collect();
+    assert_eq!(
+        chats.len(),
+        1,
+        "exactly one KEEPER-CHAT addition: {chats:?}"
+    );
+}
+
+#[test]
+fn plan_apply_plan_converges_against_the_simulator() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::Discover);
+    let dir = ws.path();
+
+    let plan = run(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    insta::assert_snapshot!("connectwise_plan_text", plan.stdout);
+    // companyinfo, companies, catalog, agreements, one bundle of the additions of 300, 301
+    // and 302 (303 is cancelled and filtered out by its condition).
+    assert!(
+        plan.stderr.contains("PSA requests used: 5 ("),
+        "{}",
+        plan.stderr
+    );
+
+    let apply = run(dir, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("Apply complete: 4 applied."),
+        "{}",
+        apply.stdout
+    );
+    assert_converged(&sim, dir);
+
+    let state = sim.state();
+    let untouched = |id| state.addition_by_id(id).map(|a| a.quantity.to_string());
+    assert_eq!(
+        untouched(3003).as_deref(),
+        Some("4"),
+        "cancelled line left alone"
+    );
+    assert_eq!(
+        untouched(3031).as_deref(),
+        Some("99"),
+        "cancelled agreement left alone"
+    );
+    let created = state
+        .additions
+        .iter()
+        .find(|a| a.product == "KEEPER-CHAT")
+        .expect("created addition");
+    assert_eq!(created.quantity.to_string(), "2");
+    assert_eq!(created.bill_customer, "Billable");
+    assert_eq!(
+        created.effective_date.as_deref(),
+        Some("2026-11-01T00:00:00Z")
+    );
+    let patches: Vec<&str> = state
+        .requests
+        .iter()
+        .filter(|r| r.method == Method::PATCH)
+        .map(|r| r.body.as_str())
+        .collect();
+    assert!(
+        patches.contains(&r#"[{"op":"replace","path":"quantity","value":9.36}]"#),
+        "{patches:?}"
+    );
+    let discoveries = state.count("GET /login/companyinfo/");
+    assert_eq!(discoveries, 3, "one discovery per run (plan, apply, plan)");
+}
+
+/// The simulator holding what examples/keeper-connectwise's sandbox holds, as ConnectWise
+/// would: numeric ids (`AGR-310` → agreement 310, `ADD-3101` → addition 3101).
+fn example_tenant(example: &Path) -> State {
+    let file = example.join("sandbox/psa.yaml");
+    let text = std::fs::read_to_string(&file).expect("sandbox");
+    let sandbox: reckon::psa::sandbox::SandboxState =
+        reckon::yaml::from_str(&text, &file).expect("sandbox state");
+    let number = |id: &str| -> i64 {
+        let digits: String = id.chars().filter(char::is_ascii_digit).collect();
+        digits.parse().expect("an id with digits")
+    };
+    let mut state = State::default();
+    for company in &sandbox.companies {
+        state.company(number(&company.id), &company.name);
+    }
+    for (n, service) in sandbox.services.iter().enumerate() {
+        state.product(n as i64 + 1, &service.id, &service.name);
+    }
+    for contract in &sandbox.contracts {
+        let agreement = number(&contract.id);
+        state.agreement(agreement, number(&contract.company), &contract.name);
+        for line in &contract.lines {
+            let quantity = line.quantity.to_string();
+            state.addition(
+                number(&line.id),
+                agreement,
+                &line.service,
+                &quantity,
+                None,
+                None,
+            );
+        }
+    }
+    state
+}
+
+/// examples/keeper-connectwise (Keeper Commander's JSON report, Product IDs, decimals) with its
+/// `psa:` block switched to ConnectWise: plan → apply → plan is empty.
+#[test]
+fn the_keeper_connectwise_example_converges_against_the_simulator() {
+    let ws = copy_of("examples/keeper-connectwise");
+    let dir = ws.path();
+    let sim = Simulator::start(example_tenant(dir));
+    let file = dir.join("reckon.yaml");
+    let yaml = std::fs::read_to_string(&file).expect("reckon.yaml");
+    let sandbox_block = "psa:\n  kind: sandbox\n  path: sandbox/psa.yaml\n";
+    assert!(yaml.contains(sandbox_block), "{yaml}");
+    let connectwise = format!(
+        "psa:\n  kind: connectwise\n  site: {}\n  company_id: {}\n  \
+         public_key: {{ env: RECKON_CW_PUBLIC_KEY }}\n  private_key: {{ env: RECKON_CW_PRIVATE_KEY }}\n  \
+         client_id: {}\n",
+        sim.site(),
+        cw::COMPANY_ID,
+        cw::CLIENT_ID
+    );
+    std::fs::write(&file, yaml.replace(sandbox_block, &connectwise)).expect("write");
+
+    let plan = run(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    insta::assert_snapshot!("keeper_connectwise_example_plan", plan.stdout);
+    let apply = run(dir, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let again = run(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    assert_eq!(quantity(&sim, 3101), "12.06", "Acme Dental Business Plus");
+    assert_eq!(quantity(&sim, 3121), "7.23", "Cedar Law from October 16th");
+}
+
+#[test]
+fn a_fixed_base_url_skips_discovery() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::BaseUrl);
+    let plan = run(ws.path(), &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stderr.contains("PSA requests used: 4 ("),
+        "{}",
+        plan.stderr
+    );
+    assert_eq!(sim.state().count("GET /login/"), 0);
+}
+
+#[test]
+fn a_moved_codebase_is_rediscovered_once() {
+    let mut state = tenant();
+    state.advertised.push_back("v2024_3/".into());
+    let sim = Simulator::start(state);
+    let ws = workspace(&sim, Reach::Discover);
+    let plan = run(ws.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(sim.state().count("GET /login/companyinfo/"), 2);
+}
+
+#[test]
+fn a_server_without_bundles_is_not_taken_for_a_moved_codebase() {
+    let mut state = tenant();
+    state.bundles = false;
+    let sim = Simulator::start(state);
+    let ws = workspace(&sim, Reach::Discover);
+    let plan = run(ws.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(sim.state().count("GET /login/companyinfo/"), 1);
+    assert_eq!(sim.state().count("GET finance/agreements/300/additions"), 1);
+}
+
+#[test]
+fn check_reports_each_step() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::Discover);
+    let check = run(ws.path(), &["check"]);
+    assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
+    insta::assert_snapshot!("connectwise_check", stable(&check.stdout, &sim));
+}
+
+#[test]
+fn wrong_keys_say_which_settings_to_check_and_never_print_a_key() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::Discover);
+    let wrong = "PLANTED-wrong-private-3b7e";
+    let env = [
+        ("RECKON_CW_PUBLIC_KEY", cw::PUBLIC_KEY),
+        ("RECKON_CW_PRIVATE_KEY", wrong),
+    ];
+    let check = reckon_with_env(ws.path(), &["check"], &env);
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    insta::assert_snapshot!("connectwise_check_401", stable(&check.stdout, &sim));
+    let plan = reckon_with_env(ws.path(), &["plan", "--period", "2026-10"], &env);
+    assert_eq!(plan.code, 1, "{}", plan.stdout);
+    assert!(
+        plan.stderr
+            .contains("check psa.company_id, psa.public_key and psa.private_key"),
+        "{}",
+        plan.stderr
+    );
+    for output in [&check.stdout, &check.stderr, &plan.stdout, &plan.stderr] {
+        assert_no_secret(output, &[wrong]);
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Every credential the tests use, and the Basic header built from them.
+fn assert_no_secret(output: &str, extra: &[&str]) {
+    let basic =
+        cw::base64(format!("{}+{}:{}", cw::COMPANY_ID, cw::PUBLIC_KEY, cw::PRIVATE_KEY).as_bytes());
+    let mut secrets = vec![cw::PUBLIC_KEY, cw::PRIVATE_KEY, basic.as_str()];
+    secrets.extend_from_slice(extra);
+    for secret in secrets {
+        assert!(
+            !output.contains(secret),
+            "secret {secret:?} printed in:\n{output}"
+        );
+    }
+}
+
+#[test]
+fn no_credential_appears_in_any_output() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::Discover);
+    let dir = ws.path();
+    sim.state()
+        .fault(Method::PATCH, "/additions/3001", FaultKind::ServerError, 10)
+        .fault(Method::POST, "/system/bundles", FaultKind::Drop, 1);
+    let mut runs = vec![
+        run(dir, &["check"]),
+        run(dir, &["plan"]),
+        run(dir, &["plan", "--format", "json"]),
+        run(dir, &["apply", "--auto-approve"]),
+    ];
+    sim.state().faults.clear();
+    runs.push(run(dir, &["apply", "--auto-approve"]));
+    runs.push(run(dir, &["plan", "-v"]));
+    for other in [
+        &["accounts", "--period", "2026-10"][..],
+        &["services", "--period", "2026-10"],
+        &["import", "--integration", "keeper", "--period", "2026-10"],
+        &["status"],
+        &["validate"],
+    ] {
+        let done = reckon_with_env(dir, other, KEYS);
+        assert_eq!(done.code, 0, "{other:?}: {}\n{}", done.stdout, done.stderr);
+        runs.push(done);
+    }
+    assert_eq!(
+        runs[3].code, 1,
+        "the faulted apply fails: {}",
+        runs[3].stdout
+    );
+    for run in &runs {
+        assert_no_secret(&run.stdout, &[]);
+        assert_no_secret(&run.stderr, &[]);
+    }
+    // Nor in anything reckon wrote (the journal and lock under .reckon/).
+    for file in files_under(dir) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).expect("read")).into_owned();
+        assert_no_secret(&text, &[]);
+    }
+    assert_converged(&sim, dir);
+}
+
+/// Applies with `fault` injected, expects `code`, then re-runs until it converges.
+fn fault_then_converge(method: Method, path: &str, kind: FaultKind, times: u32, code: i32) -> Run {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::BaseUrl);
+    let dir = ws.path();
+    sim.state().fault(method, path, kind, times);
+    let first = run(dir, &["apply", "--auto-approve"]);
+    assert_eq!(first.code, code, "{}\n{}", first.stdout, first.stderr);
+    sim.state().faults.clear();
+    if first.code != 0 {
+        let again = run(dir, &["apply", "--auto-approve"]);
+        assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    }
+    assert_converged(&sim, dir);
+    first
+}
+
+#[test]
+fn a_429_is_retried_after_retry_after() {
+    let run = fault_then_converge(
+        Method::POST,
+        "/system/bundles",
+        FaultKind::TooManyRequests { retry_after: 1 },
+        2,
+        0,
+    );
+    assert!(
+        run.stderr.contains("POST system/bundles 3"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_500_on_a_read_is_retried() {
+    fault_then_converge(
+        Method::GET,
+        "/procurement/catalog",
+        FaultKind::ServerError,
+        1,
+        0,
+    );
+}
+
+#[test]
+fn a_dropped_connection_on_a_read_is_retried() {
+    fault_then_converge(Method::GET, "/company/companies", FaultKind::Drop, 1, 0);
+}
+
+#[test]
+fn a_slow_answer_is_waited_for() {
+    fault_then_converge(
+        Method::GET,
+        "/finance/agreements",
+        FaultKind::Slow(Duration::from_millis(1500)),
+        1,
+        0,
+    );
+}
+
+#[test]
+fn a_patch_whose_answer_was_lost_is_repeated() {
+    fault_then_converge(Method::PATCH, "/additions/3001", FaultKind::Drop, 1, 0);
+}
+
+#[test]
+fn a_persistent_500_on_a_write_is_reported_with_its_ids() {
+    let run = fault_then_converge(
+        Method::PATCH,
+        "/additions/3002",
+        FaultKind::ServerError,
+        100,
+        1,
+    );
+    assert!(
+        run.stdout.contains(
+            "failed update keeper/Acme Dental/1TB → Acme Dental/KEEPER-1TB (8 → 9.36): the PSA \
+             refused to set the quantity of addition 3002 of agreement 300 to 9.36: HTTP 500: \
+             ConnectWiseApi: simulated failure"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("3 applied, 1 failed"), "{}", run.stdout);
+}
+
+#[test]
+fn a_post_whose_answer_was_lost_is_not_repeated_and_a_rerun_creates_it() {
+    let run = fault_then_converge(
+        Method::POST,
+        "/finance/agreements/301/additions",
+        FaultKind::Drop,
+        1,
+        1,
+    );
+    let failed: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("failed"))
+        .collect();
+    insta::with_settings!({filters => vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT")]}, {
+        insta::assert_snapshot!("connectwise_lost_post", failed.join("\n"));
+    });
+    assert!(
+        run.stdout
+            .contains("add a KEEPER-CHAT addition to agreement 301"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_retry_after_beyond_the_limit_fails_the_plan_with_the_agreement_named() {
+    let sim = Simulator::start(tenant());
+    let ws = workspace(&sim, Reach::BaseUrl);
+    sim.state().fault(
+        Method::POST,
+        "/system/bundles",
+        FaultKind::TooManyRequests { retry_after: 3600 },
+        1,
+    );
+    let plan = run(ws.path(), &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.stdout);
+    assert!(
+        plan.stderr.contains(
+            "cannot read the additions of agreements 300, 301, 302: HTTP 429: TooManyRequests: \
+             slow down"
+        ),
+        "{}",
+        plan.stderr
+    );
+    sim.state().faults.clear();
+    let apply = run(ws.path(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert_converged(&sim, ws.path());
+}
+
+/// 1,000 companies, one agreement each, three additions each: the plan reads every list page
+/// once and the additions in bundles of 25 agreements (1 + 1 + 1 + 40 requests with a fixed
+/// base_url); without bundles, once per agreement (1 + 1 + 1 + 1,000, plus the refused bundle).
+#[test]
+fn a_thousand_company_plan_reads_additions_in_bundles() {
+    let plan = thousand_company_plan(true);
+    assert!(
+        plan.contains(
+            "PSA requests used: 43 (GET company/companies 1, GET procurement/catalog 1, \
+             GET finance/agreements 1, POST system/bundles 40)"
+        ),
+        "{plan}"
+    );
+}
+
+#[test]
+fn without_bundles_additions_are_read_per_agreement() {
+    let plan = thousand_company_plan(false);
+    assert!(
+        plan.contains(
+            "PSA requests used: 1004 (GET company/companies 1, GET procurement/catalog 1, \
+             GET finance/agreements 1, POST system/bundles 1, \
+             GET finance/agreements/{id}/additions 1000)"
+        ),
+        "{plan}"
+    );
+}
+
+#[test]
+fn a_bundled_read_cut_at_one_page_is_completed_directly() {
+    let mut state = tenant();
+    state.bundle_page_cap = 1;
+    let sim = Simulator::start(state);
+    let ws = workspace(&sim, Reach::BaseUrl);
+    let plan = run(ws.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    // Agreement 300 has three additions, so its bundled answer was cut: read directly.
+    assert!(
+        plan.stderr
+            .contains("POST system/bundles 1, GET finance/agreements/{id}/additions 1)"),
+        "{}",
+        plan.stderr
+    );
+    let snapshot = std::fs::read_to_string(
+        crate::support::repo()
+            .join("tests/it/snapshots/it__connectwise__connectwise_plan_text.snap"),
+    )
+    .expect("snapshot");
+    assert!(
+        snapshot.ends_with(&plan.stdout),
+        "same plan as with whole bundles:\n{}",
+        plan.stdout
+    );
+}
+
+/// Plans 1,000 companies × 1 agreement × 3 additions; returns stderr.
+fn thousand_company_plan(bundles: bool) -> String {
+    let products = ["KEEPER-BP", "KEEPER-1TB", "KEEPER-CHAT"];
+    let mut state = State::scaled(1000, &products);
+    state.bundles = bundles;
+    let sim = Simulator::start(state);
+    let ws = tempfile::tempdir().expect("tempdir");
+    let dir = ws.path();
+    std::fs::create_dir_all(dir.join("integrations")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("usage")).expect("mkdir");
+    std::fs::write(
+        dir.join("reckon.yaml"),
+        format!(
+            "psa:\n  kind: connectwise\n  site: {}\n  base_url: {}\n  company_id: {}\n  \
+             public_key: {{env: RECKON_CW_PUBLIC_KEY}}\n  private_key: {{env: RECKON_CW_PRIVATE_KEY}}\n  \
+             client_id: {}\n",
+            sim.site(),
+            sim.base_url(),
+            cw::COMPANY_ID,
+            cw::CLIENT_ID
+        ),
+    )
+    .expect("reckon.yaml");
+    std::fs::write(
+        dir.join("integrations/keeper.yaml"),
+        "vendor: keeper\nsource: {kind: csv, path: \"usage/keeper-{period}.csv\"}\n\
+         billing_model: end-of-period\naccounts: {auto_match: exact-name}\nservices:\n  \
+         - {vendor: BP, psa: KEEPER-BP}\n  - {vendor: TB, psa: KEEPER-1TB}\n  - {vendor: CHAT, psa: KEEPER-CHAT}\n",
+    )
+    .expect("integration");
+    let mut csv = String::from("date,account_id,account_name,sku,quantity\n");
+    for c in 0..1000 {
+        for (sku, quantity) in [("BP", 1 + c % 7), ("TB", 1), ("CHAT", 2)] {
+            csv.push_str(&format!(
+                "2026-10-31,{c},Customer {c:04},{sku},{quantity}\n"
+            ));
+        }
+    }
+    std::fs::write(dir.join("usage/keeper-2026-10.csv"), csv).expect("csv");
+
+    let plan = run(dir, &["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let json: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON plan");
+    assert_eq!(json["summary"]["update"], 857 + 1000, "{}", json["summary"]);
+    plan.stderr
+}

@@ -1,0 +1,346 @@
+//! A stateful ConnectWise PSA (Manage) simulator for tests: axum on 127.0.0.1:0, in its own
+//! thread, stopped when dropped.
+//!
+//! It holds companies, catalog items, agreements and additions (with effective and cancelled
+//! dates) and serves what reckon uses, the way ConnectWise does: codebase discovery at
+//! `/login/companyinfo/{companyId}`, the REST API under `/{codebase}apis/3.0/`, Basic auth of
+//! `companyId+publicKey:privateKey` and a `clientId` header on every API call, `conditions`
+//! (`field=value` / `field!=value` joined by `and`; nested fields with `/`), `fields`,
+//! `page`/`pageSize` (default 25, at most 1000) with a `Link` header, JSON-Patch with the
+//! case-sensitive path `quantity`, POSTed additions, and `POST /system/bundles` of additions
+//! GETs (switchable off, and with a cap on entities per bundled GET). Tests inject faults (429 with
+//! `Retry-After`, 500, a slow answer, a connection dropped mid-answer), add latency, move the
+//! codebase, and read every request it saw.
+//!
+//! Shared by several test binaries, each using a part of it. The tenant and the server live
+//! here; the API's routes and records in `api`, list paging and `conditions` in `listing`.
+#![allow(dead_code)]
+
+mod api;
+mod listing;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::http::Method;
+use serde_json::Value;
+
+/// The login company id the simulator accepts.
+pub const COMPANY_ID: &str = "reckondemo";
+/// The API member's public key.
+pub const PUBLIC_KEY: &str = "sim-public-key";
+/// The API member's private key.
+pub const PRIVATE_KEY: &str = "sim-private-key";
+/// The integration's clientId.
+pub const CLIENT_ID: &str = "5d4b0a6e-0000-4000-8000-00000000c11d";
+/// The codebase it serves at first.
+pub const CODEBASE: &str = "v2025_1/";
+
+/// A company.
+#[derive(Debug, Clone)]
+pub struct Company {
+    pub id: i64,
+    pub name: String,
+    pub deleted: bool,
+}
+
+/// A catalog item (product).
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub id: i64,
+    pub identifier: String,
+    pub description: String,
+    pub inactive: bool,
+}
+
+/// An agreement.
+#[derive(Debug, Clone)]
+pub struct Agreement {
+    pub id: i64,
+    pub name: String,
+    pub company: i64,
+    pub status: String,
+    pub start_date: String,
+    pub end_date: Option<String>,
+}
+
+/// An agreement addition.
+#[derive(Debug, Clone)]
+pub struct Addition {
+    pub id: i64,
+    pub agreement: i64,
+    pub product: String,
+    pub quantity: Value,
+    pub bill_customer: String,
+    pub effective_date: Option<String>,
+    pub cancelled_date: Option<String>,
+}
+
+/// What to do to matching requests.
+#[derive(Debug, Clone)]
+pub enum FaultKind {
+    /// 429 with `Retry-After: seconds`.
+    TooManyRequests { retry_after: u64 },
+    /// 500 with a ConnectWise error body.
+    ServerError,
+    /// Answer normally after a delay.
+    Slow(Duration),
+    /// Start a 200 answer and drop the connection mid-body.
+    Drop,
+}
+
+/// A fault for the next `times` requests whose method matches and whose path contains `path`.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub method: Method,
+    pub path: String,
+    pub kind: FaultKind,
+    pub times: u32,
+}
+
+/// One request as the simulator saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: Method,
+    /// The path below the REST root (or the full path for discovery and unknown paths).
+    pub path: String,
+    /// The raw query string.
+    pub query: String,
+    pub accept: Option<String>,
+    pub authorization: Option<String>,
+    pub client_id: Option<String>,
+    pub body: String,
+}
+
+/// The simulated tenant.
+#[derive(Debug)]
+pub struct State {
+    pub codebase: String,
+    /// Codebases `/login/companyinfo` hands out before the real one (to simulate a stale one).
+    pub advertised: VecDeque<String>,
+    pub companies: Vec<Company>,
+    pub products: Vec<Product>,
+    pub agreements: Vec<Agreement>,
+    pub additions: Vec<Addition>,
+    pub faults: Vec<Fault>,
+    /// Added to every answer.
+    pub latency: Duration,
+    /// Whether `POST /system/bundles` exists (404 when not).
+    pub bundles: bool,
+    /// The most entities one bundled GET returns (its `count` still says how many there are).
+    pub bundle_page_cap: usize,
+    pub requests: Vec<Seen>,
+    next_id: i64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            codebase: CODEBASE.to_owned(),
+            advertised: VecDeque::new(),
+            companies: Vec::new(),
+            products: Vec::new(),
+            agreements: Vec::new(),
+            additions: Vec::new(),
+            faults: Vec::new(),
+            latency: Duration::ZERO,
+            bundles: true,
+            bundle_page_cap: 1000,
+            requests: Vec::new(),
+            next_id: 90_000,
+        }
+    }
+}
+
+impl State {
+    pub fn company(&mut self, id: i64, name: &str) -> &mut Self {
+        self.companies.push(Company {
+            id,
+            name: name.to_owned(),
+            deleted: false,
+        });
+        self
+    }
+
+    pub fn product(&mut self, id: i64, identifier: &str, description: &str) -> &mut Self {
+        self.products.push(Product {
+            id,
+            identifier: identifier.to_owned(),
+            description: description.to_owned(),
+            inactive: false,
+        });
+        self
+    }
+
+    pub fn agreement(&mut self, id: i64, company: i64, name: &str) -> &mut Self {
+        self.agreements.push(Agreement {
+            id,
+            name: name.to_owned(),
+            company,
+            status: "Active".to_owned(),
+            start_date: "2025-01-01T00:00:00Z".to_owned(),
+            end_date: None,
+        });
+        self
+    }
+
+    /// An addition; dates as `YYYY-MM-DD`.
+    pub fn addition(
+        &mut self,
+        id: i64,
+        agreement: i64,
+        product: &str,
+        quantity: &str,
+        effective: Option<&str>,
+        cancelled: Option<&str>,
+    ) -> &mut Self {
+        let stamp = |d: &str| format!("{d}T00:00:00Z");
+        self.additions.push(Addition {
+            id,
+            agreement,
+            product: product.to_owned(),
+            quantity: serde_json::from_str(quantity).unwrap_or(Value::Null),
+            bill_customer: "Billable".to_owned(),
+            effective_date: effective.map(stamp),
+            cancelled_date: cancelled.map(stamp),
+        });
+        self
+    }
+
+    /// Faults `kind` on the next `times` requests with `method` whose path contains `path`.
+    pub fn fault(&mut self, method: Method, path: &str, kind: FaultKind, times: u32) -> &mut Self {
+        self.faults.push(Fault {
+            method,
+            path: path.to_owned(),
+            kind,
+            times,
+        });
+        self
+    }
+
+    /// An addition by id.
+    pub fn addition_by_id(&self, id: i64) -> Option<&Addition> {
+        self.additions.iter().find(|a| a.id == id)
+    }
+
+    /// Requests whose `METHOD path` starts with `prefix`, e.g. `GET finance/agreements`.
+    pub fn count(&self, prefix: &str) -> usize {
+        self.requests
+            .iter()
+            .filter(|r| format!("{} {}", r.method, r.path).starts_with(prefix))
+            .count()
+    }
+
+    /// `companies` companies with one agreement each and additions for `products` on it.
+    pub fn scaled(companies: i64, products: &[&str]) -> Self {
+        let mut state = Self::default();
+        for (n, product) in products.iter().enumerate() {
+            state.product(1 + n as i64, product, product);
+        }
+        for c in 0..companies {
+            let company = 10_000 + c;
+            let agreement = 20_000 + c;
+            state.company(company, &format!("Customer {c:04}"));
+            state.agreement(agreement, company, "Managed Services");
+            for (n, product) in products.iter().enumerate() {
+                let id = 100_000 + c * 10 + n as i64;
+                state.addition(id, agreement, product, "1", Some("2025-01-01"), None);
+            }
+        }
+        state
+    }
+}
+
+/// A running simulator; stops when dropped.
+pub struct Simulator {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Serves `state` on 127.0.0.1 at a free port.
+    pub fn start(state: State) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(Mutex::new(state));
+        let shared = Arc::clone(&state);
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let app = axum::Router::new().fallback(api::handle).with_state(shared);
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
+        });
+        Self {
+            addr,
+            state,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, the site for discovery.
+    pub fn site(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The REST root of the current codebase.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/{}apis/3.0", self.addr, self.state().codebase)
+    }
+
+    /// The tenant, for seeding, fault injection and assertions.
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Standard base64, for checking the Basic credentials.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
