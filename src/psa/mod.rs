@@ -3,6 +3,7 @@
 //! One trait, [`Psa`], and one file per implementation. Adapters convert their wire types into
 //! [`crate::observed`] types at their edge; nothing PSA-specific leaves this folder.
 
+pub mod autotask;
 pub mod sandbox;
 
 use std::future::Future;
@@ -137,6 +138,8 @@ pub enum PsaError {
 pub enum AnyPsa {
     /// The embedded sandbox.
     Sandbox(sandbox::SandboxPsa),
+    /// Autotask REST.
+    Autotask(autotask::AutotaskPsa),
 }
 
 /// Why a PSA client could not be built.
@@ -148,6 +151,14 @@ pub enum ConnectError {
     /// The kind is valid config but this build has no adapter for it yet.
     #[error("psa.kind {0} is not supported by this version of reckon yet")]
     Unsupported(&'static str),
+    /// The PSA's HTTP client could not be set up (bad base URL, TLS).
+    #[error("cannot set up the {kind} client: {message}")]
+    Setup {
+        /// The PSA kind.
+        kind: &'static str,
+        /// Why.
+        message: String,
+    },
 }
 
 /// Builds the PSA client `workspace` configures, resolving its credentials.
@@ -166,12 +177,20 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
             username,
             secret,
             integration_code,
-            ..
+            base_url,
         } => {
-            username.resolve(&workspace.root, "psa.username")?;
-            secret.resolve(&workspace.root, "psa.secret")?;
-            integration_code.resolve(&workspace.root, "psa.integration_code")?;
-            Err(ConnectError::Unsupported("autotask"))
+            let credentials = autotask::Credentials {
+                username: username.resolve(&workspace.root, "psa.username")?,
+                secret: secret.resolve(&workspace.root, "psa.secret")?,
+                integration_code: integration_code
+                    .resolve(&workspace.root, "psa.integration_code")?,
+            };
+            autotask::AutotaskPsa::new(credentials, base_url.clone(), Default::default())
+                .map(AnyPsa::Autotask)
+                .map_err(|e| ConnectError::Setup {
+                    kind: "autotask",
+                    message: e.to_string(),
+                })
         }
         PsaConfig::ConnectWise {
             public_key,
@@ -189,42 +208,49 @@ impl Psa for AnyPsa {
     fn describe(&self) -> String {
         match self {
             Self::Sandbox(psa) => psa.describe(),
+            Self::Autotask(psa) => psa.describe(),
         }
     }
 
     async fn check(&self) -> Vec<CheckStep> {
         match self {
             Self::Sandbox(psa) => psa.check().await,
+            Self::Autotask(psa) => psa.check().await,
         }
     }
 
     fn requests_used(&self) -> RequestCount {
         match self {
             Self::Sandbox(psa) => psa.requests_used(),
+            Self::Autotask(psa) => psa.requests_used(),
         }
     }
 
     async fn companies(&self) -> Result<Vec<Company>, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.companies().await,
+            Self::Autotask(psa) => psa.companies().await,
         }
     }
 
     async fn services(&self) -> Result<Vec<Service>, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.services().await,
+            Self::Autotask(psa) => psa.services().await,
         }
     }
 
     async fn contracts(&self, at: NaiveDate) -> Result<Vec<Contract>, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.contracts(at).await,
+            Self::Autotask(psa) => psa.contracts(at).await,
         }
     }
 
     async fn line_quantity(&self, line: &LineRef, at: NaiveDate) -> Result<Decimal, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.line_quantity(line, at).await,
+            Self::Autotask(psa) => psa.line_quantity(line, at).await,
         }
     }
 
@@ -237,6 +263,7 @@ impl Psa for AnyPsa {
     ) -> Result<(), PsaError> {
         match self {
             Self::Sandbox(psa) => psa.set_quantity(line, expected, quantity, at).await,
+            Self::Autotask(psa) => psa.set_quantity(line, expected, quantity, at).await,
         }
     }
 
@@ -249,6 +276,7 @@ impl Psa for AnyPsa {
     ) -> Result<String, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.create_line(contract, service, quantity, at).await,
+            Self::Autotask(psa) => psa.create_line(contract, service, quantity, at).await,
         }
     }
 }

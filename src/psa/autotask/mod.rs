@@ -1,0 +1,443 @@
+//! The Autotask PSA adapter (`psa.kind: autotask`): reads companies, the service catalogue,
+//! recurring contracts and their units; writes quantity changes as ContractServiceAdjustments.
+//!
+//! Owns the mapping between Autotask's records and [`crate::observed`] types, and the write
+//! protocol: Autotask stores units as a history that only adjustments (deltas) change, and an
+//! adjustment cannot be read back. So every write re-reads the units first (refusing when they
+//! are not what the plan saw), posts `desired − current`, and re-reads to confirm; after an
+//! unknown outcome (timeout, dropped connection, 5xx) it re-reads and never re-posts, so a delta
+//! is never applied twice. It decides no policy: it creates a line only when asked.
+//!
+//! Identifiers: companies, contracts and lines are Autotask's numeric ids as strings; a service
+//! is identified by its numeric Service id (stable, unique; names can be renamed or repeated).
+
+mod client;
+mod wire;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+pub use client::{CallError, Credentials, DISCOVERY_ROOT, Options};
+use client::Client;
+use wire::{WholeUnits, eq, gte, is_in, lte};
+
+use super::{CheckStep, Psa, PsaError, RequestCount};
+use crate::observed::{Company, Contract, Line, LineRef, Service};
+
+/// `contractType` of a Recurring Service contract.
+const RECURRING_SERVICE: i64 = 7;
+/// `status` of an active contract.
+const CONTRACT_ACTIVE: i64 = 1;
+/// `companyType` of a customer.
+const CUSTOMER: i64 = 1;
+
+/// An Autotask tenant, reached through one API user.
+#[derive(Debug)]
+pub struct AutotaskPsa {
+    client: Client,
+}
+
+/// The units of one line on a date, with what an adjustment needs to name it.
+struct LineUnits {
+    contract: i64,
+    line: i64,
+    service: i64,
+    units: WholeUnits,
+}
+
+impl AutotaskPsa {
+    /// A client for the tenant; `base_url` is the zone's REST root, discovered when `None`.
+    pub fn new(
+        credentials: Credentials,
+        base_url: Option<String>,
+        options: Options,
+    ) -> Result<Self, CallError> {
+        Ok(Self {
+            client: Client::new(credentials, base_url, options)?,
+        })
+    }
+
+    /// The units of `line` in force on `at`: the ContractServiceUnits row covering that date
+    /// (0 when no period covers it yet).
+    async fn units_at(&self, line: &LineRef, at: NaiveDate) -> Result<LineUnits, PsaError> {
+        let (contract, line_id) = parse_line(line)?;
+        let day = wire::date_time(at);
+        let rows: Vec<wire::ContractServiceUnit> = self
+            .client
+            .query(
+                "ContractServiceUnits",
+                vec![
+                    eq("contractServiceID", line_id),
+                    lte("startDate", day.clone()),
+                    gte("endDate", day),
+                ],
+                wire::PAGE_SIZE,
+            )
+            .await
+            .map_err(|e| read_error("ContractServiceUnits", &format!("line {line_id}"), e))?;
+        if let Some(row) = covering(rows.iter(), at) {
+            return Ok(LineUnits {
+                contract,
+                line: line_id,
+                service: row.service_id,
+                units: WholeUnits::from_wire(row.units),
+            });
+        }
+        let lines: Vec<wire::ContractService> = self
+            .client
+            .query("ContractServices", vec![eq("id", line_id)], 1)
+            .await
+            .map_err(|e| read_error("ContractServices", &format!("line {line_id}"), e))?;
+        match lines.into_iter().find(|l| l.contract_id == contract) {
+            Some(found) => Ok(LineUnits {
+                contract,
+                line: line_id,
+                service: found.service_id,
+                units: WholeUnits::from_wire(0),
+            }),
+            None => Err(PsaError::NotFound {
+                entity: "contract line",
+                id: format!("{line_id} of contract {contract}"),
+            }),
+        }
+    }
+
+    /// Posts one adjustment and settles its outcome by re-reading: `Ok` only when the line
+    /// holds `desired` afterwards.
+    async fn adjust(
+        &self,
+        line: &LineRef,
+        before: &LineUnits,
+        desired: WholeUnits,
+        at: NaiveDate,
+    ) -> Result<(), PsaError> {
+        let body = wire::Adjustment {
+            contract_id: before.contract,
+            contract_service_id: before.line,
+            service_id: before.service,
+            effective_date: wire::date_time(at),
+            unit_change: desired.minus(before.units),
+        };
+        let action = format!(
+            "adjust line {} of contract {} by {} units",
+            before.line, before.contract, body.unit_change
+        );
+        let posted = self
+            .client
+            .create(
+                "ContractServiceAdjustments",
+                "ContractServiceAdjustments",
+                &body,
+            )
+            .await;
+        if let Err(error) = &posted
+            && !error.outcome_unknown()
+        {
+            return Err(PsaError::Rejected {
+                action,
+                message: error.to_string(),
+            });
+        }
+        // Success or unknown outcome: what Autotask holds now is the only truth.
+        let after = self.units_at(line, at).await?.units;
+        match posted {
+            Ok(_) if after == desired => Ok(()),
+            Ok(_) => Err(PsaError::Rejected {
+                action,
+                message: format!(
+                    "Autotask accepted the adjustment but the line now holds {after} units, not {desired}"
+                ),
+            }),
+            Err(_) if after == desired => Ok(()),
+            Err(error) => Err(PsaError::Unavailable(format!(
+                "could not {action}: {error}; the line holds {after} units afterwards. Not retried (Autotask may still commit it): run plan again before re-applying"
+            ))),
+        }
+    }
+}
+
+impl Psa for AutotaskPsa {
+    fn describe(&self) -> String {
+        "Autotask".into()
+    }
+
+    async fn companies(&self) -> Result<Vec<Company>, PsaError> {
+        let rows: Vec<wire::Company> = self
+            .client
+            .query(
+                "Companies",
+                vec![eq("isActive", true), eq("companyType", CUSTOMER)],
+                wire::PAGE_SIZE,
+            )
+            .await
+            .map_err(|e| read_error("Companies", "active customers", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|c| Company {
+                id: c.id.to_string(),
+                name: c.company_name,
+            })
+            .collect())
+    }
+
+    async fn services(&self) -> Result<Vec<Service>, PsaError> {
+        let rows: Vec<wire::Service> = self
+            .client
+            .query("Services", vec![eq("isActive", true)], wire::PAGE_SIZE)
+            .await
+            .map_err(|e| read_error("Services", "active services", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|s| Service {
+                id: s.id.to_string(),
+                name: s.name,
+            })
+            .collect())
+    }
+
+    async fn contracts(&self, at: NaiveDate) -> Result<Vec<Contract>, PsaError> {
+        let contracts: Vec<wire::Contract> = self
+            .client
+            .query(
+                "Contracts",
+                vec![
+                    eq("contractType", RECURRING_SERVICE),
+                    eq("status", CONTRACT_ACTIVE),
+                ],
+                wire::PAGE_SIZE,
+            )
+            .await
+            .map_err(|e| read_error("Contracts", "active recurring contracts", e))?;
+        let ids: Vec<i64> = contracts.iter().map(|c| c.id).collect();
+        let (lines, units) = self.lines_and_units(&ids, at).await?;
+        Ok(assemble(contracts, lines, &units))
+    }
+
+    async fn line_quantity(&self, line: &LineRef, at: NaiveDate) -> Result<Decimal, PsaError> {
+        Ok(self.units_at(line, at).await?.units.to_decimal())
+    }
+
+    async fn set_quantity(
+        &self,
+        line: &LineRef,
+        expected: Decimal,
+        quantity: Decimal,
+        at: NaiveDate,
+    ) -> Result<(), PsaError> {
+        let desired = whole(quantity)?;
+        let planned = whole(expected)?;
+        let before = self.units_at(line, at).await?;
+        if before.units != planned {
+            return Err(PsaError::Changed {
+                contract: line.contract.clone(),
+                line: line.line.clone(),
+                expected,
+                found: before.units.to_decimal(),
+            });
+        }
+        if before.units == desired {
+            return Ok(());
+        }
+        self.adjust(line, &before, desired, at).await
+    }
+
+    async fn create_line(
+        &self,
+        contract: &str,
+        service: &str,
+        quantity: Decimal,
+        at: NaiveDate,
+    ) -> Result<String, PsaError> {
+        let desired = whole(quantity)?;
+        let contract_id = parse_id("contract", contract)?;
+        let service_id = parse_id("service", service)?;
+        let body = wire::NewContractService {
+            contract_id,
+            service_id,
+        };
+        let line_id = self
+            .client
+            .create(
+                "ContractServices",
+                &format!("Contracts/{contract_id}/Services"),
+                &body,
+            )
+            .await
+            .map_err(|e| PsaError::Rejected {
+                action: format!("add service {service_id} to contract {contract_id}"),
+                message: e.to_string(),
+            })?;
+        let line = LineRef {
+            contract: contract_id.to_string(),
+            line: line_id.to_string(),
+        };
+        let before = self.units_at(&line, at).await?;
+        if before.units != desired {
+            self.adjust(&line, &before, desired, at).await?;
+        }
+        Ok(line.line)
+    }
+
+    async fn check(&self) -> Vec<CheckStep> {
+        let mut steps = Vec::new();
+        let zone = self.client.zone().await.map(|url| {
+            let how = if self.client.zone_configured() {
+                "from psa.base_url"
+            } else {
+                "discovered for the API user"
+            };
+            format!("{} ({how})", url.as_str().trim_end_matches('/'))
+        });
+        let zone_ok = zone.is_ok();
+        steps.push(step("resolve zone", zone.map_err(|e| e.to_string())));
+        if !zone_ok {
+            return steps;
+        }
+        let auth = self
+            .client
+            .get::<wire::Threshold>("ThresholdInformation")
+            .await
+            .map(|t| {
+                format!(
+                    "credentials accepted; {} of {} API requests used this hour",
+                    t.current_timeframe_request_count, t.external_request_threshold
+                )
+            });
+        let auth_ok = auth.is_ok();
+        steps.push(step("authenticate", auth.map_err(|e| e.to_string())));
+        if !auth_ok {
+            return steps;
+        }
+        let company = self
+            .client
+            .query::<wire::Company>("Companies", vec![eq("isActive", true)], 1)
+            .await
+            .map_err(|e| e.to_string())
+            .map(|rows| match rows.first() {
+                Some(c) => format!("read company {} (id {})", c.company_name, c.id),
+                None => "no active company is visible: check the API user's security level".into(),
+            });
+        steps.push(step("read one company", company));
+        steps
+    }
+
+    fn requests_used(&self) -> RequestCount {
+        RequestCount {
+            by_endpoint: self.client.requests(),
+        }
+    }
+}
+
+impl AutotaskPsa {
+    /// Every line of `contracts` and the units rows covering `at`, in `in`-filter chunks.
+    async fn lines_and_units(
+        &self,
+        contracts: &[i64],
+        at: NaiveDate,
+    ) -> Result<(Vec<wire::ContractService>, Vec<wire::ContractServiceUnit>), PsaError> {
+        let day = wire::date_time(at);
+        let mut lines = Vec::new();
+        let mut units = Vec::new();
+        for chunk in contracts.chunks(wire::IN_CHUNK) {
+            let line_query = self.client.query::<wire::ContractService>(
+                "ContractServices",
+                vec![is_in("contractID", chunk)],
+                wire::PAGE_SIZE,
+            );
+            let unit_query = self.client.query::<wire::ContractServiceUnit>(
+                "ContractServiceUnits",
+                vec![
+                    is_in("contractID", chunk),
+                    lte("startDate", day.clone()),
+                    gte("endDate", day.clone()),
+                ],
+                wire::PAGE_SIZE,
+            );
+            let (chunk_lines, chunk_units) = tokio::join!(line_query, unit_query);
+            lines.extend(chunk_lines.map_err(|e| read_error("ContractServices", "lines", e))?);
+            units.extend(chunk_units.map_err(|e| read_error("ContractServiceUnits", "units", e))?);
+        }
+        Ok((lines, units))
+    }
+}
+
+/// Contracts with their lines and each line's units on the date the rows were read for.
+fn assemble(
+    contracts: Vec<wire::Contract>,
+    lines: Vec<wire::ContractService>,
+    units: &[wire::ContractServiceUnit],
+) -> Vec<Contract> {
+    let mut by_line: HashMap<i64, Vec<&wire::ContractServiceUnit>> = HashMap::new();
+    for row in units {
+        by_line.entry(row.contract_service_id).or_default().push(row);
+    }
+    let mut by_contract: HashMap<i64, Vec<Line>> = HashMap::new();
+    for line in lines {
+        // Several rows cover a date only if periods overlap; the latest-starting one is in force.
+        let quantity = by_line
+            .get(&line.id)
+            .and_then(|rows| rows.iter().max_by(|a, b| a.start_date.cmp(&b.start_date)))
+            .map_or(0, |row| row.units);
+        by_contract.entry(line.contract_id).or_default().push(Line {
+            id: line.id.to_string(),
+            service_id: line.service_id.to_string(),
+            quantity: Decimal::from(quantity),
+        });
+    }
+    contracts
+        .into_iter()
+        .map(|c| Contract {
+            id: c.id.to_string(),
+            company_id: c.company_id.to_string(),
+            name: c.contract_name,
+            lines: by_contract.remove(&c.id).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The row covering `at` (dates compared as dates, whatever time part the API sends).
+fn covering<'r>(
+    rows: impl Iterator<Item = &'r wire::ContractServiceUnit>,
+    at: NaiveDate,
+) -> Option<&'r wire::ContractServiceUnit> {
+    rows.filter(|row| {
+        let start = wire::date_of(&row.start_date);
+        let end = wire::date_of(&row.end_date);
+        start.is_some_and(|s| s <= at) && end.is_some_and(|e| at <= e)
+    })
+    .max_by(|a, b| a.start_date.cmp(&b.start_date))
+}
+
+fn whole(quantity: Decimal) -> Result<WholeUnits, PsaError> {
+    WholeUnits::try_from(quantity).map_err(|e| PsaError::Rejected {
+        action: "set a quantity".into(),
+        message: e.to_string(),
+    })
+}
+
+fn parse_line(line: &LineRef) -> Result<(i64, i64), PsaError> {
+    Ok((
+        parse_id("contract", &line.contract)?,
+        parse_id("contract line", &line.line)?,
+    ))
+}
+
+fn parse_id(entity: &'static str, id: &str) -> Result<i64, PsaError> {
+    id.parse().map_err(|_| PsaError::NotFound {
+        entity,
+        id: format!("{id} (Autotask ids are numbers)"),
+    })
+}
+
+fn read_error(entity: &str, what: &str, error: CallError) -> PsaError {
+    PsaError::Unavailable(format!("Autotask {entity} ({what}): {error}"))
+}
+
+fn step(name: &str, outcome: Result<String, String>) -> CheckStep {
+    CheckStep {
+        name: name.into(),
+        outcome,
+    }
+}
