@@ -298,7 +298,9 @@ impl Client {
                     retry_after.unwrap_or_else(|| self.backoff(retries))
                 }
                 Ok(Answer::Failed(error)) | Err(error)
-                    if idempotent && error.outcome_unknown() && retries < self.options.max_retries =>
+                    if idempotent
+                        && error.outcome_unknown()
+                        && retries < self.options.max_retries =>
                 {
                     self.backoff(retries)
                 }
@@ -318,7 +320,10 @@ impl Client {
         let mut request = self
             .http
             .request(method.clone(), url.clone())
-            .header("ApiIntegrationCode", self.credentials.integration_code.expose())
+            .header(
+                "ApiIntegrationCode",
+                self.credentials.integration_code.expose(),
+            )
             .header("UserName", self.credentials.username.expose())
             .header("Secret", self.credentials.secret.expose());
         if let Some(body) = body {

@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-pub use client::{CallError, Credentials, DISCOVERY_ROOT, Options};
 use client::Client;
+pub use client::{CallError, Credentials, DISCOVERY_ROOT, Options};
 use wire::{WholeUnits, eq, gte, is_in, lte};
 
 use super::{CheckStep, Psa, PsaError, RequestCount};
@@ -371,7 +371,10 @@ fn assemble(
 ) -> Vec<Contract> {
     let mut by_line: HashMap<i64, Vec<&wire::ContractServiceUnit>> = HashMap::new();
     for row in units {
-        by_line.entry(row.contract_service_id).or_default().push(row);
+        by_line
+            .entry(row.contract_service_id)
+            .or_default()
+            .push(row);
     }
     let mut by_contract: HashMap<i64, Vec<Line>> = HashMap::new();
     for line in lines {

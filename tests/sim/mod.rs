@@ -1,0 +1,3 @@
+//! Stateful simulators of the PSAs' APIs, for tests (and examples, via `#[path]`).
+
+pub mod autotask;
