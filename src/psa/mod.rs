@@ -138,8 +138,8 @@ pub enum PsaError {
 pub enum AnyPsa {
     /// The embedded sandbox.
     Sandbox(sandbox::SandboxPsa),
-    /// Autotask REST.
-    Autotask(autotask::AutotaskPsa),
+    /// Autotask REST (boxed: its client is much larger than the sandbox).
+    Autotask(Box<autotask::AutotaskPsa>),
 }
 
 /// Why a PSA client could not be built.
@@ -186,7 +186,7 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
                     .resolve(&workspace.root, "psa.integration_code")?,
             };
             autotask::AutotaskPsa::new(credentials, base_url.clone(), Default::default())
-                .map(AnyPsa::Autotask)
+                .map(|psa| AnyPsa::Autotask(Box::new(psa)))
                 .map_err(|e| ConnectError::Setup {
                     kind: "autotask",
                     message: e.to_string(),

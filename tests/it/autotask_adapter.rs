@@ -81,12 +81,15 @@ async fn fault_converges(fault: Fault, endpoint: &str) -> Result<(), PsaError> {
 
 #[tokio::test]
 async fn a_429_is_retried_after_retry_after() {
+    let started = std::time::Instant::now();
     let result = fault_converges(
         Fault::TooManyRequests { retry_after: 1 },
         "ContractServiceAdjustments",
     )
     .await;
     assert_eq!(result, Ok(()));
+    // The client's own backoff is 10 ms here: only Retry-After explains a wait of a second.
+    assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
 }
 
 #[tokio::test]

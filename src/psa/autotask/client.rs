@@ -471,12 +471,12 @@ mod tests {
 
     #[test]
     fn next_pages_keep_the_zone_origin_whatever_host_they_name() {
-        let zone = parse_root("https://webservices5.autotask.net/ATServicesRest").unwrap();
+        let zone = parse_root("https://webservices5.autotask.net/ATServicesRest").expect("root");
         let next = same_origin(
             &zone,
             "https://evil.example/ATServicesRest/V1.0/Companies/query/next?paging=abc",
         )
-        .unwrap();
+        .expect("joined");
         assert_eq!(
             next.as_str(),
             "https://webservices5.autotask.net/ATServicesRest/V1.0/Companies/query/next?paging=abc"

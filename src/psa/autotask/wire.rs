@@ -293,11 +293,11 @@ mod tests {
             contract_id: 1,
             contract_service_id: 2,
             service_id: 3,
-            effective_date: date_time(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
-            unit_change: WholeUnits::try_from(dec!(-4.0)).unwrap(),
+            effective_date: date_time(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("date")),
+            unit_change: WholeUnits::try_from(dec!(-4.0)).expect("whole"),
         };
         assert_eq!(
-            serde_json::to_value(&body).unwrap(),
+            serde_json::to_value(&body).expect("json"),
             json!({"contractID": 1, "contractServiceID": 2, "serviceID": 3,
                    "effectiveDate": "2026-11-01T00:00:00", "unitChange": -4})
         );
