@@ -8,7 +8,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -123,6 +123,27 @@ pub struct SandboxPsa {
     integer_quantities: bool,
     /// Serializes read-modify-write cycles within this process.
     write_lock: Mutex<()>,
+    /// The last parsed state and the file stamp it was parsed from: one plan asks for
+    /// companies, services and contracts separately, and a large file should be parsed once.
+    /// A changed stamp (another process wrote the file) forces a fresh read.
+    cache: Mutex<Option<(FileStamp, Arc<SandboxState>)>>,
+}
+
+/// What identifies one version of the state file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<Self> {
+        let metadata = std::fs::metadata(path).ok()?;
+        Some(Self {
+            modified: metadata.modified().ok(),
+            len: metadata.len(),
+        })
+    }
 }
 
 impl SandboxPsa {
@@ -133,11 +154,32 @@ impl SandboxPsa {
             shown,
             integer_quantities,
             write_lock: Mutex::new(()),
+            cache: Mutex::new(None),
         }
     }
 
-    /// Reads the state file.
+    /// Reads the state file (parsed once per version of the file).
     pub fn load(&self) -> Result<SandboxState, PsaError> {
+        self.load_shared().map(|state| (*state).clone())
+    }
+
+    fn load_shared(&self) -> Result<Arc<SandboxState>, PsaError> {
+        let stamp = FileStamp::of(&self.path);
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let (Some(stamp), Some((cached, state))) = (&stamp, cache.as_ref())
+            && stamp == cached
+        {
+            return Ok(Arc::clone(state));
+        }
+        let state = Arc::new(self.parse()?);
+        *cache = stamp.map(|stamp| (stamp, Arc::clone(&state)));
+        Ok(state)
+    }
+
+    fn parse(&self) -> Result<SandboxState, PsaError> {
         crate::config::read_yaml(&self.path, &self.shown).map_err(|d| {
             let at = d
                 .location
@@ -160,7 +202,13 @@ impl SandboxPsa {
                 "cannot write sandbox file {}: {e}",
                 self.shown.display()
             ))
-        })
+        })?;
+        // A write within the file's timestamp granularity could keep the stamp: forget it.
+        *self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        Ok(())
     }
 
     fn modify<T>(
@@ -261,10 +309,10 @@ impl Psa for SandboxPsa {
     }
 
     async fn contracts(&self, at: NaiveDate) -> Result<Vec<Contract>, PsaError> {
-        let state = self.load()?;
+        let state = self.load_shared()?;
         Ok(state
             .contracts
-            .into_iter()
+            .iter()
             .map(|c| Contract {
                 lines: c
                     .lines
@@ -275,9 +323,9 @@ impl Psa for SandboxPsa {
                         quantity: l.quantity_at(at),
                     })
                     .collect(),
-                id: c.id,
-                company_id: c.company,
-                name: c.name,
+                id: c.id.clone(),
+                company_id: c.company.clone(),
+                name: c.name.clone(),
             })
             .collect())
     }
@@ -477,5 +525,17 @@ mod tests {
             .find(|l| l.id == id)
             .expect("line");
         assert_eq!(created.quantity, dec!(4));
+    }
+
+    #[tokio::test]
+    async fn a_write_by_another_process_is_seen_despite_the_cache() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let psa = sandbox(dir.path(), false);
+        assert_eq!(psa.companies().await.expect("read").len(), 1);
+        let other = SandboxPsa::new(dir.path().join("psa.yaml"), "psa.yaml".into(), false);
+        let mut state = other.load().expect("load");
+        state.companies.push(SandboxCompany { id: "2".into(), name: "Beta".into() });
+        other.save(&state).expect("save");
+        assert_eq!(psa.companies().await.expect("read").len(), 2);
     }
 }

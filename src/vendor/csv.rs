@@ -4,7 +4,9 @@
 //! Columns are found by header name (any order, extra columns ignored); quantities are read as
 //! exact decimals from their text. A UTF-8 BOM and CRLF line ends are accepted.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -57,7 +59,11 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Vendo
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // The csv crate counts lines at '\n' but ends records at '\r', which puts records of a CRLF
     // file one line early; plain LF keeps reported line numbers right.
-    let text = text.replace("\r\n", "\n");
+    let text: std::borrow::Cow<'_, str> = if text.contains('\r') {
+        text.replace("\r\n", "\n").into()
+    } else {
+        text.into()
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -87,9 +93,12 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Vendo
     let columns: Vec<usize> = columns.into_iter().flatten().collect();
     let mut rows = Vec::new();
     let mut diagnostics = Diagnostics::default();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
+    let mut record = csv::StringRecord::new();
+    let mut names = Interner::default();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(error) => {
                 let line = error.position().map(|p| p.line());
                 let location = line.map(|line| Location { line, column: 1 });
@@ -98,15 +107,22 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Vendo
                     location,
                     format!("unreadable row: {error}"),
                 ));
+                if matches!(error.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
                 continue;
             }
-        };
+        }
         let line = record.position().map_or(0, |p| p.line());
         if record.iter().all(|field| field.trim().is_empty()) {
             continue;
         }
         let field = |i: usize| record.get(columns[i]).unwrap_or("").trim();
-        match parse_row([field(0), field(1), field(2), field(3), field(4)], line) {
+        match parse_row(
+            [field(0), field(1), field(2), field(3), field(4)],
+            line,
+            &mut names,
+        ) {
             Ok(row) => rows.push(row),
             Err(message) => diagnostics.push(Diagnostic::error(
                 shown,
@@ -122,7 +138,23 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Vendo
     }
 }
 
-fn parse_row(fields: [&str; 5], line: u64) -> Result<UsageRow, String> {
+/// Shares one allocation per distinct id, name and SKU across all rows.
+#[derive(Default)]
+pub struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    /// The shared copy of `text`.
+    pub fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
+}
+
+fn parse_row(fields: [&str; 5], line: u64, names: &mut Interner) -> Result<UsageRow, String> {
     let [date, account_id, account_name, sku, quantity] = fields;
     let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .map_err(|_| format!("date `{date}` is not YYYY-MM-DD"))?;
@@ -136,9 +168,9 @@ fn parse_row(fields: [&str; 5], line: u64) -> Result<UsageRow, String> {
         .map_err(|_| format!("quantity `{quantity}` is not a number"))?;
     Ok(UsageRow {
         date,
-        account_id: account_id.to_owned(),
-        account_name: account_name.to_owned(),
-        sku: sku.to_owned(),
+        account_id: names.get(account_id),
+        account_name: names.get(account_name),
+        sku: names.get(sku),
         quantity,
         line,
     })
@@ -158,7 +190,7 @@ mod tests {
                     Business Plus,2026-10-01,3862,\"Acme, Inc.\",12.50\r\n";
         let rows = parse(text, Path::new("u.csv")).expect("rows");
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].account_name, "Acme, Inc.");
+        assert_eq!(&*rows[0].account_name, "Acme, Inc.");
         assert_eq!(rows[0].quantity.to_string(), "12.50");
         assert_eq!(rows[0].line, 2);
     }
