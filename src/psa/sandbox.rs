@@ -534,7 +534,10 @@ mod tests {
         assert_eq!(psa.companies().await.expect("read").len(), 1);
         let other = SandboxPsa::new(dir.path().join("psa.yaml"), "psa.yaml".into(), false);
         let mut state = other.load().expect("load");
-        state.companies.push(SandboxCompany { id: "2".into(), name: "Beta".into() });
+        state.companies.push(SandboxCompany {
+            id: "2".into(),
+            name: "Beta".into(),
+        });
         other.save(&state).expect("save");
         assert_eq!(psa.companies().await.expect("read").len(), 2);
     }

@@ -89,7 +89,11 @@ async fn a_429_is_retried_after_retry_after() {
     .await;
     assert_eq!(result, Ok(()));
     // The client's own backoff is 10 ms here: only Retry-After explains a wait of a second.
-    assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
