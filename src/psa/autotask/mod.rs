@@ -15,9 +15,11 @@ mod client;
 mod wire;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use tokio::task::JoinSet;
 
 use client::Client;
 pub use client::{CallError, Credentials, DISCOVERY_ROOT, Options};
@@ -36,7 +38,7 @@ const CUSTOMER: i64 = 1;
 /// An Autotask tenant, reached through one API user.
 #[derive(Debug)]
 pub struct AutotaskPsa {
-    client: Client,
+    client: Arc<Client>,
 }
 
 /// The units of one line on a date, with what an adjustment needs to name it.
@@ -55,7 +57,7 @@ impl AutotaskPsa {
         options: Options,
     ) -> Result<Self, CallError> {
         Ok(Self {
-            client: Client::new(credentials, base_url, options)?,
+            client: Arc::new(Client::new(credentials, base_url, options)?),
         })
     }
 
@@ -331,36 +333,61 @@ impl Psa for AutotaskPsa {
 }
 
 impl AutotaskPsa {
-    /// Every line of `contracts` and the units rows covering `at`, in `in`-filter chunks.
+    /// Every line of `contracts` and the units rows covering `at`, in `in`-filter chunks read
+    /// concurrently (the client keeps each endpoint within its thread limit).
     async fn lines_and_units(
         &self,
         contracts: &[i64],
         at: NaiveDate,
     ) -> Result<(Vec<wire::ContractService>, Vec<wire::ContractServiceUnit>), PsaError> {
         let day = wire::date_time(at);
-        let mut lines = Vec::new();
-        let mut units = Vec::new();
+        let mut lines = JoinSet::new();
+        let mut units = JoinSet::new();
         for chunk in contracts.chunks(wire::IN_CHUNK) {
-            let line_query = self.client.query::<wire::ContractService>(
-                "ContractServices",
-                vec![is_in("contractID", chunk)],
-                wire::PAGE_SIZE,
-            );
-            let unit_query = self.client.query::<wire::ContractServiceUnit>(
-                "ContractServiceUnits",
-                vec![
-                    is_in("contractID", chunk),
-                    lte("startDate", day.clone()),
-                    gte("endDate", day.clone()),
-                ],
-                wire::PAGE_SIZE,
-            );
-            let (chunk_lines, chunk_units) = tokio::join!(line_query, unit_query);
-            lines.extend(chunk_lines.map_err(|e| read_error("ContractServices", "lines", e))?);
-            units.extend(chunk_units.map_err(|e| read_error("ContractServiceUnits", "units", e))?);
+            let client = Arc::clone(&self.client);
+            let filter = vec![is_in("contractID", chunk)];
+            lines.spawn(async move {
+                client
+                    .query::<wire::ContractService>("ContractServices", filter, wire::PAGE_SIZE)
+                    .await
+            });
+            let client = Arc::clone(&self.client);
+            let filter = vec![
+                is_in("contractID", chunk),
+                lte("startDate", day.clone()),
+                gte("endDate", day.clone()),
+            ];
+            units.spawn(async move {
+                client
+                    .query::<wire::ContractServiceUnit>(
+                        "ContractServiceUnits",
+                        filter,
+                        wire::PAGE_SIZE,
+                    )
+                    .await
+            });
         }
+        let lines = gather(lines)
+            .await
+            .map_err(|e| read_error("ContractServices", "lines", e))?;
+        let units = gather(units)
+            .await
+            .map_err(|e| read_error("ContractServiceUnits", "units", e))?;
         Ok((lines, units))
     }
+}
+
+/// Every task's rows, or the first failure (dropping the set cancels the rest).
+async fn gather<T: 'static>(
+    mut tasks: JoinSet<Result<Vec<T>, CallError>>,
+) -> Result<Vec<T>, CallError> {
+    let mut all = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let rows =
+            joined.map_err(|e| CallError::Transport(format!("a read task failed: {e}")))??;
+        all.extend(rows);
+    }
+    Ok(all)
 }
 
 /// Contracts with their lines and each line's units on the date the rows were read for.
