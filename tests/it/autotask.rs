@@ -7,7 +7,9 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use crate::sim::autotask::{Fault, INTEGRATION_CODE, SECRET, Sim, USERNAME};
+use crate::sim::autotask::{
+    Fault, INTEGRATION_CODE, QuickstartLines, SECRET, Sim, USERNAME, keeper_quickstart,
+};
 use crate::support::{Run, copy_of, reckon_with_env};
 
 const ENV: &[(&str, &str)] = &[
@@ -15,6 +17,9 @@ const ENV: &[(&str, &str)] = &[
     ("AUTOTASK_SECRET", SECRET),
     ("AUTOTASK_INTEGRATION_CODE", INTEGRATION_CODE),
 ];
+
+/// The base URL examples/keeper-autotask names (where `cargo run --example autotask_sim` listens).
+const EXAMPLE_BASE_URL: &str = "http://127.0.0.1:8765/ATServicesRest";
 
 fn effective() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 1).expect("date")
@@ -41,56 +46,22 @@ fn write_reckon_yaml(dir: &Path, sim: &Sim) {
     std::fs::write(dir.join("reckon.yaml"), yaml).expect("write reckon.yaml");
 }
 
-/// The quickstart's PSA, in Autotask: same companies, contracts and units.
-struct Quickstart {
-    acme_bp: i64,
-    acme_1tb: i64,
-    cedar_bp: i64,
-    delta_bp: i64,
-}
-
-fn quickstart(sim: &Sim, dir: &Path) -> Quickstart {
-    let acme = sim.add_company("Acme Dental");
-    let brightside = sim.add_company("Brightside Logistics");
-    let cedar = sim.add_company("Cedar Law LLP");
-    let delta = sim.add_company("Delta Dental Group");
-    let fjord = sim.add_company("Fjord Consulting");
-    sim.insert("Companies", |id| {
-        serde_json::json!({"id": id, "companyName": "Old Client", "companyType": 1, "isActive": false})
-    });
-    let bp = sim.add_service("Keeper Business Plus (per user)");
-    let tb = sim.add_service("Keeper 1TB Storage (per user)");
-    let chat = sim.add_service("KeeperChat (per user)");
-    let c1 = sim.add_contract(acme, "Acme Dental – Managed Services");
-    let c2 = sim.add_contract(brightside, "Brightside – Managed Services");
-    let c3 = sim.add_contract(cedar, "Cedar Law – Managed Services");
-    let c4 = sim.add_contract(delta, "Delta Dental – Managed Services");
-    let c5 = sim.add_contract(fjord, "Fjord – Managed Services");
-    let lines = Quickstart {
-        acme_bp: sim.add_line(c1, bp, 10),
-        acme_1tb: sim.add_line(c1, tb, 8),
-        cedar_bp: {
-            sim.add_line(c2, bp, 5);
-            sim.add_line(c3, bp, 0)
-        },
-        delta_bp: sim.add_line(c4, bp, 20),
-    };
-    sim.add_line(c5, bp, 3);
-    write_reckon_yaml(dir, sim);
-    std::fs::remove_dir_all(dir.join("sandbox")).expect("no sandbox");
-    let integration = format!(
-        "vendor: keeper\nsource:\n  kind: csv\n  path: usage/keeper-{{period}}.csv\nbilling_model: daily-average\naccounts:\n  auto_match: exact-name\n  map:\n    - {{vendor: \"3862\", psa: \"{acme}\"}}\n    - {{vendor: \"4120\", psa: \"{cedar}\", contract: \"{c3}\"}}\n  exclude: [\"4999\"]\nservices:\n  - {{vendor: Business Plus, psa: \"{bp}\"}}\n  - {{vendor: 1TB, psa: \"{tb}\", rounding: up}}\n  - {{vendor: KeeperChat, psa: \"{chat}\"}}\n"
-    );
-    std::fs::write(dir.join("integrations/keeper.yaml"), integration).expect("integration");
-    lines
+/// examples/keeper-autotask in a temp dir, pointed at `sim`, which holds its PSA.
+fn keeper_autotask(sim: &Sim) -> (tempfile::TempDir, QuickstartLines) {
+    let ws = copy_of("examples/keeper-autotask");
+    let yaml = std::fs::read_to_string(ws.path().join("reckon.yaml")).expect("reckon.yaml");
+    let pointed = yaml.replace(EXAMPLE_BASE_URL, &sim.base_url());
+    assert_ne!(yaml, pointed, "the example names {EXAMPLE_BASE_URL}");
+    std::fs::write(ws.path().join("reckon.yaml"), pointed).expect("write reckon.yaml");
+    let lines = keeper_quickstart(sim);
+    (ws, lines)
 }
 
 #[test]
 fn plan_apply_plan_converges_against_the_simulator() {
     let sim = Sim::start();
-    let ws = copy_of("examples/quickstart");
+    let (ws, lines) = keeper_autotask(&sim);
     let dir = ws.path();
-    let lines = quickstart(&sim, dir);
 
     let plan = run(dir, &["plan", "--period", "2026-10", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
@@ -133,9 +104,8 @@ fn plan_apply_plan_converges_against_the_simulator() {
 #[test]
 fn a_connection_dropped_after_a_committed_write_is_not_applied_twice() {
     let sim = Sim::start();
-    let ws = copy_of("examples/quickstart");
+    let (ws, lines) = keeper_autotask(&sim);
     let dir = ws.path();
-    let lines = quickstart(&sim, dir);
     sim.inject("ContractServiceAdjustments", Fault::DropAfterCommit);
     sim.inject("ContractServiceAdjustments", Fault::ServerError);
 
