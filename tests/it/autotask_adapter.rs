@@ -476,3 +476,33 @@ async fn a_401_names_the_credentials_to_check_and_never_their_values() {
         assert!(!message.contains(credential), "{message}");
     }
 }
+
+#[tokio::test]
+async fn the_simulators_drop_and_slow_faults_commit_but_give_the_client_no_answer() {
+    let (sim, _, _, line) = one_line();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let post = || {
+        http.post(format!("{}/V1.0/ContractServiceAdjustments", sim.base_url()))
+            .header("ApiIntegrationCode", INTEGRATION_CODE)
+            .header("UserName", USERNAME)
+            .header("Secret", SECRET)
+            .json(&json!({"contractServiceID": line, "effectiveDate": "2026-11-01T00:00:00", "unitChange": 1}))
+    };
+    async fn answer(request: reqwest::RequestBuilder) -> Result<usize, reqwest::Error> {
+        let response = request.send().await?;
+        Ok(response.bytes().await?.len())
+    }
+    sim.inject("ContractServiceAdjustments", Fault::DropAfterCommit);
+    assert!(answer(post()).await.is_err(), "the connection is dropped");
+    assert_eq!(sim.units(line, at()), 6, "but the adjustment was committed");
+    sim.inject(
+        "ContractServiceAdjustments",
+        Fault::SlowAfterCommit(Duration::from_secs(1)),
+    );
+    let slow = answer(post()).await.expect_err("times out");
+    assert!(slow.is_timeout(), "{slow}");
+    assert_eq!(sim.units(line, at()), 7, "but the adjustment was committed");
+}

@@ -10,20 +10,25 @@
 //! `Itgenatr005` thread-limit error), and ThresholdInformation. Tests can inject faults per
 //! endpoint, add latency, and read the state and request counters back.
 //!
-//! Not modelled: picklist metadata, bundles, posted periods, UDFs, impersonation.
+//! Not modelled: picklist metadata, bundles, posted periods, UDFs, impersonation, the hourly
+//! request threshold (ThresholdInformation reports the simulator's own count).
 
 #![allow(dead_code)]
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering as Atomic};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State as AxumState;
+use axum::extract::{ConnectInfo, State as AxumState};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::serve::{IncomingStream, Listener};
 use chrono::{Datelike, Months, NaiveDate};
 use serde_json::{Value, json};
 
@@ -141,9 +146,12 @@ impl Sim {
                 let addr = listener.local_addr().expect("addr");
                 lock(&shared).base = format!("http://{addr}/ATServicesRest");
                 addr_tx.send(addr).expect("report addr");
-                let app = axum::Router::new().fallback(dispatch).with_state(shared);
+                let app = axum::Router::new()
+                    .fallback(dispatch)
+                    .with_state(shared)
+                    .into_make_service_with_connect_info::<Cut>();
                 tokio::select! {
-                    _ = axum::serve(listener, app) => {}
+                    _ = axum::serve(CuttableListener(listener), app) => {}
                     _ = stopped => {}
                 }
             });
@@ -422,6 +430,7 @@ fn errors(status: StatusCode, messages: &[&str]) -> Response {
 /// Every request: latency, counting, auth, the thread limit, faults, then the route.
 async fn dispatch(
     AxumState(state): AxumState<Shared>,
+    ConnectInfo(cut): ConnectInfo<Cut>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -506,10 +515,101 @@ async fn dispatch(
             tokio::time::sleep(delay).await;
             response
         }
-        // Unwinding the connection's task closes the socket with no answer: the client sees a
-        // dropped connection after the work was committed.
-        Some(Fault::DropAfterCommit) => panic!("sim: dropping the connection after commit"),
+        // The connection refuses the answer, so the server drops it: the client sees a
+        // connection closed after the work was committed.
+        Some(Fault::DropAfterCommit) => {
+            cut.0.store(true, Atomic::SeqCst);
+            response
+        }
         _ => response,
+    }
+}
+
+/// A switch the handler can flip to drop its connection without answering.
+#[derive(Debug, Clone, Default)]
+struct Cut(Arc<AtomicBool>);
+
+/// The simulator's listener: every connection comes with its [`Cut`] switch (as its
+/// `ConnectInfo`), so a fault can drop exactly the connection it arrived on.
+struct CuttableListener(tokio::net::TcpListener);
+
+impl Listener for CuttableListener {
+    type Io = CuttableStream;
+    type Addr = Cut;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            if let Ok((inner, _)) = self.0.accept().await {
+                let cut = Cut::default();
+                return (
+                    CuttableStream {
+                        inner,
+                        cut: cut.clone(),
+                    },
+                    cut,
+                );
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(Cut::default())
+    }
+}
+
+impl axum::extract::connect_info::Connected<IncomingStream<'_, CuttableListener>> for Cut {
+    fn connect_info(stream: IncomingStream<'_, CuttableListener>) -> Self {
+        stream.remote_addr().clone()
+    }
+}
+
+/// A TCP stream that fails every write once its switch is flipped.
+struct CuttableStream {
+    inner: tokio::net::TcpStream,
+    cut: Cut,
+}
+
+impl CuttableStream {
+    fn is_cut(&self) -> bool {
+        self.cut.0.load(Atomic::SeqCst)
+    }
+}
+
+fn broken() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::BrokenPipe, "sim: connection dropped")
+}
+
+impl tokio::io::AsyncRead for CuttableStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for CuttableStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.is_cut() {
+            return Poll::Ready(Err(broken()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        if self.is_cut() {
+            return Poll::Ready(Err(broken()));
+        }
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

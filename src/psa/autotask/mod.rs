@@ -267,9 +267,19 @@ impl Psa for AutotaskPsa {
                 &body,
             )
             .await
-            .map_err(|e| PsaError::Rejected {
-                action: format!("add service {service_id} to contract {contract_id}"),
-                message: e.to_string(),
+            .map_err(|e| {
+                let action = format!("add service {service_id} to contract {contract_id}");
+                if e.outcome_unknown() {
+                    // Not retried: a second POST could add the service twice.
+                    PsaError::Unavailable(format!(
+                        "could not {action}: {e}; the line may exist now: run plan again"
+                    ))
+                } else {
+                    PsaError::Rejected {
+                        action,
+                        message: e.to_string(),
+                    }
+                }
             })?;
         let line = LineRef {
             contract: contract_id.to_string(),
