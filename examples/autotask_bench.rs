@@ -7,7 +7,7 @@
 //! Run: `cargo run --release --example autotask_bench [COMPANIES] [LATENCY_MS]` (defaults 1000
 //! and 0; not part of `cargo test`).
 
-#[path = "../tests/sim/autotask.rs"]
+#[path = "../tests/sim/autotask/mod.rs"]
 mod sim;
 
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@
 //! `reckon -C examples/keeper-autotask plan --period 2026-10` in another terminal. Its state lives
 //! in memory: restart it to reset.
 
-#[path = "../tests/sim/autotask.rs"]
+#[path = "../tests/sim/autotask/mod.rs"]
 mod sim;
 
 use chrono::NaiveDate;
