@@ -12,21 +12,21 @@
 //! is identified by its numeric Service id (stable, unique; names can be renamed or repeated).
 
 mod client;
+mod snapshot;
 mod wire;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use tokio::task::JoinSet;
 
 use client::Client;
 pub use client::{CallError, Credentials, DISCOVERY_ROOT, Options};
-use wire::{WholeUnits, eq, gte, is_in, lte};
+use snapshot::{assemble, covering};
+use wire::{WholeUnits, eq, gte, lte};
 
 use super::{CheckStep, Psa, PsaError, RequestCount};
-use crate::observed::{Company, Contract, Line, LineRef, Service};
+use crate::observed::{Company, Contract, LineRef, Service};
 
 /// `contractType` of a Recurring Service contract.
 const RECURRING_SERVICE: i64 = 7;
@@ -340,114 +340,6 @@ impl Psa for AutotaskPsa {
             by_endpoint: self.client.requests(),
         }
     }
-}
-
-impl AutotaskPsa {
-    /// Every line of `contracts` and the units rows covering `at`, in `in`-filter chunks read
-    /// concurrently (the client keeps each endpoint within its thread limit).
-    async fn lines_and_units(
-        &self,
-        contracts: &[i64],
-        at: NaiveDate,
-    ) -> Result<(Vec<wire::ContractService>, Vec<wire::ContractServiceUnit>), PsaError> {
-        let day = wire::date_time(at);
-        let mut lines = JoinSet::new();
-        let mut units = JoinSet::new();
-        for chunk in contracts.chunks(wire::IN_CHUNK) {
-            let client = Arc::clone(&self.client);
-            let filter = vec![is_in("contractID", chunk)];
-            lines.spawn(async move {
-                client
-                    .query::<wire::ContractService>("ContractServices", filter, wire::PAGE_SIZE)
-                    .await
-            });
-            let client = Arc::clone(&self.client);
-            let filter = vec![
-                is_in("contractID", chunk),
-                lte("startDate", day.clone()),
-                gte("endDate", day.clone()),
-            ];
-            units.spawn(async move {
-                client
-                    .query::<wire::ContractServiceUnit>(
-                        "ContractServiceUnits",
-                        filter,
-                        wire::PAGE_SIZE,
-                    )
-                    .await
-            });
-        }
-        let lines = gather(lines)
-            .await
-            .map_err(|e| read_error("ContractServices", "lines", e))?;
-        let units = gather(units)
-            .await
-            .map_err(|e| read_error("ContractServiceUnits", "units", e))?;
-        Ok((lines, units))
-    }
-}
-
-/// Every task's rows, or the first failure (dropping the set cancels the rest).
-async fn gather<T: 'static>(
-    mut tasks: JoinSet<Result<Vec<T>, CallError>>,
-) -> Result<Vec<T>, CallError> {
-    let mut all = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        let rows =
-            joined.map_err(|e| CallError::Transport(format!("a read task failed: {e}")))??;
-        all.extend(rows);
-    }
-    Ok(all)
-}
-
-/// Contracts with their lines and each line's units on the date the rows were read for.
-fn assemble(
-    contracts: Vec<wire::Contract>,
-    lines: Vec<wire::ContractService>,
-    units: &[wire::ContractServiceUnit],
-) -> Vec<Contract> {
-    let mut by_line: HashMap<i64, Vec<&wire::ContractServiceUnit>> = HashMap::new();
-    for row in units {
-        by_line
-            .entry(row.contract_service_id)
-            .or_default()
-            .push(row);
-    }
-    let mut by_contract: HashMap<i64, Vec<Line>> = HashMap::new();
-    for line in lines {
-        // Several rows cover a date only if periods overlap; the latest-starting one is in force.
-        let quantity = by_line
-            .get(&line.id)
-            .and_then(|rows| rows.iter().max_by(|a, b| a.start_date.cmp(&b.start_date)))
-            .map_or(0, |row| row.units);
-        by_contract.entry(line.contract_id).or_default().push(Line {
-            id: line.id.to_string(),
-            service_id: line.service_id.to_string(),
-            quantity: Decimal::from(quantity),
-        });
-    }
-    contracts
-        .into_iter()
-        .map(|c| Contract {
-            id: c.id.to_string(),
-            company_id: c.company_id.to_string(),
-            name: c.contract_name,
-            lines: by_contract.remove(&c.id).unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// The row covering `at` (dates compared as dates, whatever time part the API sends).
-fn covering<'r>(
-    rows: impl Iterator<Item = &'r wire::ContractServiceUnit>,
-    at: NaiveDate,
-) -> Option<&'r wire::ContractServiceUnit> {
-    rows.filter(|row| {
-        let start = wire::date_of(&row.start_date);
-        let end = wire::date_of(&row.end_date);
-        start.is_some_and(|s| s <= at) && end.is_some_and(|e| at <= e)
-    })
-    .max_by(|a, b| a.start_date.cmp(&b.start_date))
 }
 
 fn whole(quantity: Decimal) -> Result<WholeUnits, PsaError> {
