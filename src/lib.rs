@@ -15,7 +15,7 @@
 //!                                       └──► render (text, JSON, markdown, annotations)
 //! ```
 //!
-//! `watch` (later) loops the same pass. The pure core — [`config::model`], [`usage`],
+//! [`watch`] loops the same pass on file changes and a timer. The pure core — [`config::model`], [`usage`],
 //! [`plan`] — does no I/O, reads no clock and uses no randomness. Adapters sit at the edges,
 //! one trait per kind and one file per implementation: [`vendor`] (usage sources) and [`psa`]
 //! (contract systems); their wire types stay private and they hand the core [`observed`] types.
@@ -33,6 +33,13 @@
 //! | [`observe`] | reading usage and the PSA before planning |
 //! | [`reconcile`] | one select → observe → plan pass, shared by commands |
 //! | [`apply`] | executing a plan |
+//! | [`saved_plan`] | plan files (`plan --out`, `apply FILE`) and refusing stale ones |
+//! | [`fingerprint`] | git commit and content hashes a saved plan is checked against |
+//! | [`state`] | `.reckon/`: the apply lock and the apply journal |
+//! | [`status`] | the sync state from the journal, lock and approvals (pure) |
+//! | [`watch`] | re-planning (and applying) on file changes and a timer |
+//! | [`import`] | proposing mappings from vendor and PSA state; appending them to YAML text |
+//! | [`inventory`] | vendor accounts and services with their PSA mapping |
 //! | [`render`] | every output format |
 //! | [`secret`] | credentials that never print |
 //! | [`error`] | top-level errors and exit codes |
@@ -42,6 +49,9 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod fingerprint;
+pub mod import;
+pub mod inventory;
 pub mod observe;
 pub mod observed;
 pub mod period;
@@ -49,8 +59,12 @@ pub mod plan;
 pub mod psa;
 pub mod reconcile;
 pub mod render;
+pub mod saved_plan;
 pub mod schema;
 pub mod secret;
+pub mod state;
+pub mod status;
 pub mod usage;
 pub mod vendor;
+pub mod watch;
 pub mod yaml;

@@ -9,7 +9,15 @@ use reckon::error::Error;
 use reckon::render::{Paint, Style, diagnostics};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits with 2 on a usage error, which `plan --detailed-exitcode` reserves for "changes";
+    // usage errors are errors (1), while --help and --version succeed (0).
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(u8::from(error.use_stderr()));
+        }
+    };
     let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let style = Style {
         color: !no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()),

@@ -4,14 +4,19 @@
 
 use std::collections::BTreeMap;
 
+use rust_decimal::Decimal;
+
 use crate::config::Workspace;
 use crate::config::model::Integration;
 use crate::error::Error;
 use crate::observe;
+use crate::observed::LineRef;
 use crate::period::Period;
 use crate::plan::{self, Plan};
 use crate::psa::Psa;
 use crate::render::usage::UsageLine;
+use crate::state;
+use crate::state::journal::Intent;
 use crate::usage::{AccountUsage, Rounding};
 
 /// The integrations named in `only` (all when empty), or an error naming the unknown ones.
@@ -67,13 +72,68 @@ pub async fn plan<P: Psa>(
     let usage = measure(workspace, period, &integrations).await?;
     let snapshot = observe::psa_snapshot(psa, workspace.effective_date(period)).await?;
     let partial = integrations.len() < workspace.integrations.len();
-    Ok(plan::compute(&plan::Inputs {
+    let mut plan = plan::compute(&plan::Inputs {
         workspace,
         period,
         usage: &usage,
         psa: &snapshot,
         partial,
-    }))
+    });
+    let grants = crate::config::approvals::load(&workspace.root).map_err(Error::Config)?;
+    plan::approval::approve(&mut plan, &grants);
+    plan.interrupted = interrupted(workspace, psa).await?;
+    Ok(plan)
+}
+
+/// Writes the apply journal has intents but no outcomes for, each with its line re-read now
+/// (the plan itself was computed from live values, so it already accounts for them).
+pub async fn interrupted<P: Psa>(
+    workspace: &Workspace,
+    psa: &P,
+) -> Result<Vec<plan::Interrupted>, Error> {
+    Ok(reread_unknown_outcomes(workspace, psa)
+        .await?
+        .into_iter()
+        .map(|(intent, found)| plan::Interrupted {
+            address: intent.address,
+            contract: intent.contract,
+            line: intent.line,
+            before: intent.before,
+            after: intent.after,
+            found,
+            time: intent.time,
+        })
+        .collect())
+}
+
+/// The journal's intents without outcomes, each with what its line holds now (`None` for a
+/// create or a line that cannot be read).
+pub async fn reread_unknown_outcomes<P: Psa>(
+    workspace: &Workspace,
+    psa: &P,
+) -> Result<Vec<(Intent, Option<Decimal>)>, Error> {
+    let records =
+        state::journal::read(&workspace.root.join(state::STATE_DIR)).map_err(|source| {
+            Error::Io {
+                context: "cannot read the apply journal .reckon/journal.jsonl".into(),
+                source,
+            }
+        })?;
+    let mut reread = Vec::new();
+    for intent in state::journal::unknown_outcomes(&records) {
+        let found = match &intent.line {
+            Some(line) => {
+                let line = LineRef {
+                    contract: intent.contract.clone(),
+                    line: line.clone(),
+                };
+                psa.line_quantity(&line, intent.effective_date).await.ok()
+            }
+            None => None,
+        };
+        reread.push((intent, found));
+    }
+    Ok(reread)
 }
 
 /// The usage table: every account and SKU of the vendor data (excluded accounts left out), with
@@ -104,6 +164,7 @@ pub fn usage_lines(
                     .map
                     .get(&row.account_id)
                     .map(|m| m.psa_company.clone()),
+                billing_model: integration.billing_model,
             });
         }
     }

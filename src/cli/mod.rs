@@ -3,13 +3,18 @@
 
 mod apply;
 mod check;
+mod import;
 mod init;
+mod inventory;
 mod plan;
 mod schema;
+mod status;
+mod unlock;
 mod usage;
 mod validate;
+mod watch;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -63,6 +68,18 @@ pub enum Command {
     Usage(usage::Args),
     /// Test the PSA connection (credentials, API, one read); writes nothing.
     Check(check::Args),
+    /// Propose account and service mappings from the vendor's accounts and the PSA; --write adds them.
+    Import(import::Args),
+    /// Re-plan whenever the workspace or usage files change (and on a timer); --apply writes.
+    Watch(watch::Args),
+    /// List vendor accounts with the PSA company each bills (or none).
+    Accounts(inventory::Args),
+    /// List vendor services with the PSA service each feeds (or none).
+    Services(inventory::Args),
+    /// Show the sync state: last apply per integration, lock, unknown outcomes, pending approvals.
+    Status(status::Args),
+    /// Remove the workspace's apply lock left by a crashed run (needs the lock's id).
+    Unlock(unlock::Args),
 }
 
 /// Things every command may need, decided once.
@@ -101,6 +118,12 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Apply(args) => block_on(apply::run(&context, &args)),
         Command::Usage(args) => block_on(usage::run(&context, &args)),
         Command::Check(args) => block_on(check::run(&context, &args)),
+        Command::Import(args) => block_on(import::run(&context, &args)),
+        Command::Watch(args) => block_on(watch::run(&context, &args)),
+        Command::Accounts(args) => block_on(inventory::accounts(&context, &args)),
+        Command::Services(args) => block_on(inventory::services(&context, &args)),
+        Command::Unlock(args) => unlock::run(&context, &args),
+        Command::Status(args) => status::run(&context, &args),
     }
 }
 
@@ -154,4 +177,53 @@ pub fn print_requests<P: crate::psa::Psa>(psa: &P) {
         count.total(),
         parts.join(", ")
     );
+}
+
+/// A lock problem as a refusal saying who holds it and what to do.
+pub fn lock_error(error: crate::state::lock::LockError) -> Error {
+    use crate::state::lock::LockError;
+    let hint = match &error {
+        LockError::Held(holder) => format!(
+            "wait for it to finish (or pass --lock-timeout 30s); if that run crashed, \
+             remove the lock with `reckon unlock {}`",
+            holder.id
+        ),
+        LockError::Unreadable(path) => format!(
+            "check that no reckon apply is running, then delete {}",
+            path.display()
+        ),
+        LockError::WrongId { actual, .. } => {
+            format!("the lock's id is {actual}; check who holds it with `reckon status` first")
+        }
+        LockError::NotLocked => "nothing to do".into(),
+        LockError::Released => "nothing was written".into(),
+        LockError::Io { .. } => "check the permissions of the workspace's .reckon folder".into(),
+    };
+    Error::refused(error.to_string(), hint)
+}
+
+/// With `--format github`: the problems behind a failed command as annotations on stdout
+/// (validation errors point at their YAML lines).
+pub fn annotate_problems(result: &Result<ExitStatus, Error>) {
+    if let Err(error) = result {
+        let mut out = std::io::stdout().lock();
+        let _ = match error.diagnostics() {
+            Some(problems) => render::diagnostics::github(&mut out, problems),
+            None => writeln!(
+                out,
+                "::error title=reckon::{}",
+                render::diagnostics::escape_data(&error.to_string())
+            ),
+        };
+    }
+}
+
+/// Appends the markdown plan to `$GITHUB_STEP_SUMMARY` when that is set (GitHub Actions).
+pub fn step_summary(plan: &crate::plan::Plan) -> std::io::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let mut markdown = Vec::new();
+    render::markdown::plan(&mut markdown, plan)?;
+    render::github::append_step_summary(std::path::Path::new(&path), &markdown)
 }

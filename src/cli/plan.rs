@@ -15,6 +15,9 @@ pub enum Format {
     Json,
     /// Markdown for a pull-request comment.
     Markdown,
+    /// The text plan plus GitHub Actions annotations (findings point at their YAML lines); the
+    /// markdown plan is appended to `$GITHUB_STEP_SUMMARY` when it is set.
+    Github,
 }
 
 /// Arguments of `plan`.
@@ -32,10 +35,21 @@ pub struct Args {
     /// Plan only this integration (repeatable).
     #[arg(long = "integration", value_name = "NAME")]
     pub integrations: Vec<String>,
+    /// Also save the plan to FILE for `reckon apply FILE` (applies exactly it, refusing if stale).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 /// Plans and prints.
 pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
+    let result = plan_and_print(context, args).await;
+    if args.format == Format::Github {
+        super::annotate_problems(&result);
+    }
+    result
+}
+
+async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
@@ -46,8 +60,19 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         Format::Text => render::text::plan(&mut out, &plan, context.style),
         Format::Json => render::json::plan(&mut out, &plan),
         Format::Markdown => render::markdown::plan(&mut out, &plan),
+        Format::Github => render::text::plan(&mut out, &plan, context.style)
+            .and_then(|()| render::github::plan(&mut out, &plan))
+            .and_then(|()| super::step_summary(&plan)),
     }
     .map_err(super::output_error)?;
+    if let Some(path) = &args.out {
+        super::apply::save(workspace, &plan, path)?;
+        eprintln!(
+            "Saved the plan to {}; apply exactly it with `reckon apply {}`.",
+            path.display(),
+            path.display()
+        );
+    }
     super::print_requests(&psa);
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitStatus::Changes

@@ -28,22 +28,22 @@ pub struct Args {
 
 /// Validates; exit 1 when there is any error.
 pub fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
-    let (problems, summary) = match config::load(&context.dir) {
-        Ok(loaded) => {
-            let count = loaded.workspace.integrations.len();
-            (
-                loaded.warnings,
-                format!("Workspace is valid: {count} integration(s)."),
-            )
+    let (mut problems, integrations) = match config::load(&context.dir) {
+        Ok(loaded) => (loaded.warnings, Some(loaded.workspace.integrations.len())),
+        Err(problems) => (problems, None),
+    };
+    if let Err(approval_problems) = config::approvals::load(&context.dir) {
+        problems.extend(approval_problems);
+    }
+    let summary = match integrations {
+        Some(count) if !problems.has_errors() => {
+            format!("Workspace is valid: {count} integration(s).")
         }
-        Err(problems) => {
-            let summary = format!(
-                "Workspace is invalid: {} error(s), {} warning(s).",
-                problems.error_count(),
-                problems.warning_count()
-            );
-            (problems, summary)
-        }
+        _ => format!(
+            "Workspace is invalid: {} error(s), {} warning(s).",
+            problems.error_count(),
+            problems.warning_count()
+        ),
     };
     let mut out = std::io::stdout().lock();
     write(&mut out, args.format, &problems, &summary, context).map_err(super::output_error)?;

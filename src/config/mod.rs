@@ -3,6 +3,7 @@
 //!
 //! This module reads files and nothing else: no network, no PSA, no usage data.
 
+pub mod approvals;
 pub mod model;
 pub mod raw;
 pub mod template;

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 pub use super::raw::{AutoMatch, EffectiveDate, SourceKind};
-use super::template::PathTemplate;
+use super::template::{CommandTemplate, PathTemplate};
 use crate::diagnostic::Location;
 use crate::period::Period;
 use crate::secret::CredentialRef;
@@ -103,10 +103,67 @@ impl PsaConfig {
 }
 
 /// What reckon may do without being asked.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
     /// Create a missing contract line instead of reporting it.
     pub create_missing_lines: bool,
+    /// Workspace-wide approval thresholds.
+    pub thresholds: Thresholds,
+    /// Per integration (and service) thresholds, integration-wide entries first.
+    pub overrides: Vec<ThresholdOverride>,
+}
+
+/// Approval thresholds: a change beyond any of them needs approval. `None`: no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Thresholds {
+    /// Largest increase, in percent of the current quantity, applied without approval.
+    pub max_increase_percent: Option<u32>,
+    /// Largest decrease, in percent of the current quantity, applied without approval.
+    pub max_decrease_percent: Option<u32>,
+    /// Largest change in units (either way) applied without approval.
+    pub max_change_units: Option<u32>,
+    /// Whether a line may go to zero without approval.
+    pub allow_decrease_to_zero: bool,
+}
+
+/// Thresholds for one integration, or one of its PSA services; unset fields inherit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThresholdOverride {
+    /// The integration.
+    pub integration: String,
+    /// The PSA service, or all of the integration's.
+    pub service: Option<String>,
+    /// Overrides `max_increase_percent` when set.
+    pub max_increase_percent: Option<u32>,
+    /// Overrides `max_decrease_percent` when set.
+    pub max_decrease_percent: Option<u32>,
+    /// Overrides `max_change_units` when set.
+    pub max_change_units: Option<u32>,
+    /// Overrides `allow_decrease_to_zero` when set.
+    pub allow_decrease_to_zero: Option<bool>,
+}
+
+impl Policy {
+    /// The thresholds for `service` of `integration`: the workspace's, then the integration's
+    /// override, then the service's.
+    pub fn thresholds_for(&self, integration: &str, service: &str) -> Thresholds {
+        let mut t = self.thresholds;
+        let integration_wide = self
+            .overrides
+            .iter()
+            .filter(|o| o.integration == integration && o.service.is_none());
+        let per_service = self
+            .overrides
+            .iter()
+            .filter(|o| o.integration == integration && o.service.as_deref() == Some(service));
+        for o in integration_wide.chain(per_service) {
+            t.max_increase_percent = o.max_increase_percent.or(t.max_increase_percent);
+            t.max_decrease_percent = o.max_decrease_percent.or(t.max_decrease_percent);
+            t.max_change_units = o.max_change_units.or(t.max_change_units);
+            t.allow_decrease_to_zero = o.allow_decrease_to_zero.unwrap_or(t.allow_decrease_to_zero);
+        }
+        t
+    }
 }
 
 /// One vendor integration.
@@ -133,8 +190,28 @@ pub struct Integration {
 pub struct Source {
     /// Which reader.
     pub kind: SourceKind,
-    /// The file template (relative to the workspace).
-    pub path: PathTemplate,
+    /// Where its input comes from.
+    pub input: SourceInput,
+}
+
+/// Where a source's input comes from.
+#[derive(Debug, Clone)]
+pub enum SourceInput {
+    /// A file (relative to the workspace), one per period when the template has `{period}`.
+    File(PathTemplate),
+    /// The standard output of a program.
+    Command(CommandInput),
+}
+
+/// A program whose standard output is the usage report.
+#[derive(Debug, Clone)]
+pub struct CommandInput {
+    /// Program and arguments, run without a shell.
+    pub argv: CommandTemplate,
+    /// How long it may run before it is killed.
+    pub timeout: std::time::Duration,
+    /// Where `command:` was written, for errors about running it.
+    pub origin: Origin,
 }
 
 /// How vendor accounts become PSA companies.

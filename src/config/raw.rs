@@ -162,6 +162,45 @@ pub struct RawPolicy {
     /// contract has no line for it (default false: reported as a finding instead).
     #[serde(default)]
     pub create_missing_lines: Option<bool>,
+    /// A change raising a line by more than this percentage needs approval.
+    #[serde(default)]
+    pub max_increase_percent: Option<u32>,
+    /// A change lowering a line by more than this percentage needs approval.
+    #[serde(default)]
+    pub max_decrease_percent: Option<u32>,
+    /// A change of more than this many units (either way) needs approval.
+    #[serde(default)]
+    pub max_change_units: Option<u32>,
+    /// Whether lowering a billing line to zero may happen without approval (default false).
+    #[serde(default)]
+    pub allow_decrease_to_zero: Option<bool>,
+    /// Thresholds for one integration (and optionally one PSA service), overriding the ones
+    /// above field by field; entries naming a service win over integration-wide ones.
+    #[serde(default)]
+    pub overrides: Vec<RawPolicyOverride>,
+}
+
+/// One `policy.overrides` entry.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicyOverride {
+    /// The integration (file stem) it applies to.
+    pub integration: String,
+    /// The PSA service identifier it applies to (all of the integration's when absent).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// As `policy.max_increase_percent`.
+    #[serde(default)]
+    pub max_increase_percent: Option<u32>,
+    /// As `policy.max_decrease_percent`.
+    #[serde(default)]
+    pub max_decrease_percent: Option<u32>,
+    /// As `policy.max_change_units`.
+    #[serde(default)]
+    pub max_change_units: Option<u32>,
+    /// As `policy.allow_decrease_to_zero`.
+    #[serde(default)]
+    pub allow_decrease_to_zero: Option<bool>,
 }
 
 /// `integrations/<name>.yaml`: one vendor integration with its usage source and mappings.
@@ -190,18 +229,29 @@ pub struct RawIntegration {
 pub enum SourceKind {
     /// A CSV file with the header `date,account_id,account_name,sku,quantity`.
     Csv,
+    /// Keeper Commander's `msp-billing-report --month YYYY-MM -d -c` output (CSV or JSON), from
+    /// a file (`path`) or by running Commander (`command`).
+    KeeperCommander,
 }
 
 /// `source:`
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
-    /// csv
+    /// csv | keeper-commander
     #[schemars(with = "SourceKind")]
     pub kind: Spanned<SourceKind>,
     /// The usage file, relative to the workspace; `{period}` expands to YYYY-MM.
     #[schemars(with = "Option<String>")]
     pub path: Option<Spanned<String>>,
+    /// keeper-commander, instead of `path`: the program and its arguments, run without a shell
+    /// in the workspace directory; `{period}` expands to YYYY-MM. Its standard output is the
+    /// report.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub command: Option<Spanned<Vec<String>>>,
+    /// With `command`: how long it may run, e.g. `120s` or `5m` (default 120s).
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<String>>,
 }
 
 /// How unmapped vendor accounts are matched to PSA companies.

@@ -1,4 +1,5 @@
-//! File path templates such as `usage/keeper-{period}.csv`.
+//! File path templates such as `usage/keeper-{period}.csv`, and command lines whose arguments
+//! may hold `{period}`.
 //!
 //! A template is checked once, at load time: only the `{period}` placeholder is allowed, braces
 //! must pair, and the path must stay inside the workspace. Pure: expanding a template does no I/O.
@@ -50,6 +51,59 @@ impl PathTemplate {
     /// Whether the path changes with the period.
     pub fn has_period(&self) -> bool {
         self.0.contains("{period}")
+    }
+}
+
+/// A validated command line: the program and its arguments, each of which may contain
+/// `{period}`. Run without a shell, so nothing in it is interpreted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandTemplate(Vec<String>);
+
+/// Why a command template was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandTemplateError {
+    /// The list is empty or its first element (the program) is blank.
+    #[error("the command is empty; write the program and its arguments as a list")]
+    Empty,
+    /// An argument has a placeholder other than `{period}`, or an unpaired brace.
+    #[error(
+        "argument {index} `{argument}` has a placeholder other than `{{period}}` or an unpaired brace"
+    )]
+    Argument {
+        /// 1-based position in the list.
+        index: usize,
+        /// The argument as written.
+        argument: String,
+    },
+}
+
+impl CommandTemplate {
+    /// Checks every argument's placeholders and wraps the list.
+    pub fn parse(argv: &[String]) -> Result<Self, CommandTemplateError> {
+        if argv.first().is_none_or(|program| program.trim().is_empty()) {
+            return Err(CommandTemplateError::Empty);
+        }
+        for (i, argument) in argv.iter().enumerate() {
+            check_placeholders(argument).map_err(|_| CommandTemplateError::Argument {
+                index: i + 1,
+                argument: argument.clone(),
+            })?;
+        }
+        Ok(Self(argv.to_vec()))
+    }
+
+    /// The argument list for `period`; the first element is the program.
+    pub fn expand(&self, period: Period) -> Vec<String> {
+        let period = period.to_string();
+        self.0
+            .iter()
+            .map(|a| a.replace("{period}", &period))
+            .collect()
+    }
+
+    /// The command as written, for messages.
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
     }
 }
 
@@ -127,6 +181,31 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn command_arguments_expand_and_are_checked() {
+        let argv: Vec<String> = ["keeper", "mbr", "--month", "{period}"]
+            .map(String::from)
+            .to_vec();
+        let command = CommandTemplate::parse(&argv).expect("valid");
+        let period: Period = "2026-10".parse().expect("period");
+        assert_eq!(command.expand(period)[3], "2026-10");
+        assert_eq!(
+            CommandTemplate::parse(&["keeper".into(), "{month}".into()]),
+            Err(CommandTemplateError::Argument {
+                index: 2,
+                argument: "{month}".into()
+            })
+        );
+        assert_eq!(
+            CommandTemplate::parse(&[]),
+            Err(CommandTemplateError::Empty)
+        );
+        assert_eq!(
+            CommandTemplate::parse(&[" ".into()]),
+            Err(CommandTemplateError::Empty)
+        );
     }
 
     #[test]

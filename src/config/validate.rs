@@ -8,14 +8,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+mod source;
+
 use super::model::{
-    AccountMapping, AccountRules, Integration, Origin, Policy, PsaConfig, ServiceMapping, Source,
-    Workspace,
+    AccountMapping, AccountRules, Integration, Origin, Policy, PsaConfig, ServiceMapping, Workspace,
 };
 use super::raw::{
     PsaKind, RawAccounts, RawCredential, RawIntegration, RawPsa, RawServiceMap, RawWorkspace,
+    SourceKind,
 };
-use super::template::{PathTemplate, check_inside_workspace};
+use super::template::check_inside_workspace;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::secret::CredentialRef;
 use crate::yaml::{Spanned, location};
@@ -192,11 +194,34 @@ pub fn workspace(
         effective_date: raw.billing.effective_date.unwrap_or_default(),
         rounding_mode: raw.rounding.mode.unwrap_or_default(),
         decimals: decimals?,
-        policy: Policy {
-            create_missing_lines: raw.policy.create_missing_lines.unwrap_or(false),
-        },
+        policy: policy(&raw.policy),
         integrations,
     })
+}
+
+/// `policy:`; the thresholds need no checks beyond their types (any whole number is a limit).
+fn policy(raw: &super::raw::RawPolicy) -> Policy {
+    Policy {
+        create_missing_lines: raw.create_missing_lines.unwrap_or(false),
+        thresholds: super::model::Thresholds {
+            max_increase_percent: raw.max_increase_percent,
+            max_decrease_percent: raw.max_decrease_percent,
+            max_change_units: raw.max_change_units,
+            allow_decrease_to_zero: raw.allow_decrease_to_zero.unwrap_or(false),
+        },
+        overrides: raw
+            .overrides
+            .iter()
+            .map(|o| super::model::ThresholdOverride {
+                integration: o.integration.clone(),
+                service: o.service.clone(),
+                max_increase_percent: o.max_increase_percent,
+                max_decrease_percent: o.max_decrease_percent,
+                max_change_units: o.max_change_units,
+                allow_decrease_to_zero: o.allow_decrease_to_zero,
+            })
+            .collect(),
+    }
 }
 
 fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
@@ -291,9 +316,14 @@ pub fn integration(
         diagnostics,
     };
     let vendor = check.id(&raw.vendor, "vendor");
-    let source = source(&mut check, &raw);
+    let source = source::source(&mut check, &raw.source);
     let accounts = accounts(&mut check, &raw.accounts, &raw.vendor);
-    let services = services(&mut check, &raw.services, &raw.vendor);
+    let services = services(
+        &mut check,
+        &raw.services,
+        &raw.vendor,
+        raw.source.kind.value,
+    );
     Some(Integration {
         name: name.to_owned(),
         file: file.to_path_buf(),
@@ -303,27 +333,6 @@ pub fn integration(
         accounts: accounts?,
         services: services?,
     })
-}
-
-fn source(check: &mut Checker<'_>, raw: &RawIntegration) -> Option<Source> {
-    let Some(path) = &raw.source.path else {
-        check.error(
-            &raw.source.kind,
-            "source.path is required for a csv source",
-            None,
-        );
-        return None;
-    };
-    match PathTemplate::parse(&path.value) {
-        Ok(template) => Some(Source {
-            kind: raw.source.kind.value,
-            path: template,
-        }),
-        Err(error) => {
-            check.error(path, format!("source.path: {error}"), None);
-            None
-        }
-    }
 }
 
 fn accounts(
@@ -417,6 +426,7 @@ fn services(
     check: &mut Checker<'_>,
     raw: &[RawServiceMap],
     anchor: &Spanned<String>,
+    kind: SourceKind,
 ) -> Option<Vec<ServiceMapping>> {
     if raw.is_empty() {
         check.error(
@@ -442,6 +452,7 @@ fn services(
             ok = false;
             continue;
         };
+        let sku = source::vendor_product(check, kind, &entry.vendor, sku);
         if let Some(first) = seen.get(&(sku.clone(), service.clone())) {
             let line = first.map_or(0, |l| l.line);
             check.error(

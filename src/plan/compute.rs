@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 
 use super::matching::{AccountMatch, CompanyIndex, match_account};
-use super::{Action, Change, Finding, FindingKind, MatchedBy, Plan};
+use super::{Action, Approval, Change, Finding, FindingKind, MatchedBy, Plan, approval};
 use crate::config::Workspace;
 use crate::config::model::Integration;
 use crate::observed::{Contract, PsaSnapshot};
@@ -218,6 +218,21 @@ impl<'a> Planner<'a> {
             billing_model: integration.billing_model,
             rounding,
             matched_by: target.matched_by,
+            approval: match action {
+                Action::NoOp => Approval::NotNeeded,
+                _ => {
+                    let thresholds = self
+                        .inputs
+                        .workspace
+                        .policy
+                        .thresholds_for(&integration.name, target.service);
+                    let current = line.map(|l| l.quantity.normalize());
+                    match approval::reasons(current, quantity, &thresholds) {
+                        reasons if reasons.is_empty() => Approval::NotNeeded,
+                        reasons => Approval::Needed(reasons),
+                    }
+                }
+            },
         });
     }
 
@@ -571,6 +586,7 @@ impl<'a> Planner<'a> {
             partial: self.inputs.partial,
             changes: self.changes,
             findings: self.findings,
+            interrupted: Vec::new(),
         }
     }
 }

@@ -4,8 +4,9 @@
 //! snapshot; `apply` executes a plan's actions and decides nothing. Order is deterministic
 //! (sorted by address) so plans can be diffed and snapshot-tested.
 
+pub mod approval;
 mod compute;
-mod matching;
+pub mod matching;
 
 use std::fmt;
 
@@ -35,6 +36,28 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Everything that needs a human: unmapped accounts, missing lines, ambiguities.
     pub findings: Vec<Finding>,
+    /// Writes of an earlier apply whose outcome is unknown (it was interrupted); filled in from
+    /// the apply journal by the caller, since the planner reads no files.
+    pub interrupted: Vec<Interrupted>,
+}
+
+/// A write an earlier apply started but never recorded the outcome of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    /// The plan address written.
+    pub address: String,
+    /// PSA contract id.
+    pub contract: String,
+    /// PSA line id (`None` for a create).
+    pub line: Option<String>,
+    /// The quantity the interrupted apply planned against.
+    pub before: Option<Decimal>,
+    /// The quantity it was writing.
+    pub after: Decimal,
+    /// What the line holds now, re-read before planning (`None` when not readable).
+    pub found: Option<Decimal>,
+    /// When the write was started (RFC 3339).
+    pub time: String,
 }
 
 /// What apply will do to one line.
@@ -117,6 +140,25 @@ pub struct Change {
     pub rounding: Rounding,
     /// How the account was matched.
     pub matched_by: MatchedBy,
+    /// Whether the change is beyond an approval threshold, and who approved it.
+    pub approval: Approval,
+}
+
+/// A change's standing against the approval thresholds (`policy:` in reckon.yaml).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Approval {
+    /// Within every threshold.
+    #[default]
+    NotNeeded,
+    /// Beyond a threshold (the reasons), and not approved: apply holds it back.
+    Needed(Vec<String>),
+    /// Beyond a threshold and approved.
+    Approved {
+        /// Why it needed approval.
+        reasons: Vec<String>,
+        /// Who approved it: `approvals.yaml:LINE` or `--approve`.
+        by: String,
+    },
 }
 
 /// The kinds of finding, most costly first (unmapped usage is lost revenue).

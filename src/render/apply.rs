@@ -12,11 +12,26 @@ pub fn result(out: &mut dyn Write, result: &ActionResult, style: Style) -> io::R
         Some(current) => format!("{current} → {}", change.quantity),
         None => change.quantity.to_string(),
     };
+    if let Some(error) = &result.journal_error {
+        writeln!(
+            out,
+            "  {} cannot record the outcome of {} in the journal: {error}",
+            style.paint(Paint::Yellow, "warning"),
+            change.address
+        )?;
+    }
     match &result.outcome {
         Outcome::Applied => writeln!(
             out,
             "  {} {} {} ({quantity})",
             style.paint(Paint::Green, "ok"),
+            change.action.as_str(),
+            change.address
+        ),
+        Outcome::NotAttempted(reason) => writeln!(
+            out,
+            "  {} {} {} ({quantity}): {reason}",
+            style.paint(Paint::Red, "not attempted"),
             change.action.as_str(),
             change.address
         ),
@@ -30,9 +45,21 @@ pub fn result(out: &mut dyn Write, result: &ActionResult, style: Style) -> io::R
     }
 }
 
-/// `Apply complete: 3 applied.` or `Apply finished with failures: 2 applied, 1 failed.`
-pub fn summary(out: &mut dyn Write, report: &ApplyReport, style: Style) -> io::Result<()> {
-    if report.failed() == 0 {
+/// `Apply complete: 3 applied.`, `Apply incomplete: 2 applied, 2 held for approval.` or
+/// `Apply finished with failures: 2 applied, 1 failed.`
+pub fn summary(
+    out: &mut dyn Write,
+    report: &ApplyReport,
+    held: usize,
+    style: Style,
+) -> io::Result<()> {
+    if report.failed() == 0 && held > 0 {
+        let text = format!(
+            "Apply incomplete: {} applied, {held} held for approval.",
+            report.applied()
+        );
+        writeln!(out, "{}", style.paint(Paint::Yellow, &text))
+    } else if report.failed() == 0 {
         let text = format!("Apply complete: {} applied.", report.applied());
         writeln!(out, "{}", style.paint(Paint::Green, &text))
     } else {
@@ -44,4 +71,30 @@ pub fn summary(out: &mut dyn Write, report: &ApplyReport, style: Style) -> io::R
         );
         writeln!(out, "{}", style.paint(Paint::Red, &text))
     }
+}
+
+/// One line per change held back for approval, with how to approve it.
+pub fn held(out: &mut dyn Write, change: &crate::plan::Change, style: Style) -> io::Result<()> {
+    let reasons = match &change.approval {
+        crate::plan::Approval::Needed(reasons) => reasons.join("; "),
+        _ => return Ok(()),
+    };
+    writeln!(
+        out,
+        "  {} {} {}: needs approval: {reasons}",
+        style.paint(Paint::Yellow, "held"),
+        change.action.as_str(),
+        change.address
+    )?;
+    writeln!(
+        out,
+        "      {}",
+        style.paint(
+            Paint::Dim,
+            &format!(
+                "approve it in approvals.yaml (address, period, quantity \"{}\") or with --approve \"{}\"",
+                change.quantity, change.address
+            )
+        )
+    )
 }

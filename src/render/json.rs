@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::plan::{Change, Finding, Plan};
+use crate::plan::{Approval, Change, Finding, Plan};
 
 /// The JSON plan format's version.
 pub const FORMAT_VERSION: &str = "1";
@@ -23,7 +23,22 @@ struct PlanDoc<'a> {
     has_changes: bool,
     changes: Vec<ChangeDoc<'a>>,
     findings: Vec<FindingDoc<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    interrupted: Vec<InterruptedDoc<'a>>,
     summary: SummaryDoc,
+}
+
+/// A write of an earlier apply whose outcome is unknown (present only when there are some).
+#[derive(Serialize)]
+struct InterruptedDoc<'a> {
+    message: String,
+    address: &'a str,
+    contract: &'a str,
+    line: Option<&'a str>,
+    before: Option<String>,
+    after: String,
+    found: Option<String>,
+    started: &'a str,
 }
 
 #[derive(Serialize)]
@@ -48,6 +63,18 @@ struct ChangeDoc<'a> {
     rounding: String,
     decimals: u32,
     matched_by: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approval: Option<ApprovalDoc<'a>>,
+}
+
+/// Present only on changes beyond an approval threshold.
+#[derive(Serialize)]
+struct ApprovalDoc<'a> {
+    /// `needed` (apply holds it back) or `approved`.
+    status: &'static str,
+    reasons: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -106,6 +133,20 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         has_changes: plan.has_changes(),
         changes: plan.changes.iter().map(change).collect(),
         findings: plan.findings.iter().map(finding).collect(),
+        interrupted: plan
+            .interrupted
+            .iter()
+            .map(|i| InterruptedDoc {
+                message: super::text::interrupted_note(i),
+                address: &i.address,
+                contract: &i.contract,
+                line: i.line.as_deref(),
+                before: i.before.map(decimal),
+                after: decimal(i.after),
+                found: i.found.map(decimal),
+                started: &i.time,
+            })
+            .collect(),
         summary: SummaryDoc {
             create: summary.create,
             update: summary.update,
@@ -139,6 +180,19 @@ fn change(c: &Change) -> ChangeDoc<'_> {
         rounding: c.rounding.mode.to_string(),
         decimals: c.rounding.decimals,
         matched_by: c.matched_by.as_str(),
+        approval: match &c.approval {
+            Approval::NotNeeded => None,
+            Approval::Needed(reasons) => Some(ApprovalDoc {
+                status: "needed",
+                reasons,
+                by: None,
+            }),
+            Approval::Approved { reasons, by } => Some(ApprovalDoc {
+                status: "approved",
+                reasons,
+                by: Some(by),
+            }),
+        },
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 
-use super::text::summary_line;
-use crate::plan::{Action, Plan};
+use super::text::{interrupted_note, summary_line};
+use crate::plan::{Action, Approval, Plan};
 use crate::usage::display_usage;
 
 /// Writes the markdown plan.
@@ -18,6 +18,14 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         "PSA: {} · changes take effect {}",
         plan.psa, plan.effective_date
     )?;
+    for interrupted in &plan.interrupted {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "> **Warning:** {}",
+            cell(&interrupted_note(interrupted))
+        )?;
+    }
     if plan.partial {
         writeln!(out)?;
         writeln!(
@@ -48,6 +56,11 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
                 Action::Update => "~ update",
                 Action::NoOp => "no-op",
             };
+            let action = match &c.approval {
+                Approval::NotNeeded => action.to_owned(),
+                Approval::Needed(_) => format!("{action} **(needs approval)**"),
+                Approval::Approved { .. } => format!("{action} (approved)"),
+            };
             writeln!(
                 out,
                 "| {action} | {} | {} | {} | {} | {} | {} | {} |",
@@ -61,6 +74,7 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             )?;
         }
     }
+    approvals(out, plan)?;
     if !plan.findings.is_empty() {
         writeln!(out)?;
         writeln!(out, "#### Findings")?;
@@ -72,6 +86,41 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
                 .map(|i| format!(" ({})", cell(i)))
                 .unwrap_or_default();
             writeln!(out, "- **{}**{scope}: {}", f.kind, cell(&f.message))?;
+        }
+    }
+    Ok(())
+}
+
+/// The changes beyond an approval threshold, with the reasons and how to approve them.
+fn approvals(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let beyond: Vec<_> = plan
+        .actions()
+        .filter(|c| c.approval != Approval::NotNeeded)
+        .collect();
+    if beyond.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "#### Approvals")?;
+    writeln!(out)?;
+    for c in beyond {
+        match &c.approval {
+            Approval::Needed(reasons) => writeln!(
+                out,
+                "- **needs approval** {}: {}. Approve in approvals.yaml with period \"{}\" and quantity \"{}\".",
+                cell(&c.address),
+                cell(&reasons.join("; ")),
+                plan.period,
+                c.quantity
+            )?,
+            Approval::Approved { reasons, by } => writeln!(
+                out,
+                "- approved by {}: {}: {}",
+                cell(by),
+                cell(&c.address),
+                cell(&reasons.join("; "))
+            )?,
+            Approval::NotNeeded => {}
         }
     }
     Ok(())

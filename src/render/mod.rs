@@ -4,11 +4,16 @@
 
 pub mod apply;
 pub mod diagnostics;
+pub mod github;
+pub mod import;
+pub mod inventory;
 pub mod json;
 pub mod markdown;
+pub mod status;
 pub mod table;
 pub mod text;
 pub mod usage;
+pub mod watch;
 
 /// Terminal styling: ANSI colour only when the caller decided the output is a colour terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

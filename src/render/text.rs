@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{Paint, Style};
-use crate::plan::{Action, Change, Finding, Plan};
+use crate::plan::{Action, Approval, Change, Finding, Interrupted, Plan};
 use crate::usage::display_usage;
 
 /// Writes the whole plan.
@@ -36,7 +36,35 @@ fn header(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
         );
         writeln!(out, "{}", style.paint(Paint::Yellow, &note))?;
     }
+    for interrupted in &plan.interrupted {
+        writeln!(
+            out,
+            "{}",
+            style.paint(
+                Paint::Red,
+                &format!("Warning: {}", interrupted_note(interrupted))
+            )
+        )?;
+    }
     writeln!(out)
+}
+
+/// `apply interrupted: outcome unknown for ADDRESS (contract C line L, 8 → 10, started T); the
+/// line now holds 10`.
+pub fn interrupted_note(i: &Interrupted) -> String {
+    let place = match &i.line {
+        Some(line) => format!("contract {} line {line}", i.contract),
+        None => format!("contract {} (new line)", i.contract),
+    };
+    let before = i.before.map_or_else(|| "new".to_owned(), |q| q.to_string());
+    let now = i.found.map_or_else(
+        || "it could not be re-read".to_owned(),
+        |q| format!("the line now holds {q}"),
+    );
+    format!(
+        "apply interrupted: outcome unknown for {} ({place}, {before} → {}, started {}); {now}",
+        i.address, i.after, i.time
+    )
 }
 
 fn write_change(out: &mut dyn Write, change: &Change, style: Style) -> io::Result<()> {
@@ -51,6 +79,25 @@ fn write_change(out: &mut dyn Write, change: &Change, style: Style) -> io::Resul
         None => format!("quantity {}", change.quantity),
     };
     writeln!(out, "      {quantity} ({})", usage_note(change))?;
+    match &change.approval {
+        Approval::NotNeeded => {}
+        Approval::Needed(reasons) => writeln!(
+            out,
+            "      {}",
+            style.paint(
+                Paint::Red,
+                &format!("needs approval: {}", reasons.join("; "))
+            )
+        )?,
+        Approval::Approved { reasons, by } => writeln!(
+            out,
+            "      {}",
+            style.paint(
+                Paint::Dim,
+                &format!("approved by {by}: {}", reasons.join("; "))
+            )
+        )?,
+    }
     let place = match &change.line {
         Some(line) => format!("contract {} line {}", change.contract, line),
         None => format!("contract {} (new line)", change.contract),
@@ -111,11 +158,15 @@ fn write_finding(out: &mut dyn Write, finding: &Finding, style: Style) -> io::Re
 /// `No changes. Contracts match usage.`
 pub fn summary_line(plan: &Plan) -> String {
     let summary = plan.summary();
-    let findings = match summary.findings {
+    let mut findings = match summary.findings {
         0 => String::new(),
         1 => " 1 finding.".to_owned(),
         n => format!(" {n} findings."),
     };
+    match plan.held().count() {
+        0 => {}
+        n => findings.push_str(&format!(" {n} held for approval.")),
+    }
     if plan.has_changes() {
         format!(
             "Plan: {} to create, {} to update, {} unchanged.{findings}",

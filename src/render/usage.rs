@@ -1,5 +1,7 @@
 //! The `reckon usage` table: per integration, account and SKU, the days with data, the total,
-//! the billing model's result and the quantity rounded for the workspace's PSA.
+//! the billing model's result and the quantity rounded for the workspace's PSA. For a
+//! daily-average integration (Keeper) those are days with data, licence-days, the daily average
+//! to 4 places and the rounded quantity.
 
 use std::io::{self, Write};
 
@@ -8,7 +10,7 @@ use serde::Serialize;
 
 use super::json::decimal;
 use super::table::{self, Align};
-use crate::usage::display_usage;
+use crate::usage::{BillingModel, display_usage};
 
 /// One row of the usage table, computed by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,8 @@ pub struct UsageLine {
     pub quantity: Decimal,
     /// The PSA company it bills, if the account is mapped.
     pub mapped_to: Option<String>,
+    /// The integration's billing model (it names the total and usage columns).
+    pub billing_model: BillingModel,
 }
 
 #[derive(Serialize)]
@@ -50,14 +54,15 @@ pub fn text(out: &mut dyn Write, lines: &[UsageLine]) -> io::Result<()> {
     if lines.is_empty() {
         return writeln!(out, "No usage rows match.");
     }
+    let (total, usage) = column_names(lines);
     let headers = [
         ("INTEGRATION", Align::Left),
         ("ACCOUNT", Align::Left),
         ("NAME", Align::Left),
         ("SERVICE", Align::Left),
         ("DAYS", Align::Right),
-        ("TOTAL", Align::Right),
-        ("USAGE", Align::Right),
+        (total, Align::Right),
+        (usage, Align::Right),
         ("QUANTITY", Align::Right),
     ];
     let rows: Vec<Vec<String>> = lines
@@ -78,6 +83,21 @@ pub fn text(out: &mut dyn Write, lines: &[UsageLine]) -> io::Result<()> {
     table::write(out, &headers, &rows)
 }
 
+/// The total and usage column headers: named after the billing model when every line shares
+/// one (for daily counts of seats, the total is licence-days and the usage their daily average).
+fn column_names(lines: &[UsageLine]) -> (&'static str, &'static str) {
+    let model = lines.first().map(|l| l.billing_model);
+    if lines.iter().any(|l| Some(l.billing_model) != model) {
+        return ("TOTAL", "USAGE");
+    }
+    match model {
+        Some(BillingModel::DailyAverage) => ("LICENCE-DAYS", "DAILY AVG"),
+        Some(BillingModel::Peak) => ("TOTAL", "PEAK"),
+        Some(BillingModel::EndOfPeriod) => ("TOTAL", "LAST"),
+        Some(BillingModel::Sum) | None => ("TOTAL", "USAGE"),
+    }
+}
+
 /// A JSON array; decimals as strings.
 pub fn json(out: &mut dyn Write, lines: &[UsageLine]) -> io::Result<()> {
     let docs: Vec<UsageDoc<'_>> = lines
@@ -95,4 +115,52 @@ pub fn json(out: &mut dyn Write, lines: &[UsageLine]) -> io::Result<()> {
         .collect();
     serde_json::to_writer_pretty(&mut *out, &docs)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn line(model: BillingModel) -> UsageLine {
+        UsageLine {
+            integration: "keeper".into(),
+            account: "3862".into(),
+            account_name: "Acme Dental".into(),
+            service: "Business Plus".into(),
+            days_with_data: 31,
+            total: dec!(374),
+            usage: dec!(374) / dec!(31),
+            quantity: dec!(12),
+            mapped_to: None,
+            billing_model: model,
+        }
+    }
+
+    fn render(lines: &[UsageLine]) -> String {
+        let mut out = Vec::new();
+        text(&mut out, lines).expect("write");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn daily_average_shows_licence_days_and_the_average_to_four_places() {
+        let table = render(&[line(BillingModel::DailyAverage)]);
+        let header = table.lines().next().expect("header");
+        assert!(
+            header.contains("DAYS  LICENCE-DAYS  DAILY AVG  QUANTITY"),
+            "{table}"
+        );
+        assert!(
+            table.contains("31           374    12.0645        12"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn mixed_billing_models_keep_neutral_headers() {
+        let table = render(&[line(BillingModel::DailyAverage), line(BillingModel::Peak)]);
+        assert!(table.contains("TOTAL    USAGE"), "{table}");
+    }
 }

@@ -1,16 +1,19 @@
 //! Vendors: where usage comes from.
 //!
-//! One trait, [`Vendor`], and one file per source kind. A source turns its input into
+//! One trait, [`Vendor`], and one module per source kind (`csv`; `keeper`, Keeper Commander's
+//! billing report); `command` runs the program a source may read from. A source turns its input into
 //! [`UsageRow`]s at its edge and checks them with [`crate::usage::check_rows`], so every source
 //! refuses the same dangerous data (rows outside the month, duplicates, negative counts, an empty
 //! month) with the file and line.
 
+pub mod command;
 pub mod csv;
+pub mod keeper;
 
 use std::future::Future;
 use std::path::PathBuf;
 
-use crate::config::model::{Integration, SourceKind};
+use crate::config::model::{Integration, SourceInput, SourceKind};
 use crate::config::{Workspace, shown_path};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::period::Period;
@@ -71,12 +74,36 @@ pub fn checked(data: UsageData, period: Period) -> Result<UsageData, VendorError
 
 /// The usage source configured for `integration`.
 pub fn source_for(workspace: &Workspace, integration: &Integration, period: Period) -> AnyVendor {
-    let relative = integration.source.path.expand(period);
-    match integration.source.kind {
-        SourceKind::Csv => AnyVendor::Csv(csv::CsvSource::new(
-            workspace.root.join(&relative),
-            shown_path(&workspace.root, &relative),
-        )),
+    let root = &workspace.root;
+    match (&integration.source.kind, &integration.source.input) {
+        (SourceKind::Csv, SourceInput::File(template)) => {
+            let relative = template.expand(period);
+            AnyVendor::Csv(csv::CsvSource::new(
+                root.join(&relative),
+                shown_path(root, &relative),
+            ))
+        }
+        (SourceKind::KeeperCommander, SourceInput::File(template)) => {
+            let relative = template.expand(period);
+            AnyVendor::Keeper(keeper::KeeperSource::new(keeper::ReportInput::File {
+                path: root.join(&relative),
+                shown: shown_path(root, &relative),
+            }))
+        }
+        // Validation allows `command` only on keeper-commander sources.
+        (_, SourceInput::Command(command)) => {
+            let kept = PathBuf::from(format!(
+                ".reckon/keeper-commander/{}-{period}.out",
+                integration.name
+            ));
+            AnyVendor::Keeper(keeper::KeeperSource::new(keeper::ReportInput::Command {
+                argv: command.argv.expand(period),
+                dir: root.clone(),
+                timeout: command.timeout,
+                keep_as: shown_path(root, &kept),
+                config: (command.origin.file.clone(), command.origin.location),
+            }))
+        }
     }
 }
 
@@ -85,12 +112,15 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
 pub enum AnyVendor {
     /// The generic CSV file.
     Csv(csv::CsvSource),
+    /// Keeper Commander's billing report.
+    Keeper(keeper::KeeperSource),
 }
 
 impl Vendor for AnyVendor {
     async fn usage(&self, period: Period) -> Result<UsageData, VendorError> {
         match self {
             Self::Csv(source) => source.usage(period).await,
+            Self::Keeper(source) => source.usage(period).await,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use crate::sim::autotask::{
-    Fault, INTEGRATION_CODE, QuickstartLines, SECRET, Sim, USERNAME, keeper_quickstart,
+    Fault, INTEGRATION_CODE, SECRET, Sim, USERNAME, autotask_psa_block, seed_from_sandbox,
 };
 use crate::support::{Run, copy_of, reckon_with_env};
 
@@ -17,9 +17,6 @@ const ENV: &[(&str, &str)] = &[
     ("AUTOTASK_SECRET", SECRET),
     ("AUTOTASK_INTEGRATION_CODE", INTEGRATION_CODE),
 ];
-
-/// The base URL examples/keeper-autotask names (where `cargo run --example autotask_sim` listens).
-const EXAMPLE_BASE_URL: &str = "http://127.0.0.1:8765/ATServicesRest";
 
 fn effective() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 1).expect("date")
@@ -38,34 +35,59 @@ fn run(dir: &Path, args: &[&str]) -> Run {
     run
 }
 
-fn write_reckon_yaml(dir: &Path, sim: &Sim) {
-    let yaml = format!(
-        "psa:\n  kind: autotask\n  username: {{ env: AUTOTASK_USERNAME }}\n  secret: {{ env: AUTOTASK_SECRET }}\n  integration_code: {{ env: AUTOTASK_INTEGRATION_CODE }}\n  base_url: {}\nbilling:\n  effective_date: next-month-start\nrounding:\n  mode: nearest\npolicy:\n  create_missing_lines: false\n",
-        sim.base_url()
-    );
-    std::fs::write(dir.join("reckon.yaml"), yaml).expect("write reckon.yaml");
+/// The psa block of examples/keeper-autotask (a sandbox shaped like Autotask).
+const SANDBOX_BLOCK: &str =
+    "psa:\n  kind: sandbox\n  path: sandbox/psa.yaml\n  integer_quantities: true\n";
+
+/// Replaces the workspace's sandbox `psa:` block with one pointing at `sim`.
+fn point_at(dir: &Path, sim: &Sim) {
+    let path = dir.join("reckon.yaml");
+    let yaml = std::fs::read_to_string(&path).expect("reckon.yaml");
+    assert!(yaml.contains(SANDBOX_BLOCK), "{yaml}");
+    let pointed = yaml.replace(SANDBOX_BLOCK, &autotask_psa_block(&sim.base_url()));
+    std::fs::write(path, pointed).expect("write reckon.yaml");
 }
 
-/// examples/keeper-autotask in a temp dir, pointed at `sim`, which holds its PSA.
-fn keeper_autotask(sim: &Sim) -> (tempfile::TempDir, QuickstartLines) {
+/// examples/keeper-autotask in a temp dir, its sandbox PSA moved into `sim` (same ids) and its
+/// `psa:` block pointed at `sim`; the sandbox file is deleted so nothing can read it.
+fn keeper_autotask(sim: &Sim) -> tempfile::TempDir {
     let ws = copy_of("examples/keeper-autotask");
-    let yaml = std::fs::read_to_string(ws.path().join("reckon.yaml")).expect("reckon.yaml");
-    let pointed = yaml.replace(EXAMPLE_BASE_URL, &sim.base_url());
-    assert_ne!(yaml, pointed, "the example names {EXAMPLE_BASE_URL}");
-    std::fs::write(ws.path().join("reckon.yaml"), pointed).expect("write reckon.yaml");
-    let lines = keeper_quickstart(sim);
-    (ws, lines)
+    seed_from_sandbox(sim, &ws.path().join("sandbox/psa.yaml")).expect("seeded");
+    std::fs::remove_dir_all(ws.path().join("sandbox")).expect("no sandbox");
+    point_at(ws.path(), sim);
+    ws
 }
+
+/// A workspace of examples/quickstart's shape pointed at `sim`, without its sandbox.
+fn bare_workspace(sim: &Sim) -> tempfile::TempDir {
+    let ws = copy_of("examples/quickstart");
+    std::fs::remove_dir_all(ws.path().join("sandbox")).expect("no sandbox");
+    point_at(ws.path(), sim);
+    ws
+}
+
+/// Lines of examples/keeper-autotask (see its sandbox/psa.yaml).
+const ACME_BP: i64 = 7101;
+const ACME_1TB: i64 = 7102;
+const CEDAR_BP: i64 = 7301;
+const DELTA_ENTERPRISE: i64 = 7401;
 
 #[test]
 fn plan_apply_plan_converges_against_the_simulator() {
     let sim = Sim::start();
-    let (ws, lines) = keeper_autotask(&sim);
+    let ws = keeper_autotask(&sim);
     let dir = ws.path();
 
     let plan = run(dir, &["plan", "--period", "2026-10", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
     insta::assert_snapshot!("autotask_plan_text", plan.stdout);
+    // The same workspace on its sandbox plans exactly the same changes and findings.
+    let sandbox = copy_of("examples/keeper-autotask");
+    let on_sandbox = reckon_with_env(sandbox.path(), &["plan", "--period", "2026-10"], &[]);
+    assert_eq!(
+        plan.stdout.replace("the autotask PSA", "the sandbox PSA"),
+        on_sandbox.stdout
+    );
     assert!(
         plan.stderr.contains("PSA requests used: 5 ("),
         "{}",
@@ -85,13 +107,13 @@ fn plan_apply_plan_converges_against_the_simulator() {
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
 
     let at = effective();
-    assert_eq!(sim.units(lines.acme_bp, at), 12);
-    assert_eq!(sim.units(lines.acme_1tb, at), 10);
-    assert_eq!(sim.units(lines.cedar_bp, at), 7);
-    assert_eq!(sim.units(lines.delta_bp, at), 19);
+    assert_eq!(sim.units(ACME_BP, at), 12);
+    assert_eq!(sim.units(ACME_1TB, at), 10);
+    assert_eq!(sim.units(CEDAR_BP, at), 7);
+    assert_eq!(sim.units(DELTA_ENTERPRISE, at), 19);
     // October keeps its units: the change starts on the effective date.
     let october = NaiveDate::from_ymd_opt(2026, 10, 15).expect("date");
-    assert_eq!(sim.units(lines.acme_bp, october), 10);
+    assert_eq!(sim.units(ACME_BP, october), 10);
     let changes: Vec<i64> = sim
         .adjustments()
         .iter()
@@ -104,7 +126,7 @@ fn plan_apply_plan_converges_against_the_simulator() {
 #[test]
 fn a_connection_dropped_after_a_committed_write_is_not_applied_twice() {
     let sim = Sim::start();
-    let (ws, lines) = keeper_autotask(&sim);
+    let ws = keeper_autotask(&sim);
     let dir = ws.path();
     sim.inject("ContractServiceAdjustments", Fault::DropAfterCommit);
     sim.inject("ContractServiceAdjustments", Fault::ServerError);
@@ -121,10 +143,10 @@ fn a_connection_dropped_after_a_committed_write_is_not_applied_twice() {
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
 
     let at = effective();
-    assert_eq!(sim.units(lines.acme_bp, at), 12);
-    assert_eq!(sim.units(lines.acme_1tb, at), 10);
-    assert_eq!(sim.units(lines.cedar_bp, at), 7);
-    assert_eq!(sim.units(lines.delta_bp, at), 19);
+    assert_eq!(sim.units(ACME_BP, at), 12);
+    assert_eq!(sim.units(ACME_1TB, at), 10);
+    assert_eq!(sim.units(CEDAR_BP, at), 7);
+    assert_eq!(sim.units(DELTA_ENTERPRISE, at), 19);
     assert_eq!(
         sim.adjustments().len(),
         4,
@@ -136,8 +158,7 @@ fn a_connection_dropped_after_a_committed_write_is_not_applied_twice() {
 fn check_reports_each_step_and_names_the_credentials_on_401() {
     let sim = Sim::start();
     sim.add_company("Acme Dental");
-    let ws = copy_of("examples/quickstart");
-    write_reckon_yaml(ws.path(), &sim);
+    let ws = bare_workspace(&sim);
 
     let ok = run(ws.path(), &["check"]);
     assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
@@ -167,10 +188,8 @@ fn check_reports_each_step_and_names_the_credentials_on_401() {
 #[test]
 fn a_thousand_companies_plan_within_ten_percent_of_the_page_minimum() {
     let sim = Sim::start_with_periods(NaiveDate::from_ymd_opt(2026, 10, 1).expect("date"), 2);
-    let ws = copy_of("examples/quickstart");
+    let ws = bare_workspace(&sim);
     let dir = ws.path();
-    write_reckon_yaml(dir, &sim);
-    std::fs::remove_dir_all(dir.join("sandbox")).expect("no sandbox");
     let skus = ["Business Plus", "1TB", "KeeperChat"];
     let services: Vec<i64> = skus.iter().map(|s| sim.add_service(s)).collect();
     let mut csv = String::from("date,account_id,account_name,sku,quantity\n");

@@ -33,3 +33,16 @@ fn init_refuses_an_existing_workspace() {
         again.stderr
     );
 }
+
+#[test]
+fn usage_errors_exit_1_not_the_changes_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = reckon(dir.path(), &["plan", "--detailed-exitcode", "--bogus"]);
+    assert_eq!(run.code, 1, "2 means 'plan has changes'");
+    assert!(
+        run.stderr.contains("unexpected argument '--bogus'"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(reckon(dir.path(), &["--help"]).code, 0);
+}

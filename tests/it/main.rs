@@ -3,9 +3,14 @@
 mod autotask;
 mod autotask_adapter;
 mod config_fixtures;
+mod import;
 mod init;
+mod inventory;
+mod keeper;
 mod quickstart;
+mod safety;
 mod schema;
 #[path = "../sim/mod.rs"]
 mod sim;
 mod support;
+mod watch;

@@ -13,14 +13,17 @@
 //! Not modelled: picklist metadata, bundles, posted periods, UDFs, impersonation, the hourly
 //! request threshold (ThresholdInformation reports the simulator's own count).
 
-#![allow(dead_code)]
+// Each user (tests, examples) uses a different part of the simulator.
+#![allow(dead_code, unused_imports)]
 
 mod connection;
 mod entities;
 mod filter;
+mod seed;
 mod server;
 
 use connection::{Cut, CuttableListener};
+pub use seed::{autotask_psa_block, seed_from_sandbox};
 use server::dispatch;
 
 use std::cmp::Ordering;
@@ -194,6 +197,11 @@ impl Sim {
         id
     }
 
+    /// Makes the next row added to `entity` get `id` (and later ones the ids after it).
+    pub fn next_id(&self, entity: &'static str, id: i64) {
+        lock(&self.state).next_id.insert(entity, id);
+    }
+
     /// Adds an active catalogue service; returns its id.
     pub fn add_service(&self, name: &str) -> i64 {
         self.insert(
@@ -295,54 +303,6 @@ impl Sim {
     /// The most requests one endpoint had in flight at once.
     pub fn max_in_flight(&self) -> usize {
         lock(&self.state).max_in_flight
-    }
-}
-
-/// The lines of [`keeper_quickstart`] that its plan changes.
-pub struct QuickstartLines {
-    /// Acme Dental, Keeper Business Plus (10 units).
-    pub acme_bp: i64,
-    /// Acme Dental, Keeper 1TB (8 units).
-    pub acme_1tb: i64,
-    /// Cedar Law LLP, Keeper Business Plus (0 units).
-    pub cedar_bp: i64,
-    /// Delta Dental Group, Keeper Business Plus (20 units).
-    pub delta_bp: i64,
-}
-
-/// The quickstart's PSA in Autotask terms, on a fresh simulator (so with the same ids every
-/// time, which `examples/keeper-autotask` maps to): companies 29683365–29683369 (plus an
-/// inactive 29683370), services 27 (Business Plus), 28 (1TB), 29 (KeeperChat), contracts
-/// 30001–30005.
-pub fn keeper_quickstart(sim: &Sim) -> QuickstartLines {
-    let acme = sim.add_company("Acme Dental");
-    let brightside = sim.add_company("Brightside Logistics");
-    let cedar = sim.add_company("Cedar Law LLP");
-    let delta = sim.add_company("Delta Dental Group");
-    let fjord = sim.add_company("Fjord Consulting");
-    sim.insert(
-        "Companies",
-        |id| json!({"id": id, "companyName": "Old Client", "companyType": 1, "isActive": false}),
-    );
-    let bp = sim.add_service("Keeper Business Plus (per user)");
-    let tb = sim.add_service("Keeper 1TB Storage (per user)");
-    sim.add_service("KeeperChat (per user)");
-    let c1 = sim.add_contract(acme, "Acme Dental – Managed Services");
-    let c2 = sim.add_contract(brightside, "Brightside – Managed Services");
-    let c3 = sim.add_contract(cedar, "Cedar Law – Managed Services");
-    let c4 = sim.add_contract(delta, "Delta Dental – Managed Services");
-    let c5 = sim.add_contract(fjord, "Fjord – Managed Services");
-    let acme_bp = sim.add_line(c1, bp, 10);
-    let acme_1tb = sim.add_line(c1, tb, 8);
-    sim.add_line(c2, bp, 5);
-    let cedar_bp = sim.add_line(c3, bp, 0);
-    let delta_bp = sim.add_line(c4, bp, 20);
-    sim.add_line(c5, bp, 3);
-    QuickstartLines {
-        acme_bp,
-        acme_1tb,
-        cedar_bp,
-        delta_bp,
     }
 }
 

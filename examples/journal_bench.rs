@@ -1,0 +1,69 @@
+//! Apply-journal benchmark: the cost the journal adds to each PSA write (an intent record and an
+//! outcome record, each appended and fsynced), on this machine's disk.
+//!
+//! Run: `cargo run --release --example journal_bench [WRITES]` (not part of `cargo test`).
+//! Uses the same `state::journal::ApplyJournal` that `reckon apply` uses, without a PSA.
+
+use std::time::Instant;
+
+use reckon::apply::{Journal, Outcome};
+use reckon::plan::{Action, Approval, Change, MatchedBy};
+use reckon::state::journal::{self, ApplyJournal, Writer};
+use reckon::usage::{BillingModel, Rounding, RoundingMode};
+use rust_decimal::Decimal;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let writes: u32 = std::env::args().nth(1).map_or(Ok(1_000), |a| a.parse())?;
+    let dir = std::env::temp_dir().join(format!("reckon-journal-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let period = "2026-10".parse()?;
+    let mut journal = ApplyJournal::new(Writer::open(&dir)?, "bench".into(), None, period, None);
+    let change = sample_change();
+    let started = Instant::now();
+    for _ in 0..writes {
+        journal.intent(&change)?;
+        journal.outcome(&change, &Outcome::Applied)?;
+    }
+    let elapsed = started.elapsed();
+    let bytes = std::fs::metadata(journal::path(&dir))?.len();
+    let records = journal::read(&dir)?.len();
+    println!(
+        "{writes} journalled writes ({records} records, {bytes} bytes) in {elapsed:.2?}: {:.2?} per write (2 fsynced appends)",
+        elapsed / writes.max(1)
+    );
+    let read = Instant::now();
+    let unknown = journal::unknown_outcomes(&journal::read(&dir)?).len();
+    println!(
+        "reading the journal and finding unknown outcomes ({unknown}): {:.2?}",
+        read.elapsed()
+    );
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+fn sample_change() -> Change {
+    Change {
+        address: "keeper/Acme Dental/Business Plus → Acme Dental/KEEPER-BP".into(),
+        action: Action::Update,
+        integration: "keeper".into(),
+        vendor_account: "3862".into(),
+        vendor_account_name: "Acme Dental".into(),
+        vendor_services: vec!["Business Plus".into()],
+        psa_company: "29683365".into(),
+        psa_company_name: "Acme Dental".into(),
+        psa_service: "KEEPER-BP".into(),
+        contract: "C-1001".into(),
+        line: Some("C-1001-1".into()),
+        usage: Decimal::new(120645, 4),
+        quantity: Decimal::from(12),
+        current: Some(Decimal::from(10)),
+        effective_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default(),
+        billing_model: BillingModel::DailyAverage,
+        rounding: Rounding {
+            mode: RoundingMode::Nearest,
+            decimals: 0,
+        },
+        matched_by: MatchedBy::Mapping,
+        approval: Approval::NotNeeded,
+    }
+}

@@ -1,0 +1,33 @@
+//! `reckon status`: the sync state from the workspace's local records (offline).
+
+use crate::config::approvals;
+use crate::error::{Error, ExitStatus};
+use crate::render;
+use crate::state::{self, journal, lock};
+use crate::status;
+
+/// Arguments of `status`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Reads the journal, the lock and approvals.yaml, and prints the status.
+pub fn run(context: &super::Context, _args: &Args) -> Result<ExitStatus, Error> {
+    let loaded = super::load(context)?;
+    let workspace = &loaded.workspace;
+    let dir = workspace.root.join(state::STATE_DIR);
+    let records = journal::read(&dir).map_err(|source| Error::Io {
+        context: "cannot read the apply journal .reckon/journal.jsonl".into(),
+        source,
+    })?;
+    let held = lock::read(&dir).map_err(super::lock_error)?;
+    let grants = approvals::load(&workspace.root).map_err(Error::Config)?;
+    let names: Vec<String> = workspace
+        .integrations
+        .iter()
+        .map(|i| i.name.clone())
+        .collect();
+    let status = status::build(&names, &records, held, &grants);
+    render::status::text(&mut std::io::stdout().lock(), &status, context.style)
+        .map_err(super::output_error)?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,185 @@
+//! Validation of an integration's `source:` block and of the vendor product names its service
+//! mappings use: which input the source reads (a file or a command), the command's timeout, and
+//! Keeper's product catalogue for `keeper-commander` sources.
+//!
+//! Reports through the parent's [`Checker`]; reads no file and runs nothing.
+
+use std::time::Duration;
+
+use super::Checker;
+use crate::config::model::{CommandInput, Source, SourceInput};
+use crate::config::raw::{RawSource, SourceKind};
+use crate::config::template::{CommandTemplate, PathTemplate};
+use crate::vendor::keeper::catalogue;
+use crate::yaml::Spanned;
+
+/// How long a command may run when `timeout` is not given: Commander logs in and downloads a
+/// month of daily snapshots, which takes seconds to a minute.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The validated source, or `None` after reporting why not.
+pub(super) fn source(check: &mut Checker<'_>, raw: &RawSource) -> Option<Source> {
+    let kind = raw.kind.value;
+    let kind_name = kind_name(kind);
+    if kind == SourceKind::Csv {
+        for (field, present) in [
+            ("command", raw.command.is_some()),
+            ("timeout", raw.timeout.is_some()),
+        ] {
+            if present {
+                check.error(
+                    &raw.kind,
+                    format!("source.{field} does not apply to source.kind {kind_name}"),
+                    Some("a csv source reads `path`; `command` is for keeper-commander".into()),
+                );
+            }
+        }
+    }
+    if let (Some(timeout), None) = (&raw.timeout, &raw.command) {
+        check.error(
+            timeout,
+            "source.timeout applies only with source.command",
+            Some("remove `timeout`, or run the report with `command:`".into()),
+        );
+    }
+    let input = match (&raw.path, &raw.command) {
+        (Some(_), Some(command)) => {
+            check.error(
+                command,
+                "source.path and source.command are both set",
+                Some(
+                    "read the report from a file (`path`) or run a command (`command`), not both"
+                        .into(),
+                ),
+            );
+            return None;
+        }
+        (Some(path), None) => file(check, path)?,
+        (None, Some(command)) if kind != SourceKind::Csv => {
+            SourceInput::Command(command_input(check, command, raw.timeout.as_ref())?)
+        }
+        (None, Some(_)) => return None, // reported above
+        (None, None) => {
+            let wanted = if kind == SourceKind::Csv {
+                "source.path is required"
+            } else {
+                "source.path or source.command is required"
+            };
+            check.error(
+                &raw.kind,
+                format!("{wanted} for a {kind_name} source"),
+                None,
+            );
+            return None;
+        }
+    };
+    Some(Source { kind, input })
+}
+
+fn kind_name(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Csv => "csv",
+        SourceKind::KeeperCommander => "keeper-commander",
+    }
+}
+
+fn file(check: &mut Checker<'_>, path: &Spanned<String>) -> Option<SourceInput> {
+    match PathTemplate::parse(&path.value) {
+        Ok(template) => Some(SourceInput::File(template)),
+        Err(error) => {
+            check.error(path, format!("source.path: {error}"), None);
+            None
+        }
+    }
+}
+
+fn command_input(
+    check: &mut Checker<'_>,
+    command: &Spanned<Vec<String>>,
+    timeout: Option<&Spanned<String>>,
+) -> Option<CommandInput> {
+    let argv = CommandTemplate::parse(&command.value)
+        .map_err(|error| check.error(command, format!("source.command: {error}"), None))
+        .ok();
+    let timeout = match timeout {
+        None => Some(DEFAULT_TIMEOUT),
+        Some(text) => {
+            let parsed = parse_timeout(&text.value);
+            if parsed.is_none() {
+                check.error(
+                    text,
+                    format!("source.timeout `{}` is not a duration", text.value),
+                    Some("write whole seconds or minutes, e.g. `120s` or `5m`".into()),
+                );
+            }
+            parsed
+        }
+    };
+    Some(CommandInput {
+        argv: argv?,
+        timeout: timeout?,
+        origin: check.origin(command),
+    })
+}
+
+/// `120s` or `5m` (a positive whole number and a unit).
+fn parse_timeout(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit_seconds) = if let Some(n) = text.strip_suffix('s') {
+        (n, 1)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60)
+    } else {
+        return None;
+    };
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let seconds: u64 = number.parse().ok()?;
+    (seconds > 0).then(|| Duration::from_secs(seconds.saturating_mul(unit_seconds)))
+}
+
+/// The vendor product as reckon compares it: for a `keeper-commander` source, a Keeper code is
+/// turned into the display name the report prints, and a name Keeper does not have is a warning
+/// (with the nearest known product) — a typo there would leave usage unbilled.
+pub(super) fn vendor_product(
+    check: &mut Checker<'_>,
+    kind: SourceKind,
+    written: &Spanned<String>,
+    sku: String,
+) -> String {
+    if kind != SourceKind::KeeperCommander {
+        return sku;
+    }
+    if let Some(product) = catalogue::find(&sku) {
+        return product.name.to_owned();
+    }
+    if !catalogue::is_product_id(&sku) {
+        let hint = match catalogue::nearest_name(&sku) {
+            Some(name) => format!("did you mean `{name}`?"),
+            None => "use a product name as the billing report prints it (e.g. `Business Plus`) \
+                     or its Commander code (e.g. `businessPlus`)"
+                .to_owned(),
+        };
+        check.warning(
+            written,
+            format!("Keeper has no product \"{sku}\"; this mapping will never match usage"),
+            hint,
+        );
+    }
+    sku
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_whole_seconds_or_minutes() {
+        assert_eq!(parse_timeout("120s"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_timeout("5m"), Some(Duration::from_secs(300)));
+        for bad in ["", "s", "0s", "1.5s", "-3s", "10", "2h", "ten s"] {
+            assert_eq!(parse_timeout(bad), None, "{bad}");
+        }
+    }
+}

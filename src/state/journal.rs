@@ -1,0 +1,336 @@
+//! The apply journal: `.reckon/journal.jsonl`, append-only JSON lines, each fsynced.
+//!
+//! Before each PSA write apply records an *intent* (who, from which commit, what address and
+//! line, before → after, effective date, source period); after it, the *outcome*. An intent
+//! without an outcome means the process died between the two: the write may or may not have
+//! happened. A later apply re-reads such a line and records what it found (*resolved*), which
+//! closes it. The journal is also the audit trail `reckon status` reads.
+//!
+//! Owns the record format and the file; decides nothing about billing.
+
+use std::collections::BTreeSet;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::Actor;
+use crate::apply::{self, Outcome};
+use crate::period::Period;
+use crate::plan::Change;
+
+/// The journal file's name inside `.reckon/`.
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "kebab-case")]
+pub enum Record {
+    /// About to write.
+    Intent(Box<Intent>),
+    /// The write's result.
+    Outcome(OutcomeRecord),
+    /// A later apply re-read the line of an intent that had no outcome.
+    Resolved(Resolved),
+}
+
+/// A write about to happen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    /// The apply run (one id per `reckon apply`).
+    pub apply: String,
+    /// The write's number within the run, from 1.
+    pub seq: u32,
+    /// When (RFC 3339, UTC).
+    pub time: String,
+    /// OS user.
+    pub user: String,
+    /// Host name.
+    pub host: String,
+    /// The workspace's git commit, when known.
+    pub commit: Option<String>,
+    /// The integration.
+    pub integration: String,
+    /// The plan address.
+    pub address: String,
+    /// `create` or `update`.
+    pub action: String,
+    /// PSA contract id.
+    pub contract: String,
+    /// PSA line id (`None` when creating).
+    pub line: Option<String>,
+    /// PSA service identifier.
+    pub service: String,
+    /// The quantity planned against (`None` when creating).
+    pub before: Option<Decimal>,
+    /// The quantity written.
+    pub after: Decimal,
+    /// When it takes effect.
+    pub effective_date: NaiveDate,
+    /// The usage period it came from.
+    pub period: Period,
+}
+
+/// The result of one intent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeRecord {
+    /// The apply run.
+    pub apply: String,
+    /// The intent's number.
+    pub seq: u32,
+    /// When.
+    pub time: String,
+    /// `applied` or `failed`.
+    pub outcome: String,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// An interrupted intent, closed by re-reading its line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolved {
+    /// The apply run of the intent.
+    pub apply: String,
+    /// The intent's number.
+    pub seq: u32,
+    /// When.
+    pub time: String,
+    /// The quantity found on the line (`None` when it could not be read).
+    pub found: Option<Decimal>,
+}
+
+/// The journal file of a state folder.
+pub fn path(state_dir: &Path) -> PathBuf {
+    state_dir.join(JOURNAL_FILE)
+}
+
+/// Every record of the journal in `state_dir` (none when it does not exist). A line that does
+/// not parse — a torn last line after a power cut — is skipped rather than failing every later
+/// command; the intents around it still show.
+pub fn read(state_dir: &Path) -> std::io::Result<Vec<Record>> {
+    match std::fs::read_to_string(path(state_dir)) {
+        Ok(text) => Ok(text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Intents with neither an outcome nor a resolution: writes whose result nobody knows.
+pub fn unknown_outcomes(records: &[Record]) -> Vec<Intent> {
+    let closed: BTreeSet<(&str, u32)> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Outcome(o) => Some((o.apply.as_str(), o.seq)),
+            Record::Resolved(r) => Some((r.apply.as_str(), r.seq)),
+            Record::Intent(_) => None,
+        })
+        .collect();
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Intent(i) if !closed.contains(&(i.apply.as_str(), i.seq)) => {
+                Some((**i).clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Appends records to the journal, fsyncing each.
+#[derive(Debug)]
+pub struct Writer {
+    file: File,
+    path: PathBuf,
+}
+
+impl Writer {
+    /// Opens (creating) the journal in `state_dir` for appending.
+    pub fn open(state_dir: &Path) -> std::io::Result<Self> {
+        let path = path(state_dir);
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        Ok(Self { file, path })
+    }
+
+    /// Appends one record as one line and waits until it is on disk.
+    pub fn append(&mut self, record: &Record) -> std::io::Result<()> {
+        let mut line = serde_json::to_string(record).map_err(std::io::Error::other)?;
+        line.push('\n');
+        self.file.write_all(line.as_bytes())?;
+        self.file.sync_data()
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// The journal of one apply run, as [`apply::Journal`].
+#[derive(Debug)]
+pub struct ApplyJournal {
+    writer: Writer,
+    apply: String,
+    seq: u32,
+    actor: Actor,
+    commit: Option<String>,
+    period: Period,
+    crash_after_writes: Option<u32>,
+    writes: u32,
+}
+
+impl ApplyJournal {
+    /// A journal for one run of `apply` over `period`'s plan, made from `commit`.
+    ///
+    /// `crash_after_writes` is a test hook (`RECKON_TEST_CRASH_AFTER_WRITES`): abort the process
+    /// right after that many successful PSA writes, before their outcome is recorded, exactly as
+    /// a crash would.
+    pub fn new(
+        writer: Writer,
+        apply: String,
+        commit: Option<String>,
+        period: Period,
+        crash_after_writes: Option<u32>,
+    ) -> Self {
+        Self {
+            writer,
+            apply,
+            seq: 0,
+            actor: Actor::current(),
+            commit,
+            period,
+            crash_after_writes,
+            writes: 0,
+        }
+    }
+}
+
+impl apply::Journal for ApplyJournal {
+    fn intent(&mut self, change: &Change) -> std::io::Result<()> {
+        self.seq += 1;
+        self.writer.append(&Record::Intent(Box::new(Intent {
+            apply: self.apply.clone(),
+            seq: self.seq,
+            time: now(),
+            user: self.actor.user.clone(),
+            host: self.actor.host.clone(),
+            commit: self.commit.clone(),
+            integration: change.integration.clone(),
+            address: change.address.clone(),
+            action: change.action.as_str().to_owned(),
+            contract: change.contract.clone(),
+            line: change.line.clone(),
+            service: change.psa_service.clone(),
+            before: change.current,
+            after: change.quantity,
+            effective_date: change.effective_date,
+            period: self.period,
+        })))
+    }
+
+    fn outcome(&mut self, _change: &Change, outcome: &Outcome) -> std::io::Result<()> {
+        if matches!(outcome, Outcome::Applied) {
+            self.writes += 1;
+            if self.crash_after_writes == Some(self.writes) {
+                std::process::abort();
+            }
+        }
+        let (outcome, error) = match outcome {
+            Outcome::Applied => ("applied", None),
+            Outcome::Failed(e) => ("failed", Some(e.to_string())),
+            Outcome::NotAttempted(reason) => ("not-attempted", Some(reason.clone())),
+        };
+        self.writer.append(&Record::Outcome(OutcomeRecord {
+            apply: self.apply.clone(),
+            seq: self.seq,
+            time: now(),
+            outcome: outcome.to_owned(),
+            error,
+        }))
+    }
+}
+
+/// The current time for records (RFC 3339, UTC, seconds).
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The test hook's value: `RECKON_TEST_CRASH_AFTER_WRITES=N` (test-only; see README).
+pub fn crash_hook() -> Option<u32> {
+    std::env::var("RECKON_TEST_CRASH_AFTER_WRITES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(apply: &str, seq: u32) -> Record {
+        Record::Intent(Box::new(Intent {
+            apply: apply.into(),
+            seq,
+            time: "2026-11-02T09:00:00Z".into(),
+            user: "ann".into(),
+            host: "ci".into(),
+            commit: None,
+            integration: "keeper".into(),
+            address: format!("keeper/a/{seq}"),
+            action: "update".into(),
+            contract: "C-1".into(),
+            line: Some(format!("C-1-{seq}")),
+            service: "S".into(),
+            before: Some(Decimal::from(8)),
+            after: Decimal::from(10),
+            effective_date: NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
+            period: "2026-10".parse().expect("period"),
+        }))
+    }
+
+    #[test]
+    fn intents_without_outcome_or_resolution_are_unknown() {
+        let records = vec![
+            intent("a", 1),
+            Record::Outcome(OutcomeRecord {
+                apply: "a".into(),
+                seq: 1,
+                time: String::new(),
+                outcome: "applied".into(),
+                error: None,
+            }),
+            intent("a", 2),
+            intent("b", 1),
+            Record::Resolved(Resolved {
+                apply: "b".into(),
+                seq: 1,
+                time: String::new(),
+                found: Some(Decimal::from(10)),
+            }),
+        ];
+        let unknown = unknown_outcomes(&records);
+        assert_eq!(unknown.len(), 1);
+        assert_eq!((unknown[0].apply.as_str(), unknown[0].seq), ("a", 2));
+    }
+
+    #[test]
+    fn records_round_trip_through_the_file_and_torn_lines_are_skipped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut writer = Writer::open(dir.path()).expect("open");
+        writer.append(&intent("a", 1)).expect("append");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(writer.path())
+            .and_then(|mut f| f.write_all(b"{\"record\":\"int"))
+            .expect("torn line");
+        let records = read(dir.path()).expect("read");
+        assert_eq!(records, vec![intent("a", 1)]);
+    }
+}

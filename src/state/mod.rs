@@ -1,0 +1,54 @@
+//! Local state in the workspace's `.reckon/` folder (git-ignored): the apply lock and the apply
+//! journal. Owns the folder's layout and nothing else; it makes no billing decisions and never
+//! talks to the PSA.
+
+pub mod journal;
+pub mod lock;
+
+use std::path::{Path, PathBuf};
+
+/// The state folder's name inside a workspace.
+pub const STATE_DIR: &str = ".reckon";
+
+/// `.reckon/` under `root`, created when missing.
+pub fn dir(root: &Path) -> std::io::Result<PathBuf> {
+    let dir = root.join(STATE_DIR);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Who is running reckon, where: for lock files and journal records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The OS user (`USER`/`USERNAME`), or `unknown`.
+    pub user: String,
+    /// The host name, or `unknown`.
+    pub host: String,
+    /// This process's id.
+    pub pid: u32,
+}
+
+impl Actor {
+    /// The current process's user, host and pid.
+    pub fn current() -> Self {
+        let user = ["USER", "USERNAME", "LOGNAME"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| "unknown".into());
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| {
+                std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        Self {
+            user,
+            host,
+            pid: std::process::id(),
+        }
+    }
+}

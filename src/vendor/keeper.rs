@@ -1,0 +1,132 @@
+//! The `keeper-commander` usage source: Keeper Commander's daily, per-company billing report
+//! (`keeper msp-billing-report --month YYYY-MM -d -c`), read from a file or by running Commander.
+//!
+//! This file only fetches the report text and hands it to [`report::parse`]; the checks every
+//! source shares ([`checked`]) then refuse rows outside the month, duplicates, negative counts
+//! and an empty month. A command's output is kept under `.reckon/` so that errors can point at a
+//! line of a file the user can open.
+
+pub mod catalogue;
+pub mod report;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::command::{self, CommandError};
+use super::{UsageData, Vendor, VendorError, checked};
+use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::period::Period;
+
+/// Where the report comes from.
+#[derive(Debug, Clone)]
+pub enum ReportInput {
+    /// A report file already exported.
+    File {
+        /// The file to read.
+        path: PathBuf,
+        /// The same file as shown to users.
+        shown: PathBuf,
+    },
+    /// Run Commander (or anything that prints the report).
+    Command {
+        /// Program and arguments, `{period}` already expanded.
+        argv: Vec<String>,
+        /// The workspace directory, where it runs.
+        dir: PathBuf,
+        /// Its time limit.
+        timeout: Duration,
+        /// Where its output is kept (shown path; relative to the current directory like `dir`).
+        keep_as: PathBuf,
+        /// The integration file and position of `command:`, for errors about running it.
+        config: (PathBuf, Option<Location>),
+    },
+}
+
+/// Keeper Commander's billing report as a usage source.
+#[derive(Debug, Clone)]
+pub struct KeeperSource {
+    input: ReportInput,
+}
+
+impl KeeperSource {
+    /// The source reading `input`.
+    pub fn new(input: ReportInput) -> Self {
+        Self { input }
+    }
+}
+
+impl Vendor for KeeperSource {
+    async fn usage(&self, period: Period) -> Result<UsageData, VendorError> {
+        let (text, origin) = match &self.input {
+            ReportInput::File { path, shown } => (read_file(path, shown, period)?, shown.clone()),
+            ReportInput::Command {
+                argv,
+                dir,
+                timeout,
+                keep_as,
+                config,
+            } => {
+                let text = command::output(argv, dir, *timeout)
+                    .await
+                    .map_err(|error| command_error(&error, config))?;
+                let origin = keep(&text, keep_as, argv);
+                (text, origin)
+            }
+        };
+        report::check_statement_month(&text, &origin, period)?;
+        let rows = report::parse(&text, &origin)?;
+        checked(UsageData { rows, origin }, period)
+    }
+}
+
+fn read_file(path: &Path, shown: &Path, period: Period) -> Result<String, VendorError> {
+    crate::config::read_text(path, shown).map_err(|d| {
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.push(d.with_hint(format!(
+            "export the report for {period} with `keeper msp-billing-report --month {period} \
+             -d -c --format csv --output {}`",
+            shown.display()
+        )));
+        VendorError::Invalid(diagnostics)
+    })
+}
+
+/// Saves the command's output at `keep_as` and returns it as the origin of the rows; when it
+/// cannot be saved, the rows are attributed to the command itself.
+fn keep(text: &str, keep_as: &Path, argv: &[String]) -> PathBuf {
+    let saved = keep_as
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(keep_as, text));
+    match saved {
+        Ok(()) => keep_as.to_path_buf(),
+        Err(_) => PathBuf::from(format!("output of `{}`", command::display(argv))),
+    }
+}
+
+fn command_error(
+    error: &CommandError,
+    (file, location): &(PathBuf, Option<Location>),
+) -> VendorError {
+    let hint = match error {
+        CommandError::NotFound(_) => {
+            "install Keeper Commander (`pip install keepercommander`) and put `keeper` on PATH, \
+             or give its full path as the first element of `source.command`"
+        }
+        CommandError::TimedOut { .. } => {
+            "raise `source.timeout`, or export the report to a file and read it with `source.path`"
+        }
+        CommandError::Failed { .. } => {
+            "run the command by hand to see what it needs (often a fresh `keeper login`)"
+        }
+        CommandError::Spawn { .. } | CommandError::NotText(_) => {
+            "check the program named in `source.command`"
+        }
+    };
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(
+        Diagnostic::error(file, *location, format!("keeper-commander source: {error}"))
+            .with_hint(format!("{hint}; nothing was planned or applied")),
+    );
+    VendorError::Invalid(diagnostics)
+}

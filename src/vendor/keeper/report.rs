@@ -1,0 +1,493 @@
+//! Parsing Keeper Commander's `msp-billing-report --month YYYY-MM -d -c` output into usage rows.
+//!
+//! Two layouts, told apart by content (never by file name): JSON (an array of objects, keys
+//! possibly missing, numbers as numbers or strings) and CSV (a title preamble, then the header
+//! `date,company,company_id,product,licenses,rate`). Accounts are keyed by `company_id`;
+//! products become catalogue display names. Every bad row is reported with its line. Commander's
+//! own `avg_per_day` is never read: it divides by the days a company had data, not by the days
+//! in the month. Pure: text in, rows out.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::catalogue;
+use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::period::Period;
+use crate::usage::UsageRow;
+use crate::vendor::VendorError;
+use crate::vendor::csv::Interner;
+
+/// The columns the daily, per-company report must have (`rate` is read by no one).
+const COLUMNS: [&str; 5] = ["date", "company", "company_id", "product", "licenses"];
+
+/// The title line Commander writes above the CSV header.
+const TITLE: &str = "Consumption Billing Statement";
+
+/// The fields of one report row, as text, before checking.
+struct Fields<'a> {
+    date: &'a str,
+    company: &'a str,
+    company_id: &'a str,
+    product: &'a str,
+    licenses: &'a str,
+}
+
+/// Parses a report (CSV or JSON) read from `origin`.
+pub fn parse(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim_start().starts_with('[') {
+        parse_json(text, origin)
+    } else {
+        parse_csv(text, origin)
+    }
+}
+
+/// When the CSV title names another month than `period` (`Consumption Billing Statement:
+/// September 2026` for 2026-10), the error saying so, at the title's line. One clear error
+/// instead of one "outside the billing period" per row of a report exported for the wrong month.
+pub fn check_statement_month(text: &str, origin: &Path, period: Period) -> Result<(), VendorError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let title = (1u64..)
+        .zip(text.lines())
+        .take_while(|(_, line)| line.trim().is_empty() || line.trim().starts_with(TITLE))
+        .find_map(|(n, line)| {
+            let month = line
+                .trim()
+                .strip_prefix(TITLE)?
+                .trim_start_matches(':')
+                .trim();
+            Some((n, month.to_owned()))
+        });
+    let Some((line, month)) = title else {
+        return Ok(());
+    };
+    let Ok(first_day) = NaiveDate::parse_from_str(&format!("1 {month}"), "%d %B %Y") else {
+        return Ok(()); // a title reckon cannot read: the rows' dates are still checked
+    };
+    if Period::containing(first_day) == period {
+        return Ok(());
+    }
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(
+        Diagnostic::error(
+            origin,
+            Some(Location { line, column: 1 }),
+            format!("the report is the statement for {month}, not for {period}"),
+        )
+        .with_hint(format!(
+            "export the right month with `keeper msp-billing-report --month {period} -d -c`; \
+             nothing was planned or applied"
+        )),
+    );
+    Err(VendorError::Invalid(diagnostics))
+}
+
+fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
+    // The csv crate counts lines at '\n' but ends records at '\r'; plain LF keeps lines right.
+    let text = text.replace("\r\n", "\n");
+    let Some((skipped, body)) = after_preamble(&text) else {
+        return Err(VendorError::at(
+            origin,
+            None,
+            "the report is empty: no header line",
+        ));
+    };
+    let header_line = skipped + 1;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| VendorError::at(origin, Some(header_line), format!("unreadable header: {e}")))?
+        .clone();
+    let columns = find_columns(&headers, origin, header_line)?;
+    let mut rows = Vec::new();
+    let mut problems = Diagnostics::default();
+    let mut names = Interner::default();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                let line = error.position().map(|p| p.line() + skipped);
+                problems.push(row_error(origin, line, format!("unreadable row: {error}")));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line()) + skipped;
+        if record.iter().all(|field| field.trim().is_empty()) {
+            continue;
+        }
+        let field = |i: usize| record.get(columns[i]).unwrap_or("").trim();
+        let fields = Fields {
+            date: field(0),
+            company: field(1),
+            company_id: field(2),
+            product: field(3),
+            licenses: field(4),
+        };
+        match row(&fields, line, &mut names) {
+            Ok(row) => rows.push(row),
+            Err(message) => problems.push(row_error(origin, Some(line), message)),
+        }
+    }
+    finish(rows, problems)
+}
+
+/// The number of lines before the header (blank lines and Commander's title) and the text from
+/// the header on; `None` when there is no header at all.
+fn after_preamble(text: &str) -> Option<(u64, &str)> {
+    let mut offset = 0;
+    for (skipped, line) in (0u64..).zip(text.split_inclusive('\n')) {
+        let content = line.trim();
+        if !content.is_empty() && !content.starts_with(TITLE) {
+            return Some((skipped, &text[offset..]));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The position of each of [`COLUMNS`] in `headers`, or an error saying which export to make.
+fn find_columns(
+    headers: &csv::StringRecord,
+    origin: &Path,
+    line: u64,
+) -> Result<Vec<usize>, VendorError> {
+    let index = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let found: Vec<Option<usize>> = COLUMNS.iter().map(|c| index(c)).collect();
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .zip(&found)
+        .filter(|(_, i)| i.is_none())
+        .map(|(c, _)| *c)
+        .collect();
+    if missing.is_empty() {
+        return Ok(found.into_iter().flatten().collect());
+    }
+    let summary = index("avg_per_day").is_some();
+    let message = if summary {
+        "this is a summary report (it has avg_per_day), not daily rows per company".to_owned()
+    } else {
+        format!("missing column(s) {}", missing.join(", "))
+    };
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(
+        Diagnostic::error(origin, Some(Location { line, column: 1 }), message).with_hint(
+            "export it with `keeper msp-billing-report --month YYYY-MM -d -c --format csv` \
+             (header date,company,company_id,product,licenses,rate)",
+        ),
+    );
+    Err(VendorError::Invalid(diagnostics))
+}
+
+fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
+    let mut rows = Vec::new();
+    let mut problems = Diagnostics::default();
+    let mut names = Interner::default();
+    each_json_item(text, origin, |line, value| {
+        let Value::Object(object) = value else {
+            problems.push(row_error(origin, Some(line), "item is not an object"));
+            return;
+        };
+        let text_of = |key: &str| -> Result<String, String> {
+            match object.get(key) {
+                None | Some(Value::Null) => Ok(String::new()),
+                Some(Value::String(s)) => Ok(s.trim().to_owned()),
+                Some(Value::Number(n)) => Ok(n.to_string()),
+                Some(other) => Err(format!("{key} is {other}, not a string or number")),
+            }
+        };
+        let fields = (|| {
+            Ok::<_, String>([
+                text_of("date")?,
+                text_of("company")?,
+                text_of("company_id")?,
+                text_of("product")?,
+                text_of("licenses")?,
+            ])
+        })();
+        let parsed = fields.and_then(|[date, company, company_id, product, licenses]| {
+            let fields = Fields {
+                date: &date,
+                company: &company,
+                company_id: &company_id,
+                product: &product,
+                licenses: &licenses,
+            };
+            row(&fields, line, &mut names)
+        });
+        match parsed {
+            Ok(row) => rows.push(row),
+            Err(message) => problems.push(row_error(origin, Some(line), message)),
+        }
+    })?;
+    finish(rows, problems)
+}
+
+/// Calls `each` with every item of a top-level JSON array and the line the item starts on.
+/// serde_json gives no positions inside a parsed value, so the array is walked one item at a
+/// time; lines are counted incrementally, so a large report is read in one pass.
+fn each_json_item(
+    text: &str,
+    origin: &Path,
+    mut each: impl FnMut(u64, Value),
+) -> Result<(), VendorError> {
+    let mut lines = LineCounter::default();
+    let skip_space = |from: usize| from + (text[from..].len() - text[from..].trim_start().len());
+    let mut at = skip_space(0) + 1; // past '['
+    let mut first = true;
+    loop {
+        at = skip_space(at);
+        let line = lines.at(text, at);
+        if first && text[at..].starts_with(']') {
+            at += 1;
+            break;
+        }
+        first = false;
+        let mut stream = serde_json::Deserializer::from_str(&text[at..]).into_iter::<Value>();
+        let message = match stream.next() {
+            Some(Ok(value)) => {
+                each(line, value);
+                at = skip_space(at + stream.byte_offset());
+                match text[at..].chars().next() {
+                    Some(',') => {
+                        at += 1;
+                        continue;
+                    }
+                    Some(']') => {
+                        at += 1;
+                        break;
+                    }
+                    _ => "expected `,` or `]` after an item".to_owned(),
+                }
+            }
+            Some(Err(error)) => {
+                let line = line + (error.line() as u64).saturating_sub(1);
+                return Err(VendorError::at(
+                    origin,
+                    Some(line),
+                    format!("the JSON report is not valid: {error}"),
+                ));
+            }
+            None => "the JSON report ends inside its array".to_owned(),
+        };
+        return Err(VendorError::at(origin, Some(lines.at(text, at)), message));
+    }
+    let at = skip_space(at);
+    if at < text.len() {
+        let line = lines.at(text, at);
+        return Err(VendorError::at(
+            origin,
+            Some(line),
+            "unexpected text after the JSON array",
+        ));
+    }
+    Ok(())
+}
+
+/// The 1-based line of byte offsets that only move forward, counting each newline once.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    fn at(&mut self, text: &str, offset: usize) -> u64 {
+        self.newlines += text[self.offset..offset].matches('\n').count() as u64;
+        self.offset = offset;
+        self.newlines + 1
+    }
+}
+
+/// One checked row. A missing company name falls back to the id (names are only for people).
+fn row(fields: &Fields<'_>, line: u64, names: &mut Interner) -> Result<UsageRow, String> {
+    let date = NaiveDate::parse_from_str(fields.date, "%Y-%m-%d").map_err(|_| {
+        if fields.date.is_empty() {
+            "date is missing".to_owned()
+        } else {
+            format!("date `{}` is not YYYY-MM-DD", fields.date)
+        }
+    })?;
+    if fields.company_id.is_empty() {
+        return Err("company_id is missing".into());
+    }
+    if fields.product.is_empty() {
+        return Err("product is missing".into());
+    }
+    if fields.licenses.is_empty() {
+        return Err("licenses is missing".into());
+    }
+    let quantity = Decimal::from_str_exact(fields.licenses)
+        .map_err(|_| format!("licenses `{}` is not a number", fields.licenses))?;
+    let name = if fields.company.is_empty() {
+        fields.company_id
+    } else {
+        fields.company
+    };
+    Ok(UsageRow {
+        date,
+        account_id: names.get(fields.company_id),
+        account_name: names.get(name),
+        sku: names.get(catalogue::display_name(fields.product)),
+        quantity,
+        line,
+    })
+}
+
+fn row_error(origin: &Path, line: Option<u64>, message: impl Into<String>) -> Diagnostic {
+    let location = line.map(|line| Location { line, column: 1 });
+    Diagnostic::error(origin, location, message)
+        .with_hint("fix or re-export the report; nothing was planned or applied")
+}
+
+fn finish(rows: Vec<UsageRow>, problems: Diagnostics) -> Result<Vec<UsageRow>, VendorError> {
+    if problems.has_errors() {
+        Err(VendorError::Invalid(problems))
+    } else {
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn rows(text: &str) -> Vec<UsageRow> {
+        parse(text, Path::new("r")).expect("rows")
+    }
+
+    fn error_lines(text: &str) -> Vec<(u64, String)> {
+        let Err(VendorError::Invalid(diagnostics)) = parse(text, Path::new("r")) else {
+            panic!("expected errors");
+        };
+        diagnostics
+            .sorted()
+            .iter()
+            .map(|d| (d.location.map_or(0, |l| l.line), d.message.clone()))
+            .collect()
+    }
+
+    const CSV: &str = "\u{feff}\r\nConsumption Billing Statement: October 2026\r\n\r\n\
+        date,company,company_id,product,licenses,rate\r\n\
+        2026-10-01,\"Acme, Dental\",3862,Business Plus,10,$3.75\r\n\
+        2026-10-01,Acme Dental,3862,KeeperChat,2,\r\n";
+
+    #[test]
+    fn csv_with_preamble_bom_crlf_quotes_and_empty_rate() {
+        let rows = rows(CSV);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(&*rows[0].account_id, "3862");
+        assert_eq!(&*rows[0].account_name, "Acme, Dental");
+        assert_eq!(&*rows[0].sku, "Business Plus");
+        assert_eq!(rows[0].quantity, dec!(10));
+        assert_eq!((rows[0].line, rows[1].line), (5, 6));
+    }
+
+    #[test]
+    fn csv_rows_report_file_lines_past_the_preamble() {
+        let text = "\nConsumption Billing Statement: October 2026\n\n\
+            date,company,company_id,product,licenses,rate\n\
+            2026-10-01,A,1,Business,ten,\n2026-10-01,A,,Business,1,\n";
+        assert_eq!(
+            error_lines(text),
+            vec![
+                (5, "licenses `ten` is not a number".into()),
+                (6, "company_id is missing".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_statement_for_another_month_is_one_error_at_its_title() {
+        let october: Period = "2026-10".parse().expect("period");
+        assert!(check_statement_month(CSV, Path::new("r"), october).is_ok());
+        let september = CSV.replace("October 2026", "September 2026");
+        let Err(VendorError::Invalid(d)) =
+            check_statement_month(&september, Path::new("r"), october)
+        else {
+            panic!("expected an error");
+        };
+        let d = d.sorted()[0];
+        assert_eq!(d.location.map(|l| l.line), Some(2));
+        assert_eq!(
+            d.message,
+            "the report is the statement for September 2026, not for 2026-10"
+        );
+        for unreadable in [
+            "date,company\n",
+            "[]",
+            "\nConsumption Billing Statement: soon\n",
+        ] {
+            assert!(check_statement_month(unreadable, Path::new("r"), october).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_summary_report_is_refused_with_the_export_to_make() {
+        let text = "\nConsumption Billing Statement: October 2026\n\n\
+            company,company_id,product,licenses,rate,avg_per_day\n";
+        let errors = error_lines(text);
+        assert_eq!(errors[0].0, 4);
+        assert!(errors[0].1.contains("summary report"), "{errors:?}");
+    }
+
+    #[test]
+    fn json_with_missing_keys_and_numbers_as_strings() {
+        let text = "[\n  {\"date\": \"2026-10-01\", \"company\": \"Acme\", \"company_id\": 3862, \
+            \"product\": \"businessPlus\", \"licenses\": 10, \"rate\": \"$3.75\"},\n  \
+            {\"date\": \"2026-10-02\", \"company_id\": \"3862\", \"product\": \"1TB\", \
+            \"licenses\": \"9\"}\n]\n";
+        let rows = rows(text);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(&*rows[0].sku, "Business Plus", "codes become display names");
+        assert_eq!(&*rows[1].account_id, "3862");
+        assert_eq!(
+            &*rows[1].account_name, "3862",
+            "no company name: the id stands in"
+        );
+        assert_eq!(rows[1].quantity, dec!(9));
+        assert_eq!((rows[0].line, rows[1].line), (2, 3));
+    }
+
+    #[test]
+    fn json_problems_carry_the_line_of_their_item() {
+        let text = "[\n{\"date\": \"2026-10-01\", \"company_id\": 1, \"product\": \"Business\", \
+            \"licenses\": 1},\n{\"date\": \"2026-10-01\", \"company_id\": 1, \
+            \"product\": \"Business\", \"licenses\": \"many\"},\n\
+            {\"date\": \"2026-10-02\", \"company_id\": 1, \"product\": \"Business\"},\n7\n]";
+        assert_eq!(
+            error_lines(text),
+            vec![
+                (3, "licenses `many` is not a number".into()),
+                (4, "licenses is missing".into()),
+                (5, "item is not an object".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_json_names_its_line() {
+        let errors = error_lines("[\n{\"date\": \"2026-10-01\"},\n{\"date\": }\n]");
+        assert_eq!(errors[0].0, 3, "{errors:?}");
+        assert!(errors[0].1.starts_with("the JSON report is not valid"));
+        assert_eq!(rows("[ ]").len(), 0);
+        let missing_comma = error_lines("[\n{\"date\": \"2026-10-01\"}\n{}\n]");
+        assert_eq!(
+            missing_comma[0],
+            (3, "expected `,` or `]` after an item".into())
+        );
+        let trailing = error_lines("[\n]\n\ntrailing");
+        assert_eq!(
+            trailing[0],
+            (4, "unexpected text after the JSON array".into())
+        );
+        let cut = error_lines("[\n{\"date\": \"2026-10-01\"},\n");
+        assert_eq!(cut[0], (3, "the JSON report ends inside its array".into()));
+    }
+}
