@@ -2,6 +2,7 @@
 
 mod autotask;
 mod autotask_adapter;
+mod autotask_wire;
 mod config_fixtures;
 mod import;
 mod init;

@@ -57,7 +57,7 @@ impl WholeUnits {
 
     /// `self - other`: the `unitChange` that takes `other` to `self`.
     pub fn minus(self, other: Self) -> Self {
-        Self(self.0 - other.0)
+        Self(self.0.saturating_sub(other.0))
     }
 }
 
