@@ -3,6 +3,7 @@
 //! One trait, [`Psa`], and one file per implementation. Adapters convert their wire types into
 //! [`crate::observed`] types at their edge; nothing PSA-specific leaves this folder.
 
+pub mod autotask;
 pub mod connectwise;
 pub mod sandbox;
 
@@ -148,6 +149,8 @@ pub enum PsaError {
 pub enum AnyPsa {
     /// The embedded sandbox.
     Sandbox(sandbox::SandboxPsa),
+    /// Autotask REST (boxed: its client is much larger than the sandbox).
+    Autotask(Box<autotask::AutotaskPsa>),
     /// ConnectWise PSA.
     ConnectWise(connectwise::ConnectWisePsa),
 }
@@ -158,12 +161,14 @@ pub enum ConnectError {
     /// A credential reference could not be resolved.
     #[error(transparent)]
     Credential(#[from] crate::secret::CredentialError),
-    /// The kind is valid config but this build has no adapter for it yet.
-    #[error("psa.kind {0} is not supported by this version of reckon yet")]
-    Unsupported(&'static str),
-    /// The HTTP client could not be started (TLS setup).
-    #[error("cannot start the HTTP client: {0}")]
-    Http(String),
+    /// The PSA's HTTP client could not be set up (bad base URL, TLS).
+    #[error("cannot set up the {kind} client: {message}")]
+    Setup {
+        /// The PSA kind.
+        kind: &'static str,
+        /// Why.
+        message: String,
+    },
 }
 
 /// Builds the PSA client `workspace` configures, resolving its credentials.
@@ -182,12 +187,20 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
             username,
             secret,
             integration_code,
-            ..
+            base_url,
         } => {
-            username.resolve(&workspace.root, "psa.username")?;
-            secret.resolve(&workspace.root, "psa.secret")?;
-            integration_code.resolve(&workspace.root, "psa.integration_code")?;
-            Err(ConnectError::Unsupported("autotask"))
+            let credentials = autotask::Credentials {
+                username: username.resolve(&workspace.root, "psa.username")?,
+                secret: secret.resolve(&workspace.root, "psa.secret")?,
+                integration_code: integration_code
+                    .resolve(&workspace.root, "psa.integration_code")?,
+            };
+            autotask::AutotaskPsa::new(credentials, base_url.clone(), Default::default())
+                .map(|psa| AnyPsa::Autotask(Box::new(psa)))
+                .map_err(|e| ConnectError::Setup {
+                    kind: "autotask",
+                    message: e.to_string(),
+                })
         }
         PsaConfig::ConnectWise {
             site,
@@ -207,7 +220,10 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
             };
             connectwise::ConnectWisePsa::new(settings, connectwise::Options::default())
                 .map(AnyPsa::ConnectWise)
-                .map_err(|e| ConnectError::Http(e.to_string()))
+                .map_err(|e| ConnectError::Setup {
+                    kind: "connectwise",
+                    message: e.to_string(),
+                })
         }
     }
 }
@@ -216,6 +232,7 @@ impl Psa for AnyPsa {
     fn describe(&self) -> String {
         match self {
             Self::Sandbox(psa) => psa.describe(),
+            Self::Autotask(psa) => psa.describe(),
             Self::ConnectWise(psa) => psa.describe(),
         }
     }
@@ -223,6 +240,7 @@ impl Psa for AnyPsa {
     async fn check(&self) -> Vec<CheckStep> {
         match self {
             Self::Sandbox(psa) => psa.check().await,
+            Self::Autotask(psa) => psa.check().await,
             Self::ConnectWise(psa) => psa.check().await,
         }
     }
@@ -230,6 +248,7 @@ impl Psa for AnyPsa {
     fn requests_used(&self) -> RequestCount {
         match self {
             Self::Sandbox(psa) => psa.requests_used(),
+            Self::Autotask(psa) => psa.requests_used(),
             Self::ConnectWise(psa) => psa.requests_used(),
         }
     }
@@ -237,6 +256,7 @@ impl Psa for AnyPsa {
     async fn companies(&self) -> Result<Vec<Company>, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.companies().await,
+            Self::Autotask(psa) => psa.companies().await,
             Self::ConnectWise(psa) => psa.companies().await,
         }
     }
@@ -244,6 +264,7 @@ impl Psa for AnyPsa {
     async fn services(&self) -> Result<Vec<Service>, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.services().await,
+            Self::Autotask(psa) => psa.services().await,
             Self::ConnectWise(psa) => psa.services().await,
         }
     }
@@ -251,6 +272,7 @@ impl Psa for AnyPsa {
     async fn contracts(&self, at: NaiveDate) -> Result<Vec<Contract>, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.contracts(at).await,
+            Self::Autotask(psa) => psa.contracts(at).await,
             Self::ConnectWise(psa) => psa.contracts(at).await,
         }
     }
@@ -258,6 +280,7 @@ impl Psa for AnyPsa {
     async fn line_quantity(&self, line: &LineRef, at: NaiveDate) -> Result<Decimal, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.line_quantity(line, at).await,
+            Self::Autotask(psa) => psa.line_quantity(line, at).await,
             Self::ConnectWise(psa) => psa.line_quantity(line, at).await,
         }
     }
@@ -271,6 +294,7 @@ impl Psa for AnyPsa {
     ) -> Result<(), PsaError> {
         match self {
             Self::Sandbox(psa) => psa.set_quantity(line, expected, quantity, at).await,
+            Self::Autotask(psa) => psa.set_quantity(line, expected, quantity, at).await,
             Self::ConnectWise(psa) => psa.set_quantity(line, expected, quantity, at).await,
         }
     }
@@ -284,6 +308,7 @@ impl Psa for AnyPsa {
     ) -> Result<String, PsaError> {
         match self {
             Self::Sandbox(psa) => psa.create_line(contract, service, quantity, at).await,
+            Self::Autotask(psa) => psa.create_line(contract, service, quantity, at).await,
             Self::ConnectWise(psa) => psa.create_line(contract, service, quantity, at).await,
         }
     }

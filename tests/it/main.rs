@@ -1,5 +1,8 @@
 //! reckon's integration tests: one binary, driving the real `reckon` executable.
 
+mod autotask;
+mod autotask_adapter;
+mod autotask_wire;
 mod browser;
 mod config_fixtures;
 mod connectwise;

@@ -1,1 +1,4 @@
+//! Stateful simulators of the PSAs' APIs, for tests (and examples, via `#[path]`).
+
+pub mod autotask;
 pub mod connectwise;

@@ -1,0 +1,514 @@
+//! The Autotask HTTP client: zone discovery, auth headers, paged queries, creates, the
+//! per-endpoint thread limit, throttling retries and request counting.
+//!
+//! It knows HTTP and Autotask's conventions, not reckon's model: it returns wire records and
+//! typed [`CallError`]s, and never decides whether a failed write may be repeated — it only says
+//! whether the outcome is unknown ([`CallError::outcome_unknown`]); the adapter re-reads and
+//! decides. Auth headers go only to the zone's origin: a `nextPageUrl` contributes its path and
+//! query, never its host.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::{OnceCell, Semaphore};
+
+use super::wire::{self, Errors, Page};
+use crate::secret::Secret;
+
+/// The zone-discovery root used when no `base_url` is configured.
+pub const DISCOVERY_ROOT: &str = "https://webservices2.autotask.net/ATServicesRest";
+
+/// Requests Autotask lets one integration run at once per endpoint (post-2023.1 integrations).
+const THREADS_PER_ENDPOINT: usize = 3;
+
+/// A runaway guard on paging: 1,000 pages is 500,000 rows.
+const MAX_PAGES: usize = 1000;
+
+/// The three credentials every call carries.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// API user (an email address); also the key for zone discovery.
+    pub username: Secret,
+    /// API user's secret.
+    pub secret: Secret,
+    /// The integration's tracking identifier.
+    pub integration_code: Secret,
+}
+
+/// Tunables; the defaults suit the real API, tests shorten them.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Where zone discovery asks when no base URL is configured.
+    pub discovery_root: String,
+    /// How often a throttled (429 / thread-limit) request is retried.
+    pub max_retries: u32,
+    /// First backoff when the API sends no `Retry-After`; doubles per retry.
+    pub backoff: Duration,
+    /// Longest single wait, whatever `Retry-After` says.
+    pub max_backoff: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            discovery_root: DISCOVERY_ROOT.into(),
+            max_retries: 5,
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A failed call. Messages never carry a credential (URLs are stripped from transport errors).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// 401: the credentials were not accepted.
+    #[error(
+        "Autotask rejected the credentials (HTTP 401): check psa.username (the API-only user), psa.secret and psa.integration_code (its tracking identifier)"
+    )]
+    Unauthorized,
+    /// 403: authenticated, but not allowed.
+    #[error(
+        "Autotask denied access to {entity} (HTTP 403): check that the security level of the API user named by psa.username allows it"
+    )]
+    Forbidden {
+        /// The entity asked for.
+        entity: String,
+    },
+    /// The API answered with errors.
+    #[error("HTTP {status}: {}", messages.join("; "))]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The `errors` array, or a summary of the body.
+        messages: Vec<String>,
+    },
+    /// Still throttled after every retry.
+    #[error("still throttled after {retries} retries: {}", messages.join("; "))]
+    Throttled {
+        /// Retries made.
+        retries: u32,
+        /// The last refusal.
+        messages: Vec<String>,
+    },
+    /// No answer: timeout, refused or dropped connection, unreadable body.
+    #[error("no usable answer from Autotask: {0}")]
+    Transport(String),
+    /// An answer reckon cannot read.
+    #[error("unexpected answer from Autotask: {0}")]
+    Decode(String),
+    /// The zone (base URL) could not be determined.
+    #[error("cannot find the Autotask zone: {0}")]
+    Zone(String),
+}
+
+impl CallError {
+    /// Whether a write may have been committed although no success came back (a timeout, a
+    /// dropped connection, a server error): the caller must re-read before deciding anything.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Self::Transport(_) => true,
+            Self::Api { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// The Autotask REST client.
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    credentials: Credentials,
+    configured_base: Option<String>,
+    options: Options,
+    zone: OnceCell<Url>,
+    gates: Mutex<HashMap<String, Arc<Semaphore>>>,
+    counts: Mutex<Vec<(String, u64)>>,
+}
+
+impl Client {
+    /// A client; `base_url` is the zone's REST root (e.g. `https://webservices5.autotask.net/ATServicesRest`),
+    /// discovered when `None`.
+    pub fn new(
+        credentials: Credentials,
+        base_url: Option<String>,
+        options: Options,
+    ) -> Result<Self, CallError> {
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| CallError::Transport(e.without_url().to_string()))?;
+        Ok(Self {
+            http,
+            credentials,
+            configured_base: base_url,
+            options,
+            zone: OnceCell::new(),
+            gates: Mutex::new(HashMap::new()),
+            counts: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The zone's REST root: the configured base URL, or the one discovered (once per client).
+    pub async fn zone(&self) -> Result<&Url, CallError> {
+        self.zone
+            .get_or_try_init(|| async {
+                let text = match &self.configured_base {
+                    Some(base) => base.clone(),
+                    None => self.discover().await?,
+                };
+                parse_root(&text)
+            })
+            .await
+    }
+
+    /// Whether the zone came from config rather than discovery.
+    pub fn zone_configured(&self) -> bool {
+        self.configured_base.is_some()
+    }
+
+    /// `GET zoneInformation?user=` — sent without auth headers, as the API expects.
+    async fn discover(&self) -> Result<String, CallError> {
+        let url = parse_root(&self.options.discovery_root)?;
+        let url = join(&url, "V1.0/ZoneInformation")?;
+        self.count("ZoneInformation");
+        let response = self
+            .http
+            .get(url)
+            .query(&[("user", self.credentials.username.expose())])
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(transport)?;
+        if !status.is_success() {
+            return Err(CallError::Zone(format!(
+                "HTTP {}: {} (check psa.username: it must be the API user's email address)",
+                status.as_u16(),
+                error_messages(&body).join("; ")
+            )));
+        }
+        let zone: wire::ZoneInfo = serde_json::from_slice(&body)
+            .map_err(|e| CallError::Zone(format!("unreadable zone information: {e}")))?;
+        Ok(zone.url)
+    }
+
+    /// `GET /V1.0/{path}` with auth, e.g. `ThresholdInformation`.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CallError> {
+        let url = join(self.zone().await?, &format!("V1.0/{path}"))?;
+        let body = self.call(path, path, Method::GET, url, None, true).await?;
+        decode(&body)
+    }
+
+    /// Every row of `entity` matching `filter`: `POST /V1.0/{entity}/query` with `MaxRecords`
+    /// `max_records`, then each `nextPageUrl` POSTed with the same body.
+    pub async fn query<T: DeserializeOwned>(
+        &self,
+        entity: &str,
+        filter: Vec<Value>,
+        max_records: u32,
+    ) -> Result<Vec<T>, CallError> {
+        let zone = self.zone().await?;
+        let body = wire::query(filter, max_records);
+        let endpoint = format!("{entity}/query");
+        let mut url = join(zone, &format!("V1.0/{endpoint}"))?;
+        let mut rows = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let bytes = self
+                .call(entity, &endpoint, Method::POST, url, Some(&body), true)
+                .await?;
+            let page: Page<T> = decode(&bytes)?;
+            rows.extend(page.items);
+            let next = page.page_details.and_then(|p| p.next_page_url);
+            match next.filter(|n| !n.is_empty()) {
+                // A caller asking for fewer rows than a page wants only the first page.
+                Some(next) if max_records >= wire::PAGE_SIZE => url = same_origin(zone, &next)?,
+                _ => return Ok(rows),
+            }
+        }
+        Err(CallError::Decode(format!(
+            "{entity} query still had more pages after {MAX_PAGES}"
+        )))
+    }
+
+    /// `POST /V1.0/{path}` creating a record; returns its id. Never repeated after an unknown
+    /// outcome (only after an explicit throttling refusal, which means nothing was done).
+    pub async fn create(
+        &self,
+        entity: &str,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<i64, CallError> {
+        let url = join(self.zone().await?, &format!("V1.0/{path}"))?;
+        let body = serde_json::to_value(body).map_err(|e| CallError::Decode(e.to_string()))?;
+        let bytes = self
+            .call(entity, path, Method::POST, url, Some(&body), false)
+            .await?;
+        let created: wire::Created = decode(&bytes)?;
+        Ok(created.item_id)
+    }
+
+    /// Requests made so far, by endpoint, in first-use order.
+    pub fn requests(&self) -> Vec<(String, u64)> {
+        self.counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// One request with auth headers, under the endpoint's thread limit, retried when
+    /// throttled; reads (`idempotent`) are also retried after transport errors and 5xx.
+    async fn call(
+        &self,
+        entity: &str,
+        endpoint: &str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> Result<Vec<u8>, CallError> {
+        let gate = self.gate(entity);
+        let mut retries = 0;
+        loop {
+            let attempt = {
+                let _permit = gate
+                    .acquire()
+                    .await
+                    .map_err(|_| CallError::Transport("request limiter closed".into()))?;
+                self.count(endpoint);
+                self.send_once(&method, &url, body).await
+            };
+            let wait = match attempt {
+                Ok(Answer::Done(bytes)) => return Ok(bytes),
+                Ok(Answer::Throttled {
+                    retry_after,
+                    messages,
+                }) => {
+                    if retries >= self.options.max_retries {
+                        return Err(CallError::Throttled { retries, messages });
+                    }
+                    retry_after.unwrap_or_else(|| self.backoff(retries))
+                }
+                Ok(Answer::Failed(error)) | Err(error)
+                    if idempotent
+                        && error.outcome_unknown()
+                        && retries < self.options.max_retries =>
+                {
+                    self.backoff(retries)
+                }
+                Ok(Answer::Failed(error)) | Err(error) => return Err(classify(error, entity)),
+            };
+            retries += 1;
+            tokio::time::sleep(wait.min(self.options.max_backoff)).await;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&Value>,
+    ) -> Result<Answer, CallError> {
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .header(
+                "ApiIntegrationCode",
+                self.credentials.integration_code.expose(),
+            )
+            .header("UserName", self.credentials.username.expose())
+            .header("Secret", self.credentials.secret.expose());
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = response.bytes().await.map_err(transport)?.to_vec();
+        let messages = error_messages(&bytes);
+        if status == StatusCode::TOO_MANY_REQUESTS || is_thread_limit(&messages) {
+            return Ok(Answer::Throttled {
+                retry_after,
+                messages,
+            });
+        }
+        let has_errors = !messages.is_empty() && body_has_errors(&bytes);
+        if status.is_success() && !has_errors {
+            return Ok(Answer::Done(bytes));
+        }
+        Ok(Answer::Failed(CallError::Api {
+            status: status.as_u16(),
+            messages,
+        }))
+    }
+
+    fn backoff(&self, retries: u32) -> Duration {
+        self.options.backoff.saturating_mul(1 << retries.min(16))
+    }
+
+    fn gate(&self, entity: &str) -> Arc<Semaphore> {
+        let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
+        gates
+            .entry(entity.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(THREADS_PER_ENDPOINT)))
+            .clone()
+    }
+
+    fn count(&self, endpoint: &str) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        match counts.iter_mut().find(|(e, _)| e == endpoint) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((endpoint.to_owned(), 1)),
+        }
+    }
+}
+
+/// What one attempt produced.
+enum Answer {
+    Done(Vec<u8>),
+    Throttled {
+        retry_after: Option<Duration>,
+        messages: Vec<String>,
+    },
+    Failed(CallError),
+}
+
+/// 401/403 become credential advice; everything else stays as it is.
+fn classify(error: CallError, entity: &str) -> CallError {
+    match error {
+        CallError::Api { status: 401, .. } => CallError::Unauthorized,
+        CallError::Api { status: 403, .. } => CallError::Forbidden {
+            entity: entity.to_owned(),
+        },
+        other => other,
+    }
+}
+
+/// Autotask's thread-limit refusal, recognised by its code or text whatever the HTTP status.
+fn is_thread_limit(messages: &[String]) -> bool {
+    messages.iter().any(|m| {
+        let lower = m.to_ascii_lowercase();
+        lower.contains("itgenatr005") || lower.contains("thread threshold")
+    })
+}
+
+fn body_has_errors(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<Errors>(bytes).is_ok_and(|e| !e.errors.is_empty())
+}
+
+/// The `errors` of a body, or a short excerpt of a body that has none.
+fn error_messages(bytes: &[u8]) -> Vec<String> {
+    match serde_json::from_slice::<Errors>(bytes) {
+        Ok(errors) if !errors.errors.is_empty() => errors.messages(),
+        Ok(_) => Vec::new(),
+        Err(_) if bytes.is_empty() => Vec::new(),
+        Err(_) => {
+            let text = String::from_utf8_lossy(bytes);
+            vec![text.chars().take(200).collect()]
+        }
+    }
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CallError> {
+    serde_json::from_slice(bytes).map_err(|e| CallError::Decode(e.to_string()))
+}
+
+fn transport(error: reqwest::Error) -> CallError {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else {
+        "connection failed"
+    };
+    CallError::Transport(format!("{kind} ({})", error.without_url()))
+}
+
+/// A REST root as a URL ending in `/`, so relative joins append to it.
+fn parse_root(text: &str) -> Result<Url, CallError> {
+    let trimmed = text.trim_end_matches('/');
+    let url = Url::parse(&format!("{trimmed}/"))
+        .map_err(|e| CallError::Zone(format!("{text} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(CallError::Zone(format!("{text} is not an http(s) URL")));
+    }
+    Ok(url)
+}
+
+fn join(root: &Url, path: &str) -> Result<Url, CallError> {
+    root.join(path)
+        .map_err(|e| CallError::Zone(format!("cannot build a URL for {path}: {e}")))
+}
+
+/// The zone's origin with the path and query of `next`: whatever host `next` names, the request
+/// (and its credentials) goes to the zone.
+fn same_origin(zone: &Url, next: &str) -> Result<Url, CallError> {
+    let named = zone
+        .join(next)
+        .map_err(|e| CallError::Decode(format!("unreadable nextPageUrl: {e}")))?;
+    let mut url = zone.clone();
+    url.set_path(named.path());
+    url.set_query(named.query());
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_pages_keep_the_zone_origin_whatever_host_they_name() {
+        let zone = parse_root("https://webservices5.autotask.net/ATServicesRest").expect("root");
+        let next = same_origin(
+            &zone,
+            "https://evil.example/ATServicesRest/V1.0/Companies/query/next?paging=abc",
+        )
+        .expect("joined");
+        assert_eq!(
+            next.as_str(),
+            "https://webservices5.autotask.net/ATServicesRest/V1.0/Companies/query/next?paging=abc"
+        );
+    }
+
+    #[test]
+    fn thread_limit_is_recognised_by_code_or_text() {
+        assert!(is_thread_limit(&["Itgenatr005 something".into()]));
+        assert!(is_thread_limit(&[
+            "The Autotask API thread threshold of 3 threads has been exceeded".into()
+        ]));
+        assert!(!is_thread_limit(&["unitChange is required".into()]));
+    }
+
+    #[test]
+    fn only_unknown_outcomes_call_for_a_re_read() {
+        assert!(CallError::Transport("timed out".into()).outcome_unknown());
+        assert!(
+            CallError::Api {
+                status: 500,
+                messages: vec![]
+            }
+            .outcome_unknown()
+        );
+        assert!(
+            !CallError::Api {
+                status: 400,
+                messages: vec![]
+            }
+            .outcome_unknown()
+        );
+        assert!(!CallError::Unauthorized.outcome_unknown());
+    }
+}

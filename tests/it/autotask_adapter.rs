@@ -1,0 +1,294 @@
+//! The Autotask adapter in-process against the simulator: every injected fault (the write is
+//! applied exactly once or reported, and a re-run converges), the per-endpoint thread limit,
+//! whole units, units split at the effective date, line creation. The wire contract itself is
+//! pinned with wiremock in `autotask_wire`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use reckon::observed::LineRef;
+use reckon::psa::autotask::{AutotaskPsa, Credentials, Options};
+use reckon::psa::{Psa, PsaError};
+use reckon::secret::Secret;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use serde_json::json;
+
+use crate::sim::autotask::{Fault, INTEGRATION_CODE, SECRET, Sim, USERNAME};
+
+pub fn credentials() -> Credentials {
+    Credentials {
+        username: Secret::new(USERNAME),
+        secret: Secret::new(SECRET),
+        integration_code: Secret::new(INTEGRATION_CODE),
+    }
+}
+
+pub fn quick() -> Options {
+    Options {
+        timeout: Duration::from_millis(500),
+        backoff: Duration::from_millis(10),
+        ..Options::default()
+    }
+}
+
+pub fn at() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 1).expect("date")
+}
+
+/// One contract line holding 5 units, and a client for it.
+fn one_line() -> (Sim, AutotaskPsa, LineRef, i64) {
+    let sim = Sim::start();
+    let company = sim.add_company("Acme Dental");
+    let service = sim.add_service("Keeper Business Plus");
+    let contract = sim.add_contract(company, "Acme – Managed Services");
+    let line = sim.add_line(contract, service, 5);
+    let psa = AutotaskPsa::new(credentials(), Some(sim.base_url()), quick()).expect("client");
+    let line_ref = LineRef {
+        contract: contract.to_string(),
+        line: line.to_string(),
+    };
+    (sim, psa, line_ref, line)
+}
+
+/// What a later `plan` + `apply` does: read the line fresh, write only if it still differs.
+async fn rerun(psa: &AutotaskPsa, line: &LineRef, desired: Decimal) {
+    let current = psa.line_quantity(line, at()).await.expect("re-read");
+    if current != desired {
+        psa.set_quantity(line, current, desired, at())
+            .await
+            .expect("re-run applies");
+    }
+}
+
+async fn fault_converges(fault: Fault, endpoint: &str) -> Result<(), PsaError> {
+    let (sim, psa, line, id) = one_line();
+    sim.inject(endpoint, fault);
+    let first = psa.set_quantity(&line, dec!(5), dec!(8), at()).await;
+    rerun(&psa, &line, dec!(8)).await;
+    assert_eq!(sim.units(id, at()), 8);
+    assert_eq!(
+        sim.adjustments().len(),
+        1,
+        "exactly one adjustment committed"
+    );
+    assert_eq!(sim.adjustments()[0]["unitChange"], 3);
+    first
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_retry_after() {
+    let started = std::time::Instant::now();
+    let result = fault_converges(
+        Fault::TooManyRequests { retry_after: 1 },
+        "ContractServiceAdjustments",
+    )
+    .await;
+    assert_eq!(result, Ok(()));
+    // The client's own backoff is 10 ms here: only Retry-After explains a wait of a second.
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_thread_limit_error_is_retried_whatever_its_status() {
+    for status in [200, 429, 500] {
+        let result =
+            fault_converges(Fault::ThreadLimit(status), "ContractServiceAdjustments").await;
+        assert_eq!(result, Ok(()), "status {status}");
+    }
+}
+
+#[tokio::test]
+async fn a_500_on_a_write_is_reported_not_retried_and_a_rerun_converges() {
+    let result = fault_converges(Fault::ServerError, "ContractServiceAdjustments").await;
+    let Err(PsaError::Unavailable(message)) = result else {
+        panic!("expected a reported failure, got {result:?}");
+    };
+    assert!(
+        message.contains("HTTP 500") && message.contains("Not retried"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_answer_past_the_timeout_is_settled_by_re_reading() {
+    let result = fault_converges(
+        Fault::SlowAfterCommit(Duration::from_secs(2)),
+        "ContractServiceAdjustments",
+    )
+    .await;
+    assert_eq!(result, Ok(()));
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_commit_is_settled_by_re_reading() {
+    let result = fault_converges(Fault::DropAfterCommit, "ContractServiceAdjustments").await;
+    assert_eq!(result, Ok(()));
+}
+
+#[tokio::test]
+async fn faults_on_reads_are_retried() {
+    for fault in [
+        Fault::ServerError,
+        Fault::DropAfterCommit,
+        Fault::SlowAfterCommit(Duration::from_secs(2)),
+        Fault::ThreadLimit(500),
+    ] {
+        let result = fault_converges(fault, "ContractServiceUnits").await;
+        assert_eq!(result, Ok(()));
+    }
+}
+
+#[tokio::test]
+async fn a_line_changed_since_planning_is_refused() {
+    let (sim, psa, line, _) = one_line();
+    let result = psa.set_quantity(&line, dec!(4), dec!(8), at()).await;
+    assert!(
+        matches!(result, Err(PsaError::Changed { found, .. }) if found == dec!(5)),
+        "{result:?}"
+    );
+    assert!(sim.adjustments().is_empty());
+}
+
+#[tokio::test]
+async fn fractions_never_reach_autotask() {
+    let (sim, psa, line, _) = one_line();
+    let result = psa.set_quantity(&line, dec!(5), dec!(7.5), at()).await;
+    assert!(
+        matches!(result, Err(PsaError::Rejected { .. })),
+        "{result:?}"
+    );
+    assert_eq!(sim.total_requests(), 0, "refused before any request");
+}
+
+#[tokio::test]
+async fn units_split_at_the_effective_date() {
+    let (sim, psa, line, id) = one_line();
+    let mid = NaiveDate::from_ymd_opt(2026, 11, 15).expect("date");
+    psa.set_quantity(&line, dec!(5), dec!(9), mid)
+        .await
+        .expect("applied");
+    let rows = sim.unit_rows(id);
+    let november: Vec<_> = rows.iter().filter(|r| r.0.starts_with("2026-11")).collect();
+    assert_eq!(
+        november,
+        [
+            &(
+                "2026-11-01T00:00:00".into(),
+                "2026-11-14T00:00:00".into(),
+                5
+            ),
+            &(
+                "2026-11-15T00:00:00".into(),
+                "2026-11-30T00:00:00".into(),
+                9
+            ),
+        ]
+    );
+    assert_eq!(psa.line_quantity(&line, at()).await, Ok(dec!(5)));
+    assert_eq!(psa.line_quantity(&line, mid).await, Ok(dec!(9)));
+}
+
+#[tokio::test]
+async fn create_line_adds_the_service_and_its_units() {
+    let (sim, psa, line, _) = one_line();
+    let other = sim.add_service("KeeperChat");
+    let id = psa
+        .create_line(&line.contract, &other.to_string(), dec!(2), at())
+        .await
+        .expect("created");
+    let contract: i64 = line.contract.parse().expect("id");
+    assert!(
+        sim.lines_of(contract)
+            .contains(&(id.parse().expect("id"), other))
+    );
+    assert_eq!(sim.units(id.parse().expect("id"), at()), 2);
+}
+
+#[tokio::test]
+async fn no_more_than_three_requests_run_at_once_per_endpoint() {
+    let (sim, psa, line, _) = one_line();
+    sim.set_latency(Duration::from_millis(50));
+    let psa = Arc::new(psa);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (psa, line) = (psa.clone(), line.clone());
+        tasks.spawn(async move { psa.line_quantity(&line, at()).await });
+    }
+    while let Some(result) = tasks.join_next().await {
+        assert_eq!(result.expect("task"), Ok(dec!(5)));
+    }
+    assert!(sim.max_in_flight() <= 3, "{}", sim.max_in_flight());
+    // The simulator refuses a 4th concurrent request; none was refused, so none was retried.
+    assert_eq!(sim.requests()["ContractServiceUnits/query"], 10);
+}
+
+#[tokio::test]
+async fn the_simulator_rejects_decimal_unit_changes_and_get_next_pages() {
+    let sim = Sim::start();
+    let http = reqwest::Client::new();
+    let adjust = http
+        .post(format!("{}/V1.0/ContractServiceAdjustments", sim.base_url()))
+        .header("ApiIntegrationCode", INTEGRATION_CODE)
+        .header("UserName", USERNAME)
+        .header("Secret", SECRET)
+        .json(&json!({"contractServiceID": 1, "effectiveDate": "2026-11-01T00:00:00", "unitChange": 2.5}))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(adjust.status(), 500);
+    let body: serde_json::Value = adjust.json().await.expect("json");
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .expect("message")
+            .contains("Int32")
+    );
+    let next = http
+        .get(format!(
+            "{}/V1.0/Companies/query/next?paging=p1",
+            sim.base_url()
+        ))
+        .header("ApiIntegrationCode", INTEGRATION_CODE)
+        .header("UserName", USERNAME)
+        .header("Secret", SECRET)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(next.status(), 405);
+}
+
+#[tokio::test]
+async fn the_simulators_drop_and_slow_faults_commit_but_give_the_client_no_answer() {
+    let (sim, _, _, line) = one_line();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let post = || {
+        http.post(format!("{}/V1.0/ContractServiceAdjustments", sim.base_url()))
+            .header("ApiIntegrationCode", INTEGRATION_CODE)
+            .header("UserName", USERNAME)
+            .header("Secret", SECRET)
+            .json(&json!({"contractServiceID": line, "effectiveDate": "2026-11-01T00:00:00", "unitChange": 1}))
+    };
+    async fn answer(request: reqwest::RequestBuilder) -> Result<usize, reqwest::Error> {
+        let response = request.send().await?;
+        Ok(response.bytes().await?.len())
+    }
+    sim.inject("ContractServiceAdjustments", Fault::DropAfterCommit);
+    assert!(answer(post()).await.is_err(), "the connection is dropped");
+    assert_eq!(sim.units(line, at()), 6, "but the adjustment was committed");
+    sim.inject(
+        "ContractServiceAdjustments",
+        Fault::SlowAfterCommit(Duration::from_secs(1)),
+    );
+    let slow = answer(post()).await.expect_err("times out");
+    assert!(slow.is_timeout(), "{slow}");
+    assert_eq!(sim.units(line, at()), 7, "but the adjustment was committed");
+}

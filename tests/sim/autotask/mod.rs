@@ -1,0 +1,378 @@
+//! A stateful Autotask REST simulator: axum on 127.0.0.1:0, on its own thread and runtime, so
+//! synchronous tests (driving the reckon binary) and async tests can both use it.
+//!
+//! It behaves like the real API where reckon depends on it: zone discovery, the three auth
+//! headers, `POST /V1.0/{Entity}/query` with JSON filters (eq, noteq, gt, gte, lt, lte, in,
+//! notIn, and, or), pages of at most 500 rows whose `nextPageUrl` must be POSTed with the same
+//! body (GET → 405), ContractServiceAdjustments that take an integer `unitChange` only and split
+//! the ContractServiceUnits row at their effective date, contract lines created under
+//! `Contracts/{id}/Services`, at most 3 requests in flight per endpoint (the 4th gets the
+//! `Itgenatr005` thread-limit error), and ThresholdInformation. Tests can inject faults per
+//! endpoint, add latency, and read the state and request counters back.
+//!
+//! Not modelled: picklist metadata, bundles, posted periods, UDFs, impersonation, the hourly
+//! request threshold (ThresholdInformation reports the simulator's own count).
+
+// Each user (tests, examples) uses a different part of the simulator.
+#![allow(dead_code, unused_imports)]
+
+mod connection;
+mod entities;
+mod filter;
+mod seed;
+mod server;
+
+use connection::{Cut, CuttableListener};
+pub use seed::{autotask_psa_block, seed_from_sandbox};
+use server::dispatch;
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering as Atomic};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State as AxumState};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::serve::{IncomingStream, Listener};
+use chrono::{Datelike, Months, NaiveDate};
+use serde_json::{Value, json};
+
+/// The API user the simulator accepts.
+pub const USERNAME: &str = "reckon-api@example-msp.com";
+/// Its secret.
+pub const SECRET: &str = "sim-secret-3f9a7c1e-planted";
+/// The integration's tracking identifier.
+pub const INTEGRATION_CODE: &str = "SIMTRACKINGIDENTIFIER000001";
+
+/// Rows per page, as the real API.
+const PAGE: usize = 500;
+/// Concurrent requests per endpoint before the thread-limit error.
+const THREADS: usize = 3;
+
+/// A fault injected into the next request to an endpoint.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// 429 with `Retry-After: secs`; nothing done.
+    TooManyRequests {
+        /// Seconds.
+        retry_after: u64,
+    },
+    /// The thread-limit refusal `Itgenatr005` with this HTTP status; nothing done.
+    ThreadLimit(u16),
+    /// 500; nothing done.
+    ServerError,
+    /// The work is done, then the answer is held this long (past the client's timeout).
+    SlowAfterCommit(Duration),
+    /// The work is done, then the connection is dropped without an answer.
+    DropAfterCommit,
+}
+
+/// The simulated tenant.
+#[derive(Debug, Default)]
+struct State {
+    base: String,
+    entities: BTreeMap<&'static str, Vec<Value>>,
+    adjustments: Vec<Value>,
+    next_id: HashMap<&'static str, i64>,
+    first_month: Option<NaiveDate>,
+    months: u32,
+    faults: HashMap<String, VecDeque<Fault>>,
+    latency: Duration,
+    counts: BTreeMap<String, u64>,
+    in_flight: HashMap<String, usize>,
+    max_in_flight: usize,
+    pages: HashMap<String, (String, Value, usize)>,
+    requests_seen: Vec<String>,
+}
+
+type Shared = Arc<Mutex<State>>;
+
+/// A running simulator; stops when dropped.
+pub struct Sim {
+    addr: SocketAddr,
+    state: Shared,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const ENTITIES: [&str; 5] = [
+    "Companies",
+    "Services",
+    "Contracts",
+    "ContractServices",
+    "ContractServiceUnits",
+];
+
+impl Sim {
+    /// An empty tenant whose contracts have monthly periods from 2026-09 to 2026-12.
+    pub fn start() -> Self {
+        Self::start_with_periods(NaiveDate::from_ymd_opt(2026, 9, 1).expect("date"), 4)
+    }
+
+    /// An empty tenant whose contract lines get `months` monthly unit periods from `first`.
+    pub fn start_with_periods(first: NaiveDate, months: u32) -> Self {
+        Self::start_at("127.0.0.1:0", first, months)
+    }
+
+    /// As [`Sim::start_with_periods`], listening on `addr` (e.g. `127.0.0.1:8765`).
+    pub fn start_at(addr: &str, first: NaiveDate, months: u32) -> Self {
+        let addr = addr.to_owned();
+        let mut state = State {
+            first_month: Some(first),
+            months,
+            ..State::default()
+        };
+        for (entity, first_id) in [
+            ("Companies", 29_683_365),
+            ("Services", 27),
+            ("Contracts", 30_001),
+            ("ContractServices", 4_411),
+            ("ContractServiceUnits", 900_001),
+            ("ContractServiceAdjustments", 70_001),
+        ] {
+            state.next_id.insert(entity, first_id);
+        }
+        for entity in ENTITIES {
+            state.entities.insert(entity, Vec::new());
+        }
+        let state = Arc::new(Mutex::new(state));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let shared = state.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("sim runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&addr)
+                    .await
+                    .expect("bind the simulator's address");
+                let addr = listener.local_addr().expect("addr");
+                lock(&shared).base = format!("http://{addr}/ATServicesRest");
+                addr_tx.send(addr).expect("report addr");
+                let app = axum::Router::new()
+                    .fallback(dispatch)
+                    .with_state(shared)
+                    .into_make_service_with_connect_info::<Cut>();
+                tokio::select! {
+                    _ = axum::serve(CuttableListener(listener), app) => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        let addr = addr_rx.recv().expect("sim started");
+        Self {
+            addr,
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// The zone URL (`…/ATServicesRest`), for `psa.base_url`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/ATServicesRest", self.addr)
+    }
+
+    /// Adds an active customer; returns its id.
+    pub fn add_company(&self, name: &str) -> i64 {
+        self.insert(
+            "Companies",
+            |id| json!({"id": id, "companyName": name, "companyType": 1, "isActive": true}),
+        )
+    }
+
+    /// Adds a row as given (plus an id) to an entity, e.g. an inactive company.
+    pub fn insert(&self, entity: &'static str, row: impl FnOnce(i64) -> Value) -> i64 {
+        let mut state = lock(&self.state);
+        let id = state.take_id(entity);
+        state.rows(entity).push(row(id));
+        id
+    }
+
+    /// Makes the next row added to `entity` get `id` (and later ones the ids after it).
+    pub fn next_id(&self, entity: &'static str, id: i64) {
+        lock(&self.state).next_id.insert(entity, id);
+    }
+
+    /// Adds an active catalogue service; returns its id.
+    pub fn add_service(&self, name: &str) -> i64 {
+        self.insert(
+            "Services",
+            |id| json!({"id": id, "name": name, "isActive": true, "periodType": 1}),
+        )
+    }
+
+    /// Adds an active recurring-service contract; returns its id.
+    pub fn add_contract(&self, company: i64, name: &str) -> i64 {
+        self.insert("Contracts", |id| {
+            json!({"id": id, "companyID": company, "contractName": name,
+                   "contractType": 7, "status": 1, "contractPeriodType": 1,
+                   "startDate": "2026-01-01T00:00:00", "endDate": "2027-12-31T00:00:00"})
+        })
+    }
+
+    /// Adds a line for `service` to `contract` holding `units` in every period; returns its id.
+    pub fn add_line(&self, contract: i64, service: i64, units: i64) -> i64 {
+        let mut state = lock(&self.state);
+        state.create_line(contract, service, units)
+    }
+
+    /// Units of line `line` on `at` (0 when no period covers it).
+    pub fn units(&self, line: i64, at: NaiveDate) -> i64 {
+        lock(&self.state).units_on(line, at)
+    }
+
+    /// Every ContractServiceUnits row of `line`, as `(start, end, units)`, oldest first.
+    pub fn unit_rows(&self, line: i64) -> Vec<(String, String, i64)> {
+        let mut state = lock(&self.state);
+        let mut rows: Vec<(String, String, i64)> = state
+            .rows("ContractServiceUnits")
+            .iter()
+            .filter(|r| r["contractServiceID"] == line)
+            .map(|r| {
+                (
+                    r["startDate"].as_str().unwrap_or_default().to_owned(),
+                    r["endDate"].as_str().unwrap_or_default().to_owned(),
+                    r["units"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    /// The lines of `contract`, as `(line id, service id)`.
+    pub fn lines_of(&self, contract: i64) -> Vec<(i64, i64)> {
+        let mut state = lock(&self.state);
+        state
+            .rows("ContractServices")
+            .iter()
+            .filter(|r| r["contractID"] == contract)
+            .map(|r| {
+                (
+                    r["id"].as_i64().unwrap_or(0),
+                    r["serviceID"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect()
+    }
+
+    /// Every adjustment committed, in order.
+    pub fn adjustments(&self) -> Vec<Value> {
+        lock(&self.state).adjustments.clone()
+    }
+
+    /// Queues `fault` for the next request to `endpoint` (an entity name such as
+    /// `ContractServiceAdjustments` or `Companies`).
+    pub fn inject(&self, endpoint: &str, fault: Fault) {
+        lock(&self.state)
+            .faults
+            .entry(endpoint.to_owned())
+            .or_default()
+            .push_back(fault);
+    }
+
+    /// Delay before every answer.
+    pub fn set_latency(&self, latency: Duration) {
+        lock(&self.state).latency = latency;
+    }
+
+    /// Requests received by endpoint (`Companies/query` counts its next pages too).
+    pub fn requests(&self) -> BTreeMap<String, u64> {
+        lock(&self.state).counts.clone()
+    }
+
+    /// All requests received.
+    pub fn total_requests(&self) -> u64 {
+        lock(&self.state).counts.values().sum()
+    }
+
+    /// `METHOD path?query` of every request, in arrival order.
+    pub fn log(&self) -> Vec<String> {
+        lock(&self.state).requests_seen.clone()
+    }
+
+    /// The most requests one endpoint had in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        lock(&self.state).max_in_flight
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn lock(state: &Shared) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl State {
+    fn take_id(&mut self, entity: &'static str) -> i64 {
+        let next = self.next_id.entry(entity).or_insert(1);
+        let id = *next;
+        *next += 1;
+        id
+    }
+
+    fn rows(&mut self, entity: &'static str) -> &mut Vec<Value> {
+        self.entities.entry(entity).or_default()
+    }
+
+    fn create_line(&mut self, contract: i64, service: i64, units: i64) -> i64 {
+        let line = self.take_id("ContractServices");
+        self.rows("ContractServices").push(
+            json!({"id": line, "contractID": contract, "serviceID": service, "unitPrice": "5.00"}),
+        );
+        let first = self.first_month.unwrap_or_default();
+        for month in 0..self.months {
+            let start = first + Months::new(month);
+            let end = start + Months::new(1) - chrono::Days::new(1);
+            let id = self.take_id("ContractServiceUnits");
+            self.rows("ContractServiceUnits").push(json!({
+                "id": id, "contractID": contract, "contractServiceID": line, "serviceID": service,
+                "startDate": day(start), "endDate": day(end), "units": units,
+                "price": "5.00", "approveAndPostDate": null
+            }));
+        }
+        line
+    }
+
+    fn units_on(&mut self, line: i64, at: NaiveDate) -> i64 {
+        self.rows("ContractServiceUnits")
+            .iter()
+            .filter(|r| r["contractServiceID"] == line && covers(r, at))
+            .filter_map(|r| r["units"].as_i64())
+            .next_back()
+            .unwrap_or(0)
+    }
+}
+
+fn day(date: NaiveDate) -> String {
+    format!("{}T00:00:00", date.format("%Y-%m-%d"))
+}
+
+fn date_of(value: &Value) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(value.as_str()?.get(..10)?, "%Y-%m-%d").ok()
+}
+
+fn covers(row: &Value, at: NaiveDate) -> bool {
+    date_of(&row["startDate"]).is_some_and(|s| s <= at)
+        && date_of(&row["endDate"]).is_some_and(|e| at <= e)
+}

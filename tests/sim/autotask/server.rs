@@ -1,0 +1,193 @@
+//! The simulator's request pipeline: latency, counting, auth, the per-endpoint thread limit,
+//! injected faults, then routing to the entity handlers.
+
+use super::connection::Cut;
+use super::*;
+
+/// Decrements the endpoint's in-flight count when the request ends, however it ends.
+struct InFlight {
+    state: Shared,
+    endpoint: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(n) = lock(&self.state).in_flight.get_mut(&self.endpoint) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+pub(super) fn errors(status: StatusCode, messages: &[&str]) -> Response {
+    (status, axum::Json(json!({"errors": messages}))).into_response()
+}
+
+/// Every request: latency, counting, auth, the thread limit, faults, then the route.
+pub(super) async fn dispatch(
+    AxumState(state): AxumState<Shared>,
+    ConnectInfo(cut): ConnectInfo<Cut>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let latency = lock(&state).latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let Some(rest) = strip_root(uri.path()) else {
+        return errors(StatusCode::NOT_FOUND, &["no such resource"]);
+    };
+    let segments: Vec<String> = rest.split('/').map(str::to_owned).collect();
+    let entity = segments.first().cloned().unwrap_or_default();
+    let counted = match segments.as_slice() {
+        [e, q, ..] if q.eq_ignore_ascii_case("query") => format!("{e}/query"),
+        _ => rest.to_owned(),
+    };
+    {
+        let mut s = lock(&state);
+        *s.counts.entry(counted).or_default() += 1;
+        let line = match uri.query() {
+            Some(q) => format!("{method} {}?{q}", uri.path()),
+            None => format!("{method} {}", uri.path()),
+        };
+        s.requests_seen.push(line);
+    }
+    if entity.eq_ignore_ascii_case("ZoneInformation") {
+        return zone(&state, &method, &uri);
+    }
+    if !authorised(&headers) {
+        return errors(
+            StatusCode::UNAUTHORIZED,
+            &[
+                "User is not authorized to access this resource. Check UserName, Secret and ApiIntegrationCode.",
+            ],
+        );
+    }
+    let (_in_flight, now) = {
+        let mut s = lock(&state);
+        let n = s.in_flight.entry(entity.clone()).or_default();
+        *n += 1;
+        let now = *n;
+        s.max_in_flight = s.max_in_flight.max(now);
+        let guard = InFlight {
+            state: state.clone(),
+            endpoint: entity.clone(),
+        };
+        (guard, now)
+    };
+    if now > THREADS {
+        return thread_limit(500);
+    }
+    let fault = lock(&state)
+        .faults
+        .get_mut(&entity)
+        .and_then(VecDeque::pop_front);
+    match fault {
+        Some(Fault::TooManyRequests { retry_after }) => {
+            let mut response = errors(
+                StatusCode::TOO_MANY_REQUESTS,
+                &["Request rate exceeded; retry later."],
+            );
+            response.headers_mut().insert(
+                "Retry-After",
+                retry_after.to_string().parse().expect("header value"),
+            );
+            return response;
+        }
+        Some(Fault::ThreadLimit(status)) => return thread_limit(status),
+        Some(Fault::ServerError) => {
+            return errors(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &["An unexpected error occurred."],
+            );
+        }
+        _ => {}
+    }
+    let response = route(&state, &method, &uri, &segments, &body);
+    match fault {
+        Some(Fault::SlowAfterCommit(delay)) => {
+            tokio::time::sleep(delay).await;
+            response
+        }
+        // The connection refuses the answer, so the server drops it: the client sees a
+        // connection closed after the work was committed.
+        Some(Fault::DropAfterCommit) => {
+            cut.0.store(true, Atomic::SeqCst);
+            response
+        }
+        _ => response,
+    }
+}
+
+fn strip_root(path: &str) -> Option<&str> {
+    let lower = path.to_ascii_lowercase();
+    let prefix = "/atservicesrest/v1.0/";
+    lower.starts_with(prefix).then(|| &path[prefix.len()..])
+}
+
+fn authorised(headers: &HeaderMap) -> bool {
+    let is = |name: &str, value: &str| headers.get(name).is_some_and(|v| v == value);
+    is("ApiIntegrationCode", INTEGRATION_CODE) && is("UserName", USERNAME) && is("Secret", SECRET)
+}
+
+fn thread_limit(status: u16) -> Response {
+    errors(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &[
+            "Itgenatr005: Thread Threshold Exceeded - The Autotask API thread threshold of 3 threads has been exceeded.",
+        ],
+    )
+}
+
+fn zone(state: &Shared, method: &Method, uri: &Uri) -> Response {
+    if method != Method::GET {
+        return errors(StatusCode::METHOD_NOT_ALLOWED, &["use GET"]);
+    }
+    let user = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("user="))
+        .map(|u| u.replace("%40", "@"));
+    if user.as_deref() != Some(USERNAME) {
+        return errors(
+            StatusCode::NOT_FOUND,
+            &["Zone information could not be determined"],
+        );
+    }
+    let base = lock(state).base.clone();
+    axum::Json(json!({"zoneName": "Sim Zone", "url": format!("{base}/"),
+                      "webUrl": "http://sim.invalid/", "ci": 1}))
+    .into_response()
+}
+
+fn route(state: &Shared, method: &Method, uri: &Uri, segments: &[String], body: &[u8]) -> Response {
+    let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let mut s = lock(state);
+    match (method.as_str(), parts.as_slice()) {
+        ("POST", [entity, "query"]) => s.query(entity, body, None),
+        ("POST", [entity, "query", "next"]) => s.query(entity, body, page_token(uri)),
+        (_, [_, "query", ..]) => errors(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &["The requested resource does not support http method 'GET'."],
+        ),
+        ("POST", ["ContractServiceAdjustments"]) => s.adjust(body),
+        ("POST", ["Contracts", contract, "Services"]) => s.add_contract_service(contract, body),
+        ("GET", ["ThresholdInformation"]) => {
+            let used: u64 = s.counts.values().sum();
+            axum::Json(json!({"externalRequestThreshold": 10000,
+                              "requestThresholdTimeframe": 60,
+                              "currentTimeframeRequestCount": used}))
+            .into_response()
+        }
+        _ => errors(StatusCode::NOT_FOUND, &["no such resource"]),
+    }
+}
+
+fn page_token(uri: &Uri) -> Option<String> {
+    uri.query()?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("paging="))
+        .map(str::to_owned)
+}
