@@ -230,6 +230,21 @@ impl Sim {
         lock(&self.state).units_on(line, at)
     }
 
+    /// Units of every line on `at`, by line id (one pass, for checks over thousands of lines).
+    pub fn units_all(&self, at: NaiveDate) -> HashMap<i64, i64> {
+        let mut state = lock(&self.state);
+        let mut units = HashMap::new();
+        for row in state.rows("ContractServiceUnits") {
+            if let (Some(line), Some(n)) =
+                (row["contractServiceID"].as_i64(), row["units"].as_i64())
+                && covers(row, at)
+            {
+                units.insert(line, n);
+            }
+        }
+        units
+    }
+
     /// Every ContractServiceUnits row of `line`, as `(start, end, units)`, oldest first.
     pub fn unit_rows(&self, line: i64) -> Vec<(String, String, i64)> {
         let mut state = lock(&self.state);

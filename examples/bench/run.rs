@@ -1,0 +1,171 @@
+//! One PSA at scale: seed the simulator, write the workspace, then plan and apply through the
+//! library exactly as `reckon plan` / `reckon apply` do, printing time, requests, memory and
+//! the floor; checks afterwards that every line holds its desired quantity, written once.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reckon::period::Period;
+use reckon::psa::{AnyPsa, Psa, RequestCount};
+use reckon::state::journal::{ApplyJournal, Writer};
+use tokio::runtime::Runtime;
+
+use crate::floor::{self, Floor};
+use crate::msp::{self, Book, LINES};
+use crate::tenant::Tenant;
+use crate::{Args, Kind, naive};
+
+/// Errors as text: the bench prints them and stops.
+pub type Failure = Box<dyn std::error::Error>;
+
+/// Runs the plan and apply benchmark for `kind`.
+pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> {
+    let companies = args.companies;
+    let seeding = Instant::now();
+    let book = Book::generate(companies, 42);
+    let tenant = Tenant::start(kind, &book);
+    let dir = tempfile::tempdir()?;
+    let workspace = workspace(dir.path(), &book, &tenant)?;
+    println!(
+        "\n== {}: {companies} companies × 1 contract × {} lines, 3 integrations (keeper-commander 31 days, 2 csv); seeded in {:.1} s",
+        kind.name(),
+        LINES.len(),
+        seeding.elapsed().as_secs_f64()
+    );
+    let period: Period = msp::PERIOD.parse()?;
+    let lines = LINES.len() as u64;
+
+    tenant.set_latency(args.latency);
+    let psa = reckon::psa::connect(&workspace)?;
+    reset_peak_memory();
+    let started = Instant::now();
+    let plan = runtime.block_on(reckon::reconcile::plan(&workspace, &psa, period, &[]))?;
+    let plan_floor = match kind {
+        Kind::Autotask => floor::autotask_plan(companies as u64, lines),
+        Kind::ConnectWise => floor::connectwise_plan(companies as u64, lines),
+    };
+    let plan_time = started.elapsed();
+    let plan_requests = psa.requests_used().total();
+    report("plan", plan_time, &psa, &plan_floor, args.latency);
+    let changes = plan.applicable().count();
+    println!(
+        "  plan: {changes} changes of {} lines",
+        companies * LINES.len()
+    );
+
+    tenant.set_latency(args.apply_latency);
+    let psa = reckon::psa::connect(&workspace)?;
+    let state_dir = workspace.root.join(reckon::state::STATE_DIR);
+    std::fs::create_dir_all(&state_dir)?;
+    let writer = Writer::open(&state_dir)?;
+    let mut journal = ApplyJournal::new(writer, "bench".into(), None, period, None);
+    reset_peak_memory();
+    let started = Instant::now();
+    let applied = runtime.block_on(reckon::apply::execute(&plan, &psa, &mut journal, |_| {}));
+    let apply_floor = match kind {
+        Kind::Autotask => floor::autotask_apply(changes as u64),
+        Kind::ConnectWise => floor::connectwise_apply(changes as u64),
+    };
+    report(
+        "apply",
+        started.elapsed(),
+        &psa,
+        &apply_floor,
+        args.apply_latency,
+    );
+    println!(
+        "  apply: {} applied, {} failed (writes one at a time: apply::execute is sequential)",
+        applied.applied(),
+        applied.failed()
+    );
+    verify(&tenant, &book, changes)?;
+
+    if args.naive {
+        tenant.set_latency(args.latency);
+        naive::compare(runtime, &tenant, (plan_requests, plan_time))?;
+    }
+    Ok(())
+}
+
+/// The workspace for `tenant` in `dir`, loaded and validated.
+fn workspace(
+    dir: &Path,
+    book: &Book,
+    tenant: &Tenant,
+) -> Result<reckon::config::Workspace, Failure> {
+    let block = tenant.psa_block(dir)?;
+    msp::write_workspace(dir, book, &block, &tenant.services)?;
+    reckon::config::load(dir).map(|l| l.workspace).map_err(|d| {
+        let mut text = Vec::new();
+        let _ = reckon::render::diagnostics::text(
+            &mut text,
+            &d,
+            reckon::render::Style { color: false },
+        );
+        String::from_utf8_lossy(&text).into_owned().into()
+    })
+}
+
+/// Prints one phase's figures.
+fn report(phase: &str, took: Duration, psa: &AnyPsa, floor: &Floor, latency: Duration) {
+    let used: RequestCount = psa.requests_used();
+    let floor_time = floor.time(latency);
+    let ratio = if floor_time.is_zero() {
+        "n/a".to_owned()
+    } else {
+        format!("{:.2}×", took.as_secs_f64() / floor_time.as_secs_f64())
+    };
+    println!(
+        "  {phase}: {:.2} s at {} ms/request, {} requests, peak RSS {} MB (bench process, simulator included)",
+        took.as_secs_f64(),
+        latency.as_millis(),
+        used.total(),
+        peak_memory_mb()
+    );
+    for (endpoint, n) in &used.by_endpoint {
+        println!("    {endpoint:<48} {n:>6}");
+    }
+    println!(
+        "  {phase} floor: {} = {:.2} s; measured/floor {ratio}",
+        floor.explain(latency),
+        floor_time.as_secs_f64()
+    );
+}
+
+/// Every line holds its desired quantity, and each changed line was written exactly once.
+fn verify(tenant: &Tenant, book: &Book, changes: usize) -> Result<(), Failure> {
+    let wrong = tenant
+        .quantities()
+        .iter()
+        .zip(&book.desired)
+        .flat_map(|(live, desired)| live.iter().zip(desired))
+        .filter(|(live, desired)| **live != rust_decimal::Decimal::from(**desired))
+        .count();
+    let writes = tenant.writes_per_line();
+    let repeated = writes.values().filter(|n| **n > 1).count();
+    println!(
+        "  check: {wrong} lines differ from desired; {} lines written, {repeated} written more than once",
+        writes.len()
+    );
+    if wrong > 0 || repeated > 0 || writes.len() != changes {
+        return Err(format!("apply left {wrong} lines wrong, {repeated} written twice").into());
+    }
+    Ok(())
+}
+
+/// Resets the kernel's peak-RSS mark of this process (Linux; ignored elsewhere).
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident memory since the last reset, in MB (0 where /proc is missing).
+pub fn peak_memory_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
