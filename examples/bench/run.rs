@@ -47,6 +47,17 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     let plan_time = started.elapsed();
     let plan_requests = psa.requests_used().total();
     report("plan", plan_time, &psa, &plan_floor, args.latency);
+    // The floor counts PSA requests only; the plan also reads usage files (CPU) before them.
+    let psa = reckon::psa::connect(&workspace)?;
+    let started = Instant::now();
+    let at = workspace.effective_date(period);
+    runtime.block_on(reckon::observe::psa_snapshot(&psa, at))?;
+    let reads = started.elapsed();
+    println!(
+        "  plan's PSA reads alone (observe::psa_snapshot): {:.2} s; measured/floor {}",
+        reads.as_secs_f64(),
+        ratio(reads, plan_floor.time(args.latency))
+    );
     let changes = plan.applicable().count();
     println!(
         "  plan: {changes} changes of {} lines",
@@ -110,11 +121,7 @@ fn workspace(
 fn report(phase: &str, took: Duration, psa: &AnyPsa, floor: &Floor, latency: Duration) {
     let used: RequestCount = psa.requests_used();
     let floor_time = floor.time(latency);
-    let ratio = if floor_time.is_zero() {
-        "n/a".to_owned()
-    } else {
-        format!("{:.2}×", took.as_secs_f64() / floor_time.as_secs_f64())
-    };
+    let ratio = ratio(took, floor_time);
     println!(
         "  {phase}: {:.2} s at {} ms/request, {} requests, peak RSS {} MB (bench process, simulator included)",
         took.as_secs_f64(),
@@ -130,6 +137,15 @@ fn report(phase: &str, took: Duration, psa: &AnyPsa, floor: &Floor, latency: Dur
         floor.explain(latency),
         floor_time.as_secs_f64()
     );
+}
+
+/// `measured/floor`, or n/a at zero latency.
+fn ratio(measured: Duration, floor: Duration) -> String {
+    if floor.is_zero() {
+        "n/a".to_owned()
+    } else {
+        format!("{:.2}×", measured.as_secs_f64() / floor.as_secs_f64())
+    }
 }
 
 /// Every line holds its desired quantity, and each changed line was written exactly once.

@@ -39,10 +39,12 @@ impl State {
             Ok(c) => c,
             Err(message) => return errors(StatusCode::BAD_REQUEST, &[&message]),
         };
-        let offset = match token {
-            None => 0,
+        let (offset, cached) = match token {
+            None => (0, None),
             Some(token) => match self.pages.get(&token) {
-                Some((e, b, offset)) if e == key && *b == body => *offset,
+                Some((e, b, offset, rows)) if e == key && *b == body => {
+                    (*offset, Some(Arc::clone(rows)))
+                }
                 Some(_) => {
                     return errors(
                         StatusCode::BAD_REQUEST,
@@ -52,19 +54,24 @@ impl State {
                 None => return errors(StatusCode::BAD_REQUEST, &["Unknown paging token."]),
             },
         };
-        let mut matched: Vec<Value> = self
-            .rows(key)
-            .iter()
-            .filter(|row| conditions.iter().all(|c| c.matches(row)))
-            .cloned()
-            .collect();
-        matched.sort_by_key(|r| r["id"].as_i64());
+        let matched = cached.unwrap_or_else(|| {
+            let mut matched: Vec<Value> = self
+                .rows(key)
+                .iter()
+                .filter(|row| conditions.iter().all(|c| c.matches(row)))
+                .cloned()
+                .collect();
+            matched.sort_by_key(|r| r["id"].as_i64());
+            Arc::new(matched)
+        });
         let items: Vec<Value> = matched.iter().skip(offset).take(max).cloned().collect();
         let end = offset + items.len();
         let next = if end < matched.len() {
             let token = format!("p{}", self.pages.len() + 1);
-            self.pages
-                .insert(token.clone(), (key.to_owned(), body.clone(), end));
+            self.pages.insert(
+                token.clone(),
+                (key.to_owned(), body.clone(), end, Arc::clone(&matched)),
+            );
             Value::String(format!(
                 "{}/V1.0/{key}/query/next?paging={token}",
                 self.base

@@ -87,7 +87,9 @@ struct State {
     counts: BTreeMap<String, u64>,
     in_flight: HashMap<String, usize>,
     max_in_flight: usize,
-    pages: HashMap<String, (String, Value, usize)>,
+    /// Paging tokens: entity, query body, offset, and the rows the first page matched (kept so
+    /// that next pages do not filter the whole table again).
+    pages: HashMap<String, (String, Value, usize, Arc<Vec<Value>>)>,
     requests_seen: Vec<String>,
 }
 
