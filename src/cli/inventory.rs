@@ -1,12 +1,15 @@
 //! `reckon accounts` and `reckon services`: the vendor's accounts and services with the PSA
 //! company or service each bills, for reviewing and filtering mappings from a terminal.
 
+use std::collections::BTreeMap;
+
 use crate::error::{Error, ExitStatus};
 use crate::inventory::{self, matches_search};
 use crate::period::Period;
-use crate::psa::{self, Psa};
+use crate::psa::{self, AnyPsa, Psa};
 use crate::reconcile;
 use crate::render;
+use crate::usage::AccountUsage;
 
 /// Arguments of `accounts` and `services`.
 #[derive(Debug, clap::Args)]
@@ -25,69 +28,68 @@ pub struct Args {
     pub period: Option<Period>,
 }
 
+/// What both listings need: the workspace, the period's measured usage and a PSA client.
+struct Listing {
+    loaded: crate::config::Loaded,
+    usage: BTreeMap<String, Vec<AccountUsage>>,
+    psa: AnyPsa,
+}
+
+impl Listing {
+    async fn gather(context: &super::Context, args: &Args) -> Result<Self, Error> {
+        let loaded = super::load(context)?;
+        let workspace = &loaded.workspace;
+        let integrations = reconcile::select(workspace, &args.integrations)?;
+        let period = super::period(context, args.period);
+        let usage = reconcile::measure(workspace, period, &integrations).await?;
+        let psa = psa::connect(workspace)?;
+        Ok(Self { loaded, usage, psa })
+    }
+}
+
 /// Lists vendor accounts.
 pub async fn accounts(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
-    let loaded = super::load(context)?;
-    let workspace = &loaded.workspace;
-    let integrations = reconcile::select(workspace, &args.integrations)?;
-    let usage = reconcile::measure(
-        workspace,
-        super::period(context, args.period),
-        &integrations,
-    )
-    .await?;
-    let psa = psa::connect(workspace)?;
-    let companies = psa.companies().await?;
-    let mut rows = inventory::accounts(&integrations, &usage, &companies);
+    let listing = Listing::gather(context, args).await?;
+    let integrations = reconcile::select(&listing.loaded.workspace, &args.integrations)?;
+    let companies = listing.psa.companies().await?;
+    let mut rows = inventory::accounts(&integrations, &listing.usage, &companies);
     rows.retain(|r| !args.unmapped || r.status.needs_mapping());
     if let Some(text) = &args.search {
         rows.retain(|r| {
-            matches_search(
-                text,
-                &[
-                    Some(&r.account),
-                    r.name.as_deref(),
-                    r.psa_company.as_deref(),
-                    r.psa_company_name.as_deref(),
-                ],
-            )
+            let fields = [
+                Some(r.account.as_str()),
+                r.name.as_deref(),
+                r.psa_company.as_deref(),
+                r.psa_company_name.as_deref(),
+            ];
+            matches_search(text, &fields)
         });
     }
     let mut out = std::io::stdout().lock();
     render::inventory::accounts(&mut out, &rows).map_err(super::output_error)?;
-    super::print_requests(&psa);
+    super::print_requests(&listing.psa);
     Ok(ExitStatus::Success)
 }
 
 /// Lists vendor services.
 pub async fn services(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
-    let loaded = super::load(context)?;
-    let workspace = &loaded.workspace;
-    let integrations = reconcile::select(workspace, &args.integrations)?;
-    let usage = reconcile::measure(
-        workspace,
-        super::period(context, args.period),
-        &integrations,
-    )
-    .await?;
-    let psa = psa::connect(workspace)?;
-    let catalogue = psa.services().await?;
-    let mut rows = inventory::services(&integrations, &usage, &catalogue);
+    let listing = Listing::gather(context, args).await?;
+    let integrations = reconcile::select(&listing.loaded.workspace, &args.integrations)?;
+    let catalogue = listing.psa.services().await?;
+    let mut rows = inventory::services(&integrations, &listing.usage, &catalogue);
     rows.retain(|r| !args.unmapped || r.psa_service.is_none());
     if let Some(text) = &args.search {
         rows.retain(|r| {
-            matches_search(
-                text,
-                &[
-                    Some(&r.service),
-                    r.psa_service.as_deref(),
-                    r.psa_service_name.as_deref(),
-                ],
-            )
+            let fields = [
+                Some(r.service.as_str()),
+                r.psa_service.as_deref(),
+                r.psa_service_name.as_deref(),
+            ];
+            matches_search(text, &fields)
         });
     }
     let mut out = std::io::stdout().lock();
     render::inventory::services(&mut out, &rows).map_err(super::output_error)?;
-    super::print_requests(&psa);
+    super::print_requests(&listing.psa);
     Ok(ExitStatus::Success)
 }

@@ -6,6 +6,7 @@
 
 pub mod approval;
 mod compute;
+mod findings;
 pub mod matching;
 
 use std::fmt;
