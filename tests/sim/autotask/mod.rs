@@ -87,13 +87,15 @@ struct State {
     counts: BTreeMap<String, u64>,
     in_flight: HashMap<String, usize>,
     max_in_flight: usize,
-    /// Paging tokens: entity, query body, offset, and the rows the first page matched (kept so
-    /// that next pages do not filter the whole table again).
-    pages: HashMap<String, (String, Value, usize, Arc<Vec<Value>>)>,
+    pages: HashMap<String, Paging>,
     requests_seen: Vec<String>,
 }
 
 type Shared = Arc<Mutex<State>>;
+
+/// A paging token's query: entity, body, offset, and the rows the first page matched (kept so
+/// that next pages do not filter the whole table again).
+type Paging = (String, Value, usize, Arc<Vec<Value>>);
 
 /// A running simulator; stops when dropped.
 pub struct Sim {
