@@ -216,22 +216,36 @@ impl Client {
         filter: Vec<Value>,
         max_records: u32,
     ) -> Result<Vec<T>, CallError> {
+        let mut rows = Vec::new();
+        self.query_pages(entity, filter, max_records, |page| rows.extend(page))
+            .await?;
+        Ok(rows)
+    }
+
+    /// As [`Client::query`], handing each page to `on_page` as it arrives, so a caller can
+    /// start the reads that depend on it while the next page is on its way.
+    pub async fn query_pages<T: DeserializeOwned>(
+        &self,
+        entity: &str,
+        filter: Vec<Value>,
+        max_records: u32,
+        mut on_page: impl FnMut(Vec<T>),
+    ) -> Result<(), CallError> {
         let zone = self.zone().await?;
         let body = wire::query(filter, max_records);
         let endpoint = format!("{entity}/query");
         let mut url = join(zone, &format!("V1.0/{endpoint}"))?;
-        let mut rows = Vec::new();
         for _ in 0..MAX_PAGES {
             let bytes = self
                 .call(entity, &endpoint, Method::POST, url, Some(&body), true)
                 .await?;
             let page: Page<T> = decode(&bytes)?;
-            rows.extend(page.items);
+            on_page(page.items);
             let next = page.page_details.and_then(|p| p.next_page_url);
             match next.filter(|n| !n.is_empty()) {
                 // A caller asking for fewer rows than a page wants only the first page.
                 Some(next) if max_records >= wire::PAGE_SIZE => url = same_origin(zone, &next)?,
-                _ => return Ok(rows),
+                _ => return Ok(()),
             }
         }
         Err(CallError::Decode(format!(

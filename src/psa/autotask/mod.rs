@@ -22,7 +22,7 @@ use rust_decimal::Decimal;
 
 use client::Client;
 pub use client::{CallError, Credentials, DISCOVERY_ROOT, Options};
-use snapshot::{assemble, covering};
+use snapshot::covering;
 use wire::{WholeUnits, eq, gte, lte};
 
 use super::{CheckStep, Psa, PsaError, RequestCount};
@@ -200,21 +200,11 @@ impl Psa for AutotaskPsa {
     }
 
     async fn contracts(&self, at: NaiveDate) -> Result<Vec<Contract>, PsaError> {
-        let contracts: Vec<wire::Contract> = self
-            .client
-            .query(
-                "Contracts",
-                vec![
-                    eq("contractType", RECURRING_SERVICE),
-                    eq("status", CONTRACT_ACTIVE),
-                ],
-                wire::PAGE_SIZE,
-            )
-            .await
-            .map_err(|e| read_error("Contracts", "active recurring contracts", e))?;
-        let ids: Vec<i64> = contracts.iter().map(|c| c.id).collect();
-        let (lines, units) = self.lines_and_units(&ids, at).await?;
-        Ok(assemble(contracts, lines, &units))
+        let filter = vec![
+            eq("contractType", RECURRING_SERVICE),
+            eq("status", CONTRACT_ACTIVE),
+        ];
+        self.contract_snapshot(filter, at).await
     }
 
     async fn line_quantity(&self, line: &LineRef, at: NaiveDate) -> Result<Decimal, PsaError> {

@@ -1,5 +1,6 @@
 //! Reading the contract snapshot: every line of the active recurring contracts and the units
-//! rows covering the effective date, fetched in `in`-filter chunks, then joined into
+//! rows covering the effective date, fetched in `in`-filter chunks as each page of contracts
+//! arrives, then joined into
 //! [`crate::observed::Contract`]s. Reads only.
 
 use std::collections::HashMap;
@@ -14,48 +15,68 @@ use super::{AutotaskPsa, CallError, read_error};
 use crate::observed::{Contract, Line};
 use crate::psa::PsaError;
 
+/// Reads of lines and of units in flight, one task per `in` chunk.
+type Reads<T> = JoinSet<Result<Vec<T>, CallError>>;
+
 impl AutotaskPsa {
-    /// Every line of `contracts` and the units rows covering `at`, in `in`-filter chunks read
-    /// concurrently (the client keeps each endpoint within its thread limit).
-    pub(super) async fn lines_and_units(
+    /// The active recurring contracts with every line and the units rows covering `at`. Each
+    /// page of contracts starts the reads of its lines and units at once (a page of 500 is one
+    /// `in` chunk), so they overlap with the next contract pages; the client keeps each
+    /// endpoint within its thread limit.
+    pub(super) async fn contract_snapshot(
         &self,
-        contracts: &[i64],
+        filter: Vec<serde_json::Value>,
         at: NaiveDate,
-    ) -> Result<(Vec<wire::ContractService>, Vec<wire::ContractServiceUnit>), PsaError> {
-        let day = wire::date_time(at);
-        let mut lines = JoinSet::new();
-        let mut units = JoinSet::new();
-        for chunk in contracts.chunks(wire::IN_CHUNK) {
-            let client = Arc::clone(&self.client);
-            let filter = vec![is_in("contractID", chunk)];
-            lines.spawn(async move {
-                client
-                    .query::<wire::ContractService>("ContractServices", filter, wire::PAGE_SIZE)
-                    .await
-            });
-            let client = Arc::clone(&self.client);
-            let filter = vec![
-                is_in("contractID", chunk),
-                lte("startDate", day.clone()),
-                gte("endDate", day.clone()),
-            ];
-            units.spawn(async move {
-                client
-                    .query::<wire::ContractServiceUnit>(
-                        "ContractServiceUnits",
-                        filter,
-                        wire::PAGE_SIZE,
-                    )
-                    .await
-            });
-        }
+    ) -> Result<Vec<Contract>, PsaError> {
+        let mut lines: Reads<wire::ContractService> = JoinSet::new();
+        let mut units: Reads<wire::ContractServiceUnit> = JoinSet::new();
+        let mut contracts: Vec<wire::Contract> = Vec::new();
+        self.client
+            .query_pages("Contracts", filter, wire::PAGE_SIZE, |page| {
+                let ids: Vec<i64> = page.iter().map(|c: &wire::Contract| c.id).collect();
+                for chunk in ids.chunks(wire::IN_CHUNK) {
+                    self.spawn_reads(chunk, at, &mut lines, &mut units);
+                }
+                contracts.extend(page);
+            })
+            .await
+            .map_err(|e| read_error("Contracts", "active recurring contracts", e))?;
         let lines = gather(lines)
             .await
             .map_err(|e| read_error("ContractServices", "lines", e))?;
         let units = gather(units)
             .await
             .map_err(|e| read_error("ContractServiceUnits", "units", e))?;
-        Ok((lines, units))
+        Ok(assemble(contracts, lines, &units))
+    }
+
+    /// Starts reading the lines of `contracts` and their units rows covering `at`.
+    fn spawn_reads(
+        &self,
+        contracts: &[i64],
+        at: NaiveDate,
+        lines: &mut Reads<wire::ContractService>,
+        units: &mut Reads<wire::ContractServiceUnit>,
+    ) {
+        let day = wire::date_time(at);
+        let client = Arc::clone(&self.client);
+        let filter = vec![is_in("contractID", contracts)];
+        lines.spawn(async move {
+            client
+                .query::<wire::ContractService>("ContractServices", filter, wire::PAGE_SIZE)
+                .await
+        });
+        let client = Arc::clone(&self.client);
+        let filter = vec![
+            is_in("contractID", contracts),
+            lte("startDate", day.clone()),
+            gte("endDate", day),
+        ];
+        units.spawn(async move {
+            client
+                .query::<wire::ContractServiceUnit>("ContractServiceUnits", filter, wire::PAGE_SIZE)
+                .await
+        });
     }
 }
 
