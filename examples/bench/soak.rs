@@ -97,6 +97,11 @@ pub fn run(runtime: &Runtime, kind: Kind, cycles: u32) -> Result<(), Failure> {
             }
         });
         tally.kills += u32::from(report.is_none());
+        if report.is_none() {
+            // A killed process's request in flight still lands; check once it has (the
+            // simulator commits within its 2 ms latency; a held answer is already committed).
+            std::thread::sleep(Duration::from_millis(200));
+        }
         let after = tenant.quantities();
         let applied: HashMap<&str, Decimal> = report
             .iter()
