@@ -45,11 +45,7 @@ fn report(error: &Error, style: Style) {
         source = cause.source();
     }
     if let Some(hint) = error.hint() {
-        let _ = writeln!(
-            err,
-            "  {}",
-            style.paint(Paint::Dim, &format!("hint: {hint}"))
-        );
+        let _ = writeln!(err, "  {}", style.hint(&hint));
     }
 }
 

@@ -23,11 +23,7 @@ pub fn one_text(out: &mut dyn Write, d: &Diagnostic, style: Style) -> io::Result
     };
     writeln!(out, "{label}: {}: {}", place(d), d.message)?;
     if let Some(hint) = &d.hint {
-        writeln!(
-            out,
-            "  {}",
-            style.paint(Paint::Dim, &format!("hint: {hint}"))
-        )?;
+        writeln!(out, "  {}", style.hint(hint))?;
     }
     Ok(())
 }

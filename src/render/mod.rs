@@ -53,4 +53,9 @@ impl Style {
         };
         format!("\u{1b}[{code}m{text}\u{1b}[0m")
     }
+
+    /// `hint: …`, dimmed: the one look of every hint reckon prints.
+    pub fn hint(self, hint: &str) -> String {
+        self.paint(Paint::Dim, &format!("hint: {hint}"))
+    }
 }

@@ -145,11 +145,7 @@ fn write_finding(out: &mut dyn Write, finding: &Finding, style: Style) -> io::Re
         )?;
     }
     if let Some(hint) = &finding.hint {
-        writeln!(
-            out,
-            "      {}",
-            style.paint(Paint::Dim, &format!("hint: {hint}"))
-        )?;
+        writeln!(out, "      {}", style.hint(hint))?;
     }
     writeln!(out)
 }

@@ -179,11 +179,7 @@ impl<W: Write> Reporter<W> {
                 );
                 stamp(out, *time, style, &style.paint(Paint::Red, &title))?;
                 if let Some(hint) = error.hint() {
-                    writeln!(
-                        out,
-                        "  {}",
-                        style.paint(Paint::Dim, &format!("hint: {hint}"))
-                    )?;
+                    writeln!(out, "  {}", style.hint(&hint))?;
                 }
                 writeln!(out)
             }

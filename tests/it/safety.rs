@@ -12,6 +12,16 @@ fn psa_state(dir: &Path) -> String {
     std::fs::read_to_string(dir.join(PSA)).expect("sandbox file")
 }
 
+/// Writes a lock held by this test process: it is alive, so the lock is genuinely held.
+fn hold_lock(dir: &Path, id: &str, host: &str, command: &str) {
+    std::fs::create_dir_all(dir.join(".reckon")).expect("mkdir");
+    let lock = serde_json::json!({
+        "id": id, "user": "ann", "host": host, "pid": std::process::id(),
+        "time": "2026-11-02T09:00:00Z", "command": command
+    });
+    std::fs::write(dir.join(".reckon/lock"), lock.to_string()).expect("lock");
+}
+
 fn journal(dir: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.join(".reckon/journal.jsonl"))
         .unwrap_or_default()
@@ -116,13 +126,7 @@ fn a_config_change_between_plan_and_apply_makes_the_plan_stale() {
 fn a_lock_held_by_a_live_process_refuses_apply_until_unlocked_with_its_id() {
     let ws = copy_of("examples/quickstart");
     let dir = ws.path();
-    std::fs::create_dir_all(dir.join(".reckon")).expect("mkdir");
-    // This test process is alive, so the lock is genuinely held.
-    let lock = serde_json::json!({
-        "id": "feedc0ffee01", "user": "ann", "host": "ci-runner-7", "pid": std::process::id(),
-        "time": "2026-11-02T09:00:00Z", "command": "apply plan.json"
-    });
-    std::fs::write(dir.join(".reckon/lock"), lock.to_string()).expect("lock");
+    hold_lock(dir, "feedc0ffee01", "ci-runner-7", "apply plan.json");
     let before = psa_state(dir);
 
     let apply = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
@@ -591,12 +595,7 @@ fn validate_checks_approvals_yaml() {
 fn lock_timeout_waits_for_the_holder_to_release() {
     let ws = copy_of("examples/quickstart");
     let dir = ws.path();
-    std::fs::create_dir_all(dir.join(".reckon")).expect("mkdir");
-    let lock = serde_json::json!({
-        "id": "feedc0ffee02", "user": "ann", "host": "ci", "pid": std::process::id(),
-        "time": "2026-11-02T09:00:00Z", "command": "apply"
-    });
-    std::fs::write(dir.join(".reckon/lock"), lock.to_string()).expect("lock");
+    hold_lock(dir, "feedc0ffee02", "ci", "apply");
     let waiting = Command::new(env!("CARGO_BIN_EXE_reckon"))
         .args([
             "apply",
