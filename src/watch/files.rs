@@ -63,19 +63,16 @@ fn is_yaml(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "yaml" || e == "yml")
 }
 
-/// The bytes of a set of files at one moment, to tell later whether any of them changed.
+/// The content hashes of a set of files at one moment, to tell later whether any of them
+/// changed (hashes, the same FNV-1a as saved plans use, rather than copies of usage files that
+/// can be tens of megabytes).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stamp(BTreeMap<PathBuf, Option<Vec<u8>>>);
+pub struct Stamp(BTreeMap<PathBuf, Option<u64>>);
 
 impl Stamp {
     /// Reads `paths` now (a missing file is recorded as missing).
     pub fn take(paths: &[PathBuf]) -> Self {
-        Self(
-            paths
-                .iter()
-                .map(|p| (p.clone(), std::fs::read(p).ok()))
-                .collect(),
-        )
+        Self(paths.iter().map(|p| (p.clone(), content_hash(p))).collect())
     }
 
     /// This stamp and `other` together.
@@ -89,8 +86,15 @@ impl Stamp {
     pub fn unchanged(&self) -> bool {
         self.0
             .iter()
-            .all(|(path, before)| std::fs::read(path).ok() == *before)
+            .all(|(path, before)| content_hash(path) == *before)
     }
+}
+
+/// The file's content hash, `None` when it cannot be read.
+fn content_hash(path: &Path) -> Option<u64> {
+    std::fs::read(path)
+        .ok()
+        .map(|bytes| crate::fingerprint::fnv1a64(&bytes))
 }
 
 /// Why the watcher could not start.
