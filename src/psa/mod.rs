@@ -62,6 +62,13 @@ pub trait Psa: Send + Sync {
         RequestCount::default()
     }
 
+    /// How many writes ([`Psa::set_quantity`], [`Psa::create_line`]) apply may run at once.
+    /// One unless the adapter is safe to write concurrently and bounds its own requests; then
+    /// enough to keep the PSA's limit busy.
+    fn write_concurrency(&self) -> usize {
+        1
+    }
+
     /// Adds a line for `service` to `contract` with `quantity` from `at` on; returns its id.
     fn create_line(
         &self,
@@ -250,6 +257,14 @@ impl Psa for AnyPsa {
             Self::Sandbox(psa) => psa.requests_used(),
             Self::Autotask(psa) => psa.requests_used(),
             Self::ConnectWise(psa) => psa.requests_used(),
+        }
+    }
+
+    fn write_concurrency(&self) -> usize {
+        match self {
+            Self::Sandbox(psa) => psa.write_concurrency(),
+            Self::Autotask(psa) => psa.write_concurrency(),
+            Self::ConnectWise(psa) => psa.write_concurrency(),
         }
     }
 

@@ -269,6 +269,12 @@ impl Psa for SandboxPsa {
         format!("sandbox ({})", self.shown.display())
     }
 
+    /// One: every write reads, changes and replaces the whole file, so two at once would lose
+    /// one of them.
+    fn write_concurrency(&self) -> usize {
+        1
+    }
+
     async fn check(&self) -> Vec<CheckStep> {
         let read = self.load().map(|state| {
             format!(

@@ -53,6 +53,14 @@ pub fn summary(
     held: usize,
     style: Style,
 ) -> io::Result<()> {
+    if let Some(error) = &report.journal_error {
+        writeln!(
+            out,
+            "  {} cannot make the journal's last outcomes durable: {error}; after a power loss they \
+             would show as outcome unknown until the next apply re-reads those lines",
+            style.paint(Paint::Yellow, "warning")
+        )?;
+    }
     if report.failed() == 0 && held > 0 {
         let text = format!(
             "Apply incomplete: {} applied, {held} held for approval.",

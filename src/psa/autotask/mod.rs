@@ -34,6 +34,10 @@ const RECURRING_SERVICE: i64 = 7;
 const CONTRACT_ACTIVE: i64 = 1;
 /// `companyType` of a customer.
 const CUSTOMER: i64 = 1;
+/// Writes apply may run at once. Each write makes two ContractServiceUnits reads and one
+/// ContractServiceAdjustments POST, and the client lets 3 requests per endpoint through at a
+/// time; this many writes keep both endpoints at that limit (measured with `examples/bench`).
+const WRITE_CONCURRENCY: usize = 6;
 
 /// An Autotask tenant, reached through one API user.
 #[derive(Debug)]
@@ -329,6 +333,11 @@ impl Psa for AutotaskPsa {
         RequestCount {
             by_endpoint: self.client.requests(),
         }
+    }
+
+    fn write_concurrency(&self) -> usize {
+        // TEMPORARY: measuring.
+        std::env::var("RECKON_WRITES").ok().and_then(|v| v.parse().ok()).unwrap_or(WRITE_CONCURRENCY)
     }
 }
 

@@ -273,6 +273,12 @@ impl Psa for ConnectWisePsa {
         }
     }
 
+    /// As many as the bundled reads keep in flight: each write is a GET and a PATCH of one
+    /// addition, and writes to different additions do not interfere.
+    fn write_concurrency(&self) -> usize {
+        additions::IN_FLIGHT
+    }
+
     async fn create_line(
         &self,
         contract: &str,
