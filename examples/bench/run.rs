@@ -85,9 +85,12 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
         args.apply_latency,
     );
     println!(
-        "  apply: {} applied, {} failed (writes one at a time: apply::execute is sequential)",
+        "  apply: {} applied, {} failed; {} writes at once (Psa::write_concurrency); journal: {} fsyncs for {} intents",
         applied.applied(),
-        applied.failed()
+        applied.failed(),
+        psa.write_concurrency(),
+        journal.writer().syncs(),
+        applied.results.len()
     );
     verify(&tenant, &book, changes)?;
 

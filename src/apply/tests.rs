@@ -33,7 +33,10 @@ impl Log {
     }
 
     fn events(&self) -> Vec<String> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn at(&self, event: &str) -> usize {
@@ -266,12 +269,7 @@ async fn every_write_is_bracketed_by_intent_and_outcome() {
     assert_eq!(report.applied(), 1);
     assert_eq!(
         log.events(),
-        [
-            "intent C-1-1",
-            "durable C-1-1",
-            "applied C-1-1",
-            "finish"
-        ]
+        ["intent C-1-1", "durable C-1-1", "applied C-1-1", "finish"]
     );
     let now = psa.line_quantity(&line(), plan.effective_date).await;
     assert_eq!(now, Ok(Decimal::TWO));

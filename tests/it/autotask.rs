@@ -4,13 +4,14 @@
 //! and no credential ever appears in any output.
 
 use std::path::Path;
+use std::time::Duration;
 
 use chrono::NaiveDate;
 
 use crate::sim::autotask::{
     Fault, INTEGRATION_CODE, SECRET, Sim, USERNAME, autotask_psa_block, seed_from_sandbox,
 };
-use crate::support::{Run, copy_of, reckon_with_env};
+use crate::support::{Run, copy_of, journal, lock_id, reckon_with_env, records};
 
 const ENV: &[(&str, &str)] = &[
     ("AUTOTASK_USERNAME", USERNAME),
@@ -151,6 +152,67 @@ fn a_connection_dropped_after_a_committed_write_is_not_applied_twice() {
         sim.adjustments().len(),
         4,
         "one committed adjustment per line"
+    );
+}
+
+#[test]
+fn a_crash_mid_concurrent_apply_is_re_read_and_no_line_is_adjusted_twice() {
+    let sim = Sim::start();
+    let ws = keeper_autotask(&sim);
+    let dir = ws.path();
+    // 30 ms a request: all four writes (intents recorded together) are under way when the
+    // first one finishes and the hook aborts the process.
+    sim.set_latency(Duration::from_millis(30));
+    let crash_env: Vec<(&str, &str)> = ENV
+        .iter()
+        .copied()
+        .chain([("RECKON_TEST_CRASH_AFTER_WRITES", "1")])
+        .collect();
+    let crashed = reckon_with_env(
+        dir,
+        &["apply", "--period", "2026-10", "--auto-approve"],
+        &crash_env,
+    );
+    assert_ne!(crashed.code, 0, "aborted: {}", crashed.stdout);
+    sim.wait_idle();
+    let after_crash = journal(dir);
+    assert_eq!(
+        records(&after_crash, "intent").len(),
+        4,
+        "every write started had its intent"
+    );
+    assert!(records(&after_crash, "outcome").is_empty());
+
+    let plan = run(dir, &["plan", "--period", "2026-10"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(
+        plan.stdout
+            .matches("apply interrupted: outcome unknown")
+            .count(),
+        4,
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(run(dir, &["unlock", &lock_id(dir)]).code, 0);
+    let reapply = run(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
+    assert_eq!(reapply.code, 0, "{}\n{}", reapply.stdout, reapply.stderr);
+    assert_eq!(records(&journal(dir), "resolved").len(), 4);
+
+    let at = effective();
+    assert_eq!(sim.units(ACME_BP, at), 12);
+    assert_eq!(sim.units(ACME_1TB, at), 10);
+    assert_eq!(sim.units(CEDAR_BP, at), 7);
+    assert_eq!(sim.units(DELTA_ENTERPRISE, at), 19);
+    let mut adjusted: Vec<i64> = sim
+        .adjustments()
+        .iter()
+        .map(|a| a["contractServiceID"].as_i64().expect("line"))
+        .collect();
+    adjusted.sort_unstable();
+    assert_eq!(
+        adjusted,
+        [ACME_BP, ACME_1TB, CEDAR_BP, DELTA_ENTERPRISE],
+        "one adjustment per line"
     );
 }
 

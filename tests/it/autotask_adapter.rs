@@ -3,14 +3,19 @@
 //! whole units, units split at the effective date, line creation. The wire contract itself is
 //! pinned with wiremock in `autotask_wire`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use reckon::apply::Outcome;
 use reckon::observed::LineRef;
+use reckon::plan::{Action, Approval, Change, MatchedBy, Plan};
 use reckon::psa::autotask::{AutotaskPsa, Credentials, Options};
 use reckon::psa::{Psa, PsaError};
 use reckon::secret::Secret;
+use reckon::state::journal::{self, ApplyJournal, Writer};
+use reckon::usage::{BillingModel, Rounding, RoundingMode};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::json;
@@ -226,6 +231,99 @@ async fn no_more_than_three_requests_run_at_once_per_endpoint() {
     assert!(sim.max_in_flight() <= 3, "{}", sim.max_in_flight());
     // The simulator refuses a 4th concurrent request; none was refused, so none was retried.
     assert_eq!(sim.requests()["ContractServiceUnits/query"], 10);
+}
+
+/// The plan's update of `line` on `contract` from `from` to `to` units.
+fn update(contract: i64, line: i64, from: i64, to: i64) -> Change {
+    Change {
+        address: format!("keeper/acme/{line} → Acme/{line}"),
+        action: Action::Update,
+        integration: "keeper".into(),
+        vendor_account: "acme".into(),
+        vendor_account_name: "Acme".into(),
+        vendor_services: vec!["Business Plus".into()],
+        psa_company: "1".into(),
+        psa_company_name: "Acme".into(),
+        psa_service: "1".into(),
+        contract: contract.to_string(),
+        line: Some(line.to_string()),
+        usage: Decimal::from(to),
+        quantity: Decimal::from(to),
+        current: Some(Decimal::from(from)),
+        effective_date: at(),
+        billing_model: BillingModel::EndOfPeriod,
+        rounding: Rounding {
+            mode: RoundingMode::Nearest,
+            decimals: 0,
+        },
+        matched_by: MatchedBy::Mapping,
+        daily: Vec::new(),
+        approval: Approval::NotNeeded,
+    }
+}
+
+#[tokio::test]
+async fn a_concurrent_apply_writes_every_line_once_within_the_thread_limit() {
+    let sim = Sim::start();
+    let company = sim.add_company("Acme Dental");
+    let service = sim.add_service("Keeper Business Plus");
+    let contract = sim.add_contract(company, "Acme – Managed Services");
+    let desired: Vec<(i64, i64)> = (0..12)
+        .map(|n| (sim.add_line(contract, service, 5), 6 + n))
+        .collect();
+    // Every request spends 20 ms in the simulator: the writes apply starts together (more than
+    // 3, each beginning with a units read) meet there, so the endpoint limit is reached, not
+    // merely not exceeded.
+    sim.set_latency(Duration::from_millis(20));
+    let psa = AutotaskPsa::new(credentials(), Some(sim.base_url()), quick()).expect("client");
+    assert!(
+        psa.write_concurrency() > 3,
+        "more writes than one endpoint's threads"
+    );
+    let plan = Plan {
+        period: "2026-10".parse().expect("period"),
+        effective_date: at(),
+        psa: "autotask".into(),
+        integrations: vec!["keeper".into()],
+        partial: false,
+        changes: desired
+            .iter()
+            .map(|&(line, to)| update(contract, line, 5, to))
+            .collect(),
+        findings: vec![],
+        interrupted: vec![],
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let writer = Writer::open(dir.path()).expect("journal");
+    let mut journal = ApplyJournal::new(writer, "run".into(), None, plan.period, None);
+
+    let report = reckon::apply::execute(&plan, &psa, &mut journal, |_| {}).await;
+
+    let failed: Vec<&Outcome> = report
+        .results
+        .iter()
+        .map(|r| &r.outcome)
+        .filter(|o| **o != Outcome::Applied)
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    for &(line, to) in &desired {
+        assert_eq!(sim.units(line, at()), to, "line {line}");
+    }
+    let mut adjustments: HashMap<i64, usize> = HashMap::new();
+    for adjustment in sim.adjustments() {
+        let line = adjustment["contractServiceID"].as_i64().expect("line");
+        *adjustments.entry(line).or_default() += 1;
+    }
+    assert_eq!(adjustments.len(), desired.len());
+    assert!(adjustments.values().all(|n| *n == 1), "{adjustments:?}");
+    // The simulator counts a request in flight from arrival to answer and refuses a 4th per
+    // endpoint; none was refused (no request was retried).
+    assert_eq!(sim.max_in_flight(), 3);
+    assert_eq!(sim.requests()["ContractServiceAdjustments"], 12);
+    assert_eq!(sim.requests()["ContractServiceUnits/query"], 24);
+    let records = journal::read(dir.path()).expect("journal");
+    assert_eq!(records.len(), 24, "an intent and an outcome per write");
+    assert!(journal::unknown_outcomes(&records).is_empty());
 }
 
 #[tokio::test]

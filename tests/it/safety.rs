@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::support::{copy_of, reckon, reckon_with_env};
+use crate::support::{copy_of, journal, lock_id, reckon, reckon_with_env, records};
 
 const PSA: &str = "sandbox/psa.yaml";
 
@@ -20,18 +20,6 @@ fn hold_lock(dir: &Path, id: &str, host: &str, command: &str) {
         "time": "2026-11-02T09:00:00Z", "command": command
     });
     std::fs::write(dir.join(".reckon/lock"), lock.to_string()).expect("lock");
-}
-
-fn journal(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join(".reckon/journal.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
-        .collect()
-}
-
-fn records<'a>(journal: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
-    journal.iter().filter(|r| r["record"] == kind).collect()
 }
 
 #[test]
@@ -247,17 +235,14 @@ fn a_crash_mid_apply_is_reported_and_a_reapply_converges_without_a_double_write(
     );
 
     // The crashed run still holds the lock; it is released with its id.
-    let lock: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join(".reckon/lock")).expect("lock"))
-            .expect("lock json");
+    let id = lock_id(dir);
     let held = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
     assert!(
         held.stderr.contains("that process is no longer running"),
         "{}",
         held.stderr
     );
-    let id = lock["id"].as_str().expect("id");
-    assert_eq!(reckon(dir, &["unlock", id]).code, 0);
+    assert_eq!(reckon(dir, &["unlock", &id]).code, 0);
 
     let reapply = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
     assert_eq!(reapply.code, 0, "{}\n{}", reapply.stdout, reapply.stderr);

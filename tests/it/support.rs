@@ -44,6 +44,27 @@ pub fn reckon_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     Run::from(command.output().expect("reckon runs"))
 }
 
+/// The records of the workspace's apply journal (none when it does not exist).
+pub fn journal(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join(".reckon/journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
+        .collect()
+}
+
+/// The journal records of one kind (`intent`, `outcome`, `resolved`).
+pub fn records<'a>(journal: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    journal.iter().filter(|r| r["record"] == kind).collect()
+}
+
+/// The id of the apply lock held in the workspace (e.g. left by a crashed apply).
+pub fn lock_id(dir: &Path) -> String {
+    let text = std::fs::read_to_string(dir.join(".reckon/lock")).expect("lock");
+    let lock: serde_json::Value = serde_json::from_str(&text).expect("lock json");
+    lock["id"].as_str().expect("lock id").to_owned()
+}
+
 /// Copies `examples/NAME` (or any folder under the repo) into a fresh temp dir.
 pub fn copy_of(relative: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");

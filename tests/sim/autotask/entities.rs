@@ -54,10 +54,18 @@ impl State {
                 None => return errors(StatusCode::BAD_REQUEST, &["Unknown paging token."]),
             },
         };
+        let one_line = conditions
+            .iter()
+            .find_map(|c| c.eq_integer("contractServiceID"))
+            .filter(|_| key == "ContractServiceUnits");
         let matched = cached.unwrap_or_else(|| {
-            let mut matched: Vec<Value> = self
-                .rows(key)
-                .iter()
+            let positions = one_line.map(|line| self.unit_positions(line));
+            let rows = self.rows(key);
+            let candidates: Box<dyn Iterator<Item = &Value>> = match &positions {
+                Some(positions) => Box::new(positions.iter().map(|&i| &rows[i])),
+                None => Box::new(rows.iter()),
+            };
+            let mut matched: Vec<Value> = candidates
                 .filter(|row| conditions.iter().all(|c| c.matches(row)))
                 .cloned()
                 .collect();
@@ -149,12 +157,11 @@ impl State {
         change: i64,
     ) -> Result<(), String> {
         let line_id = line["id"].clone();
+        let positions = self.unit_positions(line_id.as_i64().unwrap_or(0));
         let rows = self.rows("ContractServiceUnits");
-        let affected: Vec<usize> = (0..rows.len())
-            .filter(|&i| {
-                rows[i]["contractServiceID"] == line_id
-                    && date_of(&rows[i]["endDate"]).is_some_and(|e| e >= effective)
-            })
+        let affected: Vec<usize> = positions
+            .into_iter()
+            .filter(|&i| date_of(&rows[i]["endDate"]).is_some_and(|e| e >= effective))
             .collect();
         if affected
             .iter()

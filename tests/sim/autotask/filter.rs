@@ -4,10 +4,13 @@ use super::*;
 
 /// A body field, matched case-insensitively (the API accepts both casings).
 pub(super) fn field<'v>(body: &'v Value, name: &str) -> Option<&'v Value> {
-    body.as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
+    let object = body.as_object()?;
+    object.get(name).or_else(|| {
+        object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
 }
 
 /// A compiled filter condition.
@@ -68,6 +71,18 @@ pub(super) fn compile(filter: &Value) -> Result<Condition, String> {
 }
 
 impl Condition {
+    /// The integer this condition requires `name` to equal, if it is such a condition.
+    pub(super) fn eq_integer(&self, name: &str) -> Option<i64> {
+        match self {
+            Self::Compare { field, op, value }
+                if op == "eq" && field.eq_ignore_ascii_case(name) =>
+            {
+                value.as_i64().or_else(|| value.as_str()?.parse().ok())
+            }
+            _ => None,
+        }
+    }
+
     pub(super) fn matches(&self, row: &Value) -> bool {
         match self {
             Self::All(items) => items.iter().all(|c| c.matches(row)),

@@ -1,5 +1,5 @@
-//! The simulator's request pipeline: latency, counting, auth, the per-endpoint thread limit,
-//! injected faults, then routing to the entity handlers.
+//! The simulator's request pipeline: the endpoint thread each request holds, latency, counting,
+//! auth, the per-endpoint thread limit, injected faults, then routing to the entity handlers.
 
 use super::connection::Cut;
 use super::*;
@@ -22,7 +22,8 @@ pub(super) fn errors(status: StatusCode, messages: &[&str]) -> Response {
     (status, axum::Json(json!({"errors": messages}))).into_response()
 }
 
-/// Every request: latency, counting, auth, the thread limit, faults, then the route.
+/// Every request: the thread it holds, latency, counting, auth, the thread limit, faults, then
+/// the route.
 pub(super) async fn dispatch(
     AxumState(state): AxumState<Shared>,
     ConnectInfo(cut): ConnectInfo<Cut>,
@@ -31,15 +32,29 @@ pub(super) async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let latency = lock(&state).latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
     let Some(rest) = strip_root(uri.path()) else {
         return errors(StatusCode::NOT_FOUND, &["no such resource"]);
     };
     let segments: Vec<String> = rest.split('/').map(str::to_owned).collect();
     let entity = segments.first().cloned().unwrap_or_default();
+    // A request holds one of its endpoint's threads from arrival to answer, latency included
+    // (the latency stands for the server's work), so overlapping requests count as overlapping.
+    let (_in_flight, now) = {
+        let mut s = lock(&state);
+        let n = s.in_flight.entry(entity.clone()).or_default();
+        *n += 1;
+        let now = *n;
+        s.max_in_flight = s.max_in_flight.max(now);
+        let guard = InFlight {
+            state: state.clone(),
+            endpoint: entity.clone(),
+        };
+        (guard, now)
+    };
+    let latency = lock(&state).latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let counted = match segments.as_slice() {
         [e, q, ..] if q.eq_ignore_ascii_case("query") => format!("{e}/query"),
         _ => rest.to_owned(),
@@ -64,18 +79,6 @@ pub(super) async fn dispatch(
             ],
         );
     }
-    let (_in_flight, now) = {
-        let mut s = lock(&state);
-        let n = s.in_flight.entry(entity.clone()).or_default();
-        *n += 1;
-        let now = *n;
-        s.max_in_flight = s.max_in_flight.max(now);
-        let guard = InFlight {
-            state: state.clone(),
-            endpoint: entity.clone(),
-        };
-        (guard, now)
-    };
     if now > THREADS {
         return thread_limit(500);
     }
