@@ -1,11 +1,13 @@
-//! Apply-journal benchmark: the cost the journal adds to each PSA write (an intent record and an
-//! outcome record, each appended and fsynced), on this machine's disk.
+//! Apply-journal benchmark: the cost the journal adds to each PSA write (an intent, fsynced
+//! before the write, and an outcome appended after it), on this machine's disk — one write at a
+//! time, and 6 at a time, where intents waiting together share one fsync.
 //!
 //! Run: `cargo run --release --example journal_bench [WRITES]` (not part of `cargo test`).
 //! Uses the same `state::journal::ApplyJournal` that `reckon apply` uses, without a PSA.
 
 use std::time::Instant;
 
+use futures_util::{StreamExt, stream};
 use reckon::apply::{Journal, Outcome};
 use reckon::plan::{Action, Approval, Change, MatchedBy};
 use reckon::state::journal::{self, ApplyJournal, Writer};
@@ -14,30 +16,46 @@ use rust_decimal::Decimal;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let writes: u32 = std::env::args().nth(1).map_or(Ok(1_000), |a| a.parse())?;
-    let dir = std::env::temp_dir().join(format!("reckon-journal-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let period = "2026-10".parse()?;
-    let mut journal = ApplyJournal::new(Writer::open(&dir)?, "bench".into(), None, period, None);
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let change = sample_change();
-    let started = Instant::now();
-    for _ in 0..writes {
-        journal.intent(&change)?;
-        journal.outcome(&change, &Outcome::Applied)?;
+    for at_once in [1, 6] {
+        let dir = std::env::temp_dir().join(format!(
+            "reckon-journal-bench-{}-{at_once}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let period = "2026-10".parse()?;
+        let journal = ApplyJournal::new(Writer::open(&dir)?, "bench".into(), None, period, None);
+        let started = Instant::now();
+        runtime.block_on(async {
+            let write = |_| async {
+                let intent = journal.intent(&change).await?;
+                journal.outcome(intent, &Outcome::Applied)
+            };
+            let mut done = stream::iter(0..writes).map(write).buffer_unordered(at_once);
+            while let Some(result) = done.next().await {
+                result?;
+            }
+            journal.finish().await
+        })?;
+        let elapsed = started.elapsed();
+        let bytes = std::fs::metadata(journal::path(&dir))?.len();
+        let records = journal::read(&dir)?.len();
+        println!(
+            "{writes} journalled writes, {at_once} at a time ({records} records, {bytes} bytes, {} fsyncs) in {elapsed:.2?}: {:.2?} per write",
+            journal.writer().syncs(),
+            elapsed / writes.max(1)
+        );
+        if at_once == 1 {
+            let read = Instant::now();
+            let unknown = journal::unknown_outcomes(&journal::read(&dir)?).len();
+            println!(
+                "reading the journal and finding unknown outcomes ({unknown}): {:.2?}",
+                read.elapsed()
+            );
+        }
+        std::fs::remove_dir_all(&dir)?;
     }
-    let elapsed = started.elapsed();
-    let bytes = std::fs::metadata(journal::path(&dir))?.len();
-    let records = journal::read(&dir)?.len();
-    println!(
-        "{writes} journalled writes ({records} records, {bytes} bytes) in {elapsed:.2?}: {:.2?} per write (2 fsynced appends)",
-        elapsed / writes.max(1)
-    );
-    let read = Instant::now();
-    let unknown = journal::unknown_outcomes(&journal::read(&dir)?).len();
-    println!(
-        "reading the journal and finding unknown outcomes ({unknown}): {:.2?}",
-        read.elapsed()
-    );
-    std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
 
