@@ -97,6 +97,19 @@ pub fn autotask_apply(writes: u64) -> Floor {
     }
 }
 
+/// The same writes with the adapter's protocol: each also reads the line's units before and
+/// after its POST (ContractServiceUnits, under the same 3-thread limit). Lines overlap, so the
+/// reads and POSTs of different lines share a round; the units endpoint bounds it.
+pub fn autotask_apply_protocol(writes: u64) -> Floor {
+    Floor {
+        concurrency: AUTOTASK_CONCURRENCY,
+        stages: vec![vec![
+            ("ContractServiceUnits", 2 * writes),
+            ("ContractServiceAdjustments", writes),
+        ]],
+    }
+}
+
 /// Reading a ConnectWise book: companies, catalog and agreements (1,000-row pages), then the
 /// additions of 25 agreements per bundle.
 pub fn connectwise_plan(companies: u64, lines: u64) -> Floor {
@@ -118,5 +131,14 @@ pub fn connectwise_apply(writes: u64) -> Floor {
     Floor {
         concurrency: CONNECTWISE_CONCURRENCY,
         stages: vec![vec![("PATCH additions", writes)]],
+    }
+}
+
+/// The same writes with the adapter's protocol: a GET of the addition before each PATCH, and
+/// 6 writes in flight in all (not 6 per endpoint), so GETs and PATCHes share the 6.
+pub fn connectwise_apply_protocol(writes: u64) -> Floor {
+    Floor {
+        concurrency: CONNECTWISE_CONCURRENCY,
+        stages: vec![vec![("GET then PATCH additions", 2 * writes)]],
     }
 }

@@ -73,16 +73,24 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     reset_peak_memory();
     let started = Instant::now();
     let applied = runtime.block_on(reckon::apply::execute(&plan, &psa, &mut journal, |_| {}));
-    let apply_floor = match kind {
-        Kind::Autotask => floor::autotask_apply(changes as u64),
-        Kind::ConnectWise => floor::connectwise_apply(changes as u64),
+    let apply_time = started.elapsed();
+    let (apply_floor, protocol) = match kind {
+        Kind::Autotask => (
+            floor::autotask_apply(changes as u64),
+            floor::autotask_apply_protocol(changes as u64),
+        ),
+        Kind::ConnectWise => (
+            floor::connectwise_apply(changes as u64),
+            floor::connectwise_apply_protocol(changes as u64),
+        ),
     };
-    report(
-        "apply",
-        started.elapsed(),
-        &psa,
-        &apply_floor,
-        args.apply_latency,
+    report("apply", apply_time, &psa, &apply_floor, args.apply_latency);
+    let protocol_time = protocol.time(args.apply_latency);
+    println!(
+        "  apply floor with the adapter's reads: {} = {:.2} s; measured/floor {}",
+        protocol.explain(args.apply_latency),
+        protocol_time.as_secs_f64(),
+        ratio(apply_time, protocol_time)
     );
     println!(
         "  apply: {} applied, {} failed; {} writes at once (Psa::write_concurrency); journal: {} fsyncs for {} intents",
