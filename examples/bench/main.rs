@@ -11,13 +11,16 @@
 //! ```
 //!
 //! `--naive` also reads the same PSA state one resource at a time (`naive.rs`), for comparison;
-//! `--soak N` runs N apply cycles per PSA under random faults (`soak.rs`). Not part of
-//! `cargo test`.
+//! `--soak N` runs N apply cycles per PSA under random faults, killing the real `reckon apply`
+//! mid-way in some (`soak.rs`, `kill.rs`; the binary is built first if stale, `binary.rs`).
+//! Not part of `cargo test`.
 
 #[path = "../../tests/sim/mod.rs"]
 mod sim;
 
+mod binary;
 mod floor;
+mod kill;
 mod msp;
 mod naive;
 mod run;
@@ -78,10 +81,14 @@ fn run_all() -> Result<(), run::Failure> {
         .enable_all()
         .build()?;
     let started = std::time::Instant::now();
+    let reckon = match args.soak {
+        0 => None,
+        _ => Some(binary::Reckon::locate()?),
+    };
     for kind in args.psas.clone() {
         run::scale(&runtime, kind, &args)?;
-        if args.soak > 0 {
-            soak::run(&runtime, kind, args.soak)?;
+        if let Some(reckon) = &reckon {
+            soak::run(&runtime, kind, args.soak, reckon)?;
         }
     }
     println!(
