@@ -111,7 +111,6 @@ pub fn run(runtime: &Runtime, kind: Kind, cycles: u32, reckon: &Reckon) -> Resul
     let mut rng = Lcg(0x50a4 + kind as u64);
     let mut tally = Tally::default();
     let mut killed: Option<Killed> = None;
-
     for cycle in 0..=cycles {
         let last = cycle == cycles;
         let mode = match (&killed, last) {
@@ -132,64 +131,97 @@ pub fn run(runtime: &Runtime, kind: Kind, cycles: u32, reckon: &Reckon) -> Resul
             }
             Cycle::Recovery | Cycle::Final => tally.unused += soak.tenant.clear_faults(),
         }
-        let before = soak.live();
-        let writes_before = soak.tenant.writes_per_line();
-        let applied = match mode {
-            Cycle::Library | Cycle::Final => soak.apply_in_process(cycle, last)?,
-            Cycle::Kill => {
-                let delay = Duration::from_millis(rng.below(25));
-                let child = kill::apply_and_kill(soak.reckon, dir.path(), delay)?;
-                match child.ended {
-                    Ended::Killed(k) => {
-                        tally.kills += 1;
-                        tally.unknown += k.unknown.len();
-                        killed = Some(k);
-                    }
-                    Ended::Finished => tally.finished_first += 1,
-                    Ended::BeforeWriting(Some(0)) => {}
-                    Ended::BeforeWriting(_) => tally.plans_failed += 1,
-                }
-                Some(child.applied)
-            }
-            Cycle::Recovery => {
-                let k = killed.take().ok_or("a recovery cycle without a kill")?;
-                tally.landed += k
-                    .unknown
-                    .iter()
-                    .filter(|i| i.line.as_ref().map(|l| before[l]) == Some(i.after))
-                    .count();
-                let applied = kill::recover(soak.reckon, dir.path(), &k, &before)?;
-                tally.resolved += k.unknown.len();
-                Some(applied)
-            }
-        };
-        let Some(applied) = applied else {
-            tally.plans_failed += 1;
-            continue;
-        };
-        runtime.block_on(soak.tenant.quiesce())?;
-        soak.check(&before, &writes_before, &applied, &book, &mut tally);
-        if let Some(k) = &killed {
-            kill::unlock(soak.reckon, dir.path(), k)?;
-            tally.locks_removed += 1;
-        }
-        let converge = matches!(mode, Cycle::Recovery | Cycle::Final);
-        let wrong = if converge { soak.wrong(&book) } else { 0 };
-        if tally.lost + tally.double + wrong > 0 {
-            return Err(format!(
-                "{} cycle {cycle}: {} lost writes, {} double writes, {wrong} lines not converged",
-                kind.name(),
-                tally.lost,
-                tally.double
-            )
-            .into());
-        }
+        soak.cycle(mode, cycle, &book, &mut rng, &mut tally, &mut killed)
+            .map_err(|e| format!("{} cycle {cycle}: {e}", kind.name()))?;
     }
     print(kind, cycles, &tally, soak.wrong(&book), started.elapsed());
     Ok(())
 }
 
 impl Soak<'_> {
+    /// One cycle after its usage change and faults: apply as `mode` says, wait until nothing
+    /// sent can still land, check every line, and after a kill unlock as an operator.
+    fn cycle(
+        &self,
+        mode: Cycle,
+        cycle: u32,
+        book: &Book,
+        rng: &mut Lcg,
+        tally: &mut Tally,
+        killed: &mut Option<Killed>,
+    ) -> Result<(), Failure> {
+        let before = self.live();
+        let writes_before = self.tenant.writes_per_line();
+        let applied = match mode {
+            Cycle::Library | Cycle::Final => self.apply_in_process(cycle, mode == Cycle::Final)?,
+            Cycle::Kill => Some(self.kill(rng, tally, killed)?),
+            Cycle::Recovery => Some(self.recover(&before, tally, killed)?),
+        };
+        let Some(applied) = applied else {
+            tally.plans_failed += 1;
+            return Ok(());
+        };
+        self.runtime.block_on(self.tenant.quiesce())?;
+        self.check(&before, &writes_before, &applied, book, tally);
+        if let Some(k) = killed {
+            kill::unlock(self.reckon, &self.workspace.root, k)?;
+            tally.locks_removed += 1;
+        }
+        let converge = matches!(mode, Cycle::Recovery | Cycle::Final);
+        let wrong = if converge { self.wrong(book) } else { 0 };
+        if tally.lost + tally.double + wrong > 0 {
+            return Err(format!(
+                "{} lost writes, {} double writes, {wrong} lines not converged",
+                tally.lost, tally.double
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Runs the real `reckon apply` and SIGKILLs it a random 0–24 ms after its first intent;
+    /// returns the lines its journal records as applied and, when it was killed, leaves it in
+    /// `killed` for the next cycle's recovery.
+    fn kill(
+        &self,
+        rng: &mut Lcg,
+        tally: &mut Tally,
+        killed: &mut Option<Killed>,
+    ) -> Result<HashSet<String>, Failure> {
+        let delay = Duration::from_millis(rng.below(25));
+        let child = kill::apply_and_kill(self.reckon, &self.workspace.root, delay)?;
+        match child.ended {
+            Ended::Killed(k) => {
+                tally.kills += 1;
+                tally.unknown += k.unknown.len();
+                *killed = Some(k);
+            }
+            Ended::Finished => tally.finished_first += 1,
+            Ended::BeforeWriting(Some(0)) => {}
+            Ended::BeforeWriting(_) => tally.plans_failed += 1,
+        }
+        Ok(child.applied)
+    }
+
+    /// The fault-free cycle after a kill, through the binary (see [`kill::recover`]); counts
+    /// the unknown writes that had landed (their line holds what they were writing).
+    fn recover(
+        &self,
+        live: &HashMap<String, Decimal>,
+        tally: &mut Tally,
+        killed: &mut Option<Killed>,
+    ) -> Result<HashSet<String>, Failure> {
+        let k = killed.take().ok_or("a recovery cycle without a kill")?;
+        tally.landed += k
+            .unknown
+            .iter()
+            .filter(|i| i.line.as_ref().map(|l| live[l]) == Some(i.after))
+            .count();
+        let applied = kill::recover(self.reckon, &self.workspace.root, &k, live)?;
+        tally.resolved += k.unknown.len();
+        Ok(applied)
+    }
+
     /// Plans and applies through the library; returns the lines reported applied, or `None`
     /// when the plan failed under a fault (fatal in the `last` cycle). Every kill was recovered
     /// before, so the plan must report no interrupted write.
@@ -208,8 +240,7 @@ impl Soak<'_> {
         };
         if !plan.interrupted.is_empty() {
             return Err(format!(
-                "{} cycle {cycle}: the plan reports {} interrupted writes, none expected",
-                self.kind.name(),
+                "the plan reports {} interrupted writes, none expected",
                 plan.interrupted.len()
             )
             .into());
@@ -334,8 +365,11 @@ fn inject(tenant: &Tenant, rng: &mut Lcg, tally: &mut Tally) {
                     FaultKind::TooManyRequests { retry_after: 1 },
                 ),
                 1 => ("500", FaultKind::ServerError),
-                2 => ("timeout (commits late)", FaultKind::Slow(slow)),
-                _ => ("connection dropped mid-answer", FaultKind::Drop),
+                // Neither commits a write whose answer is lost: the simulator drops the
+                // connection before doing the work (Drop), or would do it after the delay, but
+                // the server cancels the handler when the client gives up and closes (Slow).
+                2 => ("timeout (nothing committed)", FaultKind::Slow(slow)),
+                _ => ("connection dropped (nothing committed)", FaultKind::Drop),
             };
             sim.state().fault(method, path, kind, 1);
             *tally.injected.entry(name).or_default() += 1;
@@ -398,7 +432,7 @@ fn print(kind: Kind, cycles: u32, tally: &Tally, wrong: usize, took: Duration) {
         tally.unused
     );
     for (name, n) in &tally.injected {
-        println!("    {name:<36} {n:>4}");
+        println!("    {name:<40} {n:>4}");
     }
     println!(
         "  reckon apply processes SIGKILLed mid-apply: {}; finished before the signal: {}; \
@@ -416,7 +450,7 @@ fn print(kind: Kind, cycles: u32, tally: &Tally, wrong: usize, took: Duration) {
     );
     if kind == Kind::ConnectWise {
         println!(
-            "  lines PATCHed twice in one cycle (same value, a retry after a timeout): {}",
+            "  lines sent a second PATCH in one cycle (a retry after a lost answer; a PATCH sets the value): {}",
             tally.repeats
         );
     }
