@@ -3,7 +3,8 @@
 //!
 //! Run: `cargo run --release --example plan_bench [ACCOUNTS]` (not part of `cargo test`).
 //! It drives the same library path as `reckon plan`: config::load → reconcile::plan (usage read +
-//! measured, sandbox read) → plan::compute, on one thread.
+//! measured, sandbox read) → plan::compute, on a current-thread runtime (usage is parsed on its
+//! blocking pool, one thread per integration — one here).
 
 use std::fmt::Write as _;
 use std::path::Path;

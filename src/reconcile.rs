@@ -69,8 +69,14 @@ pub async fn plan<P: Psa>(
     only: &[String],
 ) -> Result<Plan, Error> {
     let integrations = select(workspace, only)?;
-    let usage = measure(workspace, period, &integrations).await?;
-    let snapshot = observe::psa_snapshot(psa, workspace.effective_date(period)).await?;
+    // Usage (CPU, on the blocking pool) and the PSA (network) are read at once. A usage
+    // problem wins and stops the PSA reads at once; a PSA failure waits for usage, so the
+    // error reported does not depend on which finished first.
+    let psa_reads = async {
+        Ok::<_, Error>(observe::psa_snapshot(psa, workspace.effective_date(period)).await)
+    };
+    let (usage, snapshot) = tokio::try_join!(measure(workspace, period, &integrations), psa_reads)?;
+    let snapshot = snapshot?;
     let partial = integrations.len() < workspace.integrations.len();
     let mut plan = plan::compute(&plan::Inputs {
         workspace,

@@ -155,6 +155,33 @@ fn a_connection_dropped_after_a_committed_write_is_not_applied_twice() {
 }
 
 #[test]
+fn a_usage_problem_is_reported_even_while_the_psa_is_failing() {
+    // Usage and the PSA are read at once; a usage problem must win (and stop the PSA reads)
+    // rather than whichever failure happens to come first.
+    let sim = Sim::start();
+    let ws = keeper_autotask(&sim);
+    let report = ws.path().join("reports/keeper-2026-10.csv");
+    let mut text = std::fs::read_to_string(&report).expect("report");
+    text.push_str("2026-10-31,Acme Dental,1001,Enterprise,minus two,,\r\n");
+    std::fs::write(&report, text).expect("write report");
+    // A wrong secret: the PSA answers 401 at once, likely before the report is parsed.
+    let wrong_secret = [
+        ("AUTOTASK_USERNAME", USERNAME),
+        ("AUTOTASK_SECRET", "not-the-secret"),
+        ("AUTOTASK_INTEGRATION_CODE", INTEGRATION_CODE),
+    ];
+
+    let plan = reckon_with_env(ws.path(), &["plan", "--period", "2026-10"], &wrong_secret);
+    assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.contains("reports/keeper-2026-10.csv:"),
+        "{}",
+        plan.stderr
+    );
+    assert!(!plan.stderr.contains("401"), "{}", plan.stderr);
+}
+
+#[test]
 fn check_reports_each_step_and_names_the_credentials_on_401() {
     let sim = Sim::start();
     sim.add_company("Acme Dental");

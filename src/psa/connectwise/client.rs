@@ -204,6 +204,17 @@ impl Client {
     /// sent again with every page; only the page number is taken from the `Link` header.
     pub async fn get_all<T: DeserializeOwned>(&self, request: Request) -> Result<Vec<T>, Failure> {
         let mut items = Vec::new();
+        self.get_pages(request, |page| items.extend(page)).await?;
+        Ok(items)
+    }
+
+    /// As [`Client::get_all`], handing each page to `on_page` as it arrives, so a caller can
+    /// start the reads that depend on it while the next page is on its way.
+    pub async fn get_pages<T: DeserializeOwned>(
+        &self,
+        request: Request,
+        mut on_page: impl FnMut(Vec<T>),
+    ) -> Result<(), Failure> {
         let mut page = 1;
         loop {
             let mut paged = Request {
@@ -215,7 +226,7 @@ impl Client {
             paged.query.push(("pageSize", PAGE_SIZE.to_owned()));
             paged.query.push(("page", page.to_string()));
             let response = self.send(&paged).await?;
-            items.extend(response.json::<Vec<T>>()?);
+            on_page(response.json::<Vec<T>>()?);
             match response.next_page() {
                 Some(next) if next > page && next <= MAX_PAGES => page = next,
                 Some(next) if next <= page => {
@@ -230,7 +241,7 @@ impl Client {
                         reason: format!("it links more than {MAX_PAGES} pages"),
                     });
                 }
-                None => return Ok(items),
+                None => return Ok(()),
             }
         }
     }

@@ -139,22 +139,34 @@ impl Psa for ConnectWisePsa {
                 "fields",
                 "id,name,company,startDate,endDate,noEndingDateFlag",
             );
-        let agreements: Vec<wire::Agreement> = self
-            .client
-            .get_all(request)
+        // Each page's running agreements start their additions reads at once, overlapping
+        // the next page's read.
+        let mut additions = additions::Reader::new(&self.client);
+        let mut running = Vec::new();
+        let mut first_unreadable = None;
+        self.client
+            .get_pages(request, |page: Vec<wire::Agreement>| {
+                let first = running.len();
+                for agreement in page {
+                    match agreement.runs_on(at) {
+                        Ok(true) => running.push(agreement),
+                        Ok(false) => {}
+                        Err(u) => {
+                            first_unreadable.get_or_insert_with(|| {
+                                unreadable(&u, &format!("agreement {}", agreement.id))
+                            });
+                        }
+                    }
+                }
+                let ids: Vec<i64> = running[first..].iter().map(|a| a.id).collect();
+                additions.start(&ids);
+            })
             .await
             .map_err(|f| read_error(f, "read the agreements"))?;
-        let mut running = Vec::new();
-        for agreement in agreements {
-            let runs = agreement
-                .runs_on(at)
-                .map_err(|u| unreadable(&u, &format!("agreement {}", agreement.id)))?;
-            if runs {
-                running.push(agreement);
-            }
+        if let Some(error) = first_unreadable {
+            return Err(error);
         }
-        let ids: Vec<i64> = running.iter().map(|a| a.id).collect();
-        let mut lines = additions::read(&self.client, &ids).await?;
+        let mut lines = additions.finish().await?;
         running
             .into_iter()
             .map(|agreement| {

@@ -143,17 +143,16 @@ pub(super) async fn handle(
             let Some(agreement) = agreement
                 .parse::<i64>()
                 .ok()
-                .filter(|id| state.agreements.iter().any(|a| a.id == *id))
+                .filter(|id| state.has_agreement(*id))
             else {
                 return error(StatusCode::NOT_FOUND, "NotFound", "Agreement not found");
             };
             match (method, rest) {
                 (Method::GET, []) => {
                     let items = state
-                        .additions
+                        .additions_at(agreement)
                         .iter()
-                        .filter(|a| a.agreement == agreement)
-                        .map(|a| addition_json(&state, a))
+                        .map(|&at| addition_json(&state, &state.additions[at]))
                         .collect();
                     request.list(items)
                 }
@@ -161,9 +160,10 @@ pub(super) async fn handle(
                 (method, [id]) => {
                     let found = id.parse::<i64>().ok().and_then(|id| {
                         state
-                            .additions
+                            .additions_at(agreement)
                             .iter()
-                            .position(|a| a.id == id && a.agreement == agreement)
+                            .copied()
+                            .find(|&at| state.additions[at].id == id)
                     });
                     let Some(index) = found else {
                         return error(StatusCode::NOT_FOUND, "NotFound", "Addition not found");
@@ -293,7 +293,7 @@ fn product_json(product: &Product) -> Value {
 }
 
 fn agreement_json(state: &State, agreement: &Agreement) -> Value {
-    let company = state.companies.iter().find(|c| c.id == agreement.company);
+    let company = state.company_by_id(agreement.company);
     json!({
         "id": agreement.id,
         "name": agreement.name,
@@ -354,13 +354,12 @@ fn bundles(state: &State, body: &[u8]) -> Response {
                 .min(state.bundle_page_cap);
             match (kind, parent) {
                 (Some("addition"), Some(parent))
-                    if state.agreements.iter().any(|a| a.id == parent) =>
+                    if state.has_agreement(parent) =>
                 {
                     let all: Vec<Value> = state
-                        .additions
+                        .additions_at(parent)
                         .iter()
-                        .filter(|a| a.agreement == parent)
-                        .map(|a| addition_json(state, a))
+                        .map(|&at| addition_json(state, &state.additions[at]))
                         .collect();
                     json!({
                         "sequenceNumber": sequence, "statusCode": 200, "success": true,
@@ -452,7 +451,7 @@ fn create_addition(state: &mut State, agreement: i64, body: &[u8]) -> Response {
         cancelled_date: None,
     };
     let created = addition_json(state, &addition);
-    state.additions.push(addition);
+    state.push_addition(addition);
     (StatusCode::CREATED, Json(created)).into_response()
 }
 

@@ -19,7 +19,7 @@
 mod api;
 mod listing;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -135,6 +135,12 @@ pub struct State {
     pub bundle_page_cap: usize,
     pub requests: Vec<Seen>,
     next_id: i64,
+    /// Positions in `companies` and `agreements` by id, and in `additions` by agreement: a
+    /// real tenant answers from indexed tables, so a large simulated book must not cost a scan
+    /// per lookup (that would be the simulator's time, not reckon's).
+    company_at: HashMap<i64, usize>,
+    agreement_at: HashMap<i64, usize>,
+    additions_of: HashMap<i64, Vec<usize>>,
 }
 
 impl Default for State {
@@ -152,12 +158,16 @@ impl Default for State {
             bundle_page_cap: 1000,
             requests: Vec::new(),
             next_id: 90_000,
+            company_at: HashMap::new(),
+            agreement_at: HashMap::new(),
+            additions_of: HashMap::new(),
         }
     }
 }
 
 impl State {
     pub fn company(&mut self, id: i64, name: &str) -> &mut Self {
+        self.company_at.insert(id, self.companies.len());
         self.companies.push(Company {
             id,
             name: name.to_owned(),
@@ -177,6 +187,7 @@ impl State {
     }
 
     pub fn agreement(&mut self, id: i64, company: i64, name: &str) -> &mut Self {
+        self.agreement_at.insert(id, self.agreements.len());
         self.agreements.push(Agreement {
             id,
             name: name.to_owned(),
@@ -199,7 +210,7 @@ impl State {
         cancelled: Option<&str>,
     ) -> &mut Self {
         let stamp = |d: &str| format!("{d}T00:00:00Z");
-        self.additions.push(Addition {
+        self.push_addition(Addition {
             id,
             agreement,
             product: product.to_owned(),
@@ -209,6 +220,30 @@ impl State {
             cancelled_date: cancelled.map(stamp),
         });
         self
+    }
+
+    /// Adds `addition`, keeping the by-agreement index.
+    pub fn push_addition(&mut self, addition: Addition) {
+        self.additions_of
+            .entry(addition.agreement)
+            .or_default()
+            .push(self.additions.len());
+        self.additions.push(addition);
+    }
+
+    /// A company by id.
+    pub fn company_by_id(&self, id: i64) -> Option<&Company> {
+        self.company_at.get(&id).map(|&at| &self.companies[at])
+    }
+
+    /// Whether agreement `id` exists.
+    pub fn has_agreement(&self, id: i64) -> bool {
+        self.agreement_at.contains_key(&id)
+    }
+
+    /// Positions in `additions` of agreement `id`'s additions.
+    pub fn additions_at(&self, agreement: i64) -> &[usize] {
+        self.additions_of.get(&agreement).map_or(&[], Vec::as_slice)
     }
 
     /// Faults `kind` on the next `times` requests with `method` whose path contains `path`.
