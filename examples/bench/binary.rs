@@ -40,7 +40,9 @@ impl Reckon {
             None => println!("soak: running {} (up to date)", path.display()),
             Some(why) => {
                 println!("soak: building {} ({why})", path.display());
+                let started = std::time::Instant::now();
                 build(profile)?;
+                println!("soak: built in {:.1} s", started.elapsed().as_secs_f64());
                 if let Some(still) = staleness(&path) {
                     return Err(format!(
                         "built reckon, but {} is still {still}: does CARGO_TARGET_DIR point elsewhere?",
