@@ -7,8 +7,9 @@
 //! Run: `cargo run --release --example autotask_bench [COMPANIES] [LATENCY_MS]` (defaults 1000
 //! and 0; not part of `cargo test`).
 
-#[path = "../tests/sim/autotask/mod.rs"]
-mod sim;
+#[path = "../tests/sim/mod.rs"]
+mod sims;
+use sims::autotask as sim;
 
 use std::time::{Duration, Instant};
 

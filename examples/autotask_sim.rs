@@ -5,8 +5,9 @@
 //! printed `export` lines and commands into another terminal. State lives in memory and the
 //! workspace copy in a temp dir: both go when it stops.
 
-#[path = "../tests/sim/autotask/mod.rs"]
-mod sim;
+#[path = "../tests/sim/mod.rs"]
+mod sims;
+use sims::autotask as sim;
 
 use std::path::Path;
 

@@ -9,8 +9,9 @@
 //! Prints the requests made per endpoint, what reading additions one agreement at a time would
 //! cost instead, and the wall time, on the CLI's single-threaded runtime.
 
-#[path = "../tests/sim/connectwise/mod.rs"]
-mod sim;
+#[path = "../tests/sim/mod.rs"]
+mod sims;
+use sims::connectwise as sim;
 
 use std::time::{Duration, Instant};
 

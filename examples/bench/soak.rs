@@ -1,22 +1,31 @@
 //! Soak: apply cycles against one simulator under random faults and random usage changes, with
-//! a seeded generator so a failing run repeats. Each cycle writes new usage, queues faults,
-//! plans and applies through the library with the apply journal (sometimes "killing" the apply
-//! by dropping it at a random moment, mid-request included), then checks every line: a line
-//! reported applied holds its new quantity; every other line holds what it held before or its
-//! new quantity (pending, as a failed or unknown write is); no line got two writes in a cycle
-//! (for Autotask, two deltas would double-bill). At the end, without faults, one more apply
-//! must leave every line at its desired quantity.
+//! a seeded generator so a failing run repeats. Each cycle writes new usage, queues faults, then
+//! either plans and applies through the library with the apply journal, or — one cycle in four —
+//! runs the real `reckon apply` and SIGKILLs it mid-apply (`kill.rs`), after which the operator's
+//! recovery runs through the binary: status, unlock, and a fault-free cycle whose plan must
+//! report the killed writes and whose apply must close them and converge.
+//!
+//! After every cycle, once the simulator holds no open connection (so nothing sent can still
+//! land), every line is checked: a line reckon reports applied holds its new (desired)
+//! quantity; every other line holds what it held before or its new quantity (pending, as a
+//! failed or unknown write is); no Autotask line got two adjustments in a cycle (each is a
+//! delta: two would double-bill). At the end, without faults, one more apply must leave every
+//! line at its desired quantity.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use reckon::apply::Outcome;
+use reckon::config::Workspace;
+use reckon::period::Period;
 use reckon::psa::AnyPsa;
 use reckon::secret::Secret;
 use reckon::state::journal::{ApplyJournal, Writer};
 use rust_decimal::Decimal;
 use tokio::runtime::Runtime;
 
+use crate::binary::Reckon;
+use crate::kill::{self, Ended, Killed};
 use crate::msp::{self, Book, LINES, Lcg};
 use crate::run::Failure;
 use crate::tenant::{Server, Tenant};
@@ -24,15 +33,21 @@ use crate::{Kind, sim};
 
 /// Customers in the soak's book (small: the soak is about faults, not scale).
 const COMPANIES: usize = 50;
-/// The client's timeout; "slow" faults hold the answer longer.
+/// The client's timeout in library cycles; "slow" faults hold the answer longer.
 const TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Faults injected and checks made, for the closing report.
 #[derive(Default)]
 struct Tally {
     injected: BTreeMap<&'static str, u32>,
-    kills: u32,
+    unused: usize,
     plans_failed: u32,
+    kills: u32,
+    finished_first: u32,
+    unknown: usize,
+    landed: usize,
+    resolved: usize,
+    locks_removed: u32,
     applied: usize,
     pending: usize,
     double: usize,
@@ -40,8 +55,33 @@ struct Tally {
     repeats: usize,
 }
 
+/// What a cycle does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cycle {
+    /// Plan and apply through the library, under faults.
+    Library,
+    /// The real `reckon apply` under faults, killed mid-apply.
+    Kill,
+    /// After a kill, without faults: `reckon plan` and `reckon apply`; must converge.
+    Recovery,
+    /// The last, without faults, through the library; must converge.
+    Final,
+}
+
+/// Everything a cycle works on.
+struct Soak<'a> {
+    runtime: &'a Runtime,
+    kind: Kind,
+    tenant: Tenant,
+    workspace: Workspace,
+    period: Period,
+    reckon: &'a Reckon,
+    /// Each line id's (customer, line) position in the book.
+    where_is: HashMap<String, (usize, usize)>,
+}
+
 /// Runs `cycles` apply cycles against `kind`; fails on the first broken invariant.
-pub fn run(runtime: &Runtime, kind: Kind, cycles: u32) -> Result<(), Failure> {
+pub fn run(runtime: &Runtime, kind: Kind, cycles: u32, reckon: &Reckon) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let mut book = Book::generate(COMPANIES, 7);
     let tenant = Tenant::start(kind, &book);
@@ -52,115 +92,228 @@ pub fn run(runtime: &Runtime, kind: Kind, cycles: u32) -> Result<(), Failure> {
     let workspace = reckon::config::load(dir.path())
         .map(|l| l.workspace)
         .map_err(|_| "the soak workspace does not load")?;
-    let state_dir = workspace.root.join(reckon::state::STATE_DIR);
-    std::fs::create_dir_all(&state_dir)?;
-    let period: reckon::period::Period = msp::PERIOD.parse()?;
-    let where_is: HashMap<String, (usize, usize)> = tenant
+    std::fs::create_dir_all(workspace.root.join(reckon::state::STATE_DIR))?;
+    let where_is = tenant
         .customers
         .iter()
         .enumerate()
         .flat_map(|(c, ids)| (0..LINES.len()).map(move |l| (ids.lines[l].to_string(), (c, l))))
         .collect();
+    let soak = Soak {
+        runtime,
+        kind,
+        tenant,
+        workspace,
+        period: msp::PERIOD.parse()?,
+        reckon,
+        where_is,
+    };
     let mut rng = Lcg(0x50a4 + kind as u64);
     let mut tally = Tally::default();
-
+    let mut killed: Option<Killed> = None;
     for cycle in 0..=cycles {
         let last = cycle == cycles;
+        let mode = match (&killed, last) {
+            (Some(_), _) => Cycle::Recovery,
+            (None, true) => Cycle::Final,
+            (None, false) if rng.below(4) == 0 => Cycle::Kill,
+            (None, false) => Cycle::Library,
+        };
         if !last {
             change_usage(&mut rng, &mut book);
             msp::write_usage(dir.path(), &book)?;
-            for _ in 0..1 + rng.below(3) {
-                inject(&tenant, &mut rng, &mut tally);
-            }
         }
-        let before = tenant.quantities();
-        let writes_before = tenant.writes_per_line();
-        let psa = client(&tenant)?;
-        let plan = match runtime.block_on(reckon::reconcile::plan(&workspace, &psa, period, &[])) {
-            Ok(plan) => plan,
-            Err(_) if !last => {
-                tally.plans_failed += 1;
-                continue;
+        match mode {
+            Cycle::Library | Cycle::Kill => {
+                for _ in 0..1 + rng.below(3) {
+                    inject(&soak.tenant, &mut rng, &mut tally);
+                }
             }
+            Cycle::Recovery | Cycle::Final => tally.unused += soak.tenant.clear_faults(),
+        }
+        soak.cycle(mode, cycle, &book, &mut rng, &mut tally, &mut killed)
+            .map_err(|e| format!("{} cycle {cycle}: {e}", kind.name()))?;
+    }
+    print(kind, cycles, &tally, soak.wrong(&book), started.elapsed());
+    Ok(())
+}
+
+impl Soak<'_> {
+    /// One cycle after its usage change and faults: apply as `mode` says, wait until nothing
+    /// sent can still land, check every line, and after a kill unlock as an operator.
+    fn cycle(
+        &self,
+        mode: Cycle,
+        cycle: u32,
+        book: &Book,
+        rng: &mut Lcg,
+        tally: &mut Tally,
+        killed: &mut Option<Killed>,
+    ) -> Result<(), Failure> {
+        let before = self.live();
+        let writes_before = self.tenant.writes_per_line();
+        let applied = match mode {
+            Cycle::Library | Cycle::Final => self.apply_in_process(cycle, mode == Cycle::Final)?,
+            Cycle::Kill => Some(self.kill(rng, tally, killed)?),
+            Cycle::Recovery => Some(self.recover(&before, tally, killed)?),
+        };
+        let Some(applied) = applied else {
+            tally.plans_failed += 1;
+            return Ok(());
+        };
+        self.runtime.block_on(self.tenant.quiesce())?;
+        self.check(&before, &writes_before, &applied, book, tally);
+        if let Some(k) = killed {
+            kill::unlock(self.reckon, &self.workspace.root, k)?;
+            tally.locks_removed += 1;
+        }
+        let converge = matches!(mode, Cycle::Recovery | Cycle::Final);
+        let wrong = if converge { self.wrong(book) } else { 0 };
+        if tally.lost + tally.double + wrong > 0 {
+            return Err(format!(
+                "{} lost writes, {} double writes, {wrong} lines not converged",
+                tally.lost, tally.double
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Runs the real `reckon apply` and SIGKILLs it a random 0–24 ms after its first intent;
+    /// returns the lines its journal records as applied and, when it was killed, leaves it in
+    /// `killed` for the next cycle's recovery.
+    fn kill(
+        &self,
+        rng: &mut Lcg,
+        tally: &mut Tally,
+        killed: &mut Option<Killed>,
+    ) -> Result<HashSet<String>, Failure> {
+        let delay = Duration::from_millis(rng.below(25));
+        let child = kill::apply_and_kill(self.reckon, &self.workspace.root, delay)?;
+        match child.ended {
+            Ended::Killed(k) => {
+                tally.kills += 1;
+                tally.unknown += k.unknown.len();
+                *killed = Some(k);
+            }
+            Ended::Finished => tally.finished_first += 1,
+            Ended::BeforeWriting(Some(0)) => {}
+            Ended::BeforeWriting(_) => tally.plans_failed += 1,
+        }
+        Ok(child.applied)
+    }
+
+    /// The fault-free cycle after a kill, through the binary (see [`kill::recover`]); counts
+    /// the unknown writes that had landed (their line holds what they were writing).
+    fn recover(
+        &self,
+        live: &HashMap<String, Decimal>,
+        tally: &mut Tally,
+        killed: &mut Option<Killed>,
+    ) -> Result<HashSet<String>, Failure> {
+        let k = killed.take().ok_or("a recovery cycle without a kill")?;
+        tally.landed += k
+            .unknown
+            .iter()
+            .filter(|i| i.line.as_ref().map(|l| live[l]) == Some(i.after))
+            .count();
+        let applied = kill::recover(self.reckon, &self.workspace.root, &k, live)?;
+        tally.resolved += k.unknown.len();
+        Ok(applied)
+    }
+
+    /// Plans and applies through the library; returns the lines reported applied, or `None`
+    /// when the plan failed under a fault (fatal in the `last` cycle). Every kill was recovered
+    /// before, so the plan must report no interrupted write.
+    fn apply_in_process(&self, cycle: u32, last: bool) -> Result<Option<HashSet<String>>, Failure> {
+        let psa = client(&self.tenant)?;
+        let planned = self.runtime.block_on(reckon::reconcile::plan(
+            &self.workspace,
+            &psa,
+            self.period,
+            &[],
+        ));
+        let plan = match planned {
+            Ok(plan) => plan,
+            Err(_) if !last => return Ok(None),
             Err(e) => return Err(format!("the final plan failed: {e}").into()),
         };
+        if !plan.interrupted.is_empty() {
+            return Err(format!(
+                "the plan reports {} interrupted writes, none expected",
+                plan.interrupted.len()
+            )
+            .into());
+        }
+        let state_dir = self.workspace.root.join(reckon::state::STATE_DIR);
         let writer = Writer::open(&state_dir)?;
-        let mut journal = ApplyJournal::new(writer, format!("soak-{cycle}"), None, period, None);
-        let apply = reckon::apply::execute(&plan, &psa, &mut journal, |_| {});
-        // A kill: the apply is dropped at a random moment, possibly mid-request.
-        let kill_after =
-            (!last && rng.below(4) == 0).then(|| Duration::from_millis(5 + rng.below(40)));
-        let report = runtime.block_on(async {
-            match kill_after {
-                Some(after) => tokio::time::timeout(after, apply).await.ok(),
-                None => Some(apply.await),
-            }
-        });
-        tally.kills += u32::from(report.is_none());
-        if report.is_none() {
-            // A killed process's request in flight still lands; check once it has (the
-            // simulator commits within its 2 ms latency; a held answer is already committed).
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        let after = tenant.quantities();
-        let applied: HashMap<&str, Decimal> = report
+        let mut journal =
+            ApplyJournal::new(writer, format!("soak-{cycle}"), None, self.period, None);
+        let report =
+            self.runtime
+                .block_on(reckon::apply::execute(&plan, &psa, &mut journal, |_| {}));
+        Ok(Some(
+            report
+                .results
+                .iter()
+                .filter(|r| r.outcome == Outcome::Applied)
+                .filter_map(|r| r.change.line.clone())
+                .collect(),
+        ))
+    }
+
+    /// Every line's live quantity, by line id.
+    fn live(&self) -> HashMap<String, Decimal> {
+        let quantities = self.tenant.quantities();
+        self.where_is
             .iter()
-            .flat_map(|r| &r.results)
-            .filter(|r| r.outcome == Outcome::Applied)
-            .filter_map(|r| Some((r.change.line.as_deref()?, r.change.quantity)))
-            .collect();
-        let planned: HashMap<&str, Decimal> = plan
-            .applicable()
-            .filter_map(|c| Some((c.line.as_deref()?, c.quantity)))
-            .collect();
-        for (line, &(c, l)) in &where_is {
-            let (was, now) = (before[c][l], after[c][l]);
-            match (applied.get(line.as_str()), planned.get(line.as_str())) {
-                (Some(&want), _) if now != want => tally.lost += 1,
-                (Some(_), _) => tally.applied += 1,
-                (None, Some(&want)) if now != was && now != want => tally.double += 1,
-                (None, Some(&want)) if now != want => tally.pending += 1,
-                (None, None) if now != was => tally.double += 1,
-                _ => {}
+            .map(|(line, &(c, l))| (line.clone(), quantities[c][l]))
+            .collect()
+    }
+
+    /// Checks every line against what it held `before` and its desired quantity, and the
+    /// writes each got since `writes_before`, counting into `tally`.
+    fn check(
+        &self,
+        before: &HashMap<String, Decimal>,
+        writes_before: &HashMap<i64, u32>,
+        applied: &HashSet<String>,
+        book: &Book,
+        tally: &mut Tally,
+    ) {
+        let after = self.live();
+        for (line, &(c, l)) in &self.where_is {
+            let (was, now, want) = (before[line], after[line], Decimal::from(book.desired[c][l]));
+            match applied.contains(line) {
+                true if now != want => tally.lost += 1,
+                true => tally.applied += 1,
+                false if now != was && now != want => tally.double += 1,
+                false if now != want => tally.pending += 1,
+                false => {}
             }
         }
-        let twice = tenant
+        let twice = self
+            .tenant
             .writes_per_line()
             .iter()
             .filter(|(line, n)| **n > writes_before.get(line).copied().unwrap_or(0) + 1)
             .count();
         // An Autotask adjustment is a delta: a second one double-bills. A ConnectWise PATCH
         // sets the value, so repeating it (a retry after a timeout) is harmless; counted apart.
-        match kind {
+        match self.kind {
             Kind::Autotask => tally.double += twice,
             Kind::ConnectWise => tally.repeats += twice,
         }
-        if tally.lost + tally.double > 0 {
-            return Err(format!(
-                "{} cycle {cycle}: {} lost writes, {} double writes",
-                kind.name(),
-                tally.lost,
-                tally.double
-            )
-            .into());
-        }
     }
-    let wrong = tenant
-        .quantities()
-        .iter()
-        .zip(&book.desired)
-        .flat_map(|(live, desired)| live.iter().zip(desired))
-        .filter(|(live, desired)| **live != Decimal::from(**desired))
-        .count();
-    print(kind, cycles, &tally, wrong, started.elapsed());
-    if wrong > 0 {
-        return Err(format!(
-            "{}: {wrong} lines not at their desired quantity",
-            kind.name()
-        )
-        .into());
+
+    /// Lines not at their desired quantity.
+    fn wrong(&self, book: &Book) -> usize {
+        let live = self.live();
+        self.where_is
+            .iter()
+            .filter(|&(line, &(c, l))| live[line] != Decimal::from(book.desired[c][l]))
+            .count()
     }
-    Ok(())
 }
 
 /// About one line in ten gets a new usage figure.
@@ -212,8 +365,11 @@ fn inject(tenant: &Tenant, rng: &mut Lcg, tally: &mut Tally) {
                     FaultKind::TooManyRequests { retry_after: 1 },
                 ),
                 1 => ("500", FaultKind::ServerError),
-                2 => ("timeout (commits late)", FaultKind::Slow(slow)),
-                _ => ("connection dropped mid-answer", FaultKind::Drop),
+                // Neither commits a write whose answer is lost: the simulator drops the
+                // connection before doing the work (Drop), or would do it after the delay, but
+                // the server cancels the handler when the client gives up and closes (Slow).
+                2 => ("timeout (nothing committed)", FaultKind::Slow(slow)),
+                _ => ("connection dropped (nothing committed)", FaultKind::Drop),
             };
             sim.state().fault(method, path, kind, 1);
             *tally.injected.entry(name).or_default() += 1;
@@ -271,13 +427,22 @@ fn print(kind: Kind, cycles: u32, tally: &Tally, wrong: usize, took: Duration) {
         kind.name(),
         took.as_secs_f64()
     );
-    println!("  faults injected: {injected}");
+    println!(
+        "  faults injected: {injected} ({} met no request and were cleared before a fault-free cycle)",
+        tally.unused
+    );
     for (name, n) in &tally.injected {
-        println!("    {name:<36} {n:>4}");
+        println!("    {name:<40} {n:>4}");
     }
     println!(
-        "  applies killed mid-way: {}; plans that failed under a fault (retried next cycle): {}",
-        tally.kills, tally.plans_failed
+        "  reckon apply processes SIGKILLed mid-apply: {}; finished before the signal: {}; \
+         plans that failed under a fault (retried next cycle): {}",
+        tally.kills, tally.finished_first, tally.plans_failed
+    );
+    println!(
+        "  writes the kills left with unknown outcome: {} ({} had landed); reported by the next plan and \
+         resolved by the next apply: {}; dead processes' locks removed with reckon unlock: {}",
+        tally.unknown, tally.landed, tally.resolved, tally.locks_removed
     );
     println!(
         "  line checks: {} applied as reported, {} pending after a failure or kill, {} double writes, {} lost writes",
@@ -285,7 +450,7 @@ fn print(kind: Kind, cycles: u32, tally: &Tally, wrong: usize, took: Duration) {
     );
     if kind == Kind::ConnectWise {
         println!(
-            "  lines PATCHed twice in one cycle (same value, a retry after a timeout): {}",
+            "  lines sent a second PATCH in one cycle (a retry after a lost answer; a PATCH sets the value): {}",
             tally.repeats
         );
     }

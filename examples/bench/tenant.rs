@@ -1,6 +1,6 @@
 //! A running PSA simulator holding the synthetic book, behind one face for the bench and the
-//! soak: the workspace's `psa:` block, latency, each line's live quantity and, for Autotask,
-//! the adjustments committed per line.
+//! soak: the workspace's `psa:` block, latency, faults, each line's live quantity, the writes
+//! committed per line, and waiting until no request can still land.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -91,6 +91,28 @@ impl Tenant {
         match &self.server {
             Server::Autotask(sim) => sim.set_latency(latency),
             Server::ConnectWise(sim) => sim.state().latency = latency,
+        }
+    }
+
+    /// Drops the faults no request has met yet; returns how many there were.
+    pub fn clear_faults(&self) -> usize {
+        match &self.server {
+            Server::Autotask(sim) => sim.clear_faults(),
+            Server::ConnectWise(sim) => {
+                let faults = std::mem::take(&mut sim.state().faults);
+                faults.iter().map(|f| f.times as usize).sum()
+            }
+        }
+    }
+
+    /// Waits until the simulator holds no open connection: every request sent before (by a
+    /// killed process, or a client given up on) has been answered or dropped, so none can still
+    /// change a line. Run it on the runtime that drove the caller's clients, after dropping them.
+    pub async fn quiesce(&self) -> std::io::Result<()> {
+        let limit = Duration::from_secs(30);
+        match &self.server {
+            Server::Autotask(sim) => sim.quiesce(limit).await,
+            Server::ConnectWise(sim) => sim.quiesce(limit).await,
         }
     }
 

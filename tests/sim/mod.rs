@@ -1,4 +1,5 @@
 //! Stateful simulators of the PSAs' APIs, for tests (and examples, via `#[path]`).
 
 pub mod autotask;
+pub mod connection;
 pub mod connectwise;

@@ -16,30 +16,26 @@
 // Each user (tests, examples) uses a different part of the simulator.
 #![allow(dead_code, unused_imports)]
 
-mod connection;
 mod entities;
 mod filter;
 mod seed;
 mod server;
 
-use connection::{Cut, CuttableListener};
+use super::connection::{self, Connections, Cut, CuttableListener};
 pub use seed::{autotask_psa_block, seed_from_sandbox};
 use server::dispatch;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering as Atomic};
+use std::sync::atomic::Ordering as Atomic;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State as AxumState};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::serve::{IncomingStream, Listener};
 use chrono::{Datelike, Months, NaiveDate};
 use serde_json::{Value, json};
 
@@ -112,6 +108,7 @@ type Paging = (String, Value, usize, Arc<Vec<Value>>);
 pub struct Sim {
     addr: SocketAddr,
     state: Shared,
+    connections: Connections,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -160,6 +157,8 @@ impl Sim {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let shared = state.clone();
+        let connections = Connections::default();
+        let counted = connections.clone();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -177,7 +176,7 @@ impl Sim {
                     .with_state(shared)
                     .into_make_service_with_connect_info::<Cut>();
                 tokio::select! {
-                    _ = axum::serve(CuttableListener(listener), app) => {}
+                    _ = axum::serve(CuttableListener::new(listener, counted), app) => {}
                     _ = stopped => {}
                 }
             });
@@ -186,6 +185,7 @@ impl Sim {
         Self {
             addr,
             state,
+            connections,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -308,6 +308,20 @@ impl Sim {
             .entry(endpoint.to_owned())
             .or_default()
             .push_back(fault);
+    }
+
+    /// Drops every queued fault; returns how many there were.
+    pub fn clear_faults(&self) -> usize {
+        let mut state = lock(&self.state);
+        let queued = state.faults.values().map(VecDeque::len).sum();
+        state.faults.clear();
+        queued
+    }
+
+    /// Waits until no connection is open, so nothing sent before can still land (see
+    /// [`connection::quiesce`]).
+    pub async fn quiesce(&self, limit: Duration) -> std::io::Result<()> {
+        connection::quiesce(self.addr, &self.connections, limit).await
     }
 
     /// Delay before every answer.

@@ -1,7 +1,7 @@
 //! The simulator's request pipeline: the endpoint thread each request holds, latency, counting,
 //! auth, the per-endpoint thread limit, injected faults, then routing to the entity handlers.
 
-use super::connection::Cut;
+use super::super::connection::Cut;
 use super::*;
 
 /// Decrements the endpoint's in-flight count when the request ends, however it ends.

@@ -27,6 +27,8 @@ use std::time::Duration;
 use axum::http::Method;
 use serde_json::Value;
 
+use super::connection::{self, Connections, CuttableListener};
+
 /// The login company id the simulator accepts.
 pub const COMPANY_ID: &str = "reckondemo";
 /// The API member's public key.
@@ -292,6 +294,7 @@ impl State {
 pub struct Simulator {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    connections: Connections,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -305,6 +308,8 @@ impl Simulator {
         let state = Arc::new(Mutex::new(state));
         let shared = Arc::clone(&state);
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let connections = Connections::default();
+        let counted = connections.clone();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -314,7 +319,7 @@ impl Simulator {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
                 let app = axum::Router::new().fallback(api::handle).with_state(shared);
-                let _ = axum::serve(listener, app)
+                let _ = axum::serve(CuttableListener::new(listener, counted), app)
                     .with_graceful_shutdown(async {
                         let _ = stopped.await;
                     })
@@ -324,6 +329,7 @@ impl Simulator {
         Self {
             addr,
             state,
+            connections,
             shutdown: Some(shutdown),
             thread: Some(thread),
         }
@@ -337,6 +343,12 @@ impl Simulator {
     /// The REST root of the current codebase.
     pub fn base_url(&self) -> String {
         format!("http://{}/{}apis/3.0", self.addr, self.state().codebase)
+    }
+
+    /// Waits until no connection is open, so nothing sent before can still land (see
+    /// [`connection::quiesce`]).
+    pub async fn quiesce(&self, limit: Duration) -> std::io::Result<()> {
+        connection::quiesce(self.addr, &self.connections, limit).await
     }
 
     /// The tenant, for seeding, fault injection and assertions.
