@@ -361,32 +361,119 @@ async fn the_simulator_rejects_decimal_unit_changes_and_get_next_pages() {
     assert_eq!(next.status(), 405);
 }
 
+/// A raw client of the simulator that gives up after `timeout`, and keeps no idle connection
+/// (so the simulator can be quiesced with the client alive).
+fn impatient(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client")
+}
+
+/// POSTs an adjustment of `line` by one unit; the answer's length, or why there is none.
+async fn add_one_unit(
+    http: &reqwest::Client,
+    sim: &Sim,
+    line: i64,
+) -> Result<usize, reqwest::Error> {
+    let response = http
+        .post(format!("{}/V1.0/ContractServiceAdjustments", sim.base_url()))
+        .header("ApiIntegrationCode", INTEGRATION_CODE)
+        .header("UserName", USERNAME)
+        .header("Secret", SECRET)
+        .json(&json!({"contractServiceID": line, "effectiveDate": "2026-11-01T00:00:00", "unitChange": 1}))
+        .send()
+        .await?;
+    Ok(response.bytes().await?.len())
+}
+
 #[tokio::test]
 async fn the_simulators_drop_and_slow_faults_commit_but_give_the_client_no_answer() {
     let (sim, _, _, line) = one_line();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_millis(300))
-        .build()
-        .expect("client");
-    let post = || {
-        http.post(format!("{}/V1.0/ContractServiceAdjustments", sim.base_url()))
-            .header("ApiIntegrationCode", INTEGRATION_CODE)
-            .header("UserName", USERNAME)
-            .header("Secret", SECRET)
-            .json(&json!({"contractServiceID": line, "effectiveDate": "2026-11-01T00:00:00", "unitChange": 1}))
-    };
-    async fn answer(request: reqwest::RequestBuilder) -> Result<usize, reqwest::Error> {
-        let response = request.send().await?;
-        Ok(response.bytes().await?.len())
-    }
+    let http = impatient(Duration::from_millis(300));
     sim.inject("ContractServiceAdjustments", Fault::DropAfterCommit);
-    assert!(answer(post()).await.is_err(), "the connection is dropped");
+    let dropped = add_one_unit(&http, &sim, line).await;
+    assert!(dropped.is_err(), "the connection is dropped");
     assert_eq!(sim.units(line, at()), 6, "but the adjustment was committed");
     sim.inject(
         "ContractServiceAdjustments",
         Fault::SlowAfterCommit(Duration::from_secs(1)),
     );
-    let slow = answer(post()).await.expect_err("times out");
+    let slow = add_one_unit(&http, &sim, line)
+        .await
+        .expect_err("times out");
     assert!(slow.is_timeout(), "{slow}");
     assert_eq!(sim.units(line, at()), 7, "but the adjustment was committed");
+}
+
+/// A real server finishes the work of a request it received whatever its client does; so does
+/// the simulator, with or without a fault, when the client's timeout fires during the work.
+#[tokio::test]
+async fn the_simulator_commits_a_write_whose_client_timed_out_during_the_work() {
+    let (sim, _, _, line) = one_line();
+    sim.set_latency(Duration::from_millis(600));
+    let http = impatient(Duration::from_millis(200));
+    for (fault, units) in [
+        (None, 6),
+        (Some(Fault::DropAfterCommit), 7),
+        (Some(Fault::SlowAfterCommit(Duration::from_secs(1))), 8),
+    ] {
+        if let Some(fault) = fault {
+            sim.inject("ContractServiceAdjustments", fault);
+        }
+        let gave_up = add_one_unit(&http, &sim, line)
+            .await
+            .expect_err("times out");
+        assert!(gave_up.is_timeout(), "{gave_up}");
+        sim.quiesce(Duration::from_secs(10)).await.expect("quiet");
+        assert_eq!(
+            sim.units(line, at()),
+            units,
+            "committed after the client left"
+        );
+    }
+}
+
+/// reckon killed while its write is in the simulator: the write still lands (as on a real
+/// server), and the next run reads it and does not write again.
+#[tokio::test]
+async fn a_write_whose_client_went_away_mid_request_lands_and_is_not_written_again() {
+    let (sim, psa, line, id) = one_line();
+    // Every request spends 300 ms in the simulator (within the client's 500 ms timeout), so
+    // the write is surely still there when its client goes away.
+    sim.set_latency(Duration::from_millis(300));
+    let write = tokio::spawn({
+        let line = line.clone();
+        async move { psa.set_quantity(&line, dec!(5), dec!(8), at()).await }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sim.in_flight("ContractServiceAdjustments") == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the write never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // Dropping the task drops the client and closes its connections, as a killed process does.
+    write.abort();
+    assert!(
+        write.await.is_err_and(|e| e.is_cancelled()),
+        "went away before the answer"
+    );
+    sim.quiesce(Duration::from_secs(10)).await.expect("quiet");
+    assert_eq!(
+        sim.units(id, at()),
+        8,
+        "the write landed after its client went away"
+    );
+
+    sim.set_latency(Duration::ZERO);
+    let next = AutotaskPsa::new(credentials(), Some(sim.base_url()), quick()).expect("client");
+    rerun(&next, &line, dec!(8)).await;
+    assert_eq!(
+        sim.adjustments().len(),
+        1,
+        "the next run did not write it again"
+    );
 }

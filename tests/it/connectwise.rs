@@ -111,17 +111,21 @@ fn assert_converged(sim: &Simulator, dir: &Path) {
     assert_eq!(quantity(sim, 3001), "12");
     assert_eq!(quantity(sim, 3002), "9.36");
     assert_eq!(quantity(sim, 3021), "7.23");
-    let state = sim.state();
-    let chats: Vec<_> = state
+    assert_eq!(chats(sim), 1, "exactly one KEEPER-CHAT addition");
+}
+
+/// KEEPER-CHAT additions of agreement 301 (the one line the fixture's apply creates).
+fn chats(sim: &Simulator) -> usize {
+    sim.state()
         .additions
         .iter()
         .filter(|a| a.agreement == 301 && a.product == "KEEPER-CHAT")
-        .collect();
-    assert_eq!(
-        chats.len(),
-        1,
-        "exactly one KEEPER-CHAT addition: {chats:?}"
-    );
+        .count()
+}
+
+/// POSTs of additions to agreement 301 the simulator received.
+fn chat_posts(sim: &Simulator) -> usize {
+    sim.state().count("POST finance/agreements/301/additions")
 }
 
 #[test]
@@ -399,21 +403,47 @@ fn no_credential_appears_in_any_output() {
     assert_converged(&sim, dir);
 }
 
-/// Applies with `fault` injected, expects `code`, then re-runs until it converges.
-fn fault_then_converge(method: Method, path: &str, kind: FaultKind, times: u32, code: i32) -> Run {
+/// A simulator, its workspace, and the apply run with a fault injected.
+struct Faulted {
+    sim: Simulator,
+    ws: tempfile::TempDir,
+    first: Run,
+}
+
+/// Applies with `fault` injected and expects `code`; clears the faults.
+fn apply_under_fault(
+    method: Method,
+    path: &str,
+    kind: FaultKind,
+    times: u32,
+    code: i32,
+) -> Faulted {
     let sim = Simulator::start(tenant());
     let ws = workspace(&sim, Reach::BaseUrl);
-    let dir = ws.path();
     sim.state().fault(method, path, kind, times);
-    let first = run(dir, &["apply", "--auto-approve"]);
+    let first = run(ws.path(), &["apply", "--auto-approve"]);
     assert_eq!(first.code, code, "{}\n{}", first.stdout, first.stderr);
     sim.state().faults.clear();
-    if first.code != 0 {
-        let again = run(dir, &["apply", "--auto-approve"]);
-        assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    Faulted { sim, ws, first }
+}
+
+impl Faulted {
+    /// Re-runs apply if the first failed, then checks it converged.
+    fn converges(&self) {
+        let dir = self.ws.path();
+        if self.first.code != 0 {
+            let again = run(dir, &["apply", "--auto-approve"]);
+            assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+        }
+        assert_converged(&self.sim, dir);
     }
-    assert_converged(&sim, dir);
-    first
+}
+
+/// Applies with `fault` injected, expects `code`, then re-runs until it converges.
+fn fault_then_converge(method: Method, path: &str, kind: FaultKind, times: u32, code: i32) -> Run {
+    let faulted = apply_under_fault(method, path, kind, times, code);
+    faulted.converges();
+    faulted.first
 }
 
 #[test]
@@ -461,7 +491,19 @@ fn a_slow_answer_is_waited_for() {
 
 #[test]
 fn a_patch_whose_answer_was_lost_is_repeated() {
-    fault_then_converge(Method::PATCH, "/additions/3001", FaultKind::Drop, 1, 0);
+    let faulted = apply_under_fault(Method::PATCH, "/additions/3001", FaultKind::Drop, 1, 0);
+    let committed: Vec<(String, String)> = faulted
+        .sim
+        .state()
+        .patches
+        .iter()
+        .filter(|p| p.addition == 3001)
+        .map(|p| (p.from.to_string(), p.to.to_string()))
+        .collect();
+    // The repeat found 12 already: the PATCH whose answer was lost had committed.
+    let set = |from: &str| (from.to_owned(), "12".to_owned());
+    assert_eq!(committed, [set("10"), set("12")]);
+    faulted.converges();
 }
 
 #[test]
@@ -487,13 +529,18 @@ fn a_persistent_500_on_a_write_is_reported_with_its_ids() {
 
 #[test]
 fn a_post_whose_answer_was_lost_is_not_repeated_and_a_rerun_creates_it() {
-    let run = fault_then_converge(
+    let faulted = apply_under_fault(
         Method::POST,
         "/finance/agreements/301/additions",
-        FaultKind::Drop,
+        FaultKind::DropBeforeCommit,
         1,
         1,
     );
+    assert_eq!(chats(&faulted.sim), 0, "the lost POST never landed");
+    assert_eq!(chat_posts(&faulted.sim), 1, "and was not repeated");
+    faulted.converges();
+    assert_eq!(chat_posts(&faulted.sim), 2, "the rerun created it");
+    let run = &faulted.first;
     let failed: Vec<&str> = run
         .stdout
         .lines()
@@ -508,6 +555,68 @@ fn a_post_whose_answer_was_lost_is_not_repeated_and_a_rerun_creates_it() {
         "{}",
         run.stdout
     );
+}
+
+#[test]
+fn a_post_committed_before_its_answer_was_lost_is_not_repeated_and_a_rerun_adds_nothing() {
+    let faulted = apply_under_fault(
+        Method::POST,
+        "/finance/agreements/301/additions",
+        FaultKind::Drop,
+        1,
+        1,
+    );
+    assert_eq!(
+        chats(&faulted.sim),
+        1,
+        "the POST committed before its answer was lost"
+    );
+    assert_eq!(chat_posts(&faulted.sim), 1, "and was not repeated");
+    faulted.converges();
+    assert_eq!(
+        chat_posts(&faulted.sim),
+        1,
+        "the rerun read the addition and created no second one"
+    );
+}
+
+/// The simulator finishes a write whose client gave up (a timeout, a killed process), as a real
+/// server finishes a request it received: whether the client left during the work (a latency
+/// longer than its timeout) or while the answer was held after it (`Slow`).
+#[tokio::test]
+async fn the_simulator_commits_a_write_whose_client_gave_up() {
+    let sim = Simulator::start(tenant());
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .expect("client");
+    let basic =
+        cw::base64(format!("{}+{}:{}", cw::COMPANY_ID, cw::PUBLIC_KEY, cw::PRIVATE_KEY).as_bytes());
+    let url = format!("{}/finance/agreements/300/additions/3001", sim.base_url());
+    let set = |quantity: u32| {
+        http.patch(&url)
+            .header("Authorization", format!("Basic {basic}"))
+            .header("clientId", cw::CLIENT_ID)
+            .body(format!(
+                r#"[{{"op":"replace","path":"quantity","value":{quantity}}}]"#
+            ))
+            .send()
+    };
+    let slow = FaultKind::Slow(Duration::from_secs(1));
+    for (latency, fault, value) in [
+        (Duration::from_millis(600), None, 11),
+        (Duration::ZERO, Some(slow), 13),
+    ] {
+        sim.state().latency = latency;
+        if let Some(fault) = fault {
+            sim.state()
+                .fault(Method::PATCH, "/additions/3001", fault, 1);
+        }
+        let gave_up = set(value).await.expect_err("no answer within the timeout");
+        assert!(gave_up.is_timeout(), "{gave_up}");
+        sim.quiesce(Duration::from_secs(10)).await.expect("quiet");
+        assert_eq!(quantity(&sim, 3001), value.to_string(), "committed anyway");
+    }
 }
 
 #[test]

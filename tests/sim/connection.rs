@@ -1,7 +1,8 @@
 //! The simulators' connections: each can be dropped from inside a handler (to fake a connection
-//! lost after the work was committed), and the open ones are counted, so a caller can wait until
-//! every request of a client that went away (a killed process) has been answered or dropped —
-//! after which no late write can land.
+//! lost after the work was committed); a received request's work runs to its end on its own
+//! task whatever its client does ([`finish`]); and the open connections and running work are
+//! counted, so a caller can wait until every request of a client that went away (a killed
+//! process) has been done and answered or dropped — after which no late write can land.
 
 // Each user (tests, examples) uses a different part of the simulators.
 #![allow(dead_code)]
@@ -20,13 +21,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 #[derive(Debug, Clone, Default)]
 pub struct Cut(pub Arc<AtomicBool>);
 
-/// How many of a simulator's connections are open (accepted and not yet closed).
+/// How many of a simulator's connections are open (accepted and not yet closed), plus how many
+/// requests' work is still running ([`finish`]), which may outlive its connection.
 #[derive(Debug, Clone, Default)]
 pub struct Connections(Arc<AtomicUsize>);
 
 impl Connections {
-    /// Connections open now.
-    pub fn open(&self) -> usize {
+    /// Connections open and work running now.
+    pub fn busy(&self) -> usize {
         self.0.load(Atomic::SeqCst)
     }
 
@@ -37,12 +39,33 @@ impl Connections {
     }
 }
 
-/// Waits until the server at `addr` has no open connection, which proves that no request sent
-/// to it before the call can still land. A fresh connection's answer shows the server has
-/// accepted every connection queued before it (the kernel's accept queue is first in, first
-/// out); each accepted one stays counted until the server drops it, after its handler ended or
-/// was cancelled. The caller's own clients must be dropped first (and, if their connections are
-/// driven by the caller's runtime, this must run on it). Fails after `limit`.
+/// Runs a received request's `work` on its own task, as a real server finishes what it received:
+/// dropping the handler that awaits it (the server does when its client times out or dies and
+/// the connection closes) does not cancel it. Counted in `connections` until it ends, so
+/// [`quiesce`] waits for it too; counting starts while the request's connection is still
+/// counted, so the count cannot touch zero in between.
+pub async fn finish<T: Send + 'static>(
+    connections: &Connections,
+    work: impl Future<Output = T> + Send + 'static,
+) -> T {
+    let running = connections.track();
+    let task = tokio::spawn(async move {
+        let _running = running;
+        work.await
+    });
+    match task.await {
+        Ok(done) => done,
+        Err(failed) => std::panic::resume_unwind(failed.into_panic()),
+    }
+}
+
+/// Waits until the server at `addr` has no open connection and no work running, which proves
+/// that no request sent to it before the call can still land. A fresh connection's answer shows
+/// the server has accepted every connection queued before it (the kernel's accept queue is first
+/// in, first out); each accepted one stays counted until the server drops it, after its handler
+/// ended or was cancelled, and the work it started until that ends. The caller's own clients
+/// must be dropped first (and, if their connections are driven by the caller's runtime, this
+/// must run on it). Fails after `limit`.
 pub async fn quiesce(
     addr: SocketAddr,
     connections: &Connections,
@@ -59,13 +82,13 @@ pub async fn quiesce(
     let still_open = || {
         std::io::Error::new(
             std::io::ErrorKind::TimedOut,
-            format!("sim: connections still open after {limit:?}"),
+            format!("sim: connections still open or work running after {limit:?}"),
         )
     };
     tokio::time::timeout_at(deadline, probe)
         .await
         .map_err(|_| still_open())??;
-    while connections.open() > 0 {
+    while connections.busy() > 0 {
         if tokio::time::Instant::now() >= deadline {
             return Err(still_open());
         }
@@ -74,7 +97,8 @@ pub async fn quiesce(
     Ok(())
 }
 
-/// One open connection in [`Connections`]; dropped with the connection's stream.
+/// One open connection or running work in [`Connections`]; dropped with the connection's
+/// stream or at the work's end.
 struct Tracked(Arc<AtomicUsize>);
 
 impl Drop for Tracked {

@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State as AxumState};
+use axum::extract::{ConnectInfo, Extension, State as AxumState};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Months, NaiveDate};
@@ -174,6 +174,7 @@ impl Sim {
                 let app = axum::Router::new()
                     .fallback(dispatch)
                     .with_state(shared)
+                    .layer(axum::Extension(counted.clone()))
                     .into_make_service_with_connect_info::<Cut>();
                 tokio::select! {
                     _ = axum::serve(CuttableListener::new(listener, counted), app) => {}
@@ -342,6 +343,15 @@ impl Sim {
     /// `METHOD path?query` of every request, in arrival order.
     pub fn log(&self) -> Vec<String> {
         lock(&self.state).requests_seen.clone()
+    }
+
+    /// Requests to `endpoint` in the simulator now (received and not yet answered).
+    pub fn in_flight(&self, endpoint: &str) -> usize {
+        lock(&self.state)
+            .in_flight
+            .get(endpoint)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The most requests one endpoint had in flight at once.

@@ -1,16 +1,37 @@
 //! The simulator's request pipeline: the endpoint thread each request holds, latency, counting,
 //! auth, the per-endpoint thread limit, injected faults, then routing to the entity handlers.
+//! Once received, a request's work runs to its end even if its client goes away, as on a real
+//! server; the after-commit faults then hold or drop the answer.
 
-use super::super::connection::Cut;
+use super::super::connection::{self, Connections, Cut};
 use super::*;
 
-/// Decrements the endpoint's in-flight count when the request ends, however it ends.
-struct InFlight {
+/// One of an endpoint's threads, held by a request from arrival to answer (latency included:
+/// it stands for the server's work), so overlapping requests count as overlapping. Shared by
+/// the work and the answer; freed when both are done, however they end.
+struct Thread {
     state: Shared,
     endpoint: String,
+    /// The endpoint's requests in flight with this one, at its arrival.
+    busy: usize,
 }
 
-impl Drop for InFlight {
+impl Thread {
+    fn take(state: &Shared, endpoint: &str) -> Self {
+        let mut s = lock(state);
+        let n = s.in_flight.entry(endpoint.to_owned()).or_default();
+        *n += 1;
+        let busy = *n;
+        s.max_in_flight = s.max_in_flight.max(busy);
+        Self {
+            state: state.clone(),
+            endpoint: endpoint.to_owned(),
+            busy,
+        }
+    }
+}
+
+impl Drop for Thread {
     fn drop(&mut self) {
         if let Some(n) = lock(&self.state).in_flight.get_mut(&self.endpoint) {
             *n = n.saturating_sub(1);
@@ -22,42 +43,53 @@ pub(super) fn errors(status: StatusCode, messages: &[&str]) -> Response {
     (status, axum::Json(json!({"errors": messages}))).into_response()
 }
 
-/// Every request: the thread it holds, latency, counting, auth, the thread limit, faults, then
-/// the route.
+/// Every request: the thread it holds, its work (on its own task, see [`serve`]), then what an
+/// after-commit fault does to the answer.
 pub(super) async fn dispatch(
     AxumState(state): AxumState<Shared>,
     ConnectInfo(cut): ConnectInfo<Cut>,
+    Extension(connections): Extension<Connections>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(rest) = strip_root(uri.path()) else {
+    let Some(rest) = strip_root(uri.path()).map(str::to_owned) else {
         return errors(StatusCode::NOT_FOUND, &["no such resource"]);
     };
-    let segments: Vec<String> = rest.split('/').map(str::to_owned).collect();
-    let entity = segments.first().cloned().unwrap_or_default();
-    // A request holds one of its endpoint's threads from arrival to answer, latency included
-    // (the latency stands for the server's work), so overlapping requests count as overlapping.
-    let (_in_flight, now) = {
-        let mut s = lock(&state);
-        let n = s.in_flight.entry(entity.clone()).or_default();
-        *n += 1;
-        let now = *n;
-        s.max_in_flight = s.max_in_flight.max(now);
-        let guard = InFlight {
-            state: state.clone(),
-            endpoint: entity.clone(),
-        };
-        (guard, now)
-    };
+    let thread = Arc::new(Thread::take(&state, entity_of(&rest)));
+    let work = serve(state, thread.clone(), rest, method, uri, headers, body);
+    let (response, after) = connection::finish(&connections, work).await;
+    match after {
+        Some(Fault::SlowAfterCommit(delay)) => tokio::time::sleep(delay).await,
+        // The connection refuses the answer, so the server drops it: the client sees a
+        // connection closed after the work was committed.
+        Some(Fault::DropAfterCommit) => cut.0.store(true, Atomic::SeqCst),
+        _ => {}
+    }
+    drop(thread);
+    response
+}
+
+/// A received request's work: latency, counting, auth, the thread limit, the faults that refuse
+/// it (nothing done), then the route. Returns the answer and the after-commit fault, if any.
+async fn serve(
+    state: Shared,
+    thread: Arc<Thread>,
+    rest: String,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (Response, Option<Fault>) {
     let latency = lock(&state).latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    let segments: Vec<String> = rest.split('/').map(str::to_owned).collect();
     let counted = match segments.as_slice() {
         [e, q, ..] if q.eq_ignore_ascii_case("query") => format!("{e}/query"),
-        _ => rest.to_owned(),
+        _ => rest.clone(),
     };
     {
         let mut s = lock(&state);
@@ -68,25 +100,27 @@ pub(super) async fn dispatch(
         };
         s.requests_seen.push(line);
     }
+    let entity = entity_of(&rest);
     if entity.eq_ignore_ascii_case("ZoneInformation") {
-        return zone(&state, &method, &uri);
+        return (zone(&state, &method, &uri), None);
     }
     if !authorised(&headers) {
-        return errors(
+        let refused = errors(
             StatusCode::UNAUTHORIZED,
             &[
                 "User is not authorized to access this resource. Check UserName, Secret and ApiIntegrationCode.",
             ],
         );
+        return (refused, None);
     }
-    if now > THREADS {
-        return thread_limit(500);
+    if thread.busy > THREADS {
+        return (thread_limit(500), None);
     }
     let fault = lock(&state)
         .faults
-        .get_mut(&entity)
+        .get_mut(entity)
         .and_then(VecDeque::pop_front);
-    match fault {
+    let refused = match &fault {
         Some(Fault::TooManyRequests { retry_after }) => {
             let mut response = errors(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -96,31 +130,24 @@ pub(super) async fn dispatch(
                 "Retry-After",
                 retry_after.to_string().parse().expect("header value"),
             );
-            return response;
+            Some(response)
         }
-        Some(Fault::ThreadLimit(status)) => return thread_limit(status),
-        Some(Fault::ServerError) => {
-            return errors(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &["An unexpected error occurred."],
-            );
-        }
-        _ => {}
+        Some(Fault::ThreadLimit(status)) => Some(thread_limit(*status)),
+        Some(Fault::ServerError) => Some(errors(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &["An unexpected error occurred."],
+        )),
+        _ => None,
+    };
+    match refused {
+        Some(response) => (response, None),
+        None => (route(&state, &method, &uri, &segments, &body), fault),
     }
-    let response = route(&state, &method, &uri, &segments, &body);
-    match fault {
-        Some(Fault::SlowAfterCommit(delay)) => {
-            tokio::time::sleep(delay).await;
-            response
-        }
-        // The connection refuses the answer, so the server drops it: the client sees a
-        // connection closed after the work was committed.
-        Some(Fault::DropAfterCommit) => {
-            cut.0.store(true, Atomic::SeqCst);
-            response
-        }
-        _ => response,
-    }
+}
+
+/// The endpoint (entity) a path below the root addresses.
+fn entity_of(rest: &str) -> &str {
+    rest.split('/').next().unwrap_or_default()
 }
 
 fn strip_root(path: &str) -> Option<&str> {

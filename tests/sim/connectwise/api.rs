@@ -1,18 +1,21 @@
 //! The simulated API: discovery, auth, routing, records as ConnectWise shapes them, JSON-Patch,
-//! POSTed additions, bundles, and injected faults.
+//! POSTed additions, bundles, and injected faults. A received request's work runs to its end
+//! even when its client goes away; faults either refuse it first (429, 500, a drop before the
+//! commit) or hold or cut its answer after (slow, drop).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State as Shared};
+use axum::extract::{Extension, Query, State as Shared};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::super::connection::{self, Connections};
 use super::listing::Listing;
 use super::{
     Addition, Agreement, CLIENT_ID, COMPANY_ID, Company, FaultKind, PRIVATE_KEY, PUBLIC_KEY,
-    Product, Seen, State, base64,
+    Patched, Product, Seen, State, base64,
 };
 
 pub(super) type Tenant = Arc<Mutex<State>>;
@@ -23,46 +26,90 @@ fn lock(tenant: &Tenant) -> MutexGuard<'_, State> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Every request: logged and its fault taken on arrival, its work, then what a slow or drop
+/// fault does to the answer.
 pub(super) async fn handle(
     Shared(tenant): Shared<Tenant>,
+    Extension(connections): Extension<Connections>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (latency, fault, root) = {
-        let mut state = lock(&tenant);
-        let root = format!("/{}apis/3.0/", state.codebase);
-        let path = uri.path();
-        let shown = path.strip_prefix(&root).unwrap_or(path).to_owned();
-        let text = |name: &header::HeaderName| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        state.requests.push(Seen {
-            method: method.clone(),
-            path: shown,
-            query: uri.query().unwrap_or("").to_owned(),
-            accept: text(&header::ACCEPT),
-            authorization: text(&header::AUTHORIZATION),
-            client_id: headers
-                .get("clientId")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-            body: String::from_utf8_lossy(&body).into_owned(),
-        });
-        let fault = state
-            .faults
-            .iter_mut()
-            .find(|f| f.times > 0 && f.method == method && path.contains(&f.path))
-            .map(|f| {
-                f.times -= 1;
-                f.kind.clone()
-            });
-        (state.latency, fault, root)
+    let fault = receive(&tenant, &method, &uri, &headers, &body);
+    // Received: the work runs to its end even if the client goes away (a timeout, a killed
+    // process), as on a real server; only what happens to the answer afterwards may be cut.
+    let work = serve(tenant, fault.clone(), method, uri, headers, body);
+    let response = connection::finish(&connections, work).await;
+    match fault {
+        Some(FaultKind::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            response
+        }
+        Some(FaultKind::Drop) => cut_answer(),
+        _ => response,
+    }
+}
+
+/// Logs the request and takes the first fault matching it.
+fn receive(
+    tenant: &Tenant,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<FaultKind> {
+    let mut state = lock(tenant);
+    let root = format!("/{}apis/3.0/", state.codebase);
+    let path = uri.path();
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     };
+    state.requests.push(Seen {
+        method: method.clone(),
+        path: path.strip_prefix(&root).unwrap_or(path).to_owned(),
+        query: uri.query().unwrap_or("").to_owned(),
+        accept: text(header::ACCEPT.as_str()),
+        authorization: text(header::AUTHORIZATION.as_str()),
+        client_id: text("clientId"),
+        body: String::from_utf8_lossy(body).into_owned(),
+    });
+    state
+        .faults
+        .iter_mut()
+        .find(|f| f.times > 0 && f.method == *method && path.contains(&f.path))
+        .map(|f| {
+            f.times -= 1;
+            f.kind.clone()
+        })
+}
+
+/// A 200 whose body breaks off: the connection is dropped mid-answer.
+fn cut_answer() -> Response {
+    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(Bytes::from_static(b"[{\"id\":")),
+        Err(std::io::Error::other("simulated dropped connection")),
+    ];
+    (
+        StatusCode::OK,
+        Body::from_stream(futures_util::stream::iter(chunks)),
+    )
+        .into_response()
+}
+
+/// The request's work after the latency, unless a fault refuses it first (nothing done).
+async fn serve(
+    tenant: Tenant,
+    fault: Option<FaultKind>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let latency = lock(&tenant).latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -77,54 +124,46 @@ pub(super) async fn handle(
                 header::RETRY_AFTER,
                 retry_after.to_string().parse().expect("header value"),
             );
-            return response;
+            response
         }
-        Some(FaultKind::ServerError) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "ConnectWiseApi",
-                "simulated failure",
-            );
-        }
-        Some(FaultKind::Slow(delay)) => tokio::time::sleep(delay).await,
-        Some(FaultKind::Drop) => {
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(Bytes::from_static(b"[{\"id\":")),
-                Err(std::io::Error::other("simulated dropped connection")),
-            ];
-            return (
-                StatusCode::OK,
-                Body::from_stream(futures_util::stream::iter(chunks)),
-            )
-                .into_response();
-        }
-        None => {}
+        Some(FaultKind::ServerError) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "ConnectWiseApi",
+            "simulated failure",
+        ),
+        Some(FaultKind::DropBeforeCommit) => cut_answer(),
+        _ => route(&tenant, method, &uri, &headers, &body),
     }
+}
+
+/// Discovery and the REST API.
+fn route(tenant: &Tenant, method: Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
+    let root = format!("/{}apis/3.0/", lock(tenant).codebase);
     let path = uri.path();
     if let Some(company) = path.strip_prefix("/login/companyinfo/") {
-        return company_info(&tenant, company);
+        return company_info(tenant, company);
     }
     let Some(rest) = path.strip_prefix(&root) else {
         return error(StatusCode::NOT_FOUND, "NotFound", "no such codebase");
     };
-    if let Some(refusal) = refuse(&headers) {
+    if let Some(refusal) = refuse(headers) {
         return refusal;
     }
-    let query = Query::<Vec<(String, String)>>::try_from_uri(&uri)
+    let query = Query::<Vec<(String, String)>>::try_from_uri(uri)
         .map(|q| q.0)
         .unwrap_or_default();
     let segments: Vec<&str> = rest.split('/').collect();
-    let mut state = lock(&tenant);
+    let mut state = lock(tenant);
     let request = Listing {
         query: &query,
         raw_query: uri.query().unwrap_or(""),
-        url: format!("http://{}{}", host(&headers), path),
+        url: format!("http://{}{}", host(headers), path),
     };
     match (method, segments.as_slice()) {
         (Method::GET, ["system", "info"]) => {
             Json(json!({"version": "v2025.1.10520", "isCloud": true})).into_response()
         }
-        (Method::POST, ["system", "bundles"]) => bundles(&state, &body),
+        (Method::POST, ["system", "bundles"]) => bundles(&state, body),
         (Method::GET, ["company", "companies"]) => {
             request.list(state.companies.iter().map(company_json).collect())
         }
@@ -156,7 +195,7 @@ pub(super) async fn handle(
                         .collect();
                     request.list(items)
                 }
-                (Method::POST, []) => create_addition(&mut state, agreement, &body),
+                (Method::POST, []) => create_addition(&mut state, agreement, body),
                 (method, [id]) => {
                     let found = id.parse::<i64>().ok().and_then(|id| {
                         state
@@ -172,7 +211,7 @@ pub(super) async fn handle(
                         Method::GET => {
                             Json(addition_json(&state, &state.additions[index])).into_response()
                         }
-                        Method::PATCH => patch_addition(&mut state, index, &body),
+                        Method::PATCH => patch_addition(&mut state, index, body),
                         _ => error(
                             StatusCode::METHOD_NOT_ALLOWED,
                             "MethodNotAllowed",
@@ -409,7 +448,10 @@ fn patch_addition(state: &mut State, index: usize, body: &[u8]) -> Response {
                 "quantity must be a number",
             );
         };
-        state.additions[index].quantity = Value::Number(quantity);
+        let to = Value::Number(quantity);
+        let from = std::mem::replace(&mut state.additions[index].quantity, to.clone());
+        let addition = state.additions[index].id;
+        state.patches.push(Patched { addition, from, to });
     }
     Json(addition_json(state, &state.additions[index])).into_response()
 }

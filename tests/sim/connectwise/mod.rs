@@ -9,8 +9,10 @@
 //! `page`/`pageSize` (default 25, at most 1000) with a `Link` header, JSON-Patch with the
 //! case-sensitive path `quantity`, POSTed additions, and `POST /system/bundles` of additions
 //! GETs (switchable off, and with a cap on entities per bundled GET). Tests inject faults (429 with
-//! `Retry-After`, 500, a slow answer, a connection dropped mid-answer), add latency, move the
-//! codebase, and read every request it saw.
+//! `Retry-After`, 500, a connection dropped mid-answer before the work; a slow answer or a
+//! dropped connection after it), add latency, move the codebase, and read every request it saw
+//! and every PATCH it committed. A received request's work is finished even when its client
+//! goes away, as a real server's is.
 //!
 //! Shared by several test binaries, each using a part of it. The tenant and the server live
 //! here; the API's routes and records in `api`, list paging and `conditions` in `listing`.
@@ -83,14 +85,17 @@ pub struct Addition {
 /// What to do to matching requests.
 #[derive(Debug, Clone)]
 pub enum FaultKind {
-    /// 429 with `Retry-After: seconds`.
+    /// 429 with `Retry-After: seconds`; nothing done.
     TooManyRequests { retry_after: u64 },
-    /// 500 with a ConnectWise error body.
+    /// 500 with a ConnectWise error body; nothing done.
     ServerError,
-    /// Answer normally after a delay.
+    /// Do the work, then hold the answer this long (a timeout after the commit).
     Slow(Duration),
-    /// Start a 200 answer and drop the connection mid-body.
+    /// Do the work, then start a 200 answer and drop the connection mid-body (a connection
+    /// dropped after the commit).
     Drop,
+    /// Start a 200 answer and drop the connection mid-body without doing anything.
+    DropBeforeCommit,
 }
 
 /// A fault for the next `times` requests whose method matches and whose path contains `path`.
@@ -116,6 +121,14 @@ pub struct Seen {
     pub body: String,
 }
 
+/// One quantity change a PATCH committed.
+#[derive(Debug, Clone)]
+pub struct Patched {
+    pub addition: i64,
+    pub from: Value,
+    pub to: Value,
+}
+
 /// The simulated tenant.
 #[derive(Debug)]
 pub struct State {
@@ -127,13 +140,16 @@ pub struct State {
     pub agreements: Vec<Agreement>,
     pub additions: Vec<Addition>,
     pub faults: Vec<Fault>,
-    /// Added to every answer.
+    /// How long each request's work takes (before it is done and answered).
     pub latency: Duration,
     /// Whether `POST /system/bundles` exists (404 when not).
     pub bundles: bool,
     /// The most entities one bundled GET returns (its `count` still says how many there are).
     pub bundle_page_cap: usize,
     pub requests: Vec<Seen>,
+    /// Every quantity change committed by a PATCH, in order (a request log cannot tell a
+    /// committed PATCH from one refused or cut before its work).
+    pub patches: Vec<Patched>,
     next_id: i64,
     /// Positions in `companies` and `agreements` by id, and in `additions` by agreement: a
     /// real tenant answers from indexed tables, so a large simulated book must not cost a scan
@@ -157,6 +173,7 @@ impl Default for State {
             bundles: true,
             bundle_page_cap: 1000,
             requests: Vec::new(),
+            patches: Vec::new(),
             next_id: 90_000,
             company_at: HashMap::new(),
             agreement_at: HashMap::new(),
@@ -318,7 +335,10 @@ impl Simulator {
                 .expect("runtime");
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = axum::Router::new().fallback(api::handle).with_state(shared);
+                let app = axum::Router::new()
+                    .fallback(api::handle)
+                    .with_state(shared)
+                    .layer(axum::Extension(counted.clone()));
                 let _ = axum::serve(CuttableListener::new(listener, counted), app)
                     .with_graceful_shutdown(async {
                         let _ = stopped.await;
