@@ -365,11 +365,10 @@ fn inject(tenant: &Tenant, rng: &mut Lcg, tally: &mut Tally) {
                     FaultKind::TooManyRequests { retry_after: 1 },
                 ),
                 1 => ("500", FaultKind::ServerError),
-                // Neither commits a write whose answer is lost: the simulator drops the
-                // connection before doing the work (Drop), or would do it after the delay, but
-                // the server cancels the handler when the client gives up and closes (Slow).
-                2 => ("timeout (nothing committed)", FaultKind::Slow(slow)),
-                _ => ("connection dropped (nothing committed)", FaultKind::Drop),
+                // Both do the work, then hold the answer past the client's timeout (Slow) or
+                // cut it (Drop): a PATCH lands and its client, not knowing, repeats it.
+                2 => ("timeout (after commit)", FaultKind::Slow(slow)),
+                _ => ("connection dropped after commit", FaultKind::Drop),
             };
             sim.state().fault(method, path, kind, 1);
             *tally.injected.entry(name).or_default() += 1;
@@ -450,7 +449,8 @@ fn print(kind: Kind, cycles: u32, tally: &Tally, wrong: usize, took: Duration) {
     );
     if kind == Kind::ConnectWise {
         println!(
-            "  lines sent a second PATCH in one cycle (a retry after a lost answer; a PATCH sets the value): {}",
+            "  lines given a second committed PATCH in one cycle (a retry after an answer lost after \
+             the commit; a PATCH sets the value): {}",
             tally.repeats
         );
     }

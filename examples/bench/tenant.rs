@@ -152,7 +152,7 @@ impl Tenant {
 
     /// Writes committed per line: Autotask adjustments (each a delta, so two for one change
     /// would double-bill), ConnectWise PATCHes (each sets the value, so a repeat is harmless
-    /// but still counted).
+    /// but still counted; one refused or cut before its work is not).
     pub fn writes_per_line(&self) -> HashMap<i64, u32> {
         let mut counts = HashMap::new();
         match &self.server {
@@ -164,12 +164,8 @@ impl Tenant {
                 }
             }
             Server::ConnectWise(sim) => {
-                for seen in &sim.state().requests {
-                    if seen.method == axum::http::Method::PATCH
-                        && let Some(id) = seen.path.rsplit('/').next().and_then(|s| s.parse().ok())
-                    {
-                        *counts.entry(id).or_default() += 1;
-                    }
+                for patched in &sim.state().patches {
+                    *counts.entry(patched.addition).or_default() += 1;
                 }
             }
         }
