@@ -147,17 +147,7 @@ impl Psa for ConnectWisePsa {
         self.client
             .get_pages(request, |page: Vec<wire::Agreement>| {
                 let first = running.len();
-                for agreement in page {
-                    match agreement.runs_on(at) {
-                        Ok(true) => running.push(agreement),
-                        Ok(false) => {}
-                        Err(u) => {
-                            first_unreadable.get_or_insert_with(|| {
-                                unreadable(&u, &format!("agreement {}", agreement.id))
-                            });
-                        }
-                    }
-                }
+                keep_running(page, at, &mut running, &mut first_unreadable);
                 let ids: Vec<i64> = running[first..].iter().map(|a| a.id).collect();
                 additions.start(&ids);
             })
@@ -358,6 +348,26 @@ fn contract(
 }
 
 /// A line reference's agreement and addition ids (ConnectWise ids are numbers).
+/// Appends the agreements of `page` that run on `at` to `running`; the first whose dates cannot
+/// be read is kept in `unreadable` (the read goes on, so the error comes after every page).
+fn keep_running(
+    page: Vec<wire::Agreement>,
+    at: NaiveDate,
+    running: &mut Vec<wire::Agreement>,
+    first_unreadable: &mut Option<PsaError>,
+) {
+    for agreement in page {
+        match agreement.runs_on(at) {
+            Ok(true) => running.push(agreement),
+            Ok(false) => {}
+            Err(u) => {
+                first_unreadable
+                    .get_or_insert_with(|| unreadable(&u, &format!("agreement {}", agreement.id)));
+            }
+        }
+    }
+}
+
 fn ids(line: &LineRef) -> Result<(i64, i64), PsaError> {
     match (line.contract.parse(), line.line.parse()) {
         (Ok(agreement), Ok(addition)) => Ok((agreement, addition)),
