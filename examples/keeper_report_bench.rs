@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reckon::period::Period;
+use reckon::sources::keeper::report;
 use reckon::usage::{BillingModel, check_rows, summarize};
-use reckon::vendor::keeper::report;
 
 const PRODUCTS: [&str; 4] = [
     "Business Plus",

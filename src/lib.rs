@@ -17,7 +17,7 @@
 //!
 //! [`watch`] loops the same pass on file changes and a timer. The pure core — [`config::model`], [`usage`],
 //! [`plan`] — does no I/O, reads no clock and uses no randomness. Adapters sit at the edges,
-//! one trait per kind and one file per implementation: [`vendor`] (usage sources) and [`psa`]
+//! one trait per kind and one file per implementation: [`sources`] (usage sources) and [`psa`]
 //! (contract systems); their wire types stay private and they hand the core [`observed`] types.
 //! The [`cli`] only parses, dispatches and renders.
 //!
@@ -27,6 +27,7 @@
 //! | [`yaml`] | the one YAML library, with line/column spans |
 //! | [`diagnostic`] | problems pointing at file:line:col |
 //! | [`period`] | billing months and their date maths |
+//! | [`sources`] | usage sources: CSV files and Keeper Commander reports, behind one trait |
 //! | [`usage`] | billing models and rounding (pure) |
 //! | [`observed`] | what the PSA holds, in reckon's terms |
 //! | [`plan`] | `compute(desired, observed) -> Plan` (pure) |
@@ -62,9 +63,9 @@ pub mod render;
 pub mod saved_plan;
 pub mod schema;
 pub mod secret;
+pub mod sources;
 pub mod state;
 pub mod status;
 pub mod usage;
-pub mod vendor;
 pub mod watch;
 pub mod yaml;

@@ -14,8 +14,8 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::observed::PsaSnapshot;
 use crate::period::Period;
 use crate::psa::{Psa, PsaError};
+use crate::sources::{SourceError, UsageSource, source_for};
 use crate::usage::{AccountUsage, summarize};
-use crate::vendor::{Vendor, VendorError, source_for};
 
 /// Reads and measures usage for `integrations`, keyed by integration name.
 ///
@@ -49,7 +49,7 @@ pub async fn usage(
             Ok(Ok(usage)) => {
                 measured.insert(integration.name.clone(), usage);
             }
-            Ok(Err(VendorError::Invalid(diagnostics))) => problems.extend(diagnostics),
+            Ok(Err(SourceError::Invalid(diagnostics))) => problems.extend(diagnostics),
             Err(stopped) => problems.push(Diagnostic::error(
                 &integration.file,
                 None,

@@ -10,7 +10,7 @@ use super::Checker;
 use crate::config::model::{CommandInput, Source, SourceInput};
 use crate::config::raw::{RawSource, SourceKind};
 use crate::config::template::{CommandTemplate, PathTemplate};
-use crate::vendor::keeper::catalogue;
+use crate::sources::keeper::catalogue;
 use crate::yaml::Spanned;
 
 /// How long a command may run when `timeout` is not given: Commander logs in and downloads a

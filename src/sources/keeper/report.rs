@@ -16,9 +16,9 @@ use serde_json::Value;
 use super::catalogue;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::period::Period;
+use crate::sources::SourceError;
+use crate::sources::csv::Interner;
 use crate::usage::UsageRow;
-use crate::vendor::VendorError;
-use crate::vendor::csv::Interner;
 
 /// The columns the daily, per-company report must have (`rate` is read by no one).
 const COLUMNS: [&str; 5] = ["date", "company", "company_id", "product", "licenses"];
@@ -36,7 +36,7 @@ struct Fields<'a> {
 }
 
 /// Parses a report (CSV or JSON) read from `origin`.
-pub fn parse(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
+pub fn parse(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim_start().starts_with('[') {
         parse_json(text, origin)
@@ -48,7 +48,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
 /// When the CSV title names another month than `period` (`Consumption Billing Statement:
 /// September 2026` for 2026-10), the error saying so, at the title's line. One clear error
 /// instead of one "outside the billing period" per row of a report exported for the wrong month.
-pub fn check_statement_month(text: &str, origin: &Path, period: Period) -> Result<(), VendorError> {
+pub fn check_statement_month(text: &str, origin: &Path, period: Period) -> Result<(), SourceError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let title = (1u64..)
         .zip(text.lines())
@@ -82,14 +82,14 @@ pub fn check_statement_month(text: &str, origin: &Path, period: Period) -> Resul
              nothing was planned or applied"
         )),
     );
-    Err(VendorError::Invalid(diagnostics))
+    Err(SourceError::Invalid(diagnostics))
 }
 
-fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
+fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
     // The csv crate counts lines at '\n' but ends records at '\r'; plain LF keeps lines right.
     let text = text.replace("\r\n", "\n");
     let Some((skipped, body)) = after_preamble(&text) else {
-        return Err(VendorError::at(
+        return Err(SourceError::at(
             origin,
             None,
             "the report is empty: no header line",
@@ -101,7 +101,7 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
         .from_reader(body.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| VendorError::at(origin, Some(header_line), format!("unreadable header: {e}")))?
+        .map_err(|e| SourceError::at(origin, Some(header_line), format!("unreadable header: {e}")))?
         .clone();
     let columns = find_columns(&headers, origin, header_line)?;
     let mut rows = Vec::new();
@@ -155,7 +155,7 @@ fn find_columns(
     headers: &csv::StringRecord,
     origin: &Path,
     line: u64,
-) -> Result<Vec<usize>, VendorError> {
+) -> Result<Vec<usize>, SourceError> {
     let index = |name: &str| headers.iter().position(|h| h.trim() == name);
     let found: Vec<Option<usize>> = COLUMNS.iter().map(|c| index(c)).collect();
     let missing: Vec<&str> = COLUMNS
@@ -180,10 +180,10 @@ fn find_columns(
              (header date,company,company_id,product,licenses,rate)",
         ),
     );
-    Err(VendorError::Invalid(diagnostics))
+    Err(SourceError::Invalid(diagnostics))
 }
 
-fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, VendorError> {
+fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
     let mut rows = Vec::new();
     let mut problems = Diagnostics::default();
     let mut names = Interner::default();
@@ -234,7 +234,7 @@ fn each_json_item(
     text: &str,
     origin: &Path,
     mut each: impl FnMut(u64, Value),
-) -> Result<(), VendorError> {
+) -> Result<(), SourceError> {
     let mut lines = LineCounter::default();
     let skip_space = |from: usize| from + (text[from..].len() - text[from..].trim_start().len());
     let mut at = skip_space(0) + 1; // past '['
@@ -266,7 +266,7 @@ fn each_json_item(
             }
             Some(Err(error)) => {
                 let line = line + (error.line() as u64).saturating_sub(1);
-                return Err(VendorError::at(
+                return Err(SourceError::at(
                     origin,
                     Some(line),
                     format!("the JSON report is not valid: {error}"),
@@ -274,12 +274,12 @@ fn each_json_item(
             }
             None => "the JSON report ends inside its array".to_owned(),
         };
-        return Err(VendorError::at(origin, Some(lines.at(text, at)), message));
+        return Err(SourceError::at(origin, Some(lines.at(text, at)), message));
     }
     let at = skip_space(at);
     if at < text.len() {
         let line = lines.at(text, at);
-        return Err(VendorError::at(
+        return Err(SourceError::at(
             origin,
             Some(line),
             "unexpected text after the JSON array",
@@ -344,9 +344,9 @@ fn row_error(origin: &Path, line: Option<u64>, message: impl Into<String>) -> Di
         .with_hint("fix or re-export the report; nothing was planned or applied")
 }
 
-fn finish(rows: Vec<UsageRow>, problems: Diagnostics) -> Result<Vec<UsageRow>, VendorError> {
+fn finish(rows: Vec<UsageRow>, problems: Diagnostics) -> Result<Vec<UsageRow>, SourceError> {
     if problems.has_errors() {
-        Err(VendorError::Invalid(problems))
+        Err(SourceError::Invalid(problems))
     } else {
         Ok(rows)
     }
@@ -363,7 +363,7 @@ mod tests {
     }
 
     fn error_lines(text: &str) -> Vec<(u64, String)> {
-        let Err(VendorError::Invalid(diagnostics)) = parse(text, Path::new("r")) else {
+        let Err(SourceError::Invalid(diagnostics)) = parse(text, Path::new("r")) else {
             panic!("expected errors");
         };
         diagnostics
@@ -408,7 +408,7 @@ mod tests {
         let october: Period = "2026-10".parse().expect("period");
         assert!(check_statement_month(CSV, Path::new("r"), october).is_ok());
         let september = CSV.replace("October 2026", "September 2026");
-        let Err(VendorError::Invalid(d)) =
+        let Err(SourceError::Invalid(d)) =
             check_statement_month(&september, Path::new("r"), october)
         else {
             panic!("expected an error");

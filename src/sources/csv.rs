@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::{UsageData, Vendor, VendorError, checked};
+use super::{SourceError, UsageData, UsageSource, checked};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::period::Period;
 use crate::usage::UsageRow;
@@ -33,15 +33,15 @@ impl CsvSource {
     }
 }
 
-impl Vendor for CsvSource {
-    async fn usage(&self, period: Period) -> Result<UsageData, VendorError> {
+impl UsageSource for CsvSource {
+    async fn usage(&self, period: Period) -> Result<UsageData, SourceError> {
         let text = crate::config::read_text(&self.path, &self.shown).map_err(|d| {
             let mut diagnostics = Diagnostics::default();
             diagnostics.push(d.with_hint(format!(
                 "the usage file for {period} is expected at {}",
                 self.shown.display()
             )));
-            VendorError::Invalid(diagnostics)
+            SourceError::Invalid(diagnostics)
         })?;
         let rows = parse(&text, &self.shown)?;
         checked(
@@ -55,7 +55,7 @@ impl Vendor for CsvSource {
 }
 
 /// Parses the CSV text into rows, collecting every bad row.
-pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, VendorError> {
+pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, SourceError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // The csv crate counts lines at '\n' but ends records at '\r', which puts records of a CRLF
     // file one line early; plain LF keeps reported line numbers right.
@@ -69,7 +69,7 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Vendo
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| VendorError::at(shown, Some(1), format!("cannot read the header: {e}")))?
+        .map_err(|e| SourceError::at(shown, Some(1), format!("cannot read the header: {e}")))?
         .clone();
     let index = |name: &str| headers.iter().position(|h| h.trim() == name);
     let columns: Vec<Option<usize>> = COLUMNS.iter().map(|c| index(c)).collect();
@@ -80,7 +80,7 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Vendo
         .map(|(c, _)| *c)
         .collect();
     if !missing.is_empty() {
-        return Err(VendorError::at(
+        return Err(SourceError::at(
             shown,
             Some(1),
             format!(
@@ -132,7 +132,7 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Vendo
         }
     }
     if diagnostics.has_errors() {
-        Err(VendorError::Invalid(diagnostics))
+        Err(SourceError::Invalid(diagnostics))
     } else {
         Ok(rows)
     }
@@ -199,7 +199,7 @@ mod tests {
     fn every_bad_row_is_reported_with_its_line() {
         let text = "date,account_id,account_name,sku,quantity\n\
                     2026-10-01,1,A,X,1\n2026-13-01,1,A,X,1\n2026-10-02,1,A,X,lots\n2026-10-03,1,A,X,1e3\n";
-        let Err(VendorError::Invalid(diagnostics)) = parse(text, Path::new("u.csv")) else {
+        let Err(SourceError::Invalid(diagnostics)) = parse(text, Path::new("u.csv")) else {
             panic!("expected errors");
         };
         let lines: Vec<u64> = diagnostics
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn missing_columns_are_named() {
         let error = parse("date,account,sku,quantity\n", Path::new("u.csv")).expect_err("header");
-        let VendorError::Invalid(diagnostics) = error;
+        let SourceError::Invalid(diagnostics) = error;
         let message = &diagnostics.sorted()[0].message;
         assert!(message.contains("account_id, account_name"), "{message}");
         let _ = dec!(0);

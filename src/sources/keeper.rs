@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::command::{self, CommandError};
-use super::{UsageData, Vendor, VendorError, checked};
+use super::{SourceError, UsageData, UsageSource, checked};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::period::Period;
 
@@ -55,8 +55,8 @@ impl KeeperSource {
     }
 }
 
-impl Vendor for KeeperSource {
-    async fn usage(&self, period: Period) -> Result<UsageData, VendorError> {
+impl UsageSource for KeeperSource {
+    async fn usage(&self, period: Period) -> Result<UsageData, SourceError> {
         let (text, origin) = match &self.input {
             ReportInput::File { path, shown } => (read_file(path, shown, period)?, shown.clone()),
             ReportInput::Command {
@@ -79,7 +79,7 @@ impl Vendor for KeeperSource {
     }
 }
 
-fn read_file(path: &Path, shown: &Path, period: Period) -> Result<String, VendorError> {
+fn read_file(path: &Path, shown: &Path, period: Period) -> Result<String, SourceError> {
     crate::config::read_text(path, shown).map_err(|d| {
         let mut diagnostics = Diagnostics::default();
         diagnostics.push(d.with_hint(format!(
@@ -87,7 +87,7 @@ fn read_file(path: &Path, shown: &Path, period: Period) -> Result<String, Vendor
              -d -c --format csv --output {}`",
             shown.display()
         )));
-        VendorError::Invalid(diagnostics)
+        SourceError::Invalid(diagnostics)
     })
 }
 
@@ -107,7 +107,7 @@ fn keep(text: &str, keep_as: &Path, argv: &[String]) -> PathBuf {
 fn command_error(
     error: &CommandError,
     (file, location): &(PathBuf, Option<Location>),
-) -> VendorError {
+) -> SourceError {
     let hint = match error {
         CommandError::NotFound(_) => {
             "install Keeper Commander (`pip install keepercommander`) and put `keeper` on PATH, \
@@ -128,5 +128,5 @@ fn command_error(
         Diagnostic::error(file, *location, format!("keeper-commander source: {error}"))
             .with_hint(format!("{hint}; nothing was planned or applied")),
     );
-    VendorError::Invalid(diagnostics)
+    SourceError::Invalid(diagnostics)
 }

@@ -1,6 +1,6 @@
-//! Vendors: where usage comes from.
+//! Usage sources: where usage comes from.
 //!
-//! One trait, [`Vendor`], and one module per source kind (`csv`; `keeper`, Keeper Commander's
+//! One trait, [`UsageSource`], and one module per source kind (`csv`; `keeper`, Keeper Commander's
 //! billing report); `command` runs the program a source may read from. A source turns its input into
 //! [`UsageRow`]s at its edge and checks them with [`crate::usage::check_rows`], so every source
 //! refuses the same dangerous data (rows outside the month, duplicates, negative counts, an empty
@@ -29,20 +29,20 @@ pub struct UsageData {
 }
 
 /// A usage source for one integration.
-pub trait Vendor: Send + Sync {
+pub trait UsageSource: Send + Sync {
     /// The usage rows for `period`, checked.
-    fn usage(&self, period: Period) -> impl Future<Output = Result<UsageData, VendorError>> + Send;
+    fn usage(&self, period: Period) -> impl Future<Output = Result<UsageData, SourceError>> + Send;
 }
 
 /// Usage that could not be read, or must not be billed from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VendorError {
+pub enum SourceError {
     /// The data has problems; each names its file and line.
     #[error("usage data has {} problem(s)", .0.error_count())]
     Invalid(Diagnostics),
 }
 
-impl VendorError {
+impl SourceError {
     /// One problem in `file`, at `line` when known.
     pub fn at(file: &std::path::Path, line: Option<u64>, message: impl Into<String>) -> Self {
         let mut diagnostics = Diagnostics::default();
@@ -55,8 +55,8 @@ impl VendorError {
     }
 }
 
-/// Turns row problems into a [`VendorError`], or passes the data through when there are none.
-pub fn checked(data: UsageData, period: Period) -> Result<UsageData, VendorError> {
+/// Turns row problems into a [`SourceError`], or passes the data through when there are none.
+pub fn checked(data: UsageData, period: Period) -> Result<UsageData, SourceError> {
     let problems = check_rows(&data.rows, period);
     if problems.is_empty() {
         return Ok(data);
@@ -69,23 +69,23 @@ pub fn checked(data: UsageData, period: Period) -> Result<UsageData, VendorError
                 .with_hint("fix or re-export the usage data; nothing was planned or applied"),
         );
     }
-    Err(VendorError::Invalid(diagnostics))
+    Err(SourceError::Invalid(diagnostics))
 }
 
 /// The usage source configured for `integration`.
-pub fn source_for(workspace: &Workspace, integration: &Integration, period: Period) -> AnyVendor {
+pub fn source_for(workspace: &Workspace, integration: &Integration, period: Period) -> AnySource {
     let root = &workspace.root;
     match (&integration.source.kind, &integration.source.input) {
         (SourceKind::Csv, SourceInput::File(template)) => {
             let relative = template.expand(period);
-            AnyVendor::Csv(csv::CsvSource::new(
+            AnySource::Csv(csv::CsvSource::new(
                 root.join(&relative),
                 shown_path(root, &relative),
             ))
         }
         (SourceKind::KeeperCommander, SourceInput::File(template)) => {
             let relative = template.expand(period);
-            AnyVendor::Keeper(keeper::KeeperSource::new(keeper::ReportInput::File {
+            AnySource::Keeper(keeper::KeeperSource::new(keeper::ReportInput::File {
                 path: root.join(&relative),
                 shown: shown_path(root, &relative),
             }))
@@ -96,7 +96,7 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
                 ".reckon/keeper-commander/{}-{period}.out",
                 integration.name
             ));
-            AnyVendor::Keeper(keeper::KeeperSource::new(keeper::ReportInput::Command {
+            AnySource::Keeper(keeper::KeeperSource::new(keeper::ReportInput::Command {
                 argv: command.argv.expand(period),
                 dir: root.clone(),
                 timeout: command.timeout,
@@ -109,15 +109,15 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
 
 /// Every source kind, for dispatch without trait objects.
 #[derive(Debug)]
-pub enum AnyVendor {
+pub enum AnySource {
     /// The generic CSV file.
     Csv(csv::CsvSource),
     /// Keeper Commander's billing report.
     Keeper(keeper::KeeperSource),
 }
 
-impl Vendor for AnyVendor {
-    async fn usage(&self, period: Period) -> Result<UsageData, VendorError> {
+impl UsageSource for AnySource {
+    async fn usage(&self, period: Period) -> Result<UsageData, SourceError> {
         match self {
             Self::Csv(source) => source.usage(period).await,
             Self::Keeper(source) => source.usage(period).await,
