@@ -10,11 +10,10 @@ use std::path::{Path, PathBuf};
 /// The state folder's name inside a workspace.
 pub const STATE_DIR: &str = ".reckon";
 
-/// `.reckon/` under `root`, created when missing.
+/// `.reckon/` under `root`, created when missing; refused when it is a link (reckon would write
+/// its state wherever the link points).
 pub fn dir(root: &Path) -> std::io::Result<PathBuf> {
-    let dir = root.join(STATE_DIR);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+    crate::fsio::write::ensure_dir(root, Path::new(STATE_DIR))
 }
 
 /// Who is running reckon, where: for lock files and journal records.
@@ -39,7 +38,8 @@ impl Actor {
             .ok()
             .filter(|v| !v.is_empty())
             .or_else(|| {
-                std::fs::read_to_string("/etc/hostname")
+                let hostname = Path::new("/etc/hostname");
+                crate::fsio::read::text(hostname, crate::fsio::Within::Anywhere, 4096)
                     .ok()
                     .map(|s| s.trim().to_owned())
                     .filter(|s| !s.is_empty())
