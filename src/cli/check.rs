@@ -16,7 +16,9 @@ pub async fn run(context: &super::Context, _args: &Args) -> Result<ExitStatus, E
     let loaded = super::load(context)?;
     let psa = psa::connect(&loaded.workspace)?;
     let steps = psa.check().await;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::render::escape::stdout(crate::render::escape::Sink::Text {
+        color: context.style.color,
+    });
     let style: Style = context.style;
     writeln!(out, "Checking {}", psa.describe()).map_err(super::output_error)?;
     for step in &steps {

@@ -75,7 +75,9 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         .unwrap_or(file)
         .display()
         .to_string();
-    let mut out = std::io::stdout().lock();
+    let mut out = render::escape::stdout(render::escape::Sink::Text {
+        color: context.style.color,
+    });
     let header = render::import::Header {
         integration: &integration.name,
         file: &shown,
