@@ -117,7 +117,9 @@ fn integration_files(root: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf>
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|path| {
-            path.is_file()
+            // Not only regular files: a FIFO or device named like an integration must be an
+            // error when read, not an integration silently left out.
+            std::fs::metadata(path).is_ok_and(|m| !m.is_dir())
                 && path
                     .extension()
                     .is_some_and(|ext| ext == "yaml" || ext == "yml")

@@ -550,6 +550,52 @@ mod tests {
         assert_eq!(created.quantity, dec!(4));
     }
 
+    /// Two writers over one file (two workspaces sharing a sandbox), each with its own handle
+    /// as two processes have: every update of each must survive the other's.
+    #[test]
+    fn two_writers_sharing_the_file_lose_no_update() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("psa.yaml");
+        std::fs::write(
+            &path,
+            "services: [{id: S, name: Seats}, {id: T, name: Storage}]\ncontracts:\n  - id: C1\n    \
+             company: '1'\n    name: MSA\n    lines:\n      - {id: L1, service: S, quantity: '0'}\n      \
+             - {id: L2, service: T, quantity: '0'}\n",
+        )
+        .expect("write");
+        let at = date("2026-11-01");
+        let writer = |line: &'static str| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let psa = SandboxPsa::new(path.clone(), path, false);
+                let line = LineRef {
+                    contract: "C1".into(),
+                    line: line.into(),
+                };
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("runtime");
+                for n in 0..40u32 {
+                    runtime
+                        .block_on(psa.set_quantity(&line, n.into(), (n + 1).into(), at))
+                        .expect("the line holds what this writer last wrote");
+                }
+            })
+        };
+        let (first, second) = (writer("L1"), writer("L2"));
+        first.join().expect("first writer");
+        second.join().expect("second writer");
+        let state = SandboxPsa::new(path.clone(), path, false)
+            .load()
+            .expect("load");
+        let quantities: Vec<Decimal> = state.contracts[0]
+            .lines
+            .iter()
+            .map(|l| l.quantity_at(at))
+            .collect();
+        assert_eq!(quantities, [dec!(40), dec!(40)]);
+    }
+
     #[tokio::test]
     async fn a_write_by_another_process_is_seen_despite_the_cache() {
         let dir = tempfile::tempdir().expect("tempdir");

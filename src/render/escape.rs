@@ -102,7 +102,7 @@ pub fn markdown(raw: &str) -> String {
 }
 
 /// A workflow command's message: `%`, CR and LF escaped as the runner unescapes them, other
-/// control characters visible.
+/// control characters visible, and a legacy `##[command]` inside it broken as `##\[`.
 pub fn annotation_data(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
@@ -114,7 +114,7 @@ pub fn annotation_data(raw: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    out.replace("##[", "##\\[").replace("##vso[", "##vso\\[")
 }
 
 /// A workflow command's property value (`file=`, `title=`): [`annotation_data`] plus `:` and `,`.
@@ -353,6 +353,7 @@ mod tests {
             "100%25%0D%0Anext\\u{1b}[2J"
         );
         assert_eq!(annotation_property("a:b,c"), "a%3Ab%2Cc");
+        assert_eq!(annotation_data("x ##[error]y"), "x ##\\[error]y");
     }
 
     #[test]

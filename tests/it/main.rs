@@ -7,6 +7,8 @@ mod browser;
 mod config_fixtures;
 mod connectwise;
 mod connectwise_wire;
+mod hostile_files;
+mod hostile_output;
 mod html;
 mod import;
 mod init;
