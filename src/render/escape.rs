@@ -239,11 +239,12 @@ impl<W: Write> Guard<W> {
             out.push(c);
             return c.len_utf8();
         }
-        if c == '\u{1b}' && self.sink == (Sink::Text { color: true }) {
-            if let Some(code) = OWN_COLORS.iter().find(|code| rest.starts_with(**code)) {
-                out.push_str(code);
-                return code.len();
-            }
+        if c == '\u{1b}'
+            && self.sink == (Sink::Text { color: true })
+            && let Some(code) = OWN_COLORS.iter().find(|code| rest.starts_with(**code))
+        {
+            out.push_str(code);
+            return code.len();
         }
         if is_hostile(c) {
             self.line_blank = false;

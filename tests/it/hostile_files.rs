@@ -297,3 +297,41 @@ fn an_edit_made_under_the_sandbox_lock_survives_a_concurrent_apply() {
         replan.stdout
     );
 }
+
+#[test]
+fn a_commands_kept_output_is_never_written_through_a_link() {
+    let ws = copy_of("examples/keeper-connectwise");
+    let file = ws.path().join("integrations/keeper.yaml");
+    let program = crate::support::repo().join("tests/fixtures/keeper/fake-keeper");
+    let command = format!(
+        "command: [\"{}\", msp-billing-report, --month, \"{{period}}\", -d, -c, --format, json]",
+        program.display()
+    );
+    let text = std::fs::read_to_string(&file).expect("integration");
+    std::fs::write(
+        &file,
+        text.replace("path: reports/keeper-{period}.json", &command),
+    )
+    .expect("write integration");
+    let report = ws.path().join("reports/keeper-2026-10.json");
+    let env = [("FAKE_KEEPER_REPORT", report.to_str().expect("utf8 path"))];
+    for link in [
+        ".reckon/keeper-commander/keeper-2026-10.out",
+        ".reckon/keeper-commander",
+    ] {
+        let (outside, passwd) = outside();
+        let kept = ws.path().join(link);
+        let _ = std::fs::remove_dir_all(ws.path().join(".reckon"));
+        std::fs::create_dir_all(ws.path().join(".reckon/keeper-commander")).expect("mkdir");
+        let _ = std::fs::remove_dir(&kept);
+        let target = if link.ends_with(".out") {
+            passwd.clone()
+        } else {
+            outside.path().to_path_buf()
+        };
+        symlink(&target, &kept).expect("symlink");
+        let run = reckon_with_env(ws.path(), &["plan", "--period", "2026-10"], &env);
+        assert_eq!(run.code, 0, "{link}: the plan still runs: {}", run.stderr);
+        assert_untouched(&passwd);
+    }
+}
