@@ -188,7 +188,7 @@ async fn close_interrupted(
     for (intent, found) in reconcile::reread_unknown_outcomes(workspace, psa).await? {
         eprintln!(
             "note: an earlier apply was interrupted writing {} ({} → {}); the line now holds {}",
-            intent.address,
+            render::escape::text(&intent.address),
             intent
                 .before
                 .map_or_else(|| "new".into(), |q| q.to_string()),

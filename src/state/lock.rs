@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::Actor;
-use crate::fsio::{Within, limit};
+use crate::fsio::limit;
 
 /// The lock file's name inside `.reckon/`.
 pub const LOCK_FILE: &str = "lock";
@@ -165,7 +165,7 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         // Only remove the file if it still holds our id (never someone else's lock).
-        let within = Within::Workspace(self.path.parent().unwrap_or(Path::new(".")));
+        let within = super::within_workspace(self.path.parent().unwrap_or(Path::new(".")));
         let ours = crate::fsio::read::text(&self.path, within, limit::LOCK)
             .ok()
             .and_then(|t| serde_json::from_str::<LockInfo>(&t).ok())
@@ -179,7 +179,7 @@ impl Drop for Lock {
 /// The current lock in `state_dir`, if any.
 pub fn read(state_dir: &Path) -> Result<Option<LockInfo>, LockError> {
     let path = state_dir.join(LOCK_FILE);
-    let within = Within::Workspace(state_dir);
+    let within = super::within_workspace(state_dir);
     match crate::fsio::read::text_if_exists(&path, within, limit::LOCK) {
         Ok(Some(text)) => serde_json::from_str(&text)
             .map(Some)

@@ -16,6 +16,16 @@ pub fn dir(root: &Path) -> std::io::Result<PathBuf> {
     crate::fsio::write::ensure_dir(root, Path::new(STATE_DIR))
 }
 
+/// Where files read from the state folder `state_dir` may lead: inside its workspace (a
+/// `.reckon` linked elsewhere is refused, as [`dir`] refuses it for writing).
+pub fn within_workspace(state_dir: &Path) -> crate::fsio::Within<'_> {
+    let root = state_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    crate::fsio::Within::Workspace(root)
+}
+
 /// Who is running reckon, where: for lock files and journal records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {

@@ -130,7 +130,7 @@ pub fn path(state_dir: &Path) -> PathBuf {
 /// not parse — a torn last line after a power cut — is skipped rather than failing every later
 /// command; the intents around it still show.
 pub fn read(state_dir: &Path) -> std::io::Result<Vec<Record>> {
-    let within = crate::fsio::Within::Workspace(state_dir);
+    let within = super::within_workspace(state_dir);
     let read = crate::fsio::read::text_if_exists(&path(state_dir), within, limit::JOURNAL);
     match read.map_err(std::io::Error::other)? {
         Some(text) => Ok(text
