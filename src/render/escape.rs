@@ -221,11 +221,28 @@ impl<W: Write> Guard<W> {
     }
 
     fn neutralise(&mut self, chunk: &str, out: &mut String) {
-        let mut rest = chunk;
-        while let Some(c) = rest.chars().next() {
-            let taken = self.one(rest, c, out);
-            rest = &rest[taken..];
+        for line in chunk.split_inclusive('\n') {
+            if self.is_plain(line) {
+                // Most lines: printable ASCII, no `#`, not starting with `::`: as they are.
+                out.push_str(line);
+                self.line_blank =
+                    line.ends_with('\n') || (self.line_blank && line.bytes().all(|b| b == b' '));
+                continue;
+            }
+            let mut rest = line;
+            while let Some(c) = rest.chars().next() {
+                let taken = self.one(rest, c, out);
+                rest = &rest[taken..];
+            }
         }
+    }
+
+    /// Whether `line` needs no character-by-character look: printable ASCII (and a final line
+    /// break) without `#`, and not a command start.
+    fn is_plain(&self, line: &str) -> bool {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        body.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'#')
+            && !(self.line_blank && body.trim_start().starts_with(':'))
     }
 
     /// Writes the start of `rest` (whose first character is `c`) and returns the bytes taken.
@@ -278,8 +295,10 @@ impl<W: Write> Guard<W> {
 impl<W: Write> Write for Guard<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.pending.extend_from_slice(buf);
-        if let Some(last) = self.pending.iter().rposition(|&b| b == b'\n') {
-            self.pass_on(last + 1)?;
+        // Only the new bytes are searched: a long line written in many pieces stays linear.
+        if let Some(last) = buf.iter().rposition(|&b| b == b'\n') {
+            let upto = self.pending.len() - buf.len() + last + 1;
+            self.pass_on(upto)?;
         }
         Ok(buf.len())
     }
