@@ -228,7 +228,8 @@ impl SandboxPsa {
         Ok((locked, state))
     }
 
-    /// Replaces the state file atomically.
+    /// Replaces the state file atomically. Takes no lock: a read-modify-write of another
+    /// process's file goes through `modify`, which holds it.
     pub fn save(&self, state: &SandboxState) -> Result<(), PsaError> {
         let text = crate::yaml::to_string(state)
             .map_err(|e| PsaError::Unavailable(format!("cannot encode sandbox state: {e}")))?;

@@ -51,11 +51,12 @@ fn outside() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn assert_untouched(passwd: &Path) {
-    assert_eq!(
-        std::fs::read_to_string(passwd).expect("read target"),
-        PASSWD,
-        "reckon wrote through a link to {}",
-        passwd.display()
+    let now = std::fs::read_to_string(passwd).expect("read target");
+    assert!(
+        now == PASSWD,
+        "reckon wrote through a link to {} (now {} bytes)",
+        passwd.display(),
+        now.len()
     );
     let folder = passwd.parent().expect("folder");
     let names: Vec<_> = std::fs::read_dir(folder)
