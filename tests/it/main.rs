@@ -7,6 +7,7 @@ mod browser;
 mod config_fixtures;
 mod connectwise;
 mod connectwise_wire;
+mod hostile_numbers;
 mod html;
 mod import;
 mod init;
