@@ -128,6 +128,16 @@ impl Extend<Diagnostic> for Diagnostics {
     }
 }
 
+/// A serde message with the names of Rust types replaced by plain words, for any format
+/// reckon reads (YAML here, JSON in saved plans and reports).
+pub fn plain_words(message: &str) -> String {
+    message.replace(
+        "a Decimal type representing a fixed-point number",
+        "a decimal number written as text, such as \"12\" or \"12.5\" (no exponent, at most \
+         28 significant digits)",
+    )
+}
+
 /// The most row problems shown for one file: past this, a count stands for the rest, so a
 /// million bad rows print a screenful, not 84 MB.
 pub const MAX_ROW_PROBLEMS: usize = 50;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_saphyr::MessageFormatter;
 
-use crate::diagnostic::{Diagnostic, Location, nearest};
+use crate::diagnostic::{Diagnostic, Location, nearest, plain_words};
 
 /// A value with the place in the YAML file it came from.
 pub type Spanned<T> = serde_saphyr::Spanned<T>;
@@ -75,16 +75,6 @@ fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
     };
     format!(
         "the YAML is beyond what reckon reads ({what}); a workspace file needs nothing like this"
-    )
-}
-
-/// A serde message with the names of Rust types replaced by plain words, for any format
-/// reckon reads (YAML here, JSON in saved plans and reports).
-pub fn plain_words(message: &str) -> String {
-    message.replace(
-        "a Decimal type representing a fixed-point number",
-        "a decimal number written as text, such as \"12\" or \"12.5\" (no exponent, at most \
-         28 significant digits)",
     )
 }
 

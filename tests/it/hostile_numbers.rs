@@ -99,7 +99,9 @@ fn counts_that_add_up_past_decimal_max_are_an_error_at_the_line_that_overflows()
     let text = output(&run);
     // Rows 265.. hold BIG; the 8th of them (line 272) takes the file's sum past 7.9e28.
     assert!(
-        text.contains(&format!("{USAGE}:272:1: the counts up to this line add up to more than {MAX}")),
+        text.contains(&format!(
+            "{USAGE}:272:1: the counts up to this line add up to more than {MAX}"
+        )),
         "{text}"
     );
 }
@@ -207,7 +209,13 @@ fn durations_that_overflow_the_clock_are_refused() {
     let dir = ws.path();
     let lock = reckon(
         dir,
-        &["apply", "--period", "2026-10", "--lock-timeout", "5124095576030431h"],
+        &[
+            "apply",
+            "--period",
+            "2026-10",
+            "--lock-timeout",
+            "5124095576030431h",
+        ],
     );
     assert_no_panic(&lock, "--lock-timeout");
     assert_eq!(lock.code, 1, "{}", lock.stderr);
