@@ -10,11 +10,12 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+
 use super::{SourceError, UsageData, UsageSource, checked};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location, RowProblems};
 use crate::period::Period;
 use crate::usage::{UsageRow, parse_quantity};
-use chrono::NaiveDate;
 
 /// The columns a usage CSV must have.
 pub const COLUMNS: [&str; 5] = ["date", "account_id", "account_name", "sku", "quantity"];
@@ -241,6 +242,45 @@ mod tests {
             .filter_map(|d| d.location.map(|l| l.line))
             .collect();
         assert_eq!(lines, vec![3, 4, 5]);
+    }
+
+    fn problems(text: &str) -> Vec<(u64, String)> {
+        let Err(SourceError::Invalid(diagnostics)) = parse(text, Path::new("u.csv")) else {
+            panic!("expected errors");
+        };
+        diagnostics
+            .sorted()
+            .iter()
+            .map(|d| (d.location.map_or(0, |l| l.line), d.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn extra_fields_and_an_unterminated_last_row_are_errors() {
+        let header = "date,account_id,account_name,sku,quantity\n";
+        let comma = problems(&format!("{header}2026-10-01,1,A,X,9,5\n"));
+        assert_eq!(comma.len(), 1);
+        assert_eq!(comma[0].0, 2);
+        assert!(comma[0].1.contains("decimal comma"), "{comma:?}");
+        let cut = problems(&format!("{header}2026-10-01,1,A,X,1\n2026-10-02,1,A,X,1"));
+        assert_eq!(cut.len(), 1);
+        assert_eq!(cut[0].0, 3);
+        assert!(cut[0].1.contains("no newline"), "{cut:?}");
+        // Trailing blank space after the last newline is not a cut row; CRLF files end in "\r\n".
+        assert!(
+            parse(
+                &format!("{header}2026-10-01,1,A,X,1\n  "),
+                Path::new("u.csv")
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                &format!("{header}2026-10-01,1,A,X,1\r\n"),
+                Path::new("u.csv")
+            )
+            .is_ok()
+        );
     }
 
     #[test]
