@@ -1,5 +1,6 @@
-//! Fuzzing (issue 15): the YAML loader, the CSV and Keeper report parsers, the usage engine and
-//! the planner (with every renderer) fed mutated and generated input, asserting that nothing
+//! Fuzzing (issue 15): the YAML loader (workspace, integration, sandbox PSA and approvals files),
+//! the CSV and Keeper report parsers, the usage engine and the planner (with every renderer) fed
+//! mutated and generated input, asserting that nothing
 //! panics and that data the row checks accept can always be measured.
 //!
 //! Runs in `cargo test` with proptest's default 256 cases per target; a longer run is
@@ -187,25 +188,37 @@ fn keeper_reports_csv_and_json() {
         .expect("no panic");
 }
 
+/// An approvals file with a quantity to mutate.
+const APPROVALS: &str = "approvals:\n  - address: \"keeper/Acme Dental/1TB → Acme Dental/KEEPER-1TB\"\n    \
+                         period: \"2026-10\"\n    quantity: \"10\"\n    note: ann\n";
+
 #[test]
-fn yaml_workspaces() {
+fn yaml_workspaces_sandboxes_and_approvals() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     std::fs::create_dir_all(root.join("integrations")).expect("mkdir");
     std::fs::create_dir_all(root.join("sandbox")).expect("mkdir");
-    std::fs::write(
-        root.join("sandbox/psa.yaml"),
-        example("examples/quickstart/sandbox/psa.yaml"),
-    )
-    .expect("sandbox");
     let workspace = example("examples/quickstart/reckon.yaml");
     let integration = example("examples/keeper-autotask/integrations/keeper.yaml");
+    let sandbox_file = example("examples/quickstart/sandbox/psa.yaml");
+    let sandbox = crate::psa::sandbox::SandboxPsa::new(
+        root.join("sandbox/psa.yaml"),
+        PathBuf::from("sandbox/psa.yaml"),
+        true,
+    );
+    let files = (mutations(), mutations(), mutations(), mutations());
     runner()
-        .run(&(mutations(), mutations()), |(a, b)| {
-            std::fs::write(root.join("reckon.yaml"), mutate(&workspace, &a)).expect("write");
-            std::fs::write(root.join("integrations/k.yaml"), mutate(&integration, &b))
-                .expect("write");
+        .run(&files, |(a, b, c, d)| {
+            let write = |file: &str, text: String| {
+                std::fs::write(root.join(file), text).expect("write");
+            };
+            write("reckon.yaml", mutate(&workspace, &a));
+            write("integrations/k.yaml", mutate(&integration, &b));
+            write("sandbox/psa.yaml", mutate(&sandbox_file, &c));
+            write("approvals.yaml", mutate(APPROVALS, &d));
             let _ = crate::config::load(root);
+            let _ = crate::config::approvals::load(root);
+            let _ = sandbox.load();
             Ok(())
         })
         .expect("no panic");
