@@ -5,6 +5,7 @@
 //! exact decimals from their text. A UTF-8 BOM and CRLF line ends are accepted. Rows are strict:
 //! a row with more fields than the header, or a last row without its newline, is an error, so a
 //! decimal comma or a cut file never bills a wrong number. At most 50 row problems are listed.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::HashSet;
 use std::path::PathBuf;
