@@ -355,7 +355,9 @@ mod tests {
             panic!("stderr is bounded too");
         };
         assert_eq!(stream, "standard error");
-        let fits = run("printf 'x%.0s' $(seq 1000)", small).await.expect("fits");
+        let fits = run("printf 'x%.0s' $(seq 1000)", small)
+            .await
+            .expect("fits");
         assert_eq!(fits.stdout.len(), 1000, "exactly the limit is allowed");
     }
 
@@ -385,6 +387,9 @@ mod tests {
         let printed = run("echo report; echo note >&2", Limits::DEFAULT)
             .await
             .expect("runs");
-        assert_eq!((printed.stdout.as_str(), printed.stderr.as_str()), ("report\n", "note\n"));
+        assert_eq!(
+            (printed.stdout.as_str(), printed.stderr.as_str()),
+            ("report\n", "note\n")
+        );
     }
 }

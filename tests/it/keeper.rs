@@ -288,7 +288,7 @@ fn a_summary_report_is_refused_with_the_export_to_make() {
     });
     assert_refused(
         ws.path(),
-        "reports/keeper-2026-10.csv:4:1: this is a summary report (it has avg_per_day)",
+        "reports/keeper-2026-10.csv:4:1: this is a summary report (exported without `-d`",
     );
 }
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use super::Checker;
 use crate::config::model::{CommandInput, Source, SourceInput};
-use crate::sources::command::{self, Limits};
 use crate::config::raw::{RawSource, SourceKind};
 use crate::config::template::{CommandTemplate, PathTemplate};
+use crate::sources::command::{self, Limits};
 use crate::sources::keeper::catalogue;
 use crate::yaml::Spanned;
 
@@ -48,7 +48,9 @@ pub(super) fn source(check: &mut Checker<'_>, raw: &RawSource) -> Option<Source>
                 check.error(
                     value,
                     format!("source.{field} applies only with source.command"),
-                    Some(format!("remove `{field}`, or run the report with `command:`")),
+                    Some(format!(
+                        "remove `{field}`, or run the report with `command:`"
+                    )),
                 );
             }
         }
@@ -112,8 +114,18 @@ fn command_input(
     let argv = CommandTemplate::parse(&command.value)
         .map_err(|error| check.error(command, format!("source.command: {error}"), None))
         .ok();
-    let max_stdout = output_limit(check, "max_stdout", raw.max_stdout.as_ref(), Limits::DEFAULT.stdout);
-    let max_stderr = output_limit(check, "max_stderr", raw.max_stderr.as_ref(), Limits::DEFAULT.stderr);
+    let max_stdout = output_limit(
+        check,
+        "max_stdout",
+        raw.max_stdout.as_ref(),
+        Limits::DEFAULT.stdout,
+    );
+    let max_stderr = output_limit(
+        check,
+        "max_stderr",
+        raw.max_stderr.as_ref(),
+        Limits::DEFAULT.stderr,
+    );
     let timeout = match raw.timeout.as_ref() {
         None => Some(DEFAULT_TIMEOUT),
         Some(text) => {
@@ -250,7 +262,16 @@ mod tests {
         assert_eq!(parse_size("256MB"), Some(256 << 20));
         assert_eq!(parse_size("1 GB"), Some(1 << 30));
         assert_eq!(parse_size("500B"), Some(500));
-        for bad in ["", "MB", "0MB", "1.5MB", "-1KB", "10", "2TB", "99999999999999GB"] {
+        for bad in [
+            "",
+            "MB",
+            "0MB",
+            "1.5MB",
+            "-1KB",
+            "10",
+            "2TB",
+            "99999999999999GB",
+        ] {
             assert_eq!(parse_size(bad), None, "{bad}");
         }
     }

@@ -125,7 +125,10 @@ mod tests {
     #[test]
     fn the_enterprise_storage_codes_are_deprecated_spellings_of_the_msp_ones() {
         assert!(find("STORAGE_1000GB").is_none(), "not a Commander MSP code");
-        assert_eq!(deprecated("STORAGE_1000GB").map(|p| p.code), Some("STORAGE_1TB"));
+        assert_eq!(
+            deprecated("STORAGE_1000GB").map(|p| p.code),
+            Some("STORAGE_1TB")
+        );
         assert_eq!(deprecated("STORAGE_10000GB").map(|p| p.name), Some("10TB"));
         assert!(deprecated("STORAGE_1TB").is_none());
     }

@@ -140,7 +140,11 @@ pub fn check_statement_month(text: &str, origin: &Path, period: Period) -> Resul
                 format!(
                     "the report's title names no month: `{}` (Commander writes e.g. \
                      `{TITLE}: October 2026`)",
-                    if month.is_empty() { TITLE.to_owned() } else { format!("{TITLE}: {month}") }
+                    if month.is_empty() {
+                        TITLE.to_owned()
+                    } else {
+                        format!("{TITLE}: {month}")
+                    }
                 ),
             )
             .with_hint(format!(
@@ -313,7 +317,10 @@ fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
         // The first object tells the layout; after a wrong one, the rest is not read.
         let (_, wrong) = layout.get_or_insert_with(|| {
             let has = |key: &str| object.contains_key(key);
-            (line, layout_problem(has("avg_per_day"), has("date"), has("company_id")))
+            (
+                line,
+                layout_problem(has("avg_per_day"), has("date"), has("company_id")),
+            )
         });
         if wrong.is_some() {
             return;
@@ -563,7 +570,11 @@ mod tests {
             };
             let d = d.sorted()[0];
             assert_eq!(d.location.map(|l| l.line), Some(2));
-            assert!(d.message.starts_with("the report's title names no month"), "{}", d.message);
+            assert!(
+                d.message.starts_with("the report's title names no month"),
+                "{}",
+                d.message
+            );
         }
     }
 
