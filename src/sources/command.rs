@@ -13,6 +13,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// At most this much of a failed command's standard error is shown (its end, where the reason
@@ -145,6 +147,8 @@ pub async fn output(
     // Listen before spawning: the child has its own process group, so the terminal's Ctrl-C
     // reaches only reckon, which must pass it on.
     let interrupted = interrupt();
+    keep_default_interrupts();
+    let _running = Running::start();
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let executable = if program.contains('/') {
         dir.join(program)
@@ -180,7 +184,12 @@ pub async fn output(
     };
     let finished = tokio::select! {
         finished = tokio::time::timeout(timeout, run) => finished,
-        () = interrupted => return Err(CommandError::Interrupted(command)),
+        () = interrupted => {
+            // Before `_running` drops: the listener of `keep_default_interrupts` sees this
+            // interrupt as handled here, whichever of the two wakes first.
+            INTERRUPT_HANDLED.store(true, Ordering::SeqCst);
+            return Err(CommandError::Interrupted(command));
+        }
     };
     let (status, stdout, stderr) = match finished {
         Err(_) => {
@@ -261,6 +270,67 @@ fn interrupt() -> impl std::future::Future<Output = ()> {
             () = wait(int) => {},
             () = wait(term) => {},
         }
+    }
+}
+
+/// Commands running now; while one runs, its own `select!` handles an interrupt.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// Set by a caller that handles Ctrl-C and SIGTERM itself (`watch`).
+static CALLER_HANDLES_INTERRUPTS: AtomicBool = AtomicBool::new(false);
+/// Set when a command run has handled an interrupt (it reports it as an error).
+static INTERRUPT_HANDLED: AtomicBool = AtomicBool::new(false);
+/// Whether the listener of [`keep_default_interrupts`] runs.
+static LISTENING: AtomicBool = AtomicBool::new(false);
+
+/// Tells this module that the caller stops gracefully on Ctrl-C and SIGTERM itself, so that an
+/// interrupt between two commands is left to it.
+pub fn caller_handles_interrupts() {
+    CALLER_HANDLES_INTERRUPTS.store(true, Ordering::SeqCst);
+}
+
+/// Once tokio handles SIGINT and SIGTERM (see [`interrupt`]) the process no longer dies of
+/// them; this keeps the usual meaning outside a command run: reckon exits 130 (SIGINT) or 143
+/// (SIGTERM), unless the caller handles interrupts itself.
+fn keep_default_interrupts() {
+    use tokio::signal::unix::{SignalKind, signal};
+    if LISTENING.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    tokio::spawn(async move {
+        loop {
+            let code = tokio::select! {
+                _ = int.recv() => 130,
+                _ = term.recv() => 143,
+            };
+            let handled = RUNNING.load(Ordering::SeqCst) > 0
+                || INTERRUPT_HANDLED.swap(false, Ordering::SeqCst)
+                || CALLER_HANDLES_INTERRUPTS.load(Ordering::SeqCst);
+            if !handled {
+                std::process::exit(code);
+            }
+        }
+    });
+}
+
+/// Counts a command as running while alive.
+struct Running;
+
+impl Running {
+    fn start() -> Self {
+        RUNNING.fetch_add(1, Ordering::SeqCst);
+        Self
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

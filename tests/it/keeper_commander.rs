@@ -457,7 +457,7 @@ fn when_reckon_is_interrupted_the_commands_children_are_killed() {
     let ws = with_command("\n  timeout: 10m");
     let fifo = make_fifo(ws.path());
     let (opened, closed) = watch_fifo(&fifo);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
         .args(["plan", "--period", "2026-10"])
         .current_dir(ws.path())
         .env("NO_COLOR", "1")
