@@ -482,3 +482,30 @@ fn when_reckon_is_interrupted_the_commands_children_are_killed() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("interrupted while `"), "{stderr}");
 }
+
+/// With `--output`, Commander prints nothing on stdout (daily-company-csv-output.stdout is
+/// empty), so a `command:` with it could never give a report: refused by `validate`.
+#[test]
+fn a_command_writing_the_report_to_a_file_is_refused() {
+    assert_eq!(
+        std::fs::read(fixture("daily-company-csv-output.stdout")).expect("fixture"),
+        b""
+    );
+    let ws = with_command("");
+    edit(
+        ws.path(),
+        "integrations/keeper.yaml",
+        "--format, csv]",
+        "--format, csv, --output, report.csv]",
+    );
+    let run = reckon(ws.path(), &["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "integrations/keeper.yaml:4:12: source.command has `--output`: Commander then \
+             writes the report to a file and prints nothing"
+        ),
+        "{}",
+        run.stdout
+    );
+}

@@ -114,6 +114,25 @@ fn command_input(
     let argv = CommandTemplate::parse(&command.value)
         .map_err(|error| check.error(command, format!("source.command: {error}"), None))
         .ok();
+    if let Some(flag) = command
+        .value
+        .iter()
+        .find(|arg| *arg == "--output" || arg.starts_with("--output="))
+    {
+        // With --output, Commander writes the file and prints nothing (commands/base.py:395-400).
+        check.error(
+            command,
+            format!(
+                "source.command has `{flag}`: Commander then writes the report to a file and \
+                 prints nothing, but reckon reads the command's standard output"
+            ),
+            Some(
+                "remove `--output …` from `command`, or export the file beforehand and read it \
+                 with `source.path`"
+                    .into(),
+            ),
+        );
+    }
     let max_stdout = output_limit(
         check,
         "max_stdout",

@@ -6,6 +6,14 @@
 //! products become catalogue display names. Every bad row is reported with its line. Commander's
 //! own `avg_per_day` is never read: it divides by the days a company had data, not by the days
 //! in the month. Pure: text in, rows out.
+//!
+//! What Commander 18.1.8 writes (tests/fixtures/keeper/commander-18.1.8/ holds reports made by
+//! this code): the columns come from commands/msp.py:808-812 (`date`, `company`, `company_id`,
+//! `product`, `licenses`, `rate`); the CSV has a blank line, the title and a blank line above the
+//! header, rows ended by CRLF (commands/base.py:400-418), and on stdout one more LF from
+//! `print` (cli.py:857); JSON leaves out empty strings, so a company without a name has no
+//! `company` key and a product without a price no `rate` (base.py:281-286, :429), and writes
+//! `company_id` and `licenses` as numbers, non-ASCII as `\u` escapes (base.py:440-442).
 
 use std::path::Path;
 
