@@ -648,4 +648,56 @@ mod tests {
         let cut = error_lines("[\n{\"date\": \"2026-10-01\"},\n");
         assert_eq!(cut[0], (3, "the JSON report ends inside its array".into()));
     }
+
+    #[test]
+    fn only_a_report_looks_like_one() {
+        for report in [
+            CSV,
+            "[\n]\n",
+            "date,company,company_id,product,licenses,rate\n",
+        ] {
+            assert!(looks_like_report(report), "{report:?}");
+        }
+        for other in ["", " \n\n", "Registering new device...\n", "Login failed\n"] {
+            assert!(!looks_like_report(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn bare_numbers_repeated_for_a_company_and_day_are_one_error() {
+        let text = "date,company,company_id,product,licenses,rate\n\
+            2026-10-01,A,1,20,10,\n2026-10-01,A,1,20,2,\n\
+            2026-10-02,A,1,20,10,\n2026-10-02,A,1,20,2,\n\
+            2026-10-01,B,2,20,1,\n";
+        let errors = error_lines(text);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, 3);
+        assert!(
+            errors[0].1.starts_with(
+                "product `20` is printed for more than one product: 2 row(s) repeat a \
+                 (date, company, product), first company 1 on 2026-10-01 (lines 2 and 3)"
+            ),
+            "{errors:?}"
+        );
+        let named = "date,company,company_id,product,licenses,rate\n\
+            2026-10-01,A,1,Business,10,\n2026-10-01,A,1,Business,2,\n";
+        assert_eq!(
+            rows(named).len(),
+            2,
+            "named duplicates are left to the usage checks"
+        );
+    }
+
+    #[test]
+    fn json_of_another_layout_is_one_error_at_its_first_item() {
+        let summary = "[\n  {\"product\": \"Business\", \"licenses\": 759, \"avg_per_day\": 24.48},\n  \
+            {\"product\": \"Business Plus\", \"licenses\": 346, \"avg_per_day\": 11.16}\n]";
+        let errors = error_lines(summary);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, 2);
+        assert!(errors[0].1.contains("without `-d` and `-c`"), "{errors:?}");
+        let no_company =
+            "[\n{\"date\": \"2026-10-01\", \"product\": \"Business\", \"licenses\": 3}\n]";
+        assert!(error_lines(no_company)[0].1.contains("without `-c`"));
+    }
 }
