@@ -194,7 +194,7 @@ pub fn parse_quantity(text: &str) -> Result<Decimal, QuantityError> {
     if significant > MAX_SIGNIFICANT_DIGITS {
         return Err(QuantityError::TooManyDigits);
     }
-    // Still refused: more than 28 decimal places, or a 28-digit value above `Decimal::MAX`.
+    // What is still refused here: more than 28 decimal places (`0.000…0001`, 29 places).
     Decimal::from_str_exact(text).map_err(|_| QuantityError::TooManyDigits)
 }
 
