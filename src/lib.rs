@@ -53,6 +53,8 @@ pub mod diagnostic;
 pub mod error;
 pub mod fingerprint;
 pub mod fsio;
+#[cfg(test)]
+mod fuzz;
 pub mod import;
 pub mod inventory;
 pub mod observe;
