@@ -53,12 +53,11 @@ pub mod error;
 pub mod fingerprint;
 pub mod import;
 pub mod inventory;
-pub mod observe;
 pub mod observed;
+pub mod ops;
 pub mod period;
 pub mod plan;
 pub mod psa;
-pub mod reconcile;
 pub mod render;
 pub mod saved_plan;
 pub mod schema;
@@ -69,3 +68,6 @@ pub mod status;
 pub mod usage;
 pub mod watch;
 pub mod yaml;
+
+#[cfg(test)]
+mod layering;

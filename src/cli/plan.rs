@@ -3,8 +3,9 @@
 use crate::error::{Error, ExitStatus};
 use crate::period::Period;
 use crate::psa;
-use crate::reconcile;
+use crate::ops::plan::{self as planning, Request};
 use crate::render;
+use crate::saved_plan;
 
 /// Output formats for `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,7 +57,12 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
     let period = super::period(context, args.period);
-    let plan = reconcile::plan(workspace, &psa, period, &args.integrations).await?;
+    let request = Request {
+        period,
+        only: &args.integrations,
+        approve: &[],
+    };
+    let plan = planning::plan(workspace, &psa, &request).await?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Text => render::text::plan(&mut out, &plan, context.style),
@@ -69,7 +75,12 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
     }
     .map_err(super::output_error)?;
     if let Some(path) = &args.out {
-        super::apply::save(workspace, &plan, path)?;
+        saved_plan::save(workspace, &plan, path).map_err(|e| {
+            Error::refused(
+                e.to_string(),
+                "check the --out path and its folder's permissions",
+            )
+        })?;
         eprintln!(
             "Saved the plan to {}; apply exactly it with `reckon apply {}`.",
             path.display(),

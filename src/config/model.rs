@@ -14,6 +14,38 @@ use crate::period::Period;
 use crate::secret::CredentialRef;
 use crate::usage::{BillingModel, Rounding, RoundingMode};
 
+/// A vendor product named in a service mapping, as its integration's source kind reads it
+/// (`SourceKind::vendor_product`, in [`crate::sources`]: each kind knows its vendor's names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VendorProduct {
+    /// Compared as written.
+    AsWritten,
+    /// A known product, compared under this name (e.g. a Keeper code → the report's name).
+    Known(String),
+    /// A name the vendor has no product by: a mapping that would never match usage.
+    Unknown {
+        /// The warning.
+        message: String,
+        /// What to write instead.
+        hint: String,
+    },
+}
+
+/// Permission to apply one change that needs approval: an `approvals.yaml` entry or
+/// `--approve ADDRESS`. Matching grants to changes is the planner's
+/// ([`crate::plan::approval`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The plan address approved.
+    pub address: String,
+    /// The period it is valid for; `None` (only `--approve`) for this run's period.
+    pub period: Option<Period>,
+    /// The quantity approved; `None` (only `--approve`) for whatever this run's plan says.
+    pub quantity: Option<rust_decimal::Decimal>,
+    /// Where it came from, e.g. `approvals.yaml:4` or `--approve`.
+    pub source: String,
+}
+
 /// A whole workspace: `reckon.yaml` plus every `integrations/*.yaml`.
 #[derive(Debug, Clone)]
 pub struct Workspace {

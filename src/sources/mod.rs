@@ -13,7 +13,7 @@ pub mod keeper;
 use std::future::Future;
 use std::path::PathBuf;
 
-use crate::config::model::{Integration, SourceInput, SourceKind};
+use crate::config::model::{Integration, SourceInput, SourceKind, VendorProduct};
 use crate::config::{Workspace, shown_path};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::period::Period;
@@ -70,6 +70,19 @@ pub fn checked(data: UsageData, period: Period) -> Result<UsageData, SourceError
         );
     }
     Err(SourceError::Invalid(diagnostics))
+}
+
+impl SourceKind {
+    /// How this kind of source reads a vendor product named in a service mapping: validation
+    /// asks the source kind, so `config` needs no source module. A `keeper-commander` source
+    /// knows Keeper's catalogue ([`keeper::catalogue`]); a CSV file's products are whatever it
+    /// says.
+    pub fn vendor_product(self, sku: &str) -> VendorProduct {
+        match self {
+            SourceKind::Csv => VendorProduct::AsWritten,
+            SourceKind::KeeperCommander => keeper::catalogue::vendor_product(sku),
+        }
+    }
 }
 
 /// The usage source configured for `integration`.

@@ -1,6 +1,7 @@
 //! The loop driven by hand: triggers sent one at a time, output read as JSON lines, a fixed
 //! clock, shutdown through a oneshot. No file watcher, no timer, no signals.
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use tokio::sync::oneshot;
 
 use super::*;
 use crate::render::Style;
-use crate::render::watch::Format;
+use crate::render::watch::{Format, Reporter};
 
 /// A writer the test can read while the loop writes.
 #[derive(Clone, Default)]
@@ -80,16 +81,17 @@ fn fixed_time() -> DateTime<Local> {
         .expect("an unambiguous local time")
 }
 
-fn watch(dir: &Path, apply: bool, out: &Shared) -> Watch<Shared> {
+fn watch(dir: &Path, apply: bool, out: &Shared) -> Watch<Reporter<Shared>> {
     watch_as(dir, apply, out, Format::Json)
 }
 
-fn watch_as(dir: &Path, apply: bool, out: &Shared, format: Format) -> Watch<Shared> {
+fn watch_as(dir: &Path, apply: bool, out: &Shared, format: Format) -> Watch<Reporter<Shared>> {
     let settings = Settings {
         dir: dir.to_path_buf(),
         period: Some("2026-10".parse().expect("period")),
         integrations: Vec::new(),
         apply,
+        lock_timeout: Duration::ZERO,
     };
     let clock: Clock = Box::new(fixed_time);
     Watch::new(

@@ -1,16 +1,16 @@
 //! Validation of an integration's `source:` block and of the vendor product names its service
 //! mappings use: which input the source reads (a file or a command), the command's timeout, and
-//! Keeper's product catalogue for `keeper-commander` sources.
+//! the product names, which the source kind checks against its vendor's catalogue
+//! (`SourceKind::vendor_product`, in `src/sources/`; config imports no source module).
 //!
 //! Reports through the parent's [`Checker`]; reads no file and runs nothing.
 
 use std::time::Duration;
 
 use super::Checker;
-use crate::config::model::{CommandInput, Source, SourceInput};
+use crate::config::model::{CommandInput, Source, SourceInput, VendorProduct};
 use crate::config::raw::{RawSource, SourceKind};
 use crate::config::template::{CommandTemplate, PathTemplate};
-use crate::sources::keeper::catalogue;
 use crate::yaml::Spanned;
 
 /// How long a command may run when `timeout` is not given: Commander logs in and downloads a
@@ -139,35 +139,23 @@ fn parse_timeout(text: &str) -> Option<Duration> {
     (seconds > 0).then(|| Duration::from_secs(seconds.saturating_mul(unit_seconds)))
 }
 
-/// The vendor product as reckon compares it: for a `keeper-commander` source, a Keeper code is
-/// turned into the display name the report prints, and a name Keeper does not have is a warning
-/// (with the nearest known product) — a typo there would leave usage unbilled.
+/// The vendor product as reckon compares it: the name the source kind reads it as (for a
+/// `keeper-commander` source a Keeper code becomes the display name the report prints), and a
+/// warning for a name the vendor has no product by — a typo there would leave usage unbilled.
 pub(super) fn vendor_product(
     check: &mut Checker<'_>,
     kind: SourceKind,
     written: &Spanned<String>,
     sku: String,
 ) -> String {
-    if kind != SourceKind::KeeperCommander {
-        return sku;
+    match kind.vendor_product(&sku) {
+        VendorProduct::AsWritten => sku,
+        VendorProduct::Known(name) => name,
+        VendorProduct::Unknown { message, hint } => {
+            check.warning(written, message, hint);
+            sku
+        }
     }
-    if let Some(product) = catalogue::find(&sku) {
-        return product.name.to_owned();
-    }
-    if !catalogue::is_product_id(&sku) {
-        let hint = match catalogue::nearest_name(&sku) {
-            Some(name) => format!("did you mean `{name}`?"),
-            None => "use a product name as the billing report prints it (e.g. `Business Plus`) \
-                     or its Commander code (e.g. `businessPlus`)"
-                .to_owned(),
-        };
-        check.warning(
-            written,
-            format!("Keeper has no product \"{sku}\"; this mapping will never match usage"),
-            hint,
-        );
-    }
-    sku
 }
 
 #[cfg(test)]

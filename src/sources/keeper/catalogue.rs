@@ -5,6 +5,7 @@
 //! also write Commander's codes (`businessPlus`), so both resolve to the display name, which is
 //! the one spelling the rest of reckon compares.
 
+use crate::config::model::VendorProduct;
 use crate::diagnostic::nearest;
 
 /// One Keeper product.
@@ -85,6 +86,28 @@ pub fn is_product_id(text: &str) -> bool {
 pub fn nearest_name(text: &str) -> Option<&'static str> {
     let names = PRODUCTS.iter().flat_map(|p| [p.name, p.code]);
     nearest(text, names).and_then(find).map(|p| p.name)
+}
+
+/// A product named in a service mapping of a `keeper-commander` integration: a Commander code
+/// becomes the display name the report prints; a name Keeper does not have is
+/// [`VendorProduct::Unknown`], with the nearest known product.
+pub fn vendor_product(sku: &str) -> VendorProduct {
+    if let Some(product) = find(sku) {
+        return VendorProduct::Known(product.name.to_owned());
+    }
+    if is_product_id(sku) {
+        return VendorProduct::AsWritten;
+    }
+    let hint = match nearest_name(sku) {
+        Some(name) => format!("did you mean `{name}`?"),
+        None => "use a product name as the billing report prints it (e.g. `Business Plus`) \
+                 or its Commander code (e.g. `businessPlus`)"
+            .to_owned(),
+    };
+    VendorProduct::Unknown {
+        message: format!("Keeper has no product \"{sku}\"; this mapping will never match usage"),
+        hint,
+    }
 }
 
 #[cfg(test)]
