@@ -47,7 +47,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let integrations: Vec<_> = workspace.integrations.iter().collect();
     let t1 = Instant::now();
     let usage = runtime
-        .block_on(reckon::ops::observe::usage(&workspace, period, &integrations))
+        .block_on(reckon::ops::observe::usage(
+            &workspace,
+            period,
+            &integrations,
+        ))
         .map_err(|d| format!("invalid usage: {d:?}"))?;
     let t_usage = t1.elapsed();
     let t2 = Instant::now();

@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use reckon::period::Period;
 use reckon::ops::plan::{self as planning, Request};
+use reckon::period::Period;
 use reckon::{config, psa, render};
 
 const ACCOUNTS: u32 = 5_000;

@@ -94,8 +94,11 @@ mod tests {
     #[test]
     fn config_hash_changes_with_any_config_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(config::WORKSPACE_FILE), "psa: {kind: sandbox}\n")
-            .expect("write");
+        std::fs::write(
+            dir.path().join(config::WORKSPACE_FILE),
+            "psa: {kind: sandbox}\n",
+        )
+        .expect("write");
         let before = config_hash(dir.path()).expect("hash");
         assert_eq!(before, config_hash(dir.path()).expect("hash"));
         std::fs::write(dir.path().join(config::APPROVALS_FILE), "approvals: []\n").expect("write");

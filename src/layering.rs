@@ -97,7 +97,11 @@ fn grouped(statement: &str) -> Vec<&'static str> {
     if has("crate") || has("super") {
         for module in ["psa", "sources"] {
             if has(module) {
-                found.push(if module == "psa" { "crate::psa" } else { "crate::sources" });
+                found.push(if module == "psa" {
+                    "crate::psa"
+                } else {
+                    "crate::sources"
+                });
             }
         }
     }
@@ -110,7 +114,10 @@ fn grouped(statement: &str) -> Vec<&'static str> {
 #[test]
 fn the_pure_core_imports_no_runtime_network_file_system_psa_or_source() {
     let files = pure_core();
-    assert!(files.len() >= 5, "the scan found the core's files: {files:?}");
+    assert!(
+        files.len() >= 5,
+        "the scan found the core's files: {files:?}"
+    );
     let mut problems = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read a source file");
@@ -118,7 +125,11 @@ fn the_pure_core_imports_no_runtime_network_file_system_psa_or_source() {
             problems.push(format!("{}:{violation}", file.display()));
         }
     }
-    assert!(problems.is_empty(), "the pure core reaches out:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "the pure core reaches out:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]

@@ -121,7 +121,6 @@ fn lock_command(args: &Args) -> String {
     }
 }
 
-
 /// `reckon apply`'s front end: renders each step of the run on the terminal.
 struct Terminal<W: Write> {
     out: W,

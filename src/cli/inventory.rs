@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, ExitStatus};
 use crate::inventory::{self, matches_search};
+use crate::ops::plan as planning;
 use crate::period::Period;
 use crate::psa::{self, AnyPsa, Psa};
-use crate::ops::plan as planning;
 use crate::render;
 use crate::usage::AccountUsage;
 

@@ -206,3 +206,19 @@ pub fn step_summary(plan: &crate::plan::Plan) -> std::io::Result<()> {
     render::markdown::plan(&mut markdown, plan)?;
     render::github::append_step_summary(std::path::Path::new(&path), &markdown)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    #[test]
+    fn a_saved_plan_is_its_own_approval_so_approve_conflicts_with_it() {
+        let error = Cli::try_parse_from(["reckon", "apply", "plan.json", "--approve", "a/b → c/d"])
+            .expect_err("--approve with a plan file");
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert!(Cli::try_parse_from(["reckon", "apply", "--approve", "a/b → c/d"]).is_ok());
+        assert!(Cli::try_parse_from(["reckon", "apply", "plan.json"]).is_ok());
+    }
+}

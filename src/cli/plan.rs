@@ -1,9 +1,9 @@
 //! `reckon plan`: compute and show what apply would change.
 
 use crate::error::{Error, ExitStatus};
+use crate::ops::plan::{self as planning, Request};
 use crate::period::Period;
 use crate::psa;
-use crate::ops::plan::{self as planning, Request};
 use crate::render;
 use crate::saved_plan;
 

@@ -1,8 +1,8 @@
 //! `reckon usage`: the measured usage per account and vendor service, without reading the PSA.
 
 use crate::error::{Error, ExitStatus};
-use crate::period::Period;
 use crate::ops::plan as planning;
+use crate::period::Period;
 use crate::render;
 use crate::usage::UsageLine;
 

@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::plan::{measure, select};
+use crate::config::model::Integration;
 use crate::config::{self, Workspace};
 use crate::diagnostic::Diagnostics;
-use crate::config::model::Integration;
 use crate::error::Error;
 use crate::import::{self, Inputs, Proposal, VendorAccount};
 use crate::observed::Company;

@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use super::refusal::{Refusal, Stale};
 use super::apply::Stopped;
+use super::refusal::{Refusal, Stale};
 use crate::config::Workspace;
 use crate::error::Error;
 use crate::fingerprint;

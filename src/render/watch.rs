@@ -58,7 +58,6 @@ impl<W: Write> Reporter<W> {
         Self { out, format, style }
     }
 
-
     fn text(&mut self, event: &Event<'_>) -> io::Result<()> {
         let style = self.style;
         let out: &mut dyn Write = &mut self.out;

@@ -286,6 +286,32 @@ mod tests {
     }
 
     #[test]
+    fn the_stamped_files_include_approvals_yaml_before_it_exists() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join(INTEGRATIONS_DIR)).expect("mkdir");
+        std::fs::write(dir.path().join("integrations/keeper.yaml"), "a: 1\n").expect("write");
+        let files = config_files(dir.path());
+        let names: Vec<&Path> = files
+            .iter()
+            .map(|f| f.strip_prefix(dir.path()).expect("under the root"))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                Path::new("reckon.yaml"),
+                Path::new("integrations/keeper.yaml"),
+                Path::new("approvals.yaml")
+            ]
+        );
+        let stamp = Stamp::take(&files);
+        std::fs::write(dir.path().join("approvals.yaml"), "approvals: []\n").expect("write");
+        assert!(
+            !stamp.unchanged(),
+            "creating approvals.yaml changes what a plan read"
+        );
+    }
+
+    #[test]
     fn a_stamp_notices_a_rewrite_and_a_deletion() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("a.yaml");

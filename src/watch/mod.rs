@@ -28,9 +28,9 @@ pub use event::{Event, Report, Trigger};
 
 use crate::config::{self, Workspace};
 use crate::error::Error;
+use crate::ops::Refusal;
 use crate::ops::apply::{self as ops_apply, Applied, Policy, Progress, Source, Stopped};
 use crate::ops::plan::{self as planning, Request};
-use crate::ops::Refusal;
 use crate::period::Period;
 use crate::plan::{Interrupted, Plan};
 use crate::psa::{self, AnyPsa};
@@ -319,9 +319,7 @@ impl<R: Report> Watch<R> {
 /// writes; a zeroing plan or held changes need a person.
 fn ending_of(refusal: &Refusal) -> Ending {
     match refusal {
-        Refusal::LockHeld(_) | Refusal::Lock(_) | Refusal::Interrupted { .. } => {
-            Ending::Transient
-        }
+        Refusal::LockHeld(_) | Refusal::Lock(_) | Refusal::Interrupted { .. } => Ending::Transient,
         _ => Ending::Settled,
     }
 }

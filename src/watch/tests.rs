@@ -355,3 +355,171 @@ async fn the_text_form_shows_the_plan_then_only_its_changes() {
     let shown_dir = format!("{}/", dir.display());
     insta::assert_snapshot!("watch_text", out.text().replace(&shown_dir, "[WS]/"));
 }
+
+#[tokio::test]
+async fn an_approvals_file_saved_while_planning_is_never_applied() {
+    let ws = workspace();
+    let dir = ws.path().to_path_buf();
+    let psa_before = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
+    let out = Shared::default();
+    let (tx, rx) = mpsc::channel(8);
+    tx.send(Trigger::Start).await.expect("send");
+    drop(tx);
+    let (_stop, stopped) = shutdown();
+    // Plans depend on approvals.yaml as much as on the mappings: a save landing while planning
+    // must stop the apply too.
+    let saving = dir.clone();
+    watch(&dir, true, &out)
+        .on_inputs(move |_| {
+            std::fs::write(saving.join("approvals.yaml"), "approvals: []\n").expect("write");
+        })
+        .run(rx, stopped)
+        .await
+        .expect("loop");
+    let kinds: Vec<String> = out
+        .events()
+        .iter()
+        .map(|e| e["event"].as_str().expect("kind").to_owned())
+        .collect();
+    assert_eq!(kinds, ["plan", "apply-skipped", "stopped"]);
+    let psa_after = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
+    assert_eq!(psa_before, psa_after);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_cycle_is_retried_after_a_backoff_that_doubles() {
+    let ws = workspace();
+    let dir = ws.path();
+    let psa_file = dir.join("sandbox/psa.yaml");
+    let hidden = dir.join("sandbox/psa.yaml.away");
+    std::fs::rename(&psa_file, &hidden).expect("hide the PSA");
+    let out = Shared::default();
+    // The sender stays open: only the retry timer can start the next cycles.
+    let (tx, rx) = mpsc::channel(8);
+    let (stop, stopped) = shutdown();
+    let driver = async {
+        let started = tokio::time::Instant::now();
+        tx.send(Trigger::Start).await.expect("send");
+        let events = out.wait_for(1).await;
+        assert_eq!(events[0]["event"], "error", "{events:#?}");
+        assert_eq!(events[0]["retry_in_seconds"], 5);
+
+        let events = out.wait_for(2).await;
+        assert_eq!(events[1]["event"], "error", "{events:#?}");
+        assert_eq!(events[1]["trigger"], "retry");
+        assert_eq!(events[1]["retry_in_seconds"], 10);
+        assert!(
+            started.elapsed() >= backoff::FIRST,
+            "{:?}",
+            started.elapsed()
+        );
+
+        std::fs::rename(&hidden, &psa_file).expect("the PSA is back");
+        let events = out.wait_for(3).await;
+        assert_eq!(events[2]["event"], "plan", "{events:#?}");
+        assert_eq!(events[2]["trigger"], "retry");
+        assert!(
+            started.elapsed() >= backoff::FIRST * 3,
+            "waited 5 s, then 10 s: {:?}",
+            started.elapsed()
+        );
+        // A good cycle ends the retries: nothing runs until a trigger comes.
+        tokio::time::sleep(backoff::MAX * 2).await;
+        assert_eq!(out.events().len(), 3, "{:#?}", out.events());
+        stop.send(()).expect("stop");
+    };
+    let (result, ()) = tokio::join!(watch(dir, false, &out).run(rx, stopped), driver);
+    result.expect("loop");
+    assert_eq!(out.events().last().expect("events")["event"], "stopped");
+}
+
+#[tokio::test]
+async fn apply_closes_an_interrupted_write_as_reckon_apply_does_then_applies() {
+    let ws = workspace();
+    let dir = ws.path();
+    let state_dir = crate::state::dir(dir).expect("state dir");
+    let mut writer = crate::state::journal::Writer::open(&state_dir).expect("journal");
+    writer
+        .append(&interrupted_intent())
+        .expect("an intent without outcome");
+    drop(writer);
+    let out = Shared::default();
+    let (tx, rx) = mpsc::channel(8);
+    tx.send(Trigger::Start).await.expect("send");
+    drop(tx);
+    let (_stop, stopped) = shutdown();
+    watch(dir, true, &out).run(rx, stopped).await.expect("loop");
+    let events = out.events();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["plan", "recovered", "applied", "stopped"],
+        "{events:#?}"
+    );
+    assert_eq!(events[1]["writes"][0]["address"], "keeper/gone");
+    assert_eq!(events[2]["applied"], 4);
+    let records = crate::state::journal::read(&state_dir).expect("journal");
+    assert!(
+        crate::state::journal::unknown_outcomes(&records).is_empty(),
+        "the interrupted write is closed"
+    );
+}
+
+/// An intent an apply recorded before it was killed, for a line that no longer exists.
+fn interrupted_intent() -> crate::state::journal::Record {
+    crate::state::journal::Record::Intent(Box::new(crate::state::journal::Intent {
+        apply: "killed".into(),
+        seq: 1,
+        time: "2026-11-01T08:00:00Z".into(),
+        user: "ann".into(),
+        host: "ci".into(),
+        commit: None,
+        integration: "keeper".into(),
+        address: "keeper/gone".into(),
+        action: "update".into(),
+        contract: "C-0".into(),
+        line: Some("C-0-1".into()),
+        service: "S".into(),
+        before: Some(rust_decimal::Decimal::from(3)),
+        after: rust_decimal::Decimal::from(5),
+        effective_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
+        period: "2026-10".parse().expect("period"),
+    }))
+}
+
+#[tokio::test]
+async fn a_plan_made_before_an_apply_was_interrupted_is_refused_not_applied() {
+    let ws = workspace();
+    let dir = ws.path();
+    let psa_before = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
+    let workspace = config::load(dir).expect("valid").workspace;
+    let period = "2026-10".parse().expect("period");
+    let (plan, psa) = plan_once(&workspace, period, &[]).await.expect("plan");
+    assert!(plan.interrupted.is_empty() && plan.has_changes());
+    // Another apply is killed mid-write after this plan was made.
+    let state_dir = crate::state::dir(dir).expect("state dir");
+    let mut writer = crate::state::journal::Writer::open(&state_dir).expect("journal");
+    writer.append(&interrupted_intent()).expect("intent");
+    drop(writer);
+    let policy = Policy {
+        lock_command: LOCK_COMMAND.into(),
+        lock_timeout: Duration::ZERO,
+        allow_empty: false,
+    };
+    let mut recovered = Recovered::default();
+    let source = Source::Planned(plan);
+    let result = ops_apply::apply(&workspace, &psa, source, &policy, &mut recovered).await;
+    assert!(
+        matches!(
+            result,
+            Err(Stopped::Refused(Refusal::Interrupted { unknown: 1 }))
+        ),
+        "{result:?}"
+    );
+    assert_eq!(recovered.0.len(), 1, "the write was still closed");
+    let psa_after = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
+    assert_eq!(psa_before, psa_after);
+}
