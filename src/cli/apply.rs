@@ -136,13 +136,8 @@ struct Terminal<W: Write> {
 impl<W: Write> Progress for Terminal<W> {
     fn resolved(&mut self, write: &Interrupted) {
         eprintln!(
-            "note: an earlier apply was interrupted writing {} ({} → {}); the line now holds {}",
-            write.address,
-            write.before.map_or_else(|| "new".into(), |q| q.to_string()),
-            write.after,
-            write
-                .found
-                .map_or_else(|| "an unreadable value".into(), |q| q.to_string()),
+            "note: an earlier apply was interrupted writing {}",
+            render::apply::recovered(write)
         );
     }
 

@@ -135,7 +135,7 @@ impl<W: Write> Reporter<W> {
             Event::Recovered { time, writes } => {
                 stamp(out, *time, style, "closed writes of an interrupted apply:")?;
                 for write in *writes {
-                    writeln!(out, "  {}", recovered(write))?;
+                    writeln!(out, "  {}", super::apply::recovered(write))?;
                 }
                 Ok(())
             }
@@ -175,19 +175,6 @@ fn paint_diff_line(line: &str, style: Style) -> String {
         Some(b'-') => style.paint(Paint::Red, line),
         _ => line.to_owned(),
     }
-}
-
-/// `ADDRESS (3 → 5): the line now holds 5`.
-fn recovered(write: &crate::plan::Interrupted) -> String {
-    format!(
-        "{} ({} → {}): the line now holds {}",
-        write.address,
-        write.before.map_or_else(|| "new".into(), |q| q.to_string()),
-        write.after,
-        write
-            .found
-            .map_or_else(|| "an unreadable value".into(), |q| q.to_string()),
-    )
 }
 
 /// `start`, `timer`, `retry`, or `integrations/keeper.yaml changed`.

@@ -137,7 +137,7 @@ impl<R: Report> Watch<R> {
                     self.backoff.succeeded();
                     None
                 }
-                Ending::Transient => Some(Box::pin(tokio::time::sleep(self.retry_in()))),
+                Ending::Transient => Some(Box::pin(tokio::time::sleep(self.backoff.failed()))),
             };
         }
         let time = (self.clock)();
@@ -157,11 +157,6 @@ impl<R: Report> Watch<R> {
         } else {
             Ok(Ending::Settled)
         }
-    }
-
-    /// The wait the failures so far earn (counting this one).
-    fn retry_in(&mut self) -> Duration {
-        self.backoff.failed()
     }
 
     /// Reload, validate, plan, report. Returns the plan (and what it was computed from) when

@@ -235,8 +235,9 @@ async fn apply_writes_each_plan_with_changes_then_settles() {
     assert!(psa.contains("effective_date: \"2026-11-01\""), "{psa}");
 }
 
-#[tokio::test]
-async fn a_file_saved_while_planning_is_never_applied() {
+/// Runs one `--apply` cycle in which `save` edits the workspace while planning (after it was
+/// loaded); returns the events' kinds, and checks that nothing was written.
+async fn apply_with_a_save_while_planning(save: impl Fn(&Path) + Send + 'static) -> Vec<String> {
     let ws = workspace();
     let dir = ws.path().to_path_buf();
     let psa_before = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
@@ -245,25 +246,39 @@ async fn a_file_saved_while_planning_is_never_applied() {
     tx.send(Trigger::Start).await.expect("send");
     drop(tx);
     let (_stop, stopped) = shutdown();
-    // The hook runs after the workspace was loaded: a save landing then must stop the apply.
     let saving = dir.clone();
     watch(&dir, true, &out)
-        .on_inputs(move |_| {
-            let path = saving.join(KEEPER);
-            let text = std::fs::read_to_string(&path).expect("read");
-            std::fs::write(&path, format!("{text}# still typing\n")).expect("write");
-        })
+        .on_inputs(move |_| save(&saving))
         .run(rx, stopped)
         .await
         .expect("loop");
-    let kinds: Vec<String> = out
-        .events()
-        .iter()
-        .map(|e| e["event"].as_str().expect("kind").to_owned())
-        .collect();
-    assert_eq!(kinds, ["plan", "apply-skipped", "stopped"]);
     let psa_after = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
     assert_eq!(psa_before, psa_after);
+    out.events()
+        .iter()
+        .map(|e| e["event"].as_str().expect("kind").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_file_saved_while_planning_is_never_applied() {
+    let kinds = apply_with_a_save_while_planning(|dir| {
+        let path = dir.join(KEEPER);
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, format!("{text}# still typing\n")).expect("write");
+    })
+    .await;
+    assert_eq!(kinds, ["plan", "apply-skipped", "stopped"]);
+}
+
+#[tokio::test]
+async fn an_approvals_file_saved_while_planning_is_never_applied() {
+    // Plans depend on approvals.yaml as much as on the mappings.
+    let kinds = apply_with_a_save_while_planning(|dir| {
+        std::fs::write(dir.join("approvals.yaml"), "approvals: []\n").expect("write");
+    })
+    .await;
+    assert_eq!(kinds, ["plan", "apply-skipped", "stopped"]);
 }
 
 #[tokio::test]
@@ -354,36 +369,6 @@ async fn the_text_form_shows_the_plan_then_only_its_changes() {
     result.expect("loop");
     let shown_dir = format!("{}/", dir.display());
     insta::assert_snapshot!("watch_text", out.text().replace(&shown_dir, "[WS]/"));
-}
-
-#[tokio::test]
-async fn an_approvals_file_saved_while_planning_is_never_applied() {
-    let ws = workspace();
-    let dir = ws.path().to_path_buf();
-    let psa_before = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
-    let out = Shared::default();
-    let (tx, rx) = mpsc::channel(8);
-    tx.send(Trigger::Start).await.expect("send");
-    drop(tx);
-    let (_stop, stopped) = shutdown();
-    // Plans depend on approvals.yaml as much as on the mappings: a save landing while planning
-    // must stop the apply too.
-    let saving = dir.clone();
-    watch(&dir, true, &out)
-        .on_inputs(move |_| {
-            std::fs::write(saving.join("approvals.yaml"), "approvals: []\n").expect("write");
-        })
-        .run(rx, stopped)
-        .await
-        .expect("loop");
-    let kinds: Vec<String> = out
-        .events()
-        .iter()
-        .map(|e| e["event"].as_str().expect("kind").to_owned())
-        .collect();
-    assert_eq!(kinds, ["plan", "apply-skipped", "stopped"]);
-    let psa_after = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
-    assert_eq!(psa_before, psa_after);
 }
 
 #[tokio::test(start_paused = true)]
