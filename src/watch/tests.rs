@@ -235,6 +235,17 @@ async fn apply_writes_each_plan_with_changes_then_settles() {
     assert!(psa.contains("effective_date: \"2026-11-01\""), "{psa}");
 }
 
+/// Runs one `--apply` cycle in `dir` (started, then the triggers end); returns its events.
+async fn one_apply_cycle(dir: &Path) -> Vec<Value> {
+    let out = Shared::default();
+    let (tx, rx) = mpsc::channel(8);
+    tx.send(Trigger::Start).await.expect("send");
+    drop(tx);
+    let (_stop, stopped) = shutdown();
+    watch(dir, true, &out).run(rx, stopped).await.expect("loop");
+    out.events()
+}
+
 /// Runs one `--apply` cycle in which `save` edits the workspace while planning (after it was
 /// loaded); returns the events' kinds, and checks that nothing was written.
 async fn apply_with_a_save_while_planning(save: impl Fn(&Path) + Send + 'static) -> Vec<String> {
@@ -288,13 +299,7 @@ async fn apply_waits_its_turn_when_another_apply_holds_the_lock() {
     let state_dir = crate::state::dir(dir).expect("state dir");
     let other = crate::state::lock::Lock::try_acquire(&state_dir, "apply").expect("lock");
     let psa_before = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
-    let out = Shared::default();
-    let (tx, rx) = mpsc::channel(8);
-    tx.send(Trigger::Start).await.expect("send");
-    drop(tx);
-    let (_stop, stopped) = shutdown();
-    watch(dir, true, &out).run(rx, stopped).await.expect("loop");
-    let events = out.events();
+    let events = one_apply_cycle(dir).await;
     assert_eq!(events[1]["event"], "apply-skipped", "{events:#?}");
     let reason = events[1]["reason"].as_str().expect("reason");
     assert!(reason.contains(&other.info().id), "{reason}");
@@ -428,13 +433,7 @@ async fn apply_closes_an_interrupted_write_as_reckon_apply_does_then_applies() {
         .append(&interrupted_intent())
         .expect("an intent without outcome");
     drop(writer);
-    let out = Shared::default();
-    let (tx, rx) = mpsc::channel(8);
-    tx.send(Trigger::Start).await.expect("send");
-    drop(tx);
-    let (_stop, stopped) = shutdown();
-    watch(dir, true, &out).run(rx, stopped).await.expect("loop");
-    let events = out.events();
+    let events = one_apply_cycle(dir).await;
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| e["event"].as_str().expect("kind"))
