@@ -257,7 +257,7 @@ pub fn check_rows(rows: &[UsageRow], period: Period) -> Vec<RowProblem> {
 }
 
 /// One row of the usage table (`reckon usage`): an account's SKU as measured and rounded; built
-/// by [`crate::ops::plan::usage_lines`], rendered by `render::usage`.
+/// by `ops::plan::usage_lines`, rendered by `render::usage`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageLine {
     /// Integration name.

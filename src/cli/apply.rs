@@ -141,15 +141,19 @@ impl<W: Write> Progress for Terminal<W> {
         );
     }
 
-    fn review(&mut self, plan: &Plan) -> Result<(), Error> {
+    fn show(&mut self, plan: &Plan) -> Result<(), Error> {
         render::text::plan(&mut self.out, plan, self.style).map_err(super::output_error)?;
-        if self.ask && plan.has_changes() {
-            confirm(&mut self.out, &self.target)?;
-        }
         if self.github {
             render::github::plan(&mut self.out, plan)
                 .and_then(|()| super::step_summary(plan))
                 .map_err(super::output_error)?;
+        }
+        Ok(())
+    }
+
+    fn confirm(&mut self, _plan: &Plan) -> Result<(), Error> {
+        if self.ask {
+            confirm(&mut self.out, &self.target)?;
         }
         Ok(())
     }

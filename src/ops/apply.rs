@@ -6,9 +6,10 @@
 //!    and close them in the journal (the plan then starts from live values);
 //! 3. get the plan: compute it, or load the saved one and refuse it when stale, or take the
 //!    caller's — refusing that one when interrupted writes turned up after it was made;
-//! 4. let the front end review it (render it; `reckon apply` asks for `yes`);
+//! 4. let the front end show it;
 //! 5. refuse what must not be applied ([`blockers`]: every line zeroed, everything held);
-//! 6. execute it with every write journalled ([`crate::apply::execute`]).
+//! 6. let the front end confirm it (`reckon apply` asks for `yes` on a terminal);
+//! 7. execute it with every write journalled ([`crate::apply::execute`]).
 //!
 //! Returns what was applied or why nothing was ([`Refusal`], rendered by either front end).
 //! Prints nothing itself: the front end hears of each step through [`Progress`].
@@ -53,10 +54,14 @@ pub enum Source<'a> {
 pub trait Progress {
     /// An interrupted write was re-read and closed in the journal.
     fn resolved(&mut self, write: &Interrupted);
-    /// The plan about to be applied (rendered by the front end); an error stops the run
-    /// before anything is written (e.g. the user did not confirm).
-    fn review(&mut self, plan: &Plan) -> Result<(), Error>;
-    /// Writes start now (called only when there is something to write).
+    /// The plan about to be applied (for the front end to render).
+    fn show(&mut self, plan: &Plan) -> Result<(), Error>;
+    /// The last word before writing, once the plan has something to write and no blocker: an
+    /// error stops the run with nothing written (the user did not say `yes`).
+    fn confirm(&mut self, _plan: &Plan) -> Result<(), Error> {
+        Ok(())
+    }
+    /// Writes start now.
     fn applying(&mut self) -> Result<(), Error> {
         Ok(())
     }
@@ -135,11 +140,12 @@ pub async fn apply<P: Psa>(
             (plan, commit)
         }
     };
-    progress.review(&plan)?;
+    progress.show(&plan)?;
     if !plan.has_changes() {
         return Ok(Applied { plan, report: None });
     }
     blockers(&plan, policy).map_or(Ok(()), Err)?;
+    progress.confirm(&plan)?;
     progress.applying()?;
     let mut journal = journal::ApplyJournal::new(
         writer,

@@ -336,7 +336,7 @@ impl Progress for Recovered {
     fn resolved(&mut self, write: &Interrupted) {
         self.0.push(write.clone());
     }
-    fn review(&mut self, _plan: &Plan) -> Result<(), Error> {
+    fn show(&mut self, _plan: &Plan) -> Result<(), Error> {
         Ok(())
     }
     fn result(&mut self, _result: &crate::apply::ActionResult) {}
