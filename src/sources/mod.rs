@@ -13,7 +13,7 @@ pub mod keeper;
 use std::future::Future;
 use std::path::PathBuf;
 
-use crate::config::model::{Integration, SourceInput, SourceKind, VendorProduct};
+use crate::config::model::{CommandProblem, Integration, SourceInput, SourceKind, VendorProduct};
 use crate::config::{Workspace, shown_path};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::period::Period;
@@ -83,6 +83,15 @@ impl SourceKind {
             SourceKind::KeeperCommander => keeper::catalogue::vendor_product(sku),
         }
     }
+
+    /// Why `source.command` (`argv`, as written) cannot be run for this kind of source, if it
+    /// cannot (validation allows `command` on keeper-commander sources only).
+    pub fn command_problem(self, argv: &[String]) -> Option<CommandProblem> {
+        match self {
+            SourceKind::Csv => None,
+            SourceKind::KeeperCommander => keeper::command_problem(argv),
+        }
+    }
 }
 
 /// The usage source configured for `integration`.
@@ -113,6 +122,10 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
                 argv: command.argv.expand(period),
                 dir: root.clone(),
                 timeout: command.timeout,
+                limits: command::Limits {
+                    stdout: command.max_stdout,
+                    stderr: command.max_stderr,
+                },
                 keep_as: shown_path(root, &kept),
                 config: (command.origin.file.clone(), command.origin.location),
             }))

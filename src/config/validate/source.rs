@@ -1,14 +1,17 @@
 //! Validation of an integration's `source:` block and of the vendor product names its service
-//! mappings use: which input the source reads (a file or a command), the command's timeout, and
-//! the product names, which the source kind checks against its vendor's catalogue
-//! (`SourceKind::vendor_product`, in `src/sources/`; config imports no source module).
+//! mappings use: which input the source reads (a file or a command), the command's timeout and
+//! output limits. What only a source kind knows — its vendor's product catalogue, the command
+//! flags its program cannot be run with — the kind answers (`SourceKind::vendor_product` and
+//! `SourceKind::command_problem`, in `src/sources/`): config imports no source module.
 //!
 //! Reports through the parent's [`Checker`]; reads no file and runs nothing.
 
 use std::time::Duration;
 
 use super::Checker;
-use crate::config::model::{CommandInput, Source, SourceInput, VendorProduct};
+use crate::config::model::{
+    CommandInput, CommandProblem, OutputLimits, Source, SourceInput, VendorProduct, size,
+};
 use crate::config::raw::{RawSource, SourceKind};
 use crate::config::template::{CommandTemplate, PathTemplate};
 use crate::yaml::Spanned;
@@ -25,6 +28,8 @@ pub(super) fn source(check: &mut Checker<'_>, raw: &RawSource) -> Option<Source>
         for (field, present) in [
             ("command", raw.command.is_some()),
             ("timeout", raw.timeout.is_some()),
+            ("max_stdout", raw.max_stdout.is_some()),
+            ("max_stderr", raw.max_stderr.is_some()),
         ] {
             if present {
                 check.error(
@@ -35,12 +40,22 @@ pub(super) fn source(check: &mut Checker<'_>, raw: &RawSource) -> Option<Source>
             }
         }
     }
-    if let (Some(timeout), None) = (&raw.timeout, &raw.command) {
-        check.error(
-            timeout,
-            "source.timeout applies only with source.command",
-            Some("remove `timeout`, or run the report with `command:`".into()),
-        );
+    if raw.command.is_none() {
+        for (field, value) in [
+            ("timeout", &raw.timeout),
+            ("max_stdout", &raw.max_stdout),
+            ("max_stderr", &raw.max_stderr),
+        ] {
+            if let Some(value) = value {
+                check.error(
+                    value,
+                    format!("source.{field} applies only with source.command"),
+                    Some(format!(
+                        "remove `{field}`, or run the report with `command:`"
+                    )),
+                );
+            }
+        }
     }
     let input = match (&raw.path, &raw.command) {
         (Some(_), Some(command)) => {
@@ -56,7 +71,7 @@ pub(super) fn source(check: &mut Checker<'_>, raw: &RawSource) -> Option<Source>
         }
         (Some(path), None) => file(check, path)?,
         (None, Some(command)) if kind != SourceKind::Csv => {
-            SourceInput::Command(command_input(check, command, raw.timeout.as_ref())?)
+            SourceInput::Command(command_input(check, command, raw)?)
         }
         (None, Some(_)) => return None, // reported above
         (None, None) => {
@@ -96,12 +111,27 @@ fn file(check: &mut Checker<'_>, path: &Spanned<String>) -> Option<SourceInput> 
 fn command_input(
     check: &mut Checker<'_>,
     command: &Spanned<Vec<String>>,
-    timeout: Option<&Spanned<String>>,
+    raw: &RawSource,
 ) -> Option<CommandInput> {
     let argv = CommandTemplate::parse(&command.value)
         .map_err(|error| check.error(command, format!("source.command: {error}"), None))
         .ok();
-    let timeout = match timeout {
+    if let Some(CommandProblem { message, hint }) = raw.kind.value.command_problem(&command.value) {
+        check.error(command, message, Some(hint));
+    }
+    let max_stdout = output_limit(
+        check,
+        "max_stdout",
+        raw.max_stdout.as_ref(),
+        OutputLimits::DEFAULT.stdout,
+    );
+    let max_stderr = output_limit(
+        check,
+        "max_stderr",
+        raw.max_stderr.as_ref(),
+        OutputLimits::DEFAULT.stderr,
+    );
+    let timeout = match raw.timeout.as_ref() {
         None => Some(DEFAULT_TIMEOUT),
         Some(text) => {
             let parsed = parse_timeout(&text.value);
@@ -118,8 +148,50 @@ fn command_input(
     Some(CommandInput {
         argv: argv?,
         timeout: timeout?,
+        max_stdout: max_stdout?,
+        max_stderr: max_stderr?,
         origin: check.origin(command),
     })
+}
+
+/// `source.max_stdout` / `source.max_stderr`, or `default` when not given.
+fn output_limit(
+    check: &mut Checker<'_>,
+    field: &str,
+    written: Option<&Spanned<String>>,
+    default: u64,
+) -> Option<u64> {
+    let Some(text) = written else {
+        return Some(default);
+    };
+    let parsed = parse_size(&text.value);
+    if parsed.is_none() {
+        check.error(
+            text,
+            format!("source.{field} `{}` is not a size", text.value),
+            Some(format!(
+                "write a whole number and a unit, e.g. `{}` (B, KB, MB, GB; 1 KB = 1024 bytes)",
+                size(default).replace(' ', "")
+            )),
+        );
+    }
+    parsed
+}
+
+/// `64KB`, `256MB`, `1GB`, `500B` (a positive whole number and a unit of 1024s).
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let multiple: u64 = match unit.trim() {
+        "B" => 1,
+        "KB" => 1 << 10,
+        "MB" => 1 << 20,
+        "GB" => 1 << 30,
+        _ => return None,
+    };
+    let count: u64 = number.parse().ok()?;
+    count.checked_mul(multiple).filter(|bytes| *bytes > 0)
 }
 
 /// `120s` or `5m` (a positive whole number and a unit).
@@ -141,7 +213,8 @@ fn parse_timeout(text: &str) -> Option<Duration> {
 
 /// The vendor product as reckon compares it: the name the source kind reads it as (for a
 /// `keeper-commander` source a Keeper code becomes the display name the report prints), and a
-/// warning for a name the vendor has no product by — a typo there would leave usage unbilled.
+/// warning for an old spelling or a name the vendor has no product by — a typo there would
+/// leave usage unbilled.
 pub(super) fn vendor_product(
     check: &mut Checker<'_>,
     kind: SourceKind,
@@ -151,6 +224,14 @@ pub(super) fn vendor_product(
     match kind.vendor_product(&sku) {
         VendorProduct::AsWritten => sku,
         VendorProduct::Known(name) => name,
+        VendorProduct::Renamed {
+            name,
+            message,
+            hint,
+        } => {
+            check.warning(written, message, hint);
+            name
+        }
         VendorProduct::Unknown { message, hint } => {
             check.warning(written, message, hint);
             sku
@@ -161,6 +242,26 @@ pub(super) fn vendor_product(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_whole_numbers_of_bytes_kb_mb_or_gb() {
+        assert_eq!(parse_size("64KB"), Some(64 * 1024));
+        assert_eq!(parse_size("256MB"), Some(256 << 20));
+        assert_eq!(parse_size("1 GB"), Some(1 << 30));
+        assert_eq!(parse_size("500B"), Some(500));
+        for bad in [
+            "",
+            "MB",
+            "0MB",
+            "1.5MB",
+            "-1KB",
+            "10",
+            "2TB",
+            "99999999999999GB",
+        ] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn timeouts_are_whole_seconds_or_minutes() {
