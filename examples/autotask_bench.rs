@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     let t0 = Instant::now();
-    let snapshot = runtime.block_on(reckon::observe::psa_snapshot(&psa, at))?;
+    let snapshot = runtime.block_on(reckon::ops::observe::psa_snapshot(&psa, at))?;
     let elapsed = t0.elapsed();
 
     let lines: usize = snapshot.contracts.iter().map(|c| c.lines.len()).sum();

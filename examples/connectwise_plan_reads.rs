@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).ok_or("date")?;
 
     let started = Instant::now();
-    let snapshot = runtime.block_on(reckon::observe::psa_snapshot(&psa, at))?;
+    let snapshot = runtime.block_on(reckon::ops::observe::psa_snapshot(&psa, at))?;
     let elapsed = started.elapsed();
 
     let lines: usize = snapshot.contracts.iter().map(|c| c.lines.len()).sum();

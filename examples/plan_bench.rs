@@ -2,7 +2,7 @@
 //! against a sandbox PSA of the same size. Prints the time of each phase, rows/s and peak memory.
 //!
 //! Run: `cargo run --release --example plan_bench [ACCOUNTS]` (not part of `cargo test`).
-//! It drives the same library path as `reckon plan`: config::load → reconcile::plan (usage read +
+//! It drives the same library path as `reckon plan`: config::load → ops::plan (usage read +
 //! measured, sandbox read) → plan::compute, on a current-thread runtime (usage is parsed on its
 //! blocking pool, one thread per integration — one here).
 
@@ -47,12 +47,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let integrations: Vec<_> = workspace.integrations.iter().collect();
     let t1 = Instant::now();
     let usage = runtime
-        .block_on(reckon::observe::usage(&workspace, period, &integrations))
+        .block_on(reckon::ops::observe::usage(
+            &workspace,
+            period,
+            &integrations,
+        ))
         .map_err(|d| format!("invalid usage: {d:?}"))?;
     let t_usage = t1.elapsed();
     let t2 = Instant::now();
     let at = workspace.effective_date(period);
-    let snapshot = runtime.block_on(reckon::observe::psa_snapshot(&psa, at))?;
+    let snapshot = runtime.block_on(reckon::ops::observe::psa_snapshot(&psa, at))?;
     let t_psa = t2.elapsed();
     let t3 = Instant::now();
     let inputs = reckon::plan::Inputs {

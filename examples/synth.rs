@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use reckon::ops::plan::{self as planning, Request};
 use reckon::period::Period;
-use reckon::{config, psa, reconcile, render};
+use reckon::{config, psa, render};
 
 const ACCOUNTS: u32 = 5_000;
 const SKUS: [(&str, &str); 4] = [
@@ -149,7 +150,7 @@ fn measure(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = config::load(dir).map_err(|d| format!("workspace invalid: {d:?}"))?;
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
-    let plan = runtime.block_on(reconcile::plan(workspace, &psa, period, &[]))?;
+    let plan = runtime.block_on(planning::plan(workspace, &psa, &Request::all(period)))?;
     let planned = started.elapsed();
     let summary = plan.summary();
     println!(
@@ -180,9 +181,9 @@ fn measure(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    let integrations = reconcile::select(workspace, &[])?;
-    let usage = runtime.block_on(reconcile::measure(workspace, period, &integrations))?;
-    let lines = reconcile::usage_lines(workspace, &integrations, &usage);
+    let integrations = planning::select(workspace, &[])?;
+    let usage = runtime.block_on(planning::measure(workspace, period, &integrations))?;
+    let lines = planning::usage_lines(workspace, &integrations, &usage);
     let mut out = Vec::new();
     let started = Instant::now();
     render::html::usage(&mut out, period, &lines)?;

@@ -7,12 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::config::model::SourceInput;
-use crate::config::{INTEGRATIONS_DIR, WORKSPACE_FILE, Workspace};
+use crate::config::{self, Workspace};
 use crate::period::Period;
-
-/// The approvals file's name (hashed with the config: approving is a config change).
-pub const APPROVALS_FILE: &str = "approvals.yaml";
 
 /// The workspace's git state, when it is a git work tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,37 +50,16 @@ pub fn git_state(root: &Path) -> Option<GitState> {
     })
 }
 
-/// The hash of `reckon.yaml`, every `integrations/*.yaml` and `approvals.yaml` (when present),
-/// names included, in a fixed order.
+/// The hash of the workspace's files ([`config::workspace_files`]: `reckon.yaml`, every
+/// `integrations/*.yaml` and `approvals.yaml` when present), names included, in a fixed order.
 pub fn config_hash(root: &Path) -> std::io::Result<String> {
-    let mut files = vec![PathBuf::from(WORKSPACE_FILE)];
-    let mut integrations: Vec<PathBuf> = match std::fs::read_dir(root.join(INTEGRATIONS_DIR)) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| PathBuf::from(INTEGRATIONS_DIR).join(e.file_name()))
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-            .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e),
-    };
-    integrations.sort();
-    files.extend(integrations);
-    files.push(PathBuf::from(APPROVALS_FILE));
-    hash_files(root, &files)
+    hash_files(root, &config::workspace_files(root)?)
 }
 
-/// The hash of every integration's usage file for `period`. Sources that run a command have no
-/// file to hash: their output is read afresh by every run.
+/// The hash of every integration's usage file for `period` ([`config::usage_files`]). Sources
+/// that run a command have no file to hash: their output is read afresh by every run.
 pub fn usage_hash(workspace: &Workspace, period: Period) -> std::io::Result<String> {
-    let files: Vec<PathBuf> = workspace
-        .integrations
-        .iter()
-        .filter_map(|i| match &i.source.input {
-            SourceInput::File(template) => Some(template.expand(period)),
-            SourceInput::Command(_) => None,
-        })
-        .collect();
-    hash_files(&workspace.root, &files)
+    hash_files(&workspace.root, &config::usage_files(workspace, period))
 }
 
 /// Hashes names and contents; a missing file hashes as absent (so creating it is a change).
@@ -120,10 +95,14 @@ mod tests {
     #[test]
     fn config_hash_changes_with_any_config_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(WORKSPACE_FILE), "psa: {kind: sandbox}\n").expect("write");
+        std::fs::write(
+            dir.path().join(config::WORKSPACE_FILE),
+            "psa: {kind: sandbox}\n",
+        )
+        .expect("write");
         let before = config_hash(dir.path()).expect("hash");
         assert_eq!(before, config_hash(dir.path()).expect("hash"));
-        std::fs::write(dir.path().join(APPROVALS_FILE), "approvals: []\n").expect("write");
+        std::fs::write(dir.path().join(config::APPROVALS_FILE), "approvals: []\n").expect("write");
         assert_ne!(before, config_hash(dir.path()).expect("hash"));
     }
 }

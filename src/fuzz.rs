@@ -326,7 +326,7 @@ fn planner_and_renderers() {
     let live: PsaSnapshot = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime")
-        .block_on(crate::observe::psa_snapshot(
+        .block_on(crate::ops::observe::psa_snapshot(
             &sandbox,
             NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
         ))

@@ -14,7 +14,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::fingerprint::GitState;
+use crate::config::Workspace;
+use crate::fingerprint::{self, GitState};
 use crate::observed::LineRef;
 use crate::period::Period;
 use crate::plan::{Action, Approval, Change, MatchedBy, Plan};
@@ -47,7 +48,7 @@ pub enum SavedPlanError {
     /// The file could not be read or written.
     #[error("cannot {action} the plan file {}: {source}", .path.display())]
     Io {
-        /// `read` or `write`.
+        /// `read`, `write`, or `fingerprint the workspace for`.
         action: &'static str,
         /// The file.
         path: PathBuf,
@@ -133,6 +134,24 @@ impl SavedPlan {
         }
         doc.try_into()
     }
+}
+
+/// Saves `plan` to `path` as a saved plan, with the fingerprints (git state, config and usage
+/// hashes) that applying it checks it against.
+pub fn save(workspace: &Workspace, plan: &Plan, path: &Path) -> Result<(), SavedPlanError> {
+    let fingerprint = |source| SavedPlanError::Io {
+        action: "fingerprint the workspace for",
+        path: path.to_owned(),
+        source,
+    };
+    let saved = SavedPlan {
+        reckon_version: env!("CARGO_PKG_VERSION").to_owned(),
+        git: fingerprint::git_state(&workspace.root),
+        config_hash: fingerprint::config_hash(&workspace.root).map_err(fingerprint)?,
+        usage_hash: fingerprint::usage_hash(workspace, plan.period).map_err(fingerprint)?,
+        plan: plan.clone(),
+    };
+    saved.write(path)
 }
 
 /// The lines of `plan` that no longer hold what it was computed against, re-read now.

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::plan::approval::Grant;
+use crate::config::model::Grant;
 use crate::state::journal::{Intent, Record};
 use crate::state::lock::LockInfo;
 

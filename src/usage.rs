@@ -378,6 +378,34 @@ fn first_line_overflowing(rows: &[UsageRow]) -> Option<u64> {
     None
 }
 
+/// One row of the usage table (`reckon usage`): an account's SKU as measured and rounded; built
+/// by `ops::plan::usage_lines`, rendered by `render::usage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageLine {
+    /// Integration name.
+    pub integration: String,
+    /// Vendor account id.
+    pub account: String,
+    /// Vendor account name.
+    pub account_name: String,
+    /// Vendor SKU.
+    pub service: String,
+    /// Days of the month with a row.
+    pub days_with_data: u32,
+    /// Sum of the daily counts.
+    pub total: Decimal,
+    /// The billing model's result, unrounded.
+    pub usage: Decimal,
+    /// Rounded for the workspace's PSA.
+    pub quantity: Decimal,
+    /// The PSA company it bills, if the account is mapped.
+    pub mapped_to: Option<String>,
+    /// The daily counts, by date (for the HTML report's charts).
+    pub daily: Vec<(NaiveDate, Decimal)>,
+    /// The integration's billing model (it names the total and usage columns).
+    pub billing_model: BillingModel,
+}
+
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)] // fixtures: small literal dates and counts
 mod tests {

@@ -1,6 +1,6 @@
 //! Scale and fault benchmark: a synthetic MSP (5,000 customers, one recurring contract of four
 //! lines each, three integrations: a 31-day Keeper Commander report and two csv) planned and
-//! applied through the real library path (`config::load` → `reconcile::plan` →
+//! applied through the real library path (`config::load` → `ops::plan::plan` →
 //! `apply::execute` with the apply journal) against the Autotask and ConnectWise simulators on
 //! loopback with a per-request latency. Prints wall time, requests by endpoint, peak memory and
 //! the floor (the least wall time the required requests allow), with measured/floor.

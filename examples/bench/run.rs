@@ -39,7 +39,11 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     let psa = reckon::psa::connect(&workspace)?;
     reset_peak_memory();
     let started = Instant::now();
-    let plan = runtime.block_on(reckon::reconcile::plan(&workspace, &psa, period, &[]))?;
+    let plan = runtime.block_on(reckon::ops::plan::plan(
+        &workspace,
+        &psa,
+        &reckon::ops::plan::Request::all(period),
+    ))?;
     let plan_floor = match kind {
         Kind::Autotask => floor::autotask_plan(companies as u64, lines),
         Kind::ConnectWise => floor::connectwise_plan(companies as u64, lines),
@@ -51,7 +55,7 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     let psa = reckon::psa::connect(&workspace)?;
     let started = Instant::now();
     let at = workspace.effective_date(period);
-    runtime.block_on(reckon::observe::psa_snapshot(&psa, at))?;
+    runtime.block_on(reckon::ops::observe::psa_snapshot(&psa, at))?;
     let reads = started.elapsed();
     println!(
         "  plan's PSA reads alone (observe::psa_snapshot): {:.2} s; measured/floor {}",

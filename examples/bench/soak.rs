@@ -227,11 +227,10 @@ impl Soak<'_> {
     /// before, so the plan must report no interrupted write.
     fn apply_in_process(&self, cycle: u32, last: bool) -> Result<Option<HashSet<String>>, Failure> {
         let psa = client(&self.tenant)?;
-        let planned = self.runtime.block_on(reckon::reconcile::plan(
+        let planned = self.runtime.block_on(reckon::ops::plan::plan(
             &self.workspace,
             &psa,
-            self.period,
-            &[],
+            &reckon::ops::plan::Request::all(self.period),
         ));
         let plan = match planned {
             Ok(plan) => plan,

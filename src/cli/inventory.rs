@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, ExitStatus};
 use crate::inventory::{self, matches_search};
+use crate::ops::plan as planning;
 use crate::period::Period;
 use crate::psa::{self, AnyPsa, Psa};
-use crate::reconcile;
 use crate::render;
 use crate::usage::AccountUsage;
 
@@ -39,9 +39,9 @@ impl Listing {
     async fn gather(context: &super::Context, args: &Args) -> Result<Self, Error> {
         let loaded = super::load(context)?;
         let workspace = &loaded.workspace;
-        let integrations = reconcile::select(workspace, &args.integrations)?;
+        let integrations = planning::select(workspace, &args.integrations)?;
         let period = super::period(context, args.period);
-        let usage = reconcile::measure(workspace, period, &integrations).await?;
+        let usage = planning::measure(workspace, period, &integrations).await?;
         let psa = psa::connect(workspace)?;
         Ok(Self { loaded, usage, psa })
     }
@@ -50,7 +50,7 @@ impl Listing {
 /// Lists vendor accounts.
 pub async fn accounts(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let listing = Listing::gather(context, args).await?;
-    let integrations = reconcile::select(&listing.loaded.workspace, &args.integrations)?;
+    let integrations = planning::select(&listing.loaded.workspace, &args.integrations)?;
     let companies = listing.psa.companies().await?;
     let mut rows = inventory::accounts(&integrations, &listing.usage, &companies);
     rows.retain(|r| !args.unmapped || r.status.needs_mapping());
@@ -76,7 +76,7 @@ pub async fn accounts(context: &super::Context, args: &Args) -> Result<ExitStatu
 /// Lists vendor services.
 pub async fn services(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let listing = Listing::gather(context, args).await?;
-    let integrations = reconcile::select(&listing.loaded.workspace, &args.integrations)?;
+    let integrations = planning::select(&listing.loaded.workspace, &args.integrations)?;
     let catalogue = listing.psa.services().await?;
     let mut rows = inventory::services(&integrations, &listing.usage, &catalogue);
     rows.retain(|r| !args.unmapped || r.psa_service.is_none());

@@ -1,5 +1,5 @@
-//! The command line: clap definitions and dispatch. Each command's file parses nothing more and
-//! decides nothing more than its flags; the work happens in the library modules.
+//! The command line: clap definitions and dispatch. Each command's file parses its flags, calls
+//! [`crate::ops`] (or a library module), and renders the result; it decides nothing more.
 
 mod apply;
 mod check;
@@ -43,7 +43,7 @@ pub struct Cli {
     /// Never colour output (also honoured: the NO_COLOR environment variable).
     #[arg(long, global = true)]
     pub no_color: bool,
-    /// Print more detail about what reckon is doing (to stderr).
+    /// Accepted for compatibility; reckon prints no extra detail yet.
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// The command to run.
@@ -90,8 +90,6 @@ pub struct Context {
     pub style: Style,
     /// Colour for stderr.
     pub err_style: Style,
-    /// `-v`.
-    pub verbose: bool,
     /// Today's date (the only clock read, so everything below can be tested with a fixed date).
     pub today: chrono::NaiveDate,
 }
@@ -107,7 +105,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         err_style: Style {
             color: !no_color && std::io::stderr().is_terminal(),
         },
-        verbose: cli.verbose,
         today: chrono::Local::now().date_naive(),
     };
     match cli.command {
@@ -181,25 +178,7 @@ pub fn print_requests<P: crate::psa::Psa>(psa: &P) {
 
 /// A lock problem as a refusal saying who holds it and what to do.
 pub fn lock_error(error: crate::state::lock::LockError) -> Error {
-    use crate::state::lock::LockError;
-    let hint = match &error {
-        LockError::Held(holder) => format!(
-            "wait for it to finish (or pass --lock-timeout 30s); if that run crashed, \
-             remove the lock with `reckon unlock {}`",
-            holder.id
-        ),
-        LockError::Unreadable(path) => format!(
-            "check that no reckon apply is running, then delete {}",
-            path.display()
-        ),
-        LockError::WrongId { actual, .. } => {
-            format!("the lock's id is {actual}; check who holds it with `reckon status` first")
-        }
-        LockError::NotLocked => "nothing to do".into(),
-        LockError::Released => "nothing was written".into(),
-        LockError::Io { .. } => "check the permissions of the workspace's .reckon folder".into(),
-    };
-    Error::refused(error.to_string(), hint)
+    crate::ops::Refusal::from(error).into()
 }
 
 /// With `--format github`: the problems behind a failed command as annotations on stdout
@@ -226,4 +205,20 @@ pub fn step_summary(plan: &crate::plan::Plan) -> std::io::Result<()> {
     let mut markdown = Vec::new();
     render::markdown::plan(&mut markdown, plan)?;
     render::github::append_step_summary(std::path::Path::new(&path), &markdown)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    #[test]
+    fn a_saved_plan_is_its_own_approval_so_approve_conflicts_with_it() {
+        let error = Cli::try_parse_from(["reckon", "apply", "plan.json", "--approve", "a/b → c/d"])
+            .expect_err("--approve with a plan file");
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert!(Cli::try_parse_from(["reckon", "apply", "--approve", "a/b → c/d"]).is_ok());
+        assert!(Cli::try_parse_from(["reckon", "apply", "plan.json"]).is_ok());
+    }
 }

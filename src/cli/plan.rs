@@ -1,11 +1,12 @@
 //! `reckon plan`: compute and show what apply would change.
 
 use crate::error::{Error, ExitStatus};
+use crate::ops::plan::{self as planning, Request};
 use crate::period::Period;
 use crate::psa;
-use crate::reconcile;
 use crate::render;
 use crate::render::escape::{self, Sink};
+use crate::saved_plan;
 
 /// Output formats for `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,7 +58,12 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
     let period = super::period(context, args.period);
-    let plan = reconcile::plan(workspace, &psa, period, &args.integrations).await?;
+    let request = Request {
+        period,
+        only: &args.integrations,
+        approve: &[],
+    };
+    let plan = planning::plan(workspace, &psa, &request).await?;
     let text = Sink::Text {
         color: context.style.color,
     };
@@ -76,7 +82,12 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
     }
     .map_err(super::output_error)?;
     if let Some(path) = &args.out {
-        super::apply::save(workspace, &plan, path)?;
+        saved_plan::save(workspace, &plan, path).map_err(|e| {
+            Error::refused(
+                e.to_string(),
+                "check the --out path and its folder's permissions",
+            )
+        })?;
         eprintln!(
             "Saved the plan to {}; apply exactly it with `reckon apply {}`.",
             path.display(),

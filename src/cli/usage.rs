@@ -1,10 +1,10 @@
 //! `reckon usage`: the measured usage per account and vendor service, without reading the PSA.
 
 use crate::error::{Error, ExitStatus};
+use crate::ops::plan as planning;
 use crate::period::Period;
-use crate::reconcile;
 use crate::render;
-use crate::render::usage::UsageLine;
+use crate::usage::UsageLine;
 
 /// Output formats for `usage`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -56,9 +56,9 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
     let period = super::period(context, args.period);
-    let integrations = reconcile::select(workspace, &args.integrations)?;
-    let usage = reconcile::measure(workspace, period, &integrations).await?;
-    let mut lines = reconcile::usage_lines(workspace, &integrations, &usage);
+    let integrations = planning::select(workspace, &args.integrations)?;
+    let usage = planning::measure(workspace, period, &integrations).await?;
+    let mut lines = planning::usage_lines(workspace, &integrations, &usage);
     if let Some(filter) = &args.account {
         let needle = filter.to_lowercase();
         lines.retain(|l| l.account == *filter || l.account_name.to_lowercase().contains(&needle));

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use crate::error::{Error, ExitStatus};
 use crate::period::Period;
 use crate::render::watch::{Format, Reporter};
+use crate::state::lock;
 use crate::watch::files::FileWatcher;
 use crate::watch::{Settings, Trigger, Watch, timer};
 
@@ -23,9 +24,14 @@ pub struct Args {
     /// Also re-plan every DURATION (`90s`, `15m`, `1h`, `1d`), plus up to 10% jitter.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub interval: Option<Duration>,
-    /// Apply each plan that has changes (without it, watch never writes).
+    /// Apply each plan that has changes, under `apply --auto-approve`'s rules (without it,
+    /// watch never writes).
     #[arg(long)]
     pub apply: bool,
+    /// With --apply: how long to wait for another apply's lock, e.g. 30s or 2m (default 0:
+    /// skip this cycle's apply and retry after a backoff).
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = lock::parse_timeout, requires = "apply")]
+    pub lock_timeout: Duration,
     /// Poll the files instead of using change events (network or container file systems).
     #[arg(long)]
     pub poll: bool,
@@ -56,7 +62,7 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
     let _ = triggers.try_send(Trigger::Start);
     drop(triggers);
     eprintln!(
-        "Watching {} (reckon.yaml, integrations/, usage files){}; {}. Ctrl-C to stop.",
+        "Watching {} (reckon.yaml, integrations/, approvals.yaml, usage files){}; {}. Ctrl-C to stop.",
         context.dir.display(),
         args.interval
             .map(|i| format!(", re-planning every {}", show_duration(i)))
@@ -72,6 +78,7 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         period: args.period,
         integrations: args.integrations.clone(),
         apply: args.apply,
+        lock_timeout: args.lock_timeout,
     };
     let sink = match args.format {
         crate::render::watch::Format::Text => crate::render::escape::Sink::Text {

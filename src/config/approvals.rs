@@ -2,18 +2,18 @@
 //! like any other workspace file. Each entry names the plan address, the period and the exact
 //! quantity approved, so it expires with the period and never covers a different change.
 //!
-//! Reads one file and nothing else; matching approvals to changes is the planner's
-//! ([`crate::plan::approval`]).
+//! Reads one file and nothing else; the grants it returns are [`Grant`]s of the model, and
+//! matching them to changes is the planner's ([`crate::plan::approval`]).
 
 use std::path::Path;
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::APPROVALS_FILE;
+use super::model::Grant;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::fingerprint::APPROVALS_FILE;
 use crate::period::Period;
-use crate::plan::approval::Grant;
 use crate::yaml::{self, Spanned};
 
 #[derive(Debug, Deserialize)]

@@ -1,5 +1,7 @@
 //! Loading a workspace: read `reckon.yaml` and `integrations/*.yaml`, parse them (`raw`), check
 //! every rule (`validate`) and return the validated model (`model`) or every problem found.
+//! Owns the list of the workspace's files ([`workspace_files`], [`usage_files`]) that loading,
+//! fingerprints and watch share.
 //!
 //! This module reads files and nothing else: no network, no PSA, no usage data.
 
@@ -21,6 +23,8 @@ use crate::yaml;
 pub const WORKSPACE_FILE: &str = "reckon.yaml";
 /// The folder holding one YAML file per integration.
 pub const INTEGRATIONS_DIR: &str = "integrations";
+/// The approvals file's name (optional; a config file like the others: approving is a change).
+pub const APPROVALS_FILE: &str = "approvals.yaml";
 
 /// A validated workspace and the warnings found on the way.
 #[derive(Debug)]
@@ -66,7 +70,7 @@ fn missing_workspace_hint(root: &Path) -> String {
 
 fn load_integrations(root: &Path, diagnostics: &mut Diagnostics) -> Vec<model::Integration> {
     let mut integrations = Vec::new();
-    for relative in integration_files(root, diagnostics) {
+    for relative in listed_integrations(root, diagnostics) {
         let shown = shown_path(root, &relative);
         let name = relative
             .file_stem()
@@ -100,10 +104,69 @@ fn load_integrations(root: &Path, diagnostics: &mut Diagnostics) -> Vec<model::I
     integrations
 }
 
-/// `integrations/*.yaml` (and `.yml`), relative to `root`, sorted.
-fn integration_files(root: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
-    let dir = root.join(INTEGRATIONS_DIR);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+/// The workspace's own files, relative to `root`, in a fixed order: `reckon.yaml`, every
+/// `integrations/*.yaml` (sorted) and `approvals.yaml`. The one list that loading, the saved
+/// plan's fingerprint and watch all use; `approvals.yaml` is listed whether or not it exists
+/// (creating it is a change). A missing integrations folder lists none; `Err` only when it
+/// exists and cannot be read.
+pub fn workspace_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let integrations = match integration_files(root) {
+        Ok(files) => files,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let mut files = vec![PathBuf::from(WORKSPACE_FILE)];
+    files.extend(integrations);
+    files.push(PathBuf::from(APPROVALS_FILE));
+    Ok(files)
+}
+
+/// `integrations/*.yaml` (and `.yml`), relative to `root`, sorted; `Err` (`NotFound` when
+/// absent) when the folder cannot be read.
+pub fn integration_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(INTEGRATIONS_DIR))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        // Not only regular files: a FIFO or device named like an integration must be an error
+        // when read (fsio refuses it), not an integration silently left out.
+        .filter(|path| std::fs::metadata(path).is_ok_and(|m| !m.is_dir()) && is_yaml(path))
+        .filter_map(|path| {
+            path.file_name()
+                .map(|name| Path::new(INTEGRATIONS_DIR).join(name))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Whether `relative` (a path inside the workspace) names one of [`workspace_files`]' kind of
+/// file, existing or not: what a file watcher should react to.
+pub fn is_workspace_file(relative: &Path) -> bool {
+    relative == Path::new(WORKSPACE_FILE)
+        || relative == Path::new(APPROVALS_FILE)
+        || (relative.parent() == Some(Path::new(INTEGRATIONS_DIR)) && is_yaml(relative))
+}
+
+/// Each integration's usage file for `period`, relative to the workspace (a source that runs a
+/// command has no file).
+pub fn usage_files(workspace: &Workspace, period: crate::period::Period) -> Vec<PathBuf> {
+    workspace
+        .integrations
+        .iter()
+        .filter_map(|i| match &i.source.input {
+            model::SourceInput::File(template) => Some(template.expand(period)),
+            model::SourceInput::Command(_) => None,
+        })
+        .collect()
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+}
+
+/// The integration files, or none with a warning when the folder cannot be read.
+fn listed_integrations(root: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
+    integration_files(root).unwrap_or_else(|_| {
         if root.join(WORKSPACE_FILE).exists() {
             diagnostics.push(Diagnostic::warning(
                 &shown_path(root, Path::new(INTEGRATIONS_DIR)),
@@ -111,26 +174,8 @@ fn integration_files(root: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf>
                 "no integrations folder: nothing to reconcile",
             ));
         }
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| {
-            // Not only regular files: a FIFO or device named like an integration must be an
-            // error when read, not an integration silently left out.
-            std::fs::metadata(path).is_ok_and(|m| !m.is_dir())
-                && path
-                    .extension()
-                    .is_some_and(|ext| ext == "yaml" || ext == "yml")
-        })
-        .filter_map(|path| {
-            path.file_name()
-                .map(|name| Path::new(INTEGRATIONS_DIR).join(name))
-        })
-        .collect();
-    files.sort();
-    files
+        Vec::new()
+    })
 }
 
 fn is_valid_name(name: &str) -> bool {

@@ -14,6 +14,57 @@ use crate::period::Period;
 use crate::secret::CredentialRef;
 use crate::usage::{BillingModel, Rounding, RoundingMode};
 
+/// A vendor product named in a service mapping, as its integration's source kind reads it
+/// (`SourceKind::vendor_product`, in [`crate::sources`]: each kind knows its vendor's names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VendorProduct {
+    /// Compared as written.
+    AsWritten,
+    /// A known product, compared under this name (e.g. a Keeper code → the report's name).
+    Known(String),
+    /// A known product written in an old spelling: compared under `name`, with a warning.
+    Renamed {
+        /// The name compared.
+        name: String,
+        /// The warning.
+        message: String,
+        /// What to write instead.
+        hint: String,
+    },
+    /// A name the vendor has no product by: a mapping that would never match usage.
+    Unknown {
+        /// The warning.
+        message: String,
+        /// What to write instead.
+        hint: String,
+    },
+}
+
+/// A `source.command` its source kind cannot use, and what to do instead
+/// (`SourceKind::command_problem`, in [`crate::sources`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandProblem {
+    /// What is wrong.
+    pub message: String,
+    /// What to write instead.
+    pub hint: String,
+}
+
+/// Permission to apply one change that needs approval: an `approvals.yaml` entry or
+/// `--approve ADDRESS`. Matching grants to changes is the planner's
+/// ([`crate::plan::approval`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The plan address approved.
+    pub address: String,
+    /// The period it is valid for; `None` (only `--approve`) for this run's period.
+    pub period: Option<Period>,
+    /// The quantity approved; `None` (only `--approve`) for whatever this run's plan says.
+    pub quantity: Option<rust_decimal::Decimal>,
+    /// Where it came from, e.g. `approvals.yaml:4` or `--approve`.
+    pub source: String,
+}
+
 /// A whole workspace: `reckon.yaml` plus every `integrations/*.yaml`.
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -201,6 +252,37 @@ pub enum SourceInput {
     File(PathTemplate),
     /// The standard output of a program.
     Command(CommandInput),
+}
+
+/// How much a command source may print before it is stopped (`source.max_stdout`,
+/// `source.max_stderr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputLimits {
+    /// Bytes of standard output (the report).
+    pub stdout: u64,
+    /// Bytes of standard error.
+    pub stderr: u64,
+}
+
+impl OutputLimits {
+    /// The defaults: 256 MB of report (a 5,000-company month of Commander JSON is ~95 MB) and
+    /// 64 KB of standard error (Commander's messages are a few lines).
+    pub const DEFAULT: Self = Self {
+        stdout: 256 * 1024 * 1024,
+        stderr: 64 * 1024,
+    };
+}
+
+/// A byte count as people write it: `256 MB`, `64 KB`, `1000 bytes` (1 KB = 1024 bytes).
+pub fn size(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB")];
+    UNITS
+        .iter()
+        .find(|(unit, _)| bytes >= *unit && bytes.is_multiple_of(*unit))
+        .map_or_else(
+            || format!("{bytes} bytes"),
+            |(unit, name)| format!("{} {name}", bytes / unit),
+        )
 }
 
 /// A program whose standard output is the usage report.

@@ -10,7 +10,6 @@ use rust_decimal::Decimal;
 
 use super::{Approval, Plan};
 use crate::config::model::Thresholds;
-use crate::period::Period;
 
 /// Why a change from `current` to `quantity` needs approval under `t`; empty when it does not.
 pub fn reasons(current: Option<Decimal>, quantity: Decimal, t: &Thresholds) -> Vec<String> {
@@ -79,18 +78,7 @@ fn percent(delta: Decimal, base: Decimal) -> Option<Decimal> {
     Some(p.round_dp(2).normalize())
 }
 
-/// Permission to apply one change that needs approval.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    /// The plan address approved.
-    pub address: String,
-    /// The period it is valid for; `None` (only `--approve`) for this run's period.
-    pub period: Option<Period>,
-    /// The quantity approved; `None` (only `--approve`) for whatever this run's plan says.
-    pub quantity: Option<Decimal>,
-    /// Where it came from, e.g. `approvals.yaml:4` or `--approve`.
-    pub source: String,
-}
+pub use crate::config::model::Grant;
 
 /// Marks every change that needs approval and has a matching grant as approved. A grant
 /// matches on the address, the plan's period and the exact quantity; one for another period or

@@ -114,3 +114,17 @@ pub fn held(out: &mut dyn Write, change: &crate::plan::Change, style: Style) -> 
         )
     )
 }
+
+/// A write of an interrupted apply, closed after re-reading its line:
+/// `ADDRESS (3 → 5); the line now holds 5`.
+pub fn recovered(write: &crate::plan::Interrupted) -> String {
+    format!(
+        "{} ({} → {}); the line now holds {}",
+        crate::render::escape::text(&write.address),
+        write.before.map_or_else(|| "new".into(), |q| q.to_string()),
+        write.after,
+        write
+            .found
+            .map_or_else(|| "an unreadable value".into(), |q| q.to_string()),
+    )
+}

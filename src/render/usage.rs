@@ -5,40 +5,11 @@
 
 use std::io::{self, Write};
 
-use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::json::decimal;
 use super::table::{self, Align};
-use crate::usage::{BillingModel, display_usage};
-
-/// One row of the usage table, computed by the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageLine {
-    /// Integration name.
-    pub integration: String,
-    /// Vendor account id.
-    pub account: String,
-    /// Vendor account name.
-    pub account_name: String,
-    /// Vendor SKU.
-    pub service: String,
-    /// Days of the month with a row.
-    pub days_with_data: u32,
-    /// Sum of the daily counts.
-    pub total: Decimal,
-    /// The billing model's result, unrounded.
-    pub usage: Decimal,
-    /// Rounded for the workspace's PSA.
-    pub quantity: Decimal,
-    /// The PSA company it bills, if the account is mapped.
-    pub mapped_to: Option<String>,
-    /// The daily counts, by date (for the HTML report's charts).
-    pub daily: Vec<(NaiveDate, Decimal)>,
-    /// The integration's billing model (it names the total and usage columns).
-    pub billing_model: BillingModel,
-}
+use crate::usage::{BillingModel, UsageLine, display_usage};
 
 #[derive(Serialize)]
 struct UsageDoc<'a> {

@@ -7,13 +7,12 @@ use chrono::{DateTime, Local, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::{Paint, Style};
-use crate::apply::{ApplyReport, Outcome};
-use crate::diagnostic::Diagnostics;
-use crate::error::Error;
+use crate::apply::Outcome;
+use crate::ops::Refusal;
 use crate::plan::Plan;
 use crate::render::json::decimal;
-use crate::watch::Trigger;
 use crate::watch::diff::PlanChange;
+use crate::watch::{Event, Report, Trigger};
 
 /// Output formats for `watch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -24,60 +23,6 @@ pub enum Format {
     Json,
 }
 
-/// What happened in one step of the loop.
-pub enum Event<'a> {
-    /// A plan was made.
-    Plan {
-        /// When the cycle started.
-        time: DateTime<Local>,
-        /// Why it ran.
-        trigger: &'a Trigger,
-        /// The plan.
-        plan: &'a Plan,
-        /// How it differs from the previous plan.
-        change: &'a PlanChange,
-    },
-    /// The workspace or its usage data is invalid; the last good plan is kept.
-    Invalid {
-        /// When the cycle started.
-        time: DateTime<Local>,
-        /// Why it ran.
-        trigger: &'a Trigger,
-        /// Every problem, with file and line.
-        diagnostics: &'a Diagnostics,
-    },
-    /// The cycle could not finish (e.g. the PSA is unreachable).
-    Failed {
-        /// When the cycle started.
-        time: DateTime<Local>,
-        /// Why it ran.
-        trigger: &'a Trigger,
-        /// What went wrong.
-        error: &'a Error,
-    },
-    /// `--apply` did not apply this plan, and why.
-    ApplySkipped {
-        /// When.
-        time: DateTime<Local>,
-        /// Why.
-        reason: &'a str,
-    },
-    /// `--apply` applied a plan.
-    Applied {
-        /// When apply finished.
-        time: DateTime<Local>,
-        /// Every action's outcome.
-        report: &'a ApplyReport,
-        /// The plan applied (for the changes held for approval).
-        plan: &'a Plan,
-    },
-    /// The loop stopped on request.
-    Stopped {
-        /// When.
-        time: DateTime<Local>,
-    },
-}
-
 /// Writes events in one format.
 pub struct Reporter<W: Write> {
     out: W,
@@ -85,14 +30,9 @@ pub struct Reporter<W: Write> {
     style: Style,
 }
 
-impl<W: Write> Reporter<W> {
-    /// A reporter writing to `out`.
-    pub fn new(out: W, format: Format, style: Style) -> Self {
-        Self { out, format, style }
-    }
-
+impl<W: Write> Report for Reporter<W> {
     /// The plan as `reckon plan` prints it, without colour: what successive plans are diffed on.
-    pub fn plain_plan(&self, plan: &Plan) -> String {
+    fn plain_plan(&self, plan: &Plan) -> String {
         let mut buffer = Vec::new();
         // Writing to a Vec cannot fail.
         let _ = super::text::plan(&mut buffer, plan, Style::default());
@@ -100,7 +40,7 @@ impl<W: Write> Reporter<W> {
     }
 
     /// Writes one event and flushes, so a reader sees each cycle as it ends.
-    pub fn event(&mut self, event: &Event<'_>) -> io::Result<()> {
+    fn event(&mut self, event: &Event<'_>) -> io::Result<()> {
         match self.format {
             Format::Text => self.text(event)?,
             Format::Json => {
@@ -109,6 +49,13 @@ impl<W: Write> Reporter<W> {
             }
         }
         self.out.flush()
+    }
+}
+
+impl<W: Write> Reporter<W> {
+    /// A reporter writing to `out`.
+    pub fn new(out: W, format: Format, style: Style) -> Self {
+        Self { out, format, style }
     }
 
     fn text(&mut self, event: &Event<'_>) -> io::Result<()> {
@@ -172,16 +119,29 @@ impl<W: Write> Reporter<W> {
                 time,
                 trigger,
                 error,
+                retry_in,
             } => {
                 let title = format!(
-                    "cycle failed ({}): {error}; trying again on the next change or tick",
-                    describe(trigger)
+                    "cycle failed ({}): {error}; trying again in {}s (or on the next change)",
+                    describe(trigger),
+                    retry_in.as_secs()
                 );
                 stamp(out, *time, style, &style.paint(Paint::Red, &title))?;
                 if let Some(hint) = error.hint() {
                     writeln!(out, "  {}", style.hint(&hint))?;
                 }
                 writeln!(out)
+            }
+            Event::Recovered { time, writes } => {
+                stamp(out, *time, style, "closed writes of an interrupted apply:")?;
+                for write in *writes {
+                    writeln!(out, "  {}", super::apply::recovered(write))?;
+                }
+                Ok(())
+            }
+            Event::ApplyRefused { time, refusal } => {
+                stamp(out, *time, style, &format!("apply skipped: {refusal}"))?;
+                writeln!(out, "  {}", style.hint(&refusal.hint()))
             }
             Event::ApplySkipped { time, reason } => {
                 stamp(out, *time, style, &format!("apply skipped: {reason}"))
@@ -217,11 +177,12 @@ fn paint_diff_line(line: &str, style: Style) -> String {
     }
 }
 
-/// `start`, `timer`, or `integrations/keeper.yaml changed`.
+/// `start`, `timer`, `retry`, or `integrations/keeper.yaml changed`.
 fn describe(trigger: &Trigger) -> String {
     match trigger {
         Trigger::Start => "start".into(),
         Trigger::Timer => "timer".into(),
+        Trigger::Retry => "retry".into(),
         Trigger::Files(paths) if paths.is_empty() => "files changed".into(),
         Trigger::Files(paths) => {
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -239,6 +200,7 @@ fn json_trigger(trigger: &Trigger) -> (&'static str, Vec<String>) {
     match trigger {
         Trigger::Start => ("start", Vec::new()),
         Trigger::Timer => ("timer", Vec::new()),
+        Trigger::Retry => ("retry", Vec::new()),
         Trigger::Files(paths) => (
             "files",
             paths.iter().map(|p| p.display().to_string()).collect(),
@@ -270,6 +232,8 @@ fn time_of(event: &Event<'_>) -> DateTime<Local> {
         Event::Plan { time, .. }
         | Event::Invalid { time, .. }
         | Event::Failed { time, .. }
+        | Event::Recovered { time, .. }
+        | Event::ApplyRefused { time, .. }
         | Event::ApplySkipped { time, .. }
         | Event::Applied { time, .. }
         | Event::Stopped { time } => *time,
@@ -281,9 +245,23 @@ fn kind(event: &Event<'_>) -> &'static str {
         Event::Plan { .. } => "plan",
         Event::Invalid { .. } => "invalid",
         Event::Failed { .. } => "error",
-        Event::ApplySkipped { .. } => "apply-skipped",
+        Event::Recovered { .. } => "recovered",
+        Event::ApplyRefused { .. } | Event::ApplySkipped { .. } => "apply-skipped",
         Event::Applied { .. } => "applied",
         Event::Stopped { .. } => "stopped",
+    }
+}
+
+/// The refusal's name in JSON.
+fn refusal_kind(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::LockHeld(_) => "lock-held",
+        Refusal::Lock(_) => "lock",
+        Refusal::Interrupted { .. } => "interrupted",
+        Refusal::ZeroesEveryLine => "zeroes-every-line",
+        Refusal::AllHeld { .. } => "all-held",
+        Refusal::Stale { .. } => "stale",
+        Refusal::BadPlanFile(_) => "bad-plan-file",
     }
 }
 
@@ -334,15 +312,34 @@ fn json_event(event: &Event<'_>) -> Value {
                 "errors": diagnostics.sorted(),
             })
         }
-        Event::Failed { trigger, error, .. } => {
+        Event::Failed {
+            trigger,
+            error,
+            retry_in,
+            ..
+        } => {
             let (trigger, files) = json_trigger(trigger);
             json!({
                 "trigger": trigger,
                 "files": files,
                 "message": error.to_string(),
                 "hint": error.hint(),
+                "retry_in_seconds": retry_in.as_secs(),
             })
         }
+        Event::Recovered { writes, .. } => json!({
+            "writes": writes.iter().map(|w| json!({
+                "address": w.address,
+                "before": w.before.map(decimal),
+                "after": decimal(w.after),
+                "found": w.found.map(decimal),
+            })).collect::<Vec<_>>(),
+        }),
+        Event::ApplyRefused { refusal, .. } => json!({
+            "reason": refusal.to_string(),
+            "refusal": refusal_kind(refusal),
+            "hint": refusal.hint(),
+        }),
         Event::ApplySkipped { reason, .. } => json!({
             "reason": reason,
         }),

@@ -21,23 +21,8 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 /// usually is).
 const STDERR_SHOWN: usize = 2000;
 
-/// How much a command may print before it is stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Bytes of standard output (the report).
-    pub stdout: u64,
-    /// Bytes of standard error.
-    pub stderr: u64,
-}
-
-impl Limits {
-    /// The defaults: 256 MB of report (a 5,000-company month of Commander JSON is ~95 MB) and
-    /// 64 KB of standard error (Commander's messages are a few lines).
-    pub const DEFAULT: Self = Self {
-        stdout: 256 * 1024 * 1024,
-        stderr: 64 * 1024,
-    };
-}
+/// How much a command may print before it is stopped (the validated config's limits).
+pub use crate::config::model::{OutputLimits as Limits, size};
 
 /// What a command that exited 0 printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,18 +95,6 @@ fn stderr_block(stderr: &str) -> String {
 pub fn indented(text: &str) -> String {
     let lines: Vec<String> = text.lines().map(|l| format!("    {l}")).collect();
     lines.join("\n")
-}
-
-/// A byte count as people write it: `256 MB`, `64 KB`, `1000 bytes` (1 KB = 1024 bytes).
-pub fn size(bytes: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [(1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB")];
-    UNITS
-        .iter()
-        .find(|(unit, _)| bytes >= *unit && bytes.is_multiple_of(*unit))
-        .map_or_else(
-            || format!("{bytes} bytes"),
-            |(unit, name)| format!("{} {name}", bytes / unit),
-        )
 }
 
 /// The command line as people write it, for messages.

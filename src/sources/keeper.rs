@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use super::command::{self, CommandError};
 use super::{SourceError, UsageData, UsageSource, checked};
+use crate::config::model::CommandProblem;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::period::Period;
 
@@ -212,4 +213,20 @@ fn command_error(
             .with_hint(format!("{hint}; nothing was planned or applied")),
     );
     SourceError::Invalid(diagnostics)
+}
+/// Why Commander cannot be run with `argv`: with `--output`, Commander writes the report to a
+/// file and prints nothing (commands/base.py:395-400), but reckon reads its standard output.
+pub fn command_problem(argv: &[String]) -> Option<CommandProblem> {
+    let flag = argv
+        .iter()
+        .find(|arg| *arg == "--output" || arg.starts_with("--output="))?;
+    Some(CommandProblem {
+        message: format!(
+            "source.command has `{flag}`: Commander then writes the report to a file and \
+             prints nothing, but reckon reads the command's standard output"
+        ),
+        hint: "remove `--output …` from `command`, or export the file beforehand and read it \
+               with `source.path`"
+            .into(),
+    })
 }

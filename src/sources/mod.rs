@@ -13,7 +13,7 @@ pub mod keeper;
 use std::future::Future;
 use std::path::PathBuf;
 
-use crate::config::model::{Integration, SourceInput, SourceKind};
+use crate::config::model::{CommandProblem, Integration, SourceInput, SourceKind, VendorProduct};
 use crate::config::{Workspace, shown_path};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location, RowProblems};
 use crate::period::Period;
@@ -70,6 +70,28 @@ pub fn checked(data: UsageData, period: Period) -> Result<UsageData, SourceError
         );
     }
     Err(SourceError::Invalid(diagnostics.finish()))
+}
+
+impl SourceKind {
+    /// How this kind of source reads a vendor product named in a service mapping: validation
+    /// asks the source kind, so `config` needs no source module. A `keeper-commander` source
+    /// knows Keeper's catalogue ([`keeper::catalogue`]); a CSV file's products are whatever it
+    /// says.
+    pub fn vendor_product(self, sku: &str) -> VendorProduct {
+        match self {
+            SourceKind::Csv => VendorProduct::AsWritten,
+            SourceKind::KeeperCommander => keeper::catalogue::vendor_product(sku),
+        }
+    }
+
+    /// Why `source.command` (`argv`, as written) cannot be run for this kind of source, if it
+    /// cannot (validation allows `command` on keeper-commander sources only).
+    pub fn command_problem(self, argv: &[String]) -> Option<CommandProblem> {
+        match self {
+            SourceKind::Csv => None,
+            SourceKind::KeeperCommander => keeper::command_problem(argv),
+        }
+    }
 }
 
 /// The usage source configured for `integration`.

@@ -1,8 +1,9 @@
 //! The files a watch cycle depends on, and the notify watcher that turns their changes into
 //! [`Trigger`]s.
 //!
-//! Watched: `reckon.yaml`, every `integrations/*.yaml`, and each integration's usage file for the
-//! period. Directories are watched (not files) because editors save by writing a temp file and
+//! Watched: the workspace's files as [`config::workspace_files`] lists them (`reckon.yaml`, every
+//! `integrations/*.yaml`, `approvals.yaml`) and each integration's usage file for the period
+//! ([`config::usage_files`]). Directories are watched (not files) because editors save by writing a temp file and
 //! renaming it over the original, which a watch on the old file would miss; events are then
 //! filtered down to the files above. The watcher debounces (notify-debouncer-full) and only ever
 //! says "look again": the loop re-reads everything, so a dropped or merged event is harmless.
@@ -22,8 +23,7 @@ use notify_debouncer_full::{
 use tokio::sync::mpsc;
 
 use super::Trigger;
-use crate::config::model::SourceInput;
-use crate::config::{INTEGRATIONS_DIR, WORKSPACE_FILE, Workspace};
+use crate::config::{self, INTEGRATIONS_DIR, Workspace};
 use crate::period::Period;
 
 /// How long the debouncer waits for a burst of events (an editor's save) to settle.
@@ -32,35 +32,23 @@ pub const DEBOUNCE: Duration = Duration::from_millis(300);
 /// How often `--poll` looks at the files.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// `reckon.yaml` and every `integrations/*.yaml` / `*.yml` in `root`, sorted.
+/// The workspace's files in `root` ([`config::workspace_files`]), as paths under `root`; an
+/// unreadable integrations folder lists none of its files (the load reports it).
 pub fn config_files(root: &Path) -> Vec<PathBuf> {
-    let mut files = vec![root.join(WORKSPACE_FILE)];
-    if let Ok(entries) = std::fs::read_dir(root.join(INTEGRATIONS_DIR)) {
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| is_yaml(p))
-            .collect();
-        found.sort();
-        files.extend(found);
-    }
-    files
-}
-
-/// Each integration's usage file for `period` (a source that runs a command has no file).
-pub fn usage_files(workspace: &Workspace, period: Period) -> Vec<PathBuf> {
-    workspace
-        .integrations
-        .iter()
-        .filter_map(|i| match &i.source.input {
-            SourceInput::File(template) => Some(workspace.root.join(template.expand(period))),
-            SourceInput::Command(_) => None,
-        })
+    config::workspace_files(root)
+        .unwrap_or_else(|_| vec![config::WORKSPACE_FILE.into(), config::APPROVALS_FILE.into()])
+        .into_iter()
+        .map(|file| root.join(file))
         .collect()
 }
 
-fn is_yaml(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+/// Each integration's usage file for `period` ([`config::usage_files`]), as paths under the
+/// workspace.
+pub fn usage_files(workspace: &Workspace, period: Period) -> Vec<PathBuf> {
+    config::usage_files(workspace, period)
+        .into_iter()
+        .map(|file| workspace.root.join(file))
+        .collect()
 }
 
 /// The content hashes of a set of files at one moment, to tell later whether any of them
@@ -133,8 +121,8 @@ struct Targets {
 
 impl Targets {
     fn relevant(&self, path: &Path) -> bool {
-        path == self.root.join(WORKSPACE_FILE)
-            || (path.parent() == Some(&self.root.join(INTEGRATIONS_DIR)) && is_yaml(path))
+        path.strip_prefix(&self.root)
+            .is_ok_and(config::is_workspace_file)
             || self.usage.contains(path)
     }
 }
@@ -262,7 +250,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_workspace_yaml_and_followed_usage_files_are_relevant() {
+    fn only_workspace_files_and_followed_usage_files_are_relevant() {
         let targets = Targets {
             root: PathBuf::from("/ws"),
             usage: [PathBuf::from("/ws/usage/keeper-2026-10.csv")].into(),
@@ -270,11 +258,13 @@ mod tests {
         assert!(targets.relevant(Path::new("/ws/reckon.yaml")));
         assert!(targets.relevant(Path::new("/ws/integrations/keeper.yaml")));
         assert!(targets.relevant(Path::new("/ws/integrations/new.yml")));
+        assert!(targets.relevant(Path::new("/ws/approvals.yaml")));
         assert!(targets.relevant(Path::new("/ws/usage/keeper-2026-10.csv")));
         assert!(!targets.relevant(Path::new("/ws/integrations/.keeper.yaml.swp")));
         assert!(!targets.relevant(Path::new("/ws/usage/keeper-2026-09.csv")));
         assert!(!targets.relevant(Path::new("/ws/sandbox/psa.yaml")));
         assert!(!targets.relevant(Path::new("/ws/other.yaml")));
+        assert!(!targets.relevant(Path::new("/ws/integrations/nested/x.yaml")));
     }
 
     #[test]
@@ -295,6 +285,32 @@ mod tests {
         assert!(!is_change(&EventKind::Modify(ModifyKind::Metadata(
             MetadataKind::AccessTime
         ))));
+    }
+
+    #[test]
+    fn the_stamped_files_include_approvals_yaml_before_it_exists() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join(INTEGRATIONS_DIR)).expect("mkdir");
+        std::fs::write(dir.path().join("integrations/keeper.yaml"), "a: 1\n").expect("write");
+        let files = config_files(dir.path());
+        let names: Vec<&Path> = files
+            .iter()
+            .map(|f| f.strip_prefix(dir.path()).expect("under the root"))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                Path::new("reckon.yaml"),
+                Path::new("integrations/keeper.yaml"),
+                Path::new("approvals.yaml")
+            ]
+        );
+        let stamp = Stamp::take(&files);
+        std::fs::write(dir.path().join("approvals.yaml"), "approvals: []\n").expect("write");
+        assert!(
+            !stamp.unchanged(),
+            "creating approvals.yaml changes what a plan read"
+        );
     }
 
     #[test]

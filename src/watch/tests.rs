@@ -1,6 +1,7 @@
 //! The loop driven by hand: triggers sent one at a time, output read as JSON lines, a fixed
 //! clock, shutdown through a oneshot. No file watcher, no timer, no signals.
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use tokio::sync::oneshot;
 
 use super::*;
 use crate::render::Style;
-use crate::render::watch::Format;
+use crate::render::watch::{Format, Reporter};
 
 /// A writer the test can read while the loop writes.
 #[derive(Clone, Default)]
@@ -80,16 +81,17 @@ fn fixed_time() -> DateTime<Local> {
         .expect("an unambiguous local time")
 }
 
-fn watch(dir: &Path, apply: bool, out: &Shared) -> Watch<Shared> {
+fn watch(dir: &Path, apply: bool, out: &Shared) -> Watch<Reporter<Shared>> {
     watch_as(dir, apply, out, Format::Json)
 }
 
-fn watch_as(dir: &Path, apply: bool, out: &Shared, format: Format) -> Watch<Shared> {
+fn watch_as(dir: &Path, apply: bool, out: &Shared, format: Format) -> Watch<Reporter<Shared>> {
     let settings = Settings {
         dir: dir.to_path_buf(),
         period: Some("2026-10".parse().expect("period")),
         integrations: Vec::new(),
         apply,
+        lock_timeout: Duration::ZERO,
     };
     let clock: Clock = Box::new(fixed_time);
     Watch::new(
@@ -233,8 +235,20 @@ async fn apply_writes_each_plan_with_changes_then_settles() {
     assert!(psa.contains("effective_date: \"2026-11-01\""), "{psa}");
 }
 
-#[tokio::test]
-async fn a_file_saved_while_planning_is_never_applied() {
+/// Runs one `--apply` cycle in `dir` (started, then the triggers end); returns its events.
+async fn one_apply_cycle(dir: &Path) -> Vec<Value> {
+    let out = Shared::default();
+    let (tx, rx) = mpsc::channel(8);
+    tx.send(Trigger::Start).await.expect("send");
+    drop(tx);
+    let (_stop, stopped) = shutdown();
+    watch(dir, true, &out).run(rx, stopped).await.expect("loop");
+    out.events()
+}
+
+/// Runs one `--apply` cycle in which `save` edits the workspace while planning (after it was
+/// loaded); returns the events' kinds, and checks that nothing was written.
+async fn apply_with_a_save_while_planning(save: impl Fn(&Path) + Send + 'static) -> Vec<String> {
     let ws = workspace();
     let dir = ws.path().to_path_buf();
     let psa_before = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
@@ -243,25 +257,39 @@ async fn a_file_saved_while_planning_is_never_applied() {
     tx.send(Trigger::Start).await.expect("send");
     drop(tx);
     let (_stop, stopped) = shutdown();
-    // The hook runs after the workspace was loaded: a save landing then must stop the apply.
     let saving = dir.clone();
     watch(&dir, true, &out)
-        .on_inputs(move |_| {
-            let path = saving.join(KEEPER);
-            let text = std::fs::read_to_string(&path).expect("read");
-            std::fs::write(&path, format!("{text}# still typing\n")).expect("write");
-        })
+        .on_inputs(move |_| save(&saving))
         .run(rx, stopped)
         .await
         .expect("loop");
-    let kinds: Vec<String> = out
-        .events()
-        .iter()
-        .map(|e| e["event"].as_str().expect("kind").to_owned())
-        .collect();
-    assert_eq!(kinds, ["plan", "apply-skipped", "stopped"]);
     let psa_after = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
     assert_eq!(psa_before, psa_after);
+    out.events()
+        .iter()
+        .map(|e| e["event"].as_str().expect("kind").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_file_saved_while_planning_is_never_applied() {
+    let kinds = apply_with_a_save_while_planning(|dir| {
+        let path = dir.join(KEEPER);
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, format!("{text}# still typing\n")).expect("write");
+    })
+    .await;
+    assert_eq!(kinds, ["plan", "apply-skipped", "stopped"]);
+}
+
+#[tokio::test]
+async fn an_approvals_file_saved_while_planning_is_never_applied() {
+    // Plans depend on approvals.yaml as much as on the mappings.
+    let kinds = apply_with_a_save_while_planning(|dir| {
+        std::fs::write(dir.join("approvals.yaml"), "approvals: []\n").expect("write");
+    })
+    .await;
+    assert_eq!(kinds, ["plan", "apply-skipped", "stopped"]);
 }
 
 #[tokio::test]
@@ -271,13 +299,7 @@ async fn apply_waits_its_turn_when_another_apply_holds_the_lock() {
     let state_dir = crate::state::dir(dir).expect("state dir");
     let other = crate::state::lock::Lock::try_acquire(&state_dir, "apply").expect("lock");
     let psa_before = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
-    let out = Shared::default();
-    let (tx, rx) = mpsc::channel(8);
-    tx.send(Trigger::Start).await.expect("send");
-    drop(tx);
-    let (_stop, stopped) = shutdown();
-    watch(dir, true, &out).run(rx, stopped).await.expect("loop");
-    let events = out.events();
+    let events = one_apply_cycle(dir).await;
     assert_eq!(events[1]["event"], "apply-skipped", "{events:#?}");
     let reason = events[1]["reason"].as_str().expect("reason");
     assert!(reason.contains(&other.info().id), "{reason}");
@@ -352,4 +374,136 @@ async fn the_text_form_shows_the_plan_then_only_its_changes() {
     result.expect("loop");
     let shown_dir = format!("{}/", dir.display());
     insta::assert_snapshot!("watch_text", out.text().replace(&shown_dir, "[WS]/"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_cycle_is_retried_after_a_backoff_that_doubles() {
+    let ws = workspace();
+    let dir = ws.path();
+    let psa_file = dir.join("sandbox/psa.yaml");
+    let hidden = dir.join("sandbox/psa.yaml.away");
+    std::fs::rename(&psa_file, &hidden).expect("hide the PSA");
+    let out = Shared::default();
+    // The sender stays open: only the retry timer can start the next cycles.
+    let (tx, rx) = mpsc::channel(8);
+    let (stop, stopped) = shutdown();
+    let driver = async {
+        let started = tokio::time::Instant::now();
+        tx.send(Trigger::Start).await.expect("send");
+        let events = out.wait_for(1).await;
+        assert_eq!(events[0]["event"], "error", "{events:#?}");
+        assert_eq!(events[0]["retry_in_seconds"], 5);
+
+        let events = out.wait_for(2).await;
+        assert_eq!(events[1]["event"], "error", "{events:#?}");
+        assert_eq!(events[1]["trigger"], "retry");
+        assert_eq!(events[1]["retry_in_seconds"], 10);
+        assert!(
+            started.elapsed() >= backoff::FIRST,
+            "{:?}",
+            started.elapsed()
+        );
+
+        std::fs::rename(&hidden, &psa_file).expect("the PSA is back");
+        let events = out.wait_for(3).await;
+        assert_eq!(events[2]["event"], "plan", "{events:#?}");
+        assert_eq!(events[2]["trigger"], "retry");
+        assert!(
+            started.elapsed() >= backoff::FIRST * 3,
+            "waited 5 s, then 10 s: {:?}",
+            started.elapsed()
+        );
+        // A good cycle ends the retries: nothing runs until a trigger comes.
+        tokio::time::sleep(backoff::MAX * 2).await;
+        assert_eq!(out.events().len(), 3, "{:#?}", out.events());
+        stop.send(()).expect("stop");
+    };
+    let (result, ()) = tokio::join!(watch(dir, false, &out).run(rx, stopped), driver);
+    result.expect("loop");
+    assert_eq!(out.events().last().expect("events")["event"], "stopped");
+}
+
+#[tokio::test]
+async fn apply_closes_an_interrupted_write_as_reckon_apply_does_then_applies() {
+    let ws = workspace();
+    let dir = ws.path();
+    let state_dir = crate::state::dir(dir).expect("state dir");
+    let mut writer = crate::state::journal::Writer::open(&state_dir).expect("journal");
+    writer
+        .append(&interrupted_intent())
+        .expect("an intent without outcome");
+    drop(writer);
+    let events = one_apply_cycle(dir).await;
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["plan", "recovered", "applied", "stopped"],
+        "{events:#?}"
+    );
+    assert_eq!(events[1]["writes"][0]["address"], "keeper/gone");
+    assert_eq!(events[2]["applied"], 4);
+    let records = crate::state::journal::read(&state_dir).expect("journal");
+    assert!(
+        crate::state::journal::unknown_outcomes(&records).is_empty(),
+        "the interrupted write is closed"
+    );
+}
+
+/// An intent an apply recorded before it was killed, for a line that no longer exists.
+fn interrupted_intent() -> crate::state::journal::Record {
+    crate::state::journal::Record::Intent(Box::new(crate::state::journal::Intent {
+        apply: "killed".into(),
+        seq: 1,
+        time: "2026-11-01T08:00:00Z".into(),
+        user: "ann".into(),
+        host: "ci".into(),
+        commit: None,
+        integration: "keeper".into(),
+        address: "keeper/gone".into(),
+        action: "update".into(),
+        contract: "C-0".into(),
+        line: Some("C-0-1".into()),
+        service: "S".into(),
+        before: Some(rust_decimal::Decimal::from(3)),
+        after: rust_decimal::Decimal::from(5),
+        effective_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
+        period: "2026-10".parse().expect("period"),
+    }))
+}
+
+#[tokio::test]
+async fn a_plan_made_before_an_apply_was_interrupted_is_refused_not_applied() {
+    let ws = workspace();
+    let dir = ws.path();
+    let psa_before = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
+    let workspace = config::load(dir).expect("valid").workspace;
+    let period = "2026-10".parse().expect("period");
+    let (plan, psa) = plan_once(&workspace, period, &[]).await.expect("plan");
+    assert!(plan.interrupted.is_empty() && plan.has_changes());
+    // Another apply is killed mid-write after this plan was made.
+    let state_dir = crate::state::dir(dir).expect("state dir");
+    let mut writer = crate::state::journal::Writer::open(&state_dir).expect("journal");
+    writer.append(&interrupted_intent()).expect("intent");
+    drop(writer);
+    let policy = Policy {
+        lock_command: LOCK_COMMAND.into(),
+        lock_timeout: Duration::ZERO,
+        allow_empty: false,
+    };
+    let mut recovered = Recovered::default();
+    let source = Source::Planned(plan);
+    let result = ops_apply::apply(&workspace, &psa, source, &policy, &mut recovered).await;
+    assert!(
+        matches!(
+            result,
+            Err(Stopped::Refused(Refusal::Interrupted { unknown: 1 }))
+        ),
+        "{result:?}"
+    );
+    assert_eq!(recovered.0.len(), 1, "the write was still closed");
+    let psa_after = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
+    assert_eq!(psa_before, psa_after);
 }

@@ -1,7 +1,7 @@
 //! `reckon watch` as a real process on a temp copy of examples/quickstart: a mapping edit shows
 //! as a new plan within 2 s, an invalid file is reported without a crash, the fix brings the
-//! plan back, and SIGTERM stops it with exit code 0. Output is read line by line with deadlines;
-//! nothing sleeps and hopes.
+//! plan back, saving approvals.yaml re-plans, and SIGTERM stops it with exit code 0. Output is
+//! read line by line with deadlines; nothing sleeps and hopes.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -152,6 +152,10 @@ fn run_scenario(extra: &[&str]) {
         "Plan: 0 to create, 5 to update, 1 unchanged. 2 findings.",
         SLOW,
     );
+
+    // Plans depend on approvals.yaml: saving one is a change like any other.
+    std::fs::write(dir.join("approvals.yaml"), "approvals: []\n").expect("approvals");
+    watch.expect_line("(approvals.yaml changed)", CHANGE_SHOWS_WITHIN);
 
     // New usage arriving: Evergreen Clinic starts using 1TB storage on the last day.
     let usage = dir.join("usage/keeper-2026-10.csv");

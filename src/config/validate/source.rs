@@ -1,17 +1,19 @@
 //! Validation of an integration's `source:` block and of the vendor product names its service
-//! mappings use: which input the source reads (a file or a command), the command's timeout, and
-//! Keeper's product catalogue for `keeper-commander` sources.
+//! mappings use: which input the source reads (a file or a command), the command's timeout and
+//! output limits. What only a source kind knows — its vendor's product catalogue, the command
+//! flags its program cannot be run with — the kind answers (`SourceKind::vendor_product` and
+//! `SourceKind::command_problem`, in `src/sources/`): config imports no source module.
 //!
 //! Reports through the parent's [`Checker`]; reads no file and runs nothing.
 
 use std::time::Duration;
 
 use super::Checker;
-use crate::config::model::{CommandInput, Source, SourceInput};
+use crate::config::model::{
+    CommandInput, CommandProblem, OutputLimits, Source, SourceInput, VendorProduct, size,
+};
 use crate::config::raw::{RawSource, SourceKind};
 use crate::config::template::{CommandTemplate, PathTemplate};
-use crate::sources::command::{self, Limits};
-use crate::sources::keeper::catalogue;
 use crate::yaml::Spanned;
 
 /// How long a command may run when `timeout` is not given: Commander logs in and downloads a
@@ -114,36 +116,20 @@ fn command_input(
     let argv = CommandTemplate::parse(&command.value)
         .map_err(|error| check.error(command, format!("source.command: {error}"), None))
         .ok();
-    if let Some(flag) = command
-        .value
-        .iter()
-        .find(|arg| *arg == "--output" || arg.starts_with("--output="))
-    {
-        // With --output, Commander writes the file and prints nothing (commands/base.py:395-400).
-        check.error(
-            command,
-            format!(
-                "source.command has `{flag}`: Commander then writes the report to a file and \
-                 prints nothing, but reckon reads the command's standard output"
-            ),
-            Some(
-                "remove `--output …` from `command`, or export the file beforehand and read it \
-                 with `source.path`"
-                    .into(),
-            ),
-        );
+    if let Some(CommandProblem { message, hint }) = raw.kind.value.command_problem(&command.value) {
+        check.error(command, message, Some(hint));
     }
     let max_stdout = output_limit(
         check,
         "max_stdout",
         raw.max_stdout.as_ref(),
-        Limits::DEFAULT.stdout,
+        OutputLimits::DEFAULT.stdout,
     );
     let max_stderr = output_limit(
         check,
         "max_stderr",
         raw.max_stderr.as_ref(),
-        Limits::DEFAULT.stderr,
+        OutputLimits::DEFAULT.stderr,
     );
     let timeout = match raw.timeout.as_ref() {
         None => Some(DEFAULT_TIMEOUT),
@@ -185,7 +171,7 @@ fn output_limit(
             format!("source.{field} `{}` is not a size", text.value),
             Some(format!(
                 "write a whole number and a unit, e.g. `{}` (B, KB, MB, GB; 1 KB = 1024 bytes)",
-                command::size(default).replace(' ', "")
+                size(default).replace(' ', "")
             )),
         );
     }
@@ -225,50 +211,32 @@ fn parse_timeout(text: &str) -> Option<Duration> {
     (seconds > 0).then(|| Duration::from_secs(seconds.saturating_mul(unit_seconds)))
 }
 
-/// The vendor product as reckon compares it: for a `keeper-commander` source, a Keeper code is
-/// turned into the display name the report prints, and a name Keeper does not have is a warning
-/// (with the nearest known product) — a typo there would leave usage unbilled.
+/// The vendor product as reckon compares it: the name the source kind reads it as (for a
+/// `keeper-commander` source a Keeper code becomes the display name the report prints), and a
+/// warning for an old spelling or a name the vendor has no product by — a typo there would
+/// leave usage unbilled.
 pub(super) fn vendor_product(
     check: &mut Checker<'_>,
     kind: SourceKind,
     written: &Spanned<String>,
     sku: String,
 ) -> String {
-    if kind != SourceKind::KeeperCommander {
-        return sku;
-    }
-    if let Some(product) = catalogue::find(&sku) {
-        return product.name.to_owned();
-    }
-    if let Some(product) = catalogue::deprecated(&sku) {
-        check.warning(
-            written,
-            format!(
-                "`{sku}` is Keeper's enterprise storage code; Commander's MSP code for {} is `{}`",
-                product.name, product.code
-            ),
-            format!(
-                "write `vendor: {}` (or `vendor: {}`, as the report prints it); `{sku}` still \
-                 matches {} for now",
-                product.code, product.name, product.name
-            ),
-        );
-        return product.name.to_owned();
-    }
-    if !catalogue::is_product_id(&sku) {
-        let hint = match catalogue::nearest_name(&sku) {
-            Some(name) => format!("did you mean `{name}`?"),
-            None => "use a product name as the billing report prints it (e.g. `Business Plus`) \
-                     or its Commander code (e.g. `businessPlus`)"
-                .to_owned(),
-        };
-        check.warning(
-            written,
-            format!("Keeper has no product \"{sku}\"; this mapping will never match usage"),
+    match kind.vendor_product(&sku) {
+        VendorProduct::AsWritten => sku,
+        VendorProduct::Known(name) => name,
+        VendorProduct::Renamed {
+            name,
+            message,
             hint,
-        );
+        } => {
+            check.warning(written, message, hint);
+            name
+        }
+        VendorProduct::Unknown { message, hint } => {
+            check.warning(written, message, hint);
+            sku
+        }
     }
-    sku
 }
 
 #[cfg(test)]

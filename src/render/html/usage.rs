@@ -9,8 +9,7 @@ use std::io::{self, Write};
 use super::chart::Chart;
 use super::{Column, escape, filters, page, table_head};
 use crate::period::Period;
-use crate::render::usage::UsageLine;
-use crate::usage::display_usage;
+use crate::usage::{UsageLine, display_usage};
 
 const COLUMNS: [Column; 10] = [
     Column::text("Integration"),

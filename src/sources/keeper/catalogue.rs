@@ -6,6 +6,7 @@
 //! the one spelling the rest of reckon compares. A product Commander has no name for is printed
 //! as its bare number (`commands/msp.py:845-867`), which stays mappable as written.
 
+use crate::config::model::VendorProduct;
 use crate::diagnostic::nearest;
 
 /// One Keeper product.
@@ -102,6 +103,42 @@ pub fn is_product_id(text: &str) -> bool {
 pub fn nearest_name(text: &str) -> Option<&'static str> {
     let names = PRODUCTS.iter().flat_map(|p| [p.name, p.code]);
     nearest(text, names).and_then(find).map(|p| p.name)
+}
+
+/// A product named in a service mapping of a `keeper-commander` integration: a Commander code
+/// becomes the display name the report prints (an old storage code too, with a warning); a
+/// name Keeper does not have is [`VendorProduct::Unknown`], with the nearest known product.
+pub fn vendor_product(sku: &str) -> VendorProduct {
+    if let Some(product) = find(sku) {
+        return VendorProduct::Known(product.name.to_owned());
+    }
+    if let Some(product) = deprecated(sku) {
+        return VendorProduct::Renamed {
+            name: product.name.to_owned(),
+            message: format!(
+                "`{sku}` is Keeper's enterprise storage code; Commander's MSP code for {} is `{}`",
+                product.name, product.code
+            ),
+            hint: format!(
+                "write `vendor: {}` (or `vendor: {}`, as the report prints it); `{sku}` still \
+                 matches {} for now",
+                product.code, product.name, product.name
+            ),
+        };
+    }
+    if is_product_id(sku) {
+        return VendorProduct::AsWritten;
+    }
+    let hint = match nearest_name(sku) {
+        Some(name) => format!("did you mean `{name}`?"),
+        None => "use a product name as the billing report prints it (e.g. `Business Plus`) \
+                 or its Commander code (e.g. `businessPlus`)"
+            .to_owned(),
+    };
+    VendorProduct::Unknown {
+        message: format!("Keeper has no product \"{sku}\"; this mapping will never match usage"),
+        hint,
+    }
 }
 
 #[cfg(test)]

@@ -270,8 +270,12 @@ pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// The test hook's value: `RECKON_TEST_CRASH_AFTER_WRITES=N` (test-only; see README).
+/// The test hook's value: `RECKON_TEST_CRASH_AFTER_WRITES=N`. Only debug builds (what
+/// `cargo test` runs) read it; a release build never aborts on an environment variable.
 pub fn crash_hook() -> Option<u32> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
     std::env::var("RECKON_TEST_CRASH_AFTER_WRITES")
         .ok()
         .and_then(|v| v.parse().ok())

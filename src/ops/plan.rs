@@ -1,23 +1,47 @@
-//! One reconciliation pass, as used by `plan`, `apply` and `usage` (and, later, every watch
-//! cycle): select integrations → observe usage and the PSA → compute the plan. Reads only; the
-//! caller decides whether to apply.
+//! `ops::plan`: one reconciliation pass, as `plan`, `apply`, `usage`, `import` and every watch
+//! cycle make it: select integrations → observe usage and the PSA ([`super::observe`]) →
+//! compute the plan. The one place [`plan::compute`] is called and its inputs (grants from
+//! `approvals.yaml` and `--approve`, interrupted writes from the journal) are gathered. Reads
+//! only; whether to apply is [`super::apply`]'s.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
+use super::observe;
 use crate::config::Workspace;
-use crate::config::model::Integration;
+use crate::config::model::{Grant, Integration};
 use crate::error::Error;
-use crate::observe;
 use crate::observed::LineRef;
 use crate::period::Period;
 use crate::plan::{self, Plan};
 use crate::psa::Psa;
-use crate::render::usage::UsageLine;
 use crate::state;
 use crate::state::journal::Intent;
-use crate::usage::{AccountUsage, Rounding};
+use crate::usage::{AccountUsage, Rounding, UsageLine};
+
+/// What to plan: a period, the integrations (all when empty) and this run's `--approve`
+/// addresses.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The billing period.
+    pub period: Period,
+    /// `--integration` names; all integrations when empty.
+    pub only: &'a [String],
+    /// `--approve ADDRESS` values: grants for this run's period, whatever quantity it plans.
+    pub approve: &'a [String],
+}
+
+impl Request<'_> {
+    /// Every integration for `period`, nothing approved on the command line.
+    pub fn all(period: Period) -> Request<'static> {
+        Request {
+            period,
+            only: &[],
+            approve: &[],
+        }
+    }
+}
 
 /// The integrations named in `only` (all when empty), or an error naming the unknown ones.
 pub fn select<'w>(
@@ -61,14 +85,14 @@ pub async fn measure(
         .map_err(Error::Usage)
 }
 
-/// Observes usage and the PSA and computes the plan for `period`.
+/// Observes usage and the PSA and computes the plan `request` asks for.
 pub async fn plan<P: Psa>(
     workspace: &Workspace,
     psa: &P,
-    period: Period,
-    only: &[String],
+    request: &Request<'_>,
 ) -> Result<Plan, Error> {
-    let integrations = select(workspace, only)?;
+    let period = request.period;
+    let integrations = select(workspace, request.only)?;
     // Usage (CPU, on the blocking pool) and the PSA (network) are read at once. A usage
     // problem wins and stops the PSA reads at once; a PSA failure waits for usage, so the
     // error reported does not depend on which finished first.
@@ -85,10 +109,21 @@ pub async fn plan<P: Psa>(
         psa: &snapshot,
         partial,
     });
-    let grants = crate::config::approvals::load(&workspace.root).map_err(Error::Config)?;
+    let mut grants = crate::config::approvals::load(&workspace.root).map_err(Error::Config)?;
+    grants.extend(command_line_grants(request.approve));
     plan::approval::approve(&mut plan, &grants);
     plan.interrupted = interrupted(workspace, psa).await?;
     Ok(plan)
+}
+
+/// `--approve ADDRESS` grants: this run's period, whatever quantity its plan says.
+fn command_line_grants(addresses: &[String]) -> impl Iterator<Item = Grant> + '_ {
+    addresses.iter().map(|address| Grant {
+        address: address.clone(),
+        period: None,
+        quantity: None,
+        source: "--approve".into(),
+    })
 }
 
 /// Writes the apply journal has intents but no outcomes for, each with its line re-read now
@@ -100,16 +135,21 @@ pub async fn interrupted<P: Psa>(
     Ok(reread_unknown_outcomes(workspace, psa)
         .await?
         .into_iter()
-        .map(|(intent, found)| plan::Interrupted {
-            address: intent.address,
-            contract: intent.contract,
-            line: intent.line,
-            before: intent.before,
-            after: intent.after,
-            found,
-            time: intent.time,
-        })
+        .map(|(intent, found)| interrupted_write(intent, found))
         .collect())
+}
+
+/// An intent without outcome and what its line holds now, as the plan lists it.
+pub fn interrupted_write(intent: Intent, found: Option<Decimal>) -> plan::Interrupted {
+    plan::Interrupted {
+        address: intent.address,
+        contract: intent.contract,
+        line: intent.line,
+        before: intent.before,
+        after: intent.after,
+        found,
+        time: intent.time,
+    }
 }
 
 /// The journal's intents without outcomes, each with what its line holds now (`None` for a

@@ -1,5 +1,5 @@
 //! Observe: gather everything the planner needs from the outside world — usage from each
-//! integration's source and the PSA snapshot — before any planning starts.
+//! integration's source and the PSA snapshot — before any planning starts ([`super::plan`]).
 //!
 //! The only orchestration of reads. Usage problems from every integration are collected together
 //! so one run shows them all.

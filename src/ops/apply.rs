@@ -1,0 +1,228 @@
+//! `ops::apply`: one apply run, shared by `reckon apply` (a fresh plan or a saved plan file) and
+//! `watch --apply` (the plan its cycle just made), under one [`Policy`]:
+//!
+//! 1. take the workspace lock (waiting up to the policy's timeout);
+//! 2. re-read the lines of writes an earlier, interrupted apply never recorded the outcome of,
+//!    and close them in the journal (the plan then starts from live values);
+//! 3. get the plan: compute it, or load the saved one and refuse it when stale, or take the
+//!    caller's — refusing that one when interrupted writes turned up after it was made;
+//! 4. let the front end show it;
+//! 5. refuse what must not be applied ([`blockers`]: every line zeroed, everything held);
+//! 6. let the front end confirm it (`reckon apply` asks for `yes` on a terminal);
+//! 7. execute it with every write journalled ([`crate::apply::execute`]).
+//!
+//! Returns what was applied or why nothing was ([`Refusal`], rendered by either front end).
+//! Prints nothing itself: the front end hears of each step through [`Progress`].
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::plan::{self as planning, Request};
+use super::refusal::Refusal;
+use super::stale;
+use crate::apply::{self, ActionResult, ApplyReport};
+use crate::config::Workspace;
+use crate::error::Error;
+use crate::fingerprint;
+use crate::plan::{Interrupted, Plan};
+use crate::psa::Psa;
+use crate::state::{self, journal, lock};
+
+/// The rules an apply runs under; `reckon apply --auto-approve` and `watch --apply` use the same.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// How the lock file names the run, e.g. `apply --period 2026-10` or `watch --apply`.
+    pub lock_command: String,
+    /// How long to wait for another apply's lock (zero: fail at once).
+    pub lock_timeout: Duration,
+    /// Apply even when the plan would zero every line it covers (`--allow-empty`).
+    pub allow_empty: bool,
+}
+
+/// Which plan to apply.
+#[derive(Debug)]
+pub enum Source<'a> {
+    /// Plan now, under the lock.
+    Fresh(Request<'a>),
+    /// A plan file saved by `reckon plan --out`, applied exactly, unless stale.
+    Saved(&'a Path),
+    /// A plan the caller just made (watch); refused if an apply was interrupted since.
+    Planned(Plan),
+}
+
+/// What the front end hears while an apply runs.
+pub trait Progress {
+    /// An interrupted write was re-read and closed in the journal.
+    fn resolved(&mut self, write: &Interrupted);
+    /// The plan about to be applied (for the front end to render).
+    fn show(&mut self, plan: &Plan) -> Result<(), Error>;
+    /// The last word before writing, once the plan has something to write and no blocker: an
+    /// error stops the run with nothing written (the user did not say `yes`).
+    fn confirm(&mut self, _plan: &Plan) -> Result<(), Error> {
+        Ok(())
+    }
+    /// Writes start now.
+    fn applying(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+    /// One action's outcome, in plan order.
+    fn result(&mut self, result: &ActionResult);
+}
+
+/// A run that got as far as the plan.
+#[derive(Debug)]
+pub struct Applied {
+    /// The plan applied.
+    pub plan: Plan,
+    /// Every write's outcome; `None` when the plan had nothing to write.
+    pub report: Option<ApplyReport>,
+}
+
+/// Why a run stopped before applying.
+#[derive(Debug)]
+pub enum Stopped {
+    /// A rule said no; nothing was written.
+    Refused(Refusal),
+    /// Something failed (a file, the PSA); nothing was written.
+    Failed(Error),
+}
+
+impl From<Refusal> for Stopped {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
+    }
+}
+
+impl From<Error> for Stopped {
+    fn from(error: Error) -> Self {
+        Self::Failed(error)
+    }
+}
+
+impl From<Stopped> for Error {
+    fn from(stopped: Stopped) -> Self {
+        match stopped {
+            Stopped::Refused(refusal) => refusal.into(),
+            Stopped::Failed(error) => error,
+        }
+    }
+}
+
+/// Applies the plan `source` names to `psa` for `workspace` under `policy`.
+pub async fn apply<P: Psa>(
+    workspace: &Workspace,
+    psa: &P,
+    source: Source<'_>,
+    policy: &Policy,
+    progress: &mut impl Progress,
+) -> Result<Applied, Stopped> {
+    let state_dir = state::dir(&workspace.root).map_err(|source| Error::Io {
+        context: "cannot create the workspace's .reckon folder".into(),
+        source,
+    })?;
+    let held = lock::Lock::acquire(&state_dir, &policy.lock_command, policy.lock_timeout)
+        .await
+        .map_err(Refusal::from)?;
+    let mut writer = journal::Writer::open(&state_dir).map_err(journal_error)?;
+    let resolved = resolve_interrupted(workspace, psa, &mut writer, progress).await?;
+    let (plan, commit) = match source {
+        Source::Fresh(request) => (
+            planning::plan(workspace, psa, &request).await?,
+            fingerprint::git_state(&workspace.root).map(|g| g.commit),
+        ),
+        Source::Saved(path) => {
+            let saved = stale::checked(workspace, psa, path).await?;
+            (saved.plan, saved.git.map(|g| g.commit))
+        }
+        Source::Planned(plan) => {
+            refuse_unforeseen(&plan, &resolved)?;
+            let commit = fingerprint::git_state(&workspace.root).map(|g| g.commit);
+            (plan, commit)
+        }
+    };
+    progress.show(&plan)?;
+    if !plan.has_changes() {
+        return Ok(Applied { plan, report: None });
+    }
+    blockers(&plan, policy).map_or(Ok(()), Err)?;
+    progress.confirm(&plan)?;
+    progress.applying()?;
+    let mut journal = journal::ApplyJournal::new(
+        writer,
+        held.info().id.clone(),
+        commit,
+        plan.period,
+        journal::crash_hook(),
+    );
+    let report = apply::execute(&plan, psa, &mut journal, |r| progress.result(r)).await;
+    drop(held);
+    Ok(Applied {
+        plan,
+        report: Some(report),
+    })
+}
+
+/// Why `plan` must not be applied under `policy`, if it must not: the one place a plan's
+/// blockers become refusals.
+pub fn blockers(plan: &Plan, policy: &Policy) -> Option<Refusal> {
+    if plan.zeroes_every_line() && !policy.allow_empty {
+        return Some(Refusal::ZeroesEveryLine);
+    }
+    if plan.has_changes() && plan.applicable().next().is_none() {
+        return Some(Refusal::AllHeld {
+            held: plan.held().cloned().collect(),
+        });
+    }
+    None
+}
+
+/// Re-reads the lines of writes an earlier, interrupted apply never recorded the outcome of,
+/// and records what they hold now, closing them. Returns them, as the plan lists them.
+async fn resolve_interrupted<P: Psa>(
+    workspace: &Workspace,
+    psa: &P,
+    writer: &mut journal::Writer,
+    progress: &mut impl Progress,
+) -> Result<Vec<Interrupted>, Error> {
+    let mut resolved = Vec::new();
+    for (intent, found) in planning::reread_unknown_outcomes(workspace, psa).await? {
+        writer
+            .append(&journal::Record::Resolved(journal::Resolved {
+                apply: intent.apply.clone(),
+                seq: intent.seq,
+                time: journal::now(),
+                found,
+            }))
+            .map_err(journal_error)?;
+        let write = planning::interrupted_write(intent, found);
+        progress.resolved(&write);
+        resolved.push(write);
+    }
+    Ok(resolved)
+}
+
+/// A plan made before the lock was taken accounts for the interrupted writes it listed (it read
+/// their lines); any other interrupted write happened after it was made.
+fn refuse_unforeseen(plan: &Plan, resolved: &[Interrupted]) -> Result<(), Refusal> {
+    let unknown = resolved
+        .iter()
+        .filter(|write| {
+            !plan
+                .interrupted
+                .iter()
+                .any(|seen| seen.address == write.address && seen.time == write.time)
+        })
+        .count();
+    if unknown == 0 {
+        Ok(())
+    } else {
+        Err(Refusal::Interrupted { unknown })
+    }
+}
+
+fn journal_error(source: std::io::Error) -> Error {
+    Error::Io {
+        context: "cannot write the apply journal .reckon/journal.jsonl; nothing was applied".into(),
+        source,
+    }
+}
