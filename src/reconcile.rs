@@ -61,12 +61,16 @@ pub async fn measure(
         .map_err(Error::Usage)
 }
 
-/// Observes usage and the PSA and computes the plan for `period`.
+/// Observes usage, the PSA, the approvals and the apply journal, and computes the plan for
+/// `period`; `cli_grants` are this run's `--approve` addresses, `today` tells a period that has
+/// not ended.
 pub async fn plan<P: Psa>(
     workspace: &Workspace,
     psa: &P,
     period: Period,
     only: &[String],
+    today: chrono::NaiveDate,
+    cli_grants: &[plan::approval::Grant],
 ) -> Result<Plan, Error> {
     let integrations = select(workspace, only)?;
     // Usage (CPU, on the blocking pool) and the PSA (network) are read at once. A usage
@@ -78,17 +82,19 @@ pub async fn plan<P: Psa>(
     let (usage, snapshot) = tokio::try_join!(measure(workspace, period, &integrations), psa_reads)?;
     let snapshot = snapshot?;
     let partial = integrations.len() < workspace.integrations.len();
-    let mut plan = plan::compute(&plan::Inputs {
+    let mut grants = crate::config::approvals::load(&workspace.root).map_err(Error::Config)?;
+    grants.extend_from_slice(cli_grants);
+    let interrupted = interrupted(workspace, psa).await?;
+    Ok(plan::compute(&plan::Inputs {
         workspace,
         period,
         usage: &usage,
         psa: &snapshot,
         partial,
-    });
-    let grants = crate::config::approvals::load(&workspace.root).map_err(Error::Config)?;
-    plan::approval::approve(&mut plan, &grants);
-    plan.interrupted = interrupted(workspace, psa).await?;
-    Ok(plan)
+        grants: &grants,
+        interrupted: &interrupted,
+        today,
+    }))
 }
 
 /// Writes the apply journal has intents but no outcomes for, each with its line re-read now

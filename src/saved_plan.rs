@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::fingerprint::GitState;
 use crate::observed::LineRef;
 use crate::period::Period;
-use crate::plan::{Action, Approval, Change, MatchedBy, Plan};
+use crate::plan::{Action, ActionKind, Approval, Change, MatchedBy, Plan};
 use crate::psa::{Psa, PsaError};
 use crate::usage::{BillingModel, Rounding, RoundingMode};
 
@@ -130,7 +130,9 @@ impl SavedPlan {
                 doc.format, doc.format_version
             ));
         }
-        doc.try_into()
+        let saved: Self = doc.try_into()?;
+        saved.plan.check().map_err(|broken| broken.join("; "))?;
+        Ok(saved)
     }
 }
 
@@ -139,8 +141,13 @@ pub async fn stale_lines<P: Psa>(psa: &P, plan: &Plan) -> Result<Vec<StaleLine>,
     let mut stale = Vec::new();
     let mut contracts = None;
     for change in plan.actions() {
-        match (&change.line, change.current) {
-            (Some(line), Some(expected)) => {
+        match &change.action {
+            Action::NoOp { .. } => {}
+            Action::Update {
+                line,
+                from: expected,
+            } => {
+                let expected = *expected;
                 let place = LineRef {
                     contract: change.contract.clone(),
                     line: line.clone(),
@@ -159,8 +166,8 @@ pub async fn stale_lines<P: Psa>(psa: &P, plan: &Plan) -> Result<Vec<StaleLine>,
                     });
                 }
             }
-            _ => {
-                // A create: the contract must still have no line for the service.
+            Action::Create => {
+                // The contract must still have no line for the service.
                 if contracts.is_none() {
                     contracts = Some(psa.contracts(change.effective_date).await?);
                 }
@@ -214,7 +221,7 @@ struct GitDoc {
 #[serde(deny_unknown_fields)]
 struct ChangeDoc {
     address: String,
-    action: String,
+    action: ActionKind,
     integration: String,
     vendor_account: String,
     vendor_account_name: String,
@@ -231,7 +238,7 @@ struct ChangeDoc {
     billing_model: BillingModel,
     rounding: RoundingMode,
     decimals: u32,
-    matched_by: String,
+    matched_by: MatchedBy,
     /// Why it needs approval (empty: within every threshold).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     needs_approval: Vec<String>,
@@ -267,7 +274,7 @@ impl From<&Change> for ChangeDoc {
     fn from(c: &Change) -> Self {
         Self {
             address: c.address.clone(),
-            action: c.action.as_str().to_owned(),
+            action: c.action.kind(),
             integration: c.integration.clone(),
             vendor_account: c.vendor_account.clone(),
             vendor_account_name: c.vendor_account_name.clone(),
@@ -276,15 +283,15 @@ impl From<&Change> for ChangeDoc {
             psa_company_name: c.psa_company_name.clone(),
             psa_service: c.psa_service.clone(),
             contract: c.contract.clone(),
-            line: c.line.clone(),
+            line: c.line().map(str::to_owned),
             usage: c.usage,
             quantity: c.quantity,
-            current: c.current,
+            current: c.current(),
             effective_date: c.effective_date,
             billing_model: c.billing_model,
             rounding: c.rounding.mode,
             decimals: c.rounding.decimals,
-            matched_by: c.matched_by.as_str().to_owned(),
+            matched_by: c.matched_by,
             needs_approval: match &c.approval {
                 Approval::NotNeeded => Vec::new(),
                 Approval::Needed(reasons) | Approval::Approved { reasons, .. } => reasons.clone(),
@@ -323,30 +330,92 @@ impl TryFrom<Doc> for SavedPlan {
                 changes,
                 findings: Vec::new(),
                 interrupted: Vec::new(),
+                blockers: Vec::new(),
             },
         })
     }
+}
+
+/// How the decisions of `saved` differ from `fresh`, recomputed from the same inputs: each
+/// action (create or update, line, planned-against and new quantity, contract, service, date)
+/// and its approval standing. Empty when they agree; anything else means the file was edited.
+pub fn differences(saved: &Plan, fresh: &Plan) -> Vec<String> {
+    let decisions = |plan: &Plan| -> std::collections::BTreeMap<String, String> {
+        plan.actions()
+            .map(|c| (c.address.clone(), decision(c)))
+            .collect()
+    };
+    let (saved, fresh) = (decisions(saved), decisions(fresh));
+    let mut differences = Vec::new();
+    for (address, in_file) in &saved {
+        match fresh.get(address) {
+            Some(computed) if computed == in_file => {}
+            Some(computed) => {
+                differences.push(format!("{address}: the file says {in_file}; its inputs give {computed}"));
+            }
+            None => differences.push(format!(
+                "{address}: the file says {in_file}; its inputs give no change"
+            )),
+        }
+    }
+    for (address, computed) in &fresh {
+        if !saved.contains_key(address) {
+            differences.push(format!(
+                "{address}: missing from the file; its inputs give {computed}"
+            ));
+        }
+    }
+    differences
+}
+
+/// One change's decision in words, for comparing and for the refusal.
+fn decision(c: &Change) -> String {
+    let from = c
+        .current()
+        .map_or_else(|| "new".to_owned(), |q| q.normalize().to_string());
+    let line = c.line().unwrap_or("new line");
+    let approval = match &c.approval {
+        Approval::NotNeeded => "no approval needed".to_owned(),
+        Approval::Needed(reasons) => format!("needs approval ({})", reasons.join("; ")),
+        Approval::Approved { reasons, by } => {
+            format!("approved by {by} ({})", reasons.join("; "))
+        }
+    };
+    format!(
+        "{} {from} → {} on contract {} {line} ({}, from {}), {approval}",
+        c.action.as_str(),
+        c.quantity.normalize(),
+        c.contract,
+        c.psa_service,
+        c.effective_date
+    )
 }
 
 impl TryFrom<ChangeDoc> for Change {
     type Error = String;
 
     fn try_from(c: ChangeDoc) -> Result<Self, String> {
-        let action = match c.action.as_str() {
-            "create" => Action::Create,
-            "update" => Action::Update,
-            other => return Err(format!("{}: unknown action `{other}`", c.address)),
-        };
-        if action == Action::Update && (c.line.is_none() || c.current.is_none()) {
-            return Err(format!(
-                "{}: an update needs `line` and `current`",
-                c.address
-            ));
-        }
-        let matched_by = match c.matched_by.as_str() {
-            "mapping" => MatchedBy::Mapping,
-            "exact-name" => MatchedBy::ExactName,
-            other => return Err(format!("{}: unknown matched_by `{other}`", c.address)),
+        let action = match (c.action, c.line, c.current) {
+            (ActionKind::Create, None, None) => Action::Create,
+            (ActionKind::Update, Some(line), Some(from)) => Action::Update { line, from },
+            (ActionKind::Create, _, _) => {
+                return Err(format!(
+                    "{}: a create has no `line` or `current`",
+                    c.address
+                ));
+            }
+            (ActionKind::Update, _, _) => {
+                return Err(format!(
+                    "{}: an update needs `line` and `current`",
+                    c.address
+                ));
+            }
+            (ActionKind::NoOp, _, _) => {
+                return Err(format!(
+                    "{}: a saved plan holds only creates and updates",
+                    c.address
+                ));
+            }
         };
         Ok(Self {
             address: c.address,
@@ -359,17 +428,15 @@ impl TryFrom<ChangeDoc> for Change {
             psa_company_name: c.psa_company_name,
             psa_service: c.psa_service,
             contract: c.contract,
-            line: c.line,
             usage: c.usage,
             quantity: c.quantity,
-            current: c.current,
             effective_date: c.effective_date,
             billing_model: c.billing_model,
             rounding: Rounding {
                 mode: c.rounding,
                 decimals: c.decimals,
             },
-            matched_by,
+            matched_by: c.matched_by,
             // A saved plan keeps no daily series: apply needs none, only the HTML charts do.
             daily: Vec::new(),
             approval: match (c.needs_approval.is_empty(), c.approved_by) {
@@ -393,7 +460,10 @@ mod tests {
     fn change(quantity: Decimal) -> Change {
         Change {
             address: "keeper/Acme/BP → Acme/KEEPER-BP".into(),
-            action: Action::Update,
+            action: Action::Update {
+                line: "C-1-1".into(),
+                from: dec!(10.50),
+            },
             integration: "keeper".into(),
             vendor_account: "3862".into(),
             vendor_account_name: "Acme".into(),
@@ -402,10 +472,8 @@ mod tests {
             psa_company_name: "Acme".into(),
             psa_service: "KEEPER-BP".into(),
             contract: "C-1".into(),
-            line: Some("C-1-1".into()),
             usage: dec!(12.064516129032258064516129032),
             quantity,
-            current: Some(dec!(10.50)),
             effective_date: NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
             billing_model: BillingModel::DailyAverage,
             rounding: Rounding {
@@ -439,6 +507,7 @@ mod tests {
                 changes: vec![change(dec!(12.07))],
                 findings: Vec::new(),
                 interrupted: Vec::new(),
+                blockers: Vec::new(),
             },
         }
     }
@@ -452,7 +521,7 @@ mod tests {
         let back = SavedPlan::read(&path).expect("parse");
         assert_eq!(back, saved());
         assert_eq!(
-            back.plan.changes[0].current.map(|d| d.to_string()),
+            back.plan.changes[0].current().map(|d| d.to_string()),
             Some("10.50".into())
         );
         back.write(&path).expect("write again");

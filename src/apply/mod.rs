@@ -160,17 +160,19 @@ async fn journalled<P: Psa, J: Journal>(change: &Change, psa: &P, journal: &J) -
     }
 }
 
+/// The one write `change` asks for; a no-op (never passed in: [`Plan::applicable`] leaves them
+/// out) writes nothing.
 async fn write<P: Psa>(change: &Change, psa: &P) -> Result<(), PsaError> {
-    match (change.action, &change.line, change.current) {
-        (Action::Update, Some(line), Some(current)) => {
+    match &change.action {
+        Action::Update { line, from } => {
             let line = LineRef {
                 contract: change.contract.clone(),
                 line: line.clone(),
             };
-            psa.set_quantity(&line, current, change.quantity, change.effective_date)
+            psa.set_quantity(&line, *from, change.quantity, change.effective_date)
                 .await
         }
-        (Action::Create, _, _) => psa
+        Action::Create => psa
             .create_line(
                 &change.contract,
                 &change.psa_service,
@@ -179,7 +181,7 @@ async fn write<P: Psa>(change: &Change, psa: &P) -> Result<(), PsaError> {
             )
             .await
             .map(|_| ()),
-        _ => Ok(()),
+        Action::NoOp { .. } => Ok(()),
     }
 }
 

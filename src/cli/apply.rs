@@ -22,7 +22,7 @@ use crate::state::{self, journal, lock};
 pub struct Args {
     /// A plan saved with `reckon plan --out FILE`: apply exactly it, without a prompt (the file
     /// is the approval), refusing if it is stale.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["period", "auto_approve", "integrations"])]
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["period", "auto_approve", "integrations", "approve"])]
     pub plan_file: Option<PathBuf>,
     /// Billing period YYYY-MM (default: the previous calendar month).
     #[arg(long)]
@@ -43,6 +43,10 @@ pub struct Args {
     /// Apply even when the plan would set every line it covers to zero (empty usage data).
     #[arg(long)]
     pub allow_empty: bool,
+    /// Apply even when an integration's usage covers fewer days than the period (its data
+    /// stops early, or the period has not ended yet).
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Output format: text, or text plus GitHub Actions annotations (and the markdown plan
     /// appended to `$GITHUB_STEP_SUMMARY` when set).
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -82,26 +86,29 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
     let mut writer = journal::Writer::open(&state_dir).map_err(journal_error)?;
     close_interrupted(workspace, &psa, &mut writer).await?;
     let mut out = std::io::stdout().lock();
-    let (plan, commit) = match &args.plan_file {
+    let (plan, commit, confirmed) = match &args.plan_file {
         Some(path) => {
-            let saved = checked_saved_plan(workspace, &psa, path).await?;
-            render::text::plan(&mut out, &saved.plan, context.style)
+            let saved = checked_saved_plan(workspace, &psa, path, context.today).await?;
+            render::text::plan(&mut out, &saved.shown, context.style)
                 .map_err(super::output_error)?;
-            (saved.plan, saved.git.map(|g| g.commit))
+            (saved.plan, saved.commit, true)
         }
         None => {
             let period = super::period(context, args.period);
-            let plan = reconcile::plan(workspace, &psa, period, &args.integrations).await?;
+            let plan = reconcile::plan(
+                workspace,
+                &psa,
+                period,
+                &args.integrations,
+                context.today,
+                &cli_grants(&args.approve),
+            )
+            .await?;
             render::text::plan(&mut out, &plan, context.style).map_err(super::output_error)?;
-            if plan.has_changes() && !args.auto_approve {
-                confirm(&mut out, &psa.describe())?;
-            }
             let commit = fingerprint::git_state(&workspace.root).map(|g| g.commit);
-            (plan, commit)
+            (plan, commit, args.auto_approve)
         }
     };
-    let mut plan = plan;
-    plan::approval::approve(&mut plan, &cli_grants(&args.approve));
     if args.format == Format::Github {
         render::github::plan(&mut out, &plan)
             .and_then(|()| super::step_summary(&plan))
@@ -109,14 +116,11 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
     }
     if !plan.has_changes() {
         super::print_requests(&psa);
-        return Ok(ExitStatus::Success);
+        return Ok(exit_status(&plan, 0));
     }
-    if plan.zeroes_every_line() && !args.allow_empty {
-        return Err(Error::refused(
-            "refusing to apply: the plan sets every line it covers to zero; nothing was written",
-            "this is what empty or truncated usage data looks like; check it, and pass \
-             --allow-empty only if every line really should be zero",
-        ));
+    refuse_blocked(&plan, args)?;
+    if !confirmed {
+        confirm(&mut out, &psa.describe())?;
     }
     writeln!(out).map_err(super::output_error)?;
     let mut journal = journal::ApplyJournal::new(
@@ -136,14 +140,47 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
     for change in plan.held() {
         render::apply::held(&mut out, change, context.style).map_err(super::output_error)?;
     }
+    for change in plan.blocked() {
+        render::apply::blocked(&mut out, change, context.style).map_err(super::output_error)?;
+    }
     render::apply::summary(&mut out, &report, plan.held().count(), context.style)
         .map_err(super::output_error)?;
     super::print_requests(&psa);
-    Ok(if report.failed() == 0 && plan.held().next().is_none() {
+    Ok(exit_status(&plan, report.failed()))
+}
+
+/// 1 when a write failed, a change was held or blocked, or an error finding stands; else 0.
+fn exit_status(plan: &Plan, failed: usize) -> ExitStatus {
+    if failed == 0 && plan.held().next().is_none() && !plan.has_errors() {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
-    })
+    }
+}
+
+/// The plan's blockers that stop the whole apply under this run's flags: usage data that does
+/// not cover the period (unless `--allow-partial`), every line to zero (unless `--allow-empty`).
+/// Held and error-blocked changes only stop themselves.
+fn refuse_blocked(plan: &Plan, args: &Args) -> Result<(), Error> {
+    let partial: Vec<String> = plan.partial_data().map(|p| p.message()).collect();
+    if !partial.is_empty() && !args.allow_partial {
+        return Err(Error::refused(
+            format!(
+                "refusing to apply: {}; nothing was written",
+                partial.join("; ")
+            ),
+            "wait until the period is over and its usage is complete (re-export it), or pass \
+             --allow-partial if billing the data as it stands is intended",
+        ));
+    }
+    if plan.zeroes_every_line() && !args.allow_empty {
+        return Err(Error::refused(
+            "refusing to apply: the plan sets every line it covers to zero; nothing was written",
+            "this is what empty or truncated usage data looks like; check it, and pass \
+             --allow-empty only if every line really should be zero",
+        ));
+    }
+    Ok(())
 }
 
 /// `--approve ADDRESS` grants: this run's period, whatever quantity its plan says.
@@ -197,13 +234,23 @@ async fn close_interrupted(
     Ok(())
 }
 
+/// A saved plan that passed every check: `shown` is the file's plan, `plan` the same decisions
+/// recomputed from the inputs now (with their findings and blockers, re-evaluated today).
+struct CheckedPlan {
+    shown: Plan,
+    plan: Plan,
+    commit: Option<String>,
+}
+
 /// Loads the plan file and refuses it when it belongs to another PSA, the config or usage
-/// changed since, or any line it touches no longer holds what it was planned against.
+/// changed since, any line it touches no longer holds what it was planned against, or its
+/// decisions are not what its inputs give (the file was edited).
 async fn checked_saved_plan(
     workspace: &crate::config::Workspace,
     psa: &AnyPsa,
     path: &std::path::Path,
-) -> Result<SavedPlan, Error> {
+    today: chrono::NaiveDate,
+) -> Result<CheckedPlan, Error> {
     let saved = SavedPlan::read(path).map_err(|e| {
         Error::refused(
             e.to_string(),
@@ -254,7 +301,28 @@ async fn checked_saved_plan(
             replan,
         ));
     }
-    Ok(saved)
+    let only = if saved.plan.partial {
+        saved.plan.integrations.clone()
+    } else {
+        Vec::new()
+    };
+    let fresh = reconcile::plan(workspace, psa, saved.plan.period, &only, today, &[]).await?;
+    let differences = saved_plan::differences(&saved.plan, &fresh);
+    if !differences.is_empty() {
+        let lines: Vec<String> = differences.iter().map(|d| format!("  {d}")).collect();
+        return Err(Error::refused(
+            format!(
+                "the plan file was modified: its decisions are not what its inputs give:\n{}",
+                lines.join("\n")
+            ),
+            replan,
+        ));
+    }
+    Ok(CheckedPlan {
+        shown: saved.plan,
+        plan: fresh,
+        commit: saved.git.map(|g| g.commit),
+    })
 }
 
 fn hash_error(source: std::io::Error) -> Error {

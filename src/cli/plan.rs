@@ -56,7 +56,15 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
     let period = super::period(context, args.period);
-    let plan = reconcile::plan(workspace, &psa, period, &args.integrations).await?;
+    let plan = reconcile::plan(
+        workspace,
+        &psa,
+        period,
+        &args.integrations,
+        context.today,
+        &[],
+    )
+    .await?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Text => render::text::plan(&mut out, &plan, context.style),
@@ -77,7 +85,11 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
         );
     }
     super::print_requests(&psa);
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    // Error findings fail the run after the whole plan is shown, with or without
+    // --detailed-exitcode: a mapping that points at nothing must not pass CI.
+    Ok(if plan.has_errors() {
+        ExitStatus::Failure
+    } else if args.detailed_exitcode && plan.has_changes() {
         ExitStatus::Changes
     } else {
         ExitStatus::Success

@@ -1,48 +1,46 @@
 //! The planner's findings: everything that needs a human (unmapped accounts and services,
 //! missing companies, services and lines, conflicting sources, lines no usage fed), each with a
-//! hint saying what to do. Part of the pure planner: no I/O.
+//! hint saying what to do. Free functions of what they describe, called by
+//! [`super::compute`] (which they never call back). Part of the pure planner: no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 
-use super::compute::{Planner, Target};
-use super::matching::AccountMatch;
-use super::{Finding, FindingKind};
+use super::matching::{AccountMatch, CompanyIndex};
+use super::target::Target;
+use super::{Change, Finding, FindingKind};
 use crate::config::model::Integration;
+use crate::observed::Contract;
+use crate::period::Period;
 use crate::usage::{AccountUsage, display_usage};
 
-impl<'a> Planner<'a> {
-    pub(super) fn about_target(
-        &self,
-        mut finding: Finding,
-        integration: &Integration,
-        target: &Target<'a>,
-        usage: Option<Decimal>,
-    ) -> Finding {
+/// `finding`, filled in with what `target` concerns.
+pub(super) fn about_target(
+    mut finding: Finding,
+    integration: &Integration,
+    target: &Target<'_>,
+    usage: Option<Decimal>,
+) -> Finding {
+    {
         finding.integration = Some(integration.name.clone());
         finding.vendor_account = Some(target.account.account_id.clone());
         finding.vendor_account_name = Some(target.account.account_name.clone());
-        finding.vendor_service = Some(
-            target
-                .contributions
-                .iter()
-                .map(|u| u.sku.as_str())
-                .collect::<Vec<_>>()
-                .join("+"),
-        );
+        finding.vendor_service = Some(target.skus());
         finding.psa_company = Some(target.company_id.to_owned());
         finding.psa_service = Some(target.service.to_owned());
         finding.usage = usage;
         finding
     }
+}
 
-    pub(super) fn report_unmatched(
-        &mut self,
-        integration: &Integration,
-        account: &[&AccountUsage],
-        matched: AccountMatch<'_>,
-    ) {
+/// Why `account` goes nowhere (`None` when that is intended, or it has no usage).
+pub(super) fn unmatched(
+    integration: &Integration,
+    account: &[&AccountUsage],
+    matched: AccountMatch<'_>,
+) -> Option<Finding> {
+    {
         let first = account[0];
         let total: Decimal = account.iter().map(|u| u.measure.usage).sum();
         let by_sku: Vec<String> = account
@@ -50,7 +48,7 @@ impl<'a> Planner<'a> {
             .map(|u| format!("{} {}", u.sku, display_usage(u.measure.usage)))
             .collect();
         let mut finding = match matched {
-            AccountMatch::Unmapped if total.is_zero() => return,
+            AccountMatch::Unmapped if total.is_zero() => return None,
             AccountMatch::Unmapped => {
                 let mut f = Finding::new(
                     FindingKind::UnmappedAccount,
@@ -97,21 +95,23 @@ impl<'a> Planner<'a> {
                 f.origin = Some(origin.clone());
                 f
             }
-            AccountMatch::Company { .. } | AccountMatch::Excluded => return,
+            AccountMatch::Company { .. } | AccountMatch::Excluded => return None,
         };
         finding.integration = Some(integration.name.clone());
         finding.vendor_account = Some(first.account_id.clone());
         finding.vendor_account_name = Some(first.account_name.clone());
         finding.usage = Some(total);
-        self.findings.push(finding);
+        Some(finding)
     }
+}
 
-    pub(super) fn report_two_accounts(
-        &mut self,
-        integration: &Integration,
-        target: &Target<'a>,
-        row: &AccountUsage,
-    ) {
+/// A second vendor account (`row`'s) billing the line `target` already bills.
+pub(super) fn two_accounts(
+    integration: &Integration,
+    target: &Target<'_>,
+    row: &AccountUsage,
+) -> Finding {
+    {
         let mut finding = Finding::new(
             FindingKind::ConflictingSources,
             format!(
@@ -130,15 +130,14 @@ impl<'a> Planner<'a> {
         finding.vendor_account_name = Some(row.account_name.clone());
         finding.psa_company = Some(target.company_id.to_owned());
         finding.usage = Some(row.measure.usage);
-        self.findings.push(finding);
+        finding
     }
+}
 
-    /// One finding per SKU with usage that no service mapping covers.
-    pub(super) fn report_unmapped_services(
-        &mut self,
-        integration: &Integration,
-        usage: &[AccountUsage],
-    ) {
+/// One finding per SKU with usage that no service mapping covers.
+pub(super) fn unmapped_services(integration: &Integration, usage: &[AccountUsage]) -> Vec<Finding> {
+    {
+        let mut findings = Vec::new();
         let mut unmapped: BTreeMap<&str, (Decimal, BTreeSet<&str>)> = BTreeMap::new();
         for row in usage
             .iter()
@@ -169,15 +168,19 @@ impl<'a> Planner<'a> {
             finding.integration = Some(integration.name.clone());
             finding.vendor_service = Some(sku.to_owned());
             finding.usage = Some(total);
-            self.findings.push(finding);
+            findings.push(finding);
         }
+        findings
     }
+}
 
-    /// One finding per mapped PSA service the catalogue does not have.
-    pub(super) fn report_missing_services(&mut self, integration: &Integration) {
+/// One finding per mapped PSA service the catalogue does not have.
+pub(super) fn missing_services(integration: &Integration, catalogue: &BTreeSet<&str>) -> Vec<Finding> {
+    {
+        let mut findings = Vec::new();
         let mut seen = BTreeSet::new();
         for mapping in &integration.services {
-            if self.catalogue.contains(mapping.psa_service.as_str())
+            if catalogue.contains(mapping.psa_service.as_str())
                 || !seen.insert(&mapping.psa_service)
             {
                 continue;
@@ -193,15 +196,20 @@ impl<'a> Planner<'a> {
             finding.integration = Some(integration.name.clone());
             finding.psa_service = Some(mapping.psa_service.clone());
             finding.origin = Some(mapping.origin.clone());
-            self.findings.push(finding);
+            findings.push(finding);
         }
+        findings
     }
+}
 
-    /// Two integrations computing a quantity for one line would make apply flip-flop: neither
-    /// is planned, and a finding says why.
-    pub(super) fn drop_conflicting_changes(&mut self) {
+/// Two integrations computing a quantity for one line would make apply flip-flop: neither is
+/// planned, and a finding says why. Returns the findings and the integrations concerned.
+pub(super) fn drop_conflicting_changes(changes: &mut Vec<Change>) -> (Vec<Finding>, BTreeSet<String>) {
+    {
+        let mut findings = Vec::new();
+        let mut concerned = BTreeSet::new();
         let mut per_line: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
-        for change in &self.changes {
+        for change in changes.iter() {
             per_line
                 .entry((&change.contract, &change.psa_service))
                 .or_default()
@@ -217,9 +225,9 @@ impl<'a> Planner<'a> {
                 )
             })
             .collect();
-        self.changes
-            .retain(|c| !conflicts.contains_key(&(c.contract.clone(), c.psa_service.clone())));
+        changes.retain(|c| !conflicts.contains_key(&(c.contract.clone(), c.psa_service.clone())));
         for ((contract, service), sources) in conflicts {
+            concerned.extend(sources.iter().cloned());
             let mut finding = Finding::new(
                 FindingKind::ConflictingSources,
                 format!(
@@ -230,32 +238,34 @@ impl<'a> Planner<'a> {
             finding.hint = Some("map the service in one integration only".into());
             finding.contract = Some(contract);
             finding.psa_service = Some(service);
-            self.findings.push(finding);
+            findings.push(finding);
         }
+        (findings, concerned)
     }
+}
 
-    /// PSA lines for a mapped service that no usage fed: billing for something unused, or a
-    /// mapping that is missing.
-    pub(super) fn report_lines_without_usage(&mut self) {
-        let mapped: BTreeSet<&str> = self
-            .inputs
-            .workspace
-            .integrations
-            .iter()
-            .filter(|i| self.inputs.usage.contains_key(&i.name))
-            .flat_map(|i| i.services.iter().map(|s| s.psa_service.as_str()))
-            .collect();
-        for contract in &self.inputs.psa.contracts {
+/// PSA lines for a mapped service (`mapped`) that no usage fed (`touched` lists the contract
+/// and service pairs some usage was headed for): billing for something unused, or a mapping
+/// that is missing.
+pub(super) fn lines_without_usage(
+    contracts: &[Contract],
+    companies: &CompanyIndex<'_>,
+    mapped: &BTreeSet<&str>,
+    touched: &BTreeSet<(String, String)>,
+    period: Period,
+) -> Vec<Finding> {
+    {
+        let mut findings = Vec::new();
+        for contract in contracts {
             for line in &contract.lines {
                 let key = (contract.id.clone(), line.service_id.clone());
                 if !mapped.contains(line.service_id.as_str())
-                    || self.touched.contains(&key)
+                    || touched.contains(&key)
                     || line.quantity.is_zero()
                 {
                     continue;
                 }
-                let company = self
-                    .companies
+                let company = companies
                     .get(&contract.company_id)
                     .map_or(contract.company_id.as_str(), |c| &c.name);
                 let mut finding = Finding::new(
@@ -266,7 +276,7 @@ impl<'a> Planner<'a> {
                         line.id,
                         line.quantity.normalize(),
                         line.service_id,
-                        self.inputs.period
+                        period
                     ),
                 );
                 finding.hint =
@@ -275,9 +285,10 @@ impl<'a> Planner<'a> {
                 finding.psa_service = Some(line.service_id.clone());
                 finding.contract = Some(contract.id.clone());
                 finding.line = Some(line.id.clone());
-                self.findings.push(finding);
+                findings.push(finding);
             }
         }
+        findings
     }
 }
 

@@ -8,7 +8,7 @@ use crate::apply::{ActionResult, ApplyReport, Outcome};
 /// One line per action as it completes.
 pub fn result(out: &mut dyn Write, result: &ActionResult, style: Style) -> io::Result<()> {
     let change = &result.change;
-    let quantity = match change.current {
+    let quantity = match change.current() {
         Some(current) => format!("{current} → {}", change.quantity),
         None => change.quantity.to_string(),
     };
@@ -104,5 +104,17 @@ pub fn held(out: &mut dyn Write, change: &crate::plan::Change, style: Style) -> 
                 change.quantity, change.address
             )
         )
+    )
+}
+
+/// One line per change not written because its integration has error findings.
+pub fn blocked(out: &mut dyn Write, change: &crate::plan::Change, style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "  {} {} {}: {} has error findings; fix them (see the plan's findings) and apply again",
+        style.paint(Paint::Red, "not applied"),
+        change.action.as_str(),
+        change.address,
+        change.integration
     )
 }

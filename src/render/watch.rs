@@ -306,19 +306,23 @@ fn json_event(event: &Event<'_>) -> Value {
                 "changes": plan.actions().map(|c| json!({
                     "address": c.address,
                     "action": c.action.as_str(),
-                    "current": c.current.map(decimal),
+                    "current": c.current().map(decimal),
                     "quantity": decimal(c.quantity),
                     "usage": decimal(c.usage),
                 })).collect::<Vec<_>>(),
                 "findings": plan.findings.iter().map(|f| json!({
                     "kind": f.kind.as_str(),
+                    "severity": f.severity.as_str(),
                     "message": f.message,
                 })).collect::<Vec<_>>(),
+                "blockers": plan.blockers.iter().map(|b| b.to_string()).collect::<Vec<_>>(),
                 "summary": {
                     "create": summary.create,
                     "update": summary.update,
                     "unchanged": summary.unchanged,
                     "findings": summary.findings,
+                    "errors": summary.errors,
+                    "warnings": summary.warnings,
                 },
             })
         }
@@ -359,7 +363,7 @@ fn json_event(event: &Event<'_>) -> Value {
                 json!({
                     "address": r.change.address,
                     "action": r.change.action.as_str(),
-                    "current": r.change.current.map(decimal),
+                    "current": r.change.current().map(decimal),
                     "quantity": decimal(r.change.quantity),
                     "outcome": outcome,
                     "error": error,

@@ -2,8 +2,10 @@
 //! workspace lock, every write journalled, never past an approval threshold — or say why not.
 //!
 //! Refuses rather than guesses: when another apply holds the lock, when an earlier apply was
-//! interrupted (a human settles that with `reckon apply`), when the plan would zero every line
-//! (empty usage data), or when everything is held for approval. The next cycle tries again.
+//! interrupted (a human settles that with `reckon apply`), when an integration's usage does not
+//! cover the period (never applied unattended), when the plan would zero every line (empty usage
+//! data), or when everything is held for approval or blocked by error findings. The next cycle
+//! tries again. The blockers are the plan's own ([`Plan::blockers`]).
 
 use std::path::Path;
 use std::time::Duration;
@@ -50,6 +52,13 @@ fn refusal(plan: &Plan) -> Option<String> {
             plan.interrupted.len()
         ));
     }
+    if let Some(partial) = plan.partial_data().next() {
+        return Some(format!(
+            "{}; watch --apply never applies incomplete data (use `reckon apply --allow-partial` \
+             if it is intended)",
+            partial.message()
+        ));
+    }
     if plan.zeroes_every_line() {
         return Some(
             "the plan sets every line it covers to zero (empty or truncated usage data?); \
@@ -57,10 +66,16 @@ fn refusal(plan: &Plan) -> Option<String> {
                 .into(),
         );
     }
-    if plan.applicable().next().is_none() {
+    if plan.all_held() {
         return Some(format!(
             "all {} change(s) need approval; approve them in approvals.yaml",
             plan.held().count()
+        ));
+    }
+    if plan.applicable().next().is_none() {
+        return Some(format!(
+            "all {} change(s) are blocked by error findings; fix the findings",
+            plan.blocked().count()
         ));
     }
     None

@@ -173,7 +173,10 @@ impl<W: Write> Watch<W> {
         let inputs = files::usage_files(&workspace, period);
         (self.on_inputs)(&inputs);
         let usage_stamp = files::Stamp::take(&inputs);
-        let (plan, psa) = match plan_once(&workspace, period, &self.settings.integrations).await {
+        let today = time.date_naive();
+        let (plan, psa) = match plan_once(&workspace, period, &self.settings.integrations, today)
+            .await
+        {
             Ok(planned) => planned,
             Err(error) => {
                 return self.failed(&match error.diagnostics() {
@@ -258,9 +261,10 @@ async fn plan_once(
     workspace: &Workspace,
     period: Period,
     only: &[String],
+    today: chrono::NaiveDate,
 ) -> Result<(Plan, AnyPsa), Error> {
     let psa = psa::connect(workspace)?;
-    let plan = reconcile::plan(workspace, &psa, period, only).await?;
+    let plan = reconcile::plan(workspace, &psa, period, only, today, &[]).await?;
     Ok((plan, psa))
 }
 

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::chart::Chart;
 use super::{Column, escape, filters, page, table_head};
-use crate::plan::{Action, Approval, Change, Finding, FindingKind, Plan};
+use crate::plan::{ActionKind, Approval, Change, Finding, FindingKind, Plan};
 use crate::render::text::interrupted_note;
 use crate::usage::display_usage;
 
@@ -91,8 +91,8 @@ fn net_change(html: &mut String, changes: &[Change]) {
     for change in changes {
         let entry = by_service.entry(&change.psa_service).or_default();
         entry.0 += 1;
-        entry.1 += usize::from(change.action != Action::NoOp);
-        entry.2 += change.current.unwrap_or_default();
+        entry.1 += usize::from(change.action.kind() != ActionKind::NoOp);
+        entry.2 += change.current().unwrap_or_default();
         entry.3 += change.quantity;
     }
     html.push_str(
@@ -151,7 +151,7 @@ fn lines(html: &mut String, plan: &Plan) {
             (
                 "Action",
                 9,
-                [Action::Create, Action::Update, Action::NoOp]
+                [ActionKind::Create, ActionKind::Update, ActionKind::NoOp]
                     .map(action_text)
                     .to_vec(),
             ),
@@ -181,11 +181,11 @@ fn lines(html: &mut String, plan: &Plan) {
 }
 
 /// `+ create`, `~ update`, `= no-op`: the symbol keeps the action readable without colour.
-fn action_text(action: Action) -> String {
+fn action_text(action: ActionKind) -> String {
     let symbol = match action {
-        Action::Create => "+",
-        Action::Update => "~",
-        Action::NoOp => "=",
+        ActionKind::Create => "+",
+        ActionKind::Update => "~",
+        ActionKind::NoOp => "=",
     };
     format!("{symbol} {}", action.as_str())
 }
@@ -210,10 +210,10 @@ fn approval_text(approval: &Approval) -> String {
 /// One line of the table. End tags are omitted (valid HTML) and attributes unquoted where
 /// safe, to keep a 20,000-line page small.
 fn row(html: &mut String, plan: &Plan, c: &Change) {
-    let class = match c.action {
-        Action::Create => "c",
-        Action::Update => "u",
-        Action::NoOp => "o",
+    let class = match c.action.kind() {
+        ActionKind::Create => "c",
+        ActionKind::Update => "u",
+        ActionKind::NoOp => "o",
     };
     let company = if c.psa_company_name == c.vendor_account_name {
         String::new()
@@ -228,7 +228,7 @@ fn row(html: &mut String, plan: &Plan, c: &Change) {
         escape(&c.vendor_account_name),
         escape(&c.vendor_services.join("+")),
         escape(&c.psa_service),
-        c.current
+        c.current()
             .map_or_else(|| "\u{2014}".to_owned(), |q| q.normalize().to_string()),
         c.quantity.normalize(),
         display_usage(c.usage),
@@ -236,7 +236,7 @@ fn row(html: &mut String, plan: &Plan, c: &Change) {
         c.rounding.mode,
         c.rounding.decimals,
         c.effective_date,
-        action_text(c.action),
+        action_text(c.action.kind()),
         approval_text(&c.approval),
     );
     Chart {
@@ -341,7 +341,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
-    use crate::plan::MatchedBy;
+    use crate::plan::{Action, MatchedBy};
     use crate::usage::{BillingModel, Rounding, RoundingMode};
 
     const EVIL: &str = "<script>alert(1)</script>";
@@ -350,7 +350,10 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 10, 1).expect("test value");
         let change = Change {
             address: format!("keeper/{EVIL}/BP → {EVIL}/BP"),
-            action: Action::Update,
+            action: Action::Update {
+            line: "C-1-1".into(),
+            from: dec!(2),
+        },
             integration: "keeper".into(),
             vendor_account: "1\"2".into(),
             vendor_account_name: EVIL.into(),
@@ -359,10 +362,8 @@ mod tests {
             psa_company_name: format!("{EVIL} Inc"),
             psa_service: EVIL.into(),
             contract: "C-1".into(),
-            line: Some("C-1-1".into()),
             usage: dec!(3),
             quantity: dec!(3),
-            current: Some(dec!(2)),
             effective_date: NaiveDate::from_ymd_opt(2026, 11, 1).expect("test value"),
             billing_model: BillingModel::DailyAverage,
             rounding: Rounding {
@@ -390,6 +391,7 @@ mod tests {
             changes: vec![change],
             findings: vec![finding],
             interrupted: Vec::new(),
+            blockers: Vec::new(),
         }
     }
 

@@ -1,0 +1,1 @@
+//! Planner golden tests (filled in below).
