@@ -351,7 +351,9 @@ pub fn differences(saved: &Plan, fresh: &Plan) -> Vec<String> {
         match fresh.get(address) {
             Some(computed) if computed == in_file => {}
             Some(computed) => {
-                differences.push(format!("{address}: the file says {in_file}; its inputs give {computed}"));
+                differences.push(format!(
+                    "{address}: the file says {in_file}; its inputs give {computed}"
+                ));
             }
             None => differences.push(format!(
                 "{address}: the file says {in_file}; its inputs give no change"

@@ -227,7 +227,9 @@ fn policy(check: &mut Checker<'_>, raw: &super::raw::RawPolicy) -> Policy {
     Policy {
         limits: super::model::Limits {
             max_quantity: raw.max_quantity.unwrap_or(limits.max_quantity),
-            max_quantity_change: raw.max_quantity_change.unwrap_or(limits.max_quantity_change),
+            max_quantity_change: raw
+                .max_quantity_change
+                .unwrap_or(limits.max_quantity_change),
         },
         fail_on,
         create_missing_lines: raw.create_missing_lines.unwrap_or(false),

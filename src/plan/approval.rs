@@ -65,7 +65,12 @@ pub fn reasons(
 
 /// The sanity bounds (`policy.max_quantity`, `policy.max_quantity_change`): a quantity no
 /// MSP line plausibly holds is a data error until a person says otherwise.
-fn beyond_limits(before: Decimal, quantity: Decimal, delta: Decimal, limits: &Limits) -> Vec<String> {
+fn beyond_limits(
+    before: Decimal,
+    quantity: Decimal,
+    delta: Decimal,
+    limits: &Limits,
+) -> Vec<String> {
     let mut reasons = Vec::new();
     if quantity > Decimal::from(limits.max_quantity) {
         reasons.push(format!(
@@ -113,7 +118,12 @@ pub struct Grant {
 /// some and approved by the first of `grants` that matches. A grant matches on the address, the
 /// plan's period and the exact quantity; one for another period or quantity is ignored (an
 /// approval expires with its period and never covers a larger change).
-pub(super) fn standing(change: &Change, reasons: Vec<String>, period: Period, grants: &[Grant]) -> Approval {
+pub(super) fn standing(
+    change: &Change,
+    reasons: Vec<String>,
+    period: Period,
+    grants: &[Grant],
+) -> Approval {
     if reasons.is_empty() {
         return Approval::NotNeeded;
     }
@@ -161,12 +171,21 @@ mod tests {
         assert!(super::reasons(Some(dec!(90)), dec!(100), &none, &bounds).is_empty());
         let big = super::reasons(Some(dec!(90)), dec!(101), &none, &bounds);
         assert_eq!(big.len(), 1, "{big:?}");
-        assert!(big[0].contains("exceeds policy.max_quantity 100"), "{big:?}");
+        assert!(
+            big[0].contains("exceeds policy.max_quantity 100"),
+            "{big:?}"
+        );
         let jump = super::reasons(Some(dec!(10)), dec!(41), &none, &bounds);
-        assert!(jump[0].contains("exceeds policy.max_quantity_change 30"), "{jump:?}");
+        assert!(
+            jump[0].contains("exceeds policy.max_quantity_change 30"),
+            "{jump:?}"
+        );
         let huge = dec!(79228162514264337593543950335);
         let absurd = super::reasons(Some(dec!(1)), huge, &limits(), &Limits::default());
-        assert!(absurd.iter().any(|r| r.contains("max_quantity 100000")), "{absurd:?}");
+        assert!(
+            absurd.iter().any(|r| r.contains("max_quantity 100000")),
+            "{absurd:?}"
+        );
         let too_far = super::reasons(Some(-huge), huge, &limits(), &Limits::default());
         assert!(too_far[0].contains("too large"), "{too_far:?}");
     }

@@ -56,7 +56,10 @@ impl PartialData {
             None => "has no day with data".to_owned(),
         };
         let open = if self.period_open {
-            format!(" (the period has not ended yet: it runs to {})", self.period_end)
+            format!(
+                " (the period has not ended yet: it runs to {})",
+                self.period_end
+            )
         } else {
             format!(", the period {}", self.period_end)
         };
@@ -78,9 +81,9 @@ impl std::fmt::Display for Blocker {
                 "{integration}: {findings} error finding(s); none of its changes is applied"
             ),
             Self::PartialData(partial) => f.write_str(&partial.message()),
-            Self::ZeroesEveryLine => {
-                f.write_str("the plan sets every line it covers to zero (empty or truncated usage data?)")
-            }
+            Self::ZeroesEveryLine => f.write_str(
+                "the plan sets every line it covers to zero (empty or truncated usage data?)",
+            ),
             Self::AllHeld { held } => write!(f, "all {held} change(s) need approval"),
         }
     }
@@ -141,11 +144,15 @@ pub(super) fn blockers(
         blockers.push(Blocker::ZeroesEveryLine);
     }
     let blocked = |c: &&Change| {
-        blockers
-            .iter()
-            .any(|b| matches!(b, Blocker::Errors { integration, .. } if *integration == c.integration))
+        blockers.iter().any(
+            |b| matches!(b, Blocker::Errors { integration, .. } if *integration == c.integration),
+        )
     };
-    let actions: Vec<&Change> = changes.iter().filter(|c| is_action(c)).filter(|c| !blocked(c)).collect();
+    let actions: Vec<&Change> = changes
+        .iter()
+        .filter(|c| is_action(c))
+        .filter(|c| !blocked(c))
+        .collect();
     let held = actions.iter().filter(|c| is_held(c)).count();
     if held > 0 && held == actions.len() {
         blockers.push(Blocker::AllHeld { held });
@@ -172,7 +179,8 @@ pub(super) fn zeroes_every_line(changes: &[Change]) -> bool {
 impl Plan {
     /// Changes held back because they need approval nobody gave.
     pub fn held(&self) -> impl Iterator<Item = &Change> {
-        self.actions().filter(|c| is_held(c) && !self.is_blocked(&c.integration))
+        self.actions()
+            .filter(|c| is_held(c) && !self.is_blocked(&c.integration))
     }
 
     /// Changes not written because their integration has error findings.
@@ -189,9 +197,9 @@ impl Plan {
 
     /// Whether error findings block `integration`.
     pub fn is_blocked(&self, integration: &str) -> bool {
-        self.blockers.iter().any(
-            |b| matches!(b, Blocker::Errors { integration: i, .. } if i == integration),
-        )
+        self.blockers
+            .iter()
+            .any(|b| matches!(b, Blocker::Errors { integration: i, .. } if i == integration))
     }
 
     /// The integrations whose usage does not cover the period.
@@ -235,7 +243,12 @@ mod unit {
             },
             daily: days
                 .iter()
-                .map(|d| (NaiveDate::from_ymd_opt(2026, 10, *d).expect("date"), dec!(1)))
+                .map(|d| {
+                    (
+                        NaiveDate::from_ymd_opt(2026, 10, *d).expect("date"),
+                        dec!(1),
+                    )
+                })
                 .collect(),
         }
     }
@@ -249,8 +262,14 @@ mod unit {
         let october: Period = "2026-10".parse().expect("period");
         let usage = BTreeMap::from([
             // A cancelled customer stops on the 3rd while the other account goes on.
-            ("keeper".to_owned(), vec![account("1", &[1, 2, 3]), account("2", &[1, 31])]),
-            ("csv".to_owned(), vec![account("1", &[1, 2, 3]), account("2", &[1, 2])]),
+            (
+                "keeper".to_owned(),
+                vec![account("1", &[1, 2, 3]), account("2", &[1, 31])],
+            ),
+            (
+                "csv".to_owned(),
+                vec![account("1", &[1, 2, 3]), account("2", &[1, 2])],
+            ),
         ]);
         let partial = partial_data(&usage, october, day(11, 2));
         assert_eq!(
@@ -271,6 +290,10 @@ mod unit {
         assert!(partial_data(&usage, october, day(11, 1)).is_empty());
         let open = partial_data(&usage, october, day(10, 31));
         assert!(open[0].period_open, "{open:?}");
-        assert!(open[0].message().contains("has not ended yet"), "{}", open[0].message());
+        assert!(
+            open[0].message().contains("has not ended yet"),
+            "{}",
+            open[0].message()
+        );
     }
 }

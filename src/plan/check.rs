@@ -30,7 +30,10 @@ impl Plan {
         }
         for c in &self.changes {
             if !self.integrations.contains(&c.integration) {
-                broken.push(format!("{}: integration {} was not planned", c.address, c.integration));
+                broken.push(format!(
+                    "{}: integration {} was not planned",
+                    c.address, c.integration
+                ));
             }
             if !lines.insert((&c.contract, &c.psa_service)) {
                 broken.push(format!(
@@ -88,7 +91,11 @@ impl Plan {
             .count();
         let writable = self.applicable().count();
         let all_held = held > 0 && writable == 0;
-        match self.blockers.iter().find(|b| matches!(b, Blocker::AllHeld { .. })) {
+        match self
+            .blockers
+            .iter()
+            .find(|b| matches!(b, Blocker::AllHeld { .. }))
+        {
             Some(Blocker::AllHeld { held: n }) if all_held && *n == held => {}
             None if !all_held => {}
             _ => broken.push("the all-held blocker disagrees with the changes".into()),

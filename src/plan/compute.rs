@@ -198,12 +198,9 @@ impl<'a> Planner<'a> {
                     "add a {} line to contract {}, or set `policy.create_missing_lines: true` in reckon.yaml",
                     target.service, contract.id
                 ));
-                return self.findings.push(about_target(
-                    finding,
-                    integration,
-                    target,
-                    Some(usage),
-                ));
+                return self
+                    .findings
+                    .push(about_target(finding, integration, target, Some(usage)));
             }
         };
         let skus: Vec<String> = target.contributions.iter().map(|u| u.sku.clone()).collect();
@@ -237,7 +234,8 @@ impl<'a> Planner<'a> {
         if change.action.kind() != super::ActionKind::NoOp {
             let policy = &self.inputs.workspace.policy;
             let thresholds = policy.thresholds_for(&integration.name, target.service);
-            let reasons = approval::reasons(change.current(), quantity, &thresholds, &policy.limits);
+            let reasons =
+                approval::reasons(change.current(), quantity, &thresholds, &policy.limits);
             change.approval =
                 approval::standing(&change, reasons, self.inputs.period, self.inputs.grants);
         }

@@ -10,7 +10,13 @@ use crate::plan::{Approval, Finding, Plan};
 /// One annotation per finding, held change and interrupted write of `plan`.
 pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     for partial in plan.partial_data() {
-        annotation(out, "error", "incomplete usage data", None, &partial.message())?;
+        annotation(
+            out,
+            "error",
+            "incomplete usage data",
+            None,
+            &partial.message(),
+        )?;
     }
     for i in &plan.interrupted {
         annotation(

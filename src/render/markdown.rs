@@ -77,7 +77,8 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
                 cell(&c.vendor_services.join("+")),
                 cell(&c.psa_company_name),
                 cell(&c.psa_service),
-                c.current().map_or_else(|| "—".to_owned(), |q| q.to_string()),
+                c.current()
+                    .map_or_else(|| "—".to_owned(), |q| q.to_string()),
                 c.quantity,
                 display_usage(c.usage),
             )?;

@@ -174,25 +174,24 @@ impl<W: Write> Watch<W> {
         (self.on_inputs)(&inputs);
         let usage_stamp = files::Stamp::take(&inputs);
         let today = time.date_naive();
-        let (plan, psa) = match plan_once(&workspace, period, &self.settings.integrations, today)
-            .await
-        {
-            Ok(planned) => planned,
-            Err(error) => {
-                return self.failed(&match error.diagnostics() {
-                    Some(diagnostics) => Event::Invalid {
-                        time,
-                        trigger,
-                        diagnostics,
-                    },
-                    None => Event::Failed {
-                        time,
-                        trigger,
-                        error: &error,
-                    },
-                });
-            }
-        };
+        let (plan, psa) =
+            match plan_once(&workspace, period, &self.settings.integrations, today).await {
+                Ok(planned) => planned,
+                Err(error) => {
+                    return self.failed(&match error.diagnostics() {
+                        Some(diagnostics) => Event::Invalid {
+                            time,
+                            trigger,
+                            diagnostics,
+                        },
+                        None => Event::Failed {
+                            time,
+                            trigger,
+                            error: &error,
+                        },
+                    });
+                }
+            };
         let rendered = self.reporter.plain_plan(&plan);
         let change = match (&self.last_plan, self.last_failed) {
             (Some(previous), false) => diff::between(previous, &rendered),

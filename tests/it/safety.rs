@@ -524,10 +524,11 @@ fn github_format_annotates_yaml_lines_and_writes_the_step_summary() {
         &["plan", "--period", "2026-10", "--format", "github"],
         &[("GITHUB_STEP_SUMMARY", summary_env)],
     );
-    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    // A mapping to a company that does not exist is an error: the whole plan, then exit 1.
+    assert_eq!(plan.code, 1, "{}", plan.stderr);
     assert!(
         plan.stdout.contains(
-            "::warning file=integrations/keeper.yaml,line=12,col=15,title=company-not-found::"
+            "::error file=integrations/keeper.yaml,line=12,col=15,title=company-not-found::"
         ),
         "{}",
         plan.stdout

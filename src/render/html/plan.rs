@@ -351,9 +351,9 @@ mod tests {
         let change = Change {
             address: format!("keeper/{EVIL}/BP → {EVIL}/BP"),
             action: Action::Update {
-            line: "C-1-1".into(),
-            from: dec!(2),
-        },
+                line: "C-1-1".into(),
+                from: dec!(2),
+            },
             integration: "keeper".into(),
             vendor_account: "1\"2".into(),
             vendor_account_name: EVIL.into(),
