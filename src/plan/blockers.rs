@@ -55,16 +55,13 @@ impl PartialData {
             Some(day) => format!("ends {day}"),
             None => "has no day with data".to_owned(),
         };
-        let open = if self.period_open {
-            format!(
-                " (the period has not ended yet: it runs to {})",
-                self.period_end
-            )
+        let period = if self.period_open {
+            format!("the period has not ended yet (it runs to {})", self.period_end)
         } else {
-            format!(", the period {}", self.period_end)
+            format!("the period runs to {}", self.period_end)
         };
         format!(
-            "incomplete usage data: {}'s usage {ends}{open}; billing it would under-bill",
+            "incomplete usage data: {}'s usage {ends} and {period}; billing it now would under-bill",
             self.integration
         )
     }
