@@ -56,7 +56,10 @@ impl PartialData {
             None => "has no day with data".to_owned(),
         };
         let period = if self.period_open {
-            format!("the period has not ended yet (it runs to {})", self.period_end)
+            format!(
+                "the period has not ended yet (it runs to {})",
+                self.period_end
+            )
         } else {
             format!("the period runs to {}", self.period_end)
         };

@@ -171,8 +171,17 @@ impl<'a> Planner<'a> {
             Err(finding) => {
                 // The usage was headed for the company's lines of the service, whichever one it
                 // belongs on: they are not also "lines without usage".
-                for contract in self.contracts_of.get(target.company_id).into_iter().flatten() {
-                    if contract.lines.iter().any(|l| l.service_id == target.service) {
+                for contract in self
+                    .contracts_of
+                    .get(target.company_id)
+                    .into_iter()
+                    .flatten()
+                {
+                    if contract
+                        .lines
+                        .iter()
+                        .any(|l| l.service_id == target.service)
+                    {
                         self.touched
                             .insert((contract.id.clone(), target.service.to_owned()));
                     }

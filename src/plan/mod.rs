@@ -13,7 +13,7 @@ mod kind;
 pub mod matching;
 mod target;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

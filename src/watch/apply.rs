@@ -80,3 +80,35 @@ fn refusal(plan: &Plan) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::tests::builder::Scenario;
+
+    #[test]
+    fn incomplete_usage_data_is_never_applied_unattended() {
+        let truncated = Scenario::new()
+            .company("1", "Acme")
+            .service("BP")
+            .contract("C-1", "1", &[("C-1-1", "BP", 10)])
+            .map_account("keeper", "100", "1", None)
+            .map_service("keeper", "Business", "BP")
+            .usage("keeper", ("100", "Acme"), "Business", 12, 1..=3)
+            .plan();
+        let reason = super::refusal(&truncated).expect("refused");
+        assert!(
+            reason.contains("incomplete usage data")
+                && reason.contains("watch --apply never applies"),
+            "{reason}"
+        );
+        let complete = Scenario::new()
+            .company("1", "Acme")
+            .service("BP")
+            .contract("C-1", "1", &[("C-1-1", "BP", 10)])
+            .map_account("keeper", "100", "1", None)
+            .map_service("keeper", "Business", "BP")
+            .usage("keeper", ("100", "Acme"), "Business", 12, 1..=31)
+            .plan();
+        assert_eq!(super::refusal(&complete), None);
+    }
+}

@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 
 use crate::config::Workspace;
 use crate::config::model::{
-    AccountMapping, AccountRules, AutoMatch, EffectiveDate, Integration, Origin, Policy,
-    PsaConfig, ServiceMapping, Source, SourceInput, SourceKind,
+    AccountMapping, AccountRules, AutoMatch, EffectiveDate, Integration, Origin, Policy, PsaConfig,
+    ServiceMapping, Source, SourceInput, SourceKind,
 };
 use crate::config::template::PathTemplate;
 use crate::observed::{Company, Contract, Line, PsaSnapshot, Service};
@@ -91,7 +91,9 @@ impl Scenario {
             },
             services: Vec::new(),
         });
-        self.workspace.integrations.sort_by(|a, b| a.name.cmp(&b.name));
+        self.workspace
+            .integrations
+            .sort_by(|a, b| a.name.cmp(&b.name));
         self.rows.entry(name.into()).or_default();
         self
     }

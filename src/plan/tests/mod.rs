@@ -3,14 +3,12 @@
 //! asserts on what matters. Every finding kind, every action and every blocker appears here;
 //! this is the place to add a billing case.
 
-mod builder;
+pub(crate) mod builder;
 
 use rust_decimal_macros::dec;
 
 use self::builder::{Scenario, oct, rendered};
-use super::{
-    ActionKind, Approval, Blocker, FindingKind, Interrupted, PartialData, Plan, Severity,
-};
+use super::{ActionKind, Approval, Blocker, FindingKind, Interrupted, PartialData, Plan, Severity};
 
 /// The kinds of the plan's findings, in plan order.
 fn kinds(plan: &Plan) -> Vec<(FindingKind, Severity)> {
@@ -45,16 +43,26 @@ fn acme() -> Scenario {
 
 #[test]
 fn every_action_update_create_and_no_op() {
-    let plan = acme()
-        .policy(|p| p.create_missing_lines = true)
-        .plan();
+    let plan = acme().policy(|p| p.create_missing_lines = true).plan();
     insta::assert_snapshot!("actions", rendered(&plan));
     assert_eq!(
         actions(&plan),
         vec![
-            ("keeper/Acme Inc/Business → Acme/BP", ActionKind::NoOp, "10".into()),
-            ("keeper/Acme Inc/Chat → Acme/CHAT", ActionKind::Create, "2".into()),
-            ("keeper/Acme Inc/Storage → Acme/TB", ActionKind::Update, "5".into()),
+            (
+                "keeper/Acme Inc/Business → Acme/BP",
+                ActionKind::NoOp,
+                "10".into()
+            ),
+            (
+                "keeper/Acme Inc/Chat → Acme/CHAT",
+                ActionKind::Create,
+                "2".into()
+            ),
+            (
+                "keeper/Acme Inc/Storage → Acme/TB",
+                ActionKind::Update,
+                "5".into()
+            ),
         ]
     );
     assert_eq!(plan.changes[2].line(), Some("C-1-2"));
@@ -103,7 +111,11 @@ fn warnings_need_a_person_but_block_nothing() {
     );
     assert!(!plan.has_errors());
     assert!(plan.blockers.is_empty(), "{:?}", plan.blockers);
-    assert_eq!(plan.applicable().count(), 1, "the Storage update still goes");
+    assert_eq!(
+        plan.applicable().count(),
+        1,
+        "the Storage update still goes"
+    );
     assert!(!rendered(&plan).contains("Contracts match usage"));
 }
 
@@ -149,7 +161,11 @@ fn a_mapping_to_nothing_is_an_error_that_blocks_only_its_integration() {
     );
     assert!(plan.has_errors());
     assert!(!plan.is_blocked("keeper"));
-    assert_eq!(plan.applicable().count(), 1, "keeper's update is not held up by csv");
+    assert_eq!(
+        plan.applicable().count(),
+        1,
+        "keeper's update is not held up by csv"
+    );
 }
 
 #[test]
@@ -168,7 +184,11 @@ fn errors_block_every_change_of_their_integration() {
         ]
     );
     assert_eq!(plan.actions().count(), 1);
-    assert_eq!(plan.applicable().count(), 0, "Acme's update waits for Bolt's fix");
+    assert_eq!(
+        plan.applicable().count(),
+        0,
+        "Acme's update waits for Bolt's fix"
+    );
     assert_eq!(plan.blocked().count(), 1);
     assert!(
         rendered(&plan).contains("1 blocked by errors."),
@@ -218,7 +238,10 @@ fn an_ambiguous_name_is_an_error() {
         .usage("keeper", ("100", "Acme"), "Business", 2, 1..=31)
         .plan();
     insta::assert_snapshot!("ambiguous_name", rendered(&plan));
-    assert_eq!(kinds(&plan), vec![(FindingKind::AmbiguousName, Severity::Error)]);
+    assert_eq!(
+        kinds(&plan),
+        vec![(FindingKind::AmbiguousName, Severity::Error)]
+    );
     assert!(plan.is_blocked("keeper"));
 }
 
@@ -257,7 +280,10 @@ fn fail_on_makes_a_warning_an_error() {
             p.fail_on.insert(FindingKind::MissingLine);
         })
         .plan();
-    assert_eq!(kinds(&plan), vec![(FindingKind::MissingLine, Severity::Error)]);
+    assert_eq!(
+        kinds(&plan),
+        vec![(FindingKind::MissingLine, Severity::Error)]
+    );
     assert!(plan.is_blocked("keeper"));
     assert_eq!(plan.applicable().count(), 0);
 }
@@ -267,7 +293,11 @@ fn a_truncated_month_is_partial_data_but_a_cancelled_customer_is_not() {
     let cancelled = acme()
         .usage("keeper", ("300", "Quit Co"), "Business", 9, 1..=3)
         .plan();
-    assert!(cancelled.partial_data().next().is_none(), "{:?}", cancelled.blockers);
+    assert!(
+        cancelled.partial_data().next().is_none(),
+        "{:?}",
+        cancelled.blockers
+    );
 
     let truncated = Scenario::new()
         .company("1", "Acme")
@@ -311,7 +341,10 @@ fn zeroing_every_line_and_holding_every_change_are_blockers() {
         .plan();
     insta::assert_snapshot!("zeroes_every_line", rendered(&zero));
     assert!(zero.zeroes_every_line());
-    assert!(zero.all_held(), "a decrease to zero needs approval by default");
+    assert!(
+        zero.all_held(),
+        "a decrease to zero needs approval by default"
+    );
     assert_eq!(
         zero.blockers,
         vec![Blocker::ZeroesEveryLine, Blocker::AllHeld { held: 1 }]
@@ -332,8 +365,14 @@ fn thresholds_sanity_bounds_and_grants() {
     let Approval::Needed(reasons) = &storage.approval else {
         panic!("held: {:?}", storage.approval);
     };
-    assert!(reasons[0].contains("exceeds policy.max_quantity 100000"), "{reasons:?}");
-    assert!(reasons[1].contains("exceeds policy.max_quantity_change 10000"), "{reasons:?}");
+    assert!(
+        reasons[0].contains("exceeds policy.max_quantity 100000"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("exceeds policy.max_quantity_change 10000"),
+        "{reasons:?}"
+    );
     insta::assert_snapshot!("sanity_bounds", rendered(&held));
 
     let approved = acme()
@@ -354,7 +393,10 @@ fn thresholds_sanity_bounds_and_grants() {
         .usage("keeper", ("100", "Acme Inc"), "Storage", 200_000, 31..=31)
         .grant(address, 200_000)
         .plan();
-    assert!(wrong_quantity.all_held(), "a grant never covers another quantity");
+    assert!(
+        wrong_quantity.all_held(),
+        "a grant never covers another quantity"
+    );
 }
 
 #[test]
