@@ -149,7 +149,14 @@ fn measure(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = config::load(dir).map_err(|d| format!("workspace invalid: {d:?}"))?;
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
-    let plan = runtime.block_on(reconcile::plan(workspace, &psa, period, &[]))?;
+    let plan = runtime.block_on(reconcile::plan(
+        workspace,
+        &psa,
+        period,
+        &[],
+        period.next_month_start(),
+        &[],
+    ))?;
     let planned = started.elapsed();
     let summary = plan.summary();
     println!(

@@ -39,7 +39,14 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     let psa = reckon::psa::connect(&workspace)?;
     reset_peak_memory();
     let started = Instant::now();
-    let plan = runtime.block_on(reckon::reconcile::plan(&workspace, &psa, period, &[]))?;
+    let plan = runtime.block_on(reckon::reconcile::plan(
+        &workspace,
+        &psa,
+        period,
+        &[],
+        period.next_month_start(),
+        &[],
+    ))?;
     let plan_floor = match kind {
         Kind::Autotask => floor::autotask_plan(companies as u64, lines),
         Kind::ConnectWise => floor::connectwise_plan(companies as u64, lines),

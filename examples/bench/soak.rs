@@ -232,6 +232,8 @@ impl Soak<'_> {
             &psa,
             self.period,
             &[],
+            self.period.next_month_start(),
+            &[],
         ));
         let plan = match planned {
             Ok(plan) => plan,
@@ -257,7 +259,7 @@ impl Soak<'_> {
                 .results
                 .iter()
                 .filter(|r| r.outcome == Outcome::Applied)
-                .filter_map(|r| r.change.line.clone())
+                .filter_map(|r| r.change.line().map(str::to_owned))
                 .collect(),
         ))
     }
