@@ -36,6 +36,40 @@ pub enum Outcome {
     NotAttempted(String),
 }
 
+/// An [`Outcome`] without its detail: what the journal records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeKind {
+    /// `applied`
+    Applied,
+    /// `failed`
+    Failed,
+    /// `not-attempted`
+    NotAttempted,
+}
+
+impl OutcomeKind {
+    /// The name used in the journal and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Failed => "failed",
+            Self::NotAttempted => "not-attempted",
+        }
+    }
+}
+
+impl Outcome {
+    /// The kind, without the detail.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            Self::Applied => OutcomeKind::Applied,
+            Self::Failed(_) => OutcomeKind::Failed,
+            Self::NotAttempted(_) => OutcomeKind::NotAttempted,
+        }
+    }
+}
+
 /// Names a recorded intent, so that its outcome can refer to it: with concurrent writes,
 /// outcomes arrive in completion order, not in the order of their intents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

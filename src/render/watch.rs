@@ -355,11 +355,12 @@ fn json_event(event: &Event<'_>) -> Value {
             "failed": report.failed(),
             "held": plan.held().map(|c| c.address.as_str()).collect::<Vec<_>>(),
             "results": report.results.iter().map(|r| {
-                let (outcome, error) = match &r.outcome {
-                    Outcome::Applied => ("applied", None),
-                    Outcome::Failed(e) => ("failed", Some(e.to_string())),
-                    Outcome::NotAttempted(why) => ("not-attempted", Some(why.clone())),
+                let error = match &r.outcome {
+                    Outcome::Applied => None,
+                    Outcome::Failed(e) => Some(e.to_string()),
+                    Outcome::NotAttempted(why) => Some(why.clone()),
                 };
+                let outcome = r.outcome.kind();
                 json!({
                     "address": r.change.address,
                     "action": r.change.action.as_str(),
