@@ -52,6 +52,14 @@ fn header(html: &mut String, plan: &Plan) {
     if plan.partial {
         html.push_str("<p><strong>Partial plan:</strong> only the integrations above.</p>\n");
     }
+    for partial in plan.partial_data() {
+        let _ = writeln!(
+            html,
+            "<p class=\"warn\"><strong>! Warning:</strong> {}. <code>apply</code> refuses it \
+             without <code>--allow-partial</code>.</p>",
+            escape(&partial.message())
+        );
+    }
     for interrupted in &plan.interrupted {
         let _ = writeln!(
             html,
@@ -269,7 +277,9 @@ fn findings(html: &mut String, plan: &Plan) {
             .unwrap_or_default();
         let _ = write!(
             html,
-            "<li><span class=\"kind\">! {}</span>{scope}: {}",
+            "<li><span class=\"kind {}\">! {} {}</span>{scope}: {}",
+            f.severity,
+            f.severity,
             f.kind,
             escape(&f.message)
         );
