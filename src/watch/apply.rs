@@ -87,28 +87,14 @@ mod tests {
 
     #[test]
     fn incomplete_usage_data_is_never_applied_unattended() {
-        let truncated = Scenario::new()
-            .company("1", "Acme")
-            .service("BP")
-            .contract("C-1", "1", &[("C-1-1", "BP", 10)])
-            .map_account("keeper", "100", "1", None)
-            .map_service("keeper", "Business", "BP")
-            .usage("keeper", ("100", "Acme"), "Business", 12, 1..=3)
-            .plan();
+        let truncated = Scenario::one_line(10, 12, 1..=3).plan();
         let reason = super::refusal(&truncated).expect("refused");
         assert!(
             reason.contains("incomplete usage data")
                 && reason.contains("watch --apply never applies"),
             "{reason}"
         );
-        let complete = Scenario::new()
-            .company("1", "Acme")
-            .service("BP")
-            .contract("C-1", "1", &[("C-1-1", "BP", 10)])
-            .map_account("keeper", "100", "1", None)
-            .map_service("keeper", "Business", "BP")
-            .usage("keeper", ("100", "Acme"), "Business", 12, 1..=31)
-            .plan();
+        let complete = Scenario::one_line(10, 12, 1..=31).plan();
         assert_eq!(super::refusal(&complete), None);
     }
 }

@@ -239,14 +239,6 @@ fn a_saved_plan_with_its_approval_marks_removed_is_refused() {
 }
 
 #[test]
-fn approve_cannot_be_combined_with_a_plan_file() {
-    let ws = copy_of("examples/quickstart");
-    let run = reckon(ws.path(), &["apply", "plan.json", "--approve", "x"]);
-    assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
-}
-
-#[test]
 fn an_absurd_quantity_is_held_by_the_sanity_bound() {
     let ws = copy_of("examples/quickstart");
     let dir = ws.path();

@@ -59,9 +59,11 @@ fn saved_plan_applies_exactly_and_converges() {
 #[test]
 fn planning_flags_cannot_be_combined_with_a_plan_file() {
     let ws = copy_of("examples/quickstart");
-    let run = reckon(ws.path(), &["apply", "plan.json", "--period", "2026-10"]);
-    assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    for flag in [["--period", "2026-10"], ["--approve", "keeper/a/b → c/d"]] {
+        let run = reckon(ws.path(), &["apply", "plan.json", flag[0], flag[1]]);
+        assert_ne!(run.code, 0);
+        assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    }
 }
 
 #[test]

@@ -73,6 +73,18 @@ impl Scenario {
         .integration("keeper")
     }
 
+    /// Acme (company 1), whose contract C-1 has one line C-1-1 of service BP holding `current`;
+    /// keeper's account 100 ("Acme") maps to it and uses `count` Business seats on `days`.
+    pub fn one_line(current: u32, count: u64, days: RangeInclusive<u32>) -> Self {
+        Self::new()
+            .company("1", "Acme")
+            .service("BP")
+            .contract("C-1", "1", &[("C-1-1", "BP", current)])
+            .map_account("keeper", "100", "1", None)
+            .map_service("keeper", "Business", "BP")
+            .usage("keeper", ("100", "Acme"), "Business", count, days)
+    }
+
     /// Adds an integration (billing model `peak`, so a constant daily count is the quantity).
     pub fn integration(mut self, name: &str) -> Self {
         self.workspace.integrations.push(Integration {

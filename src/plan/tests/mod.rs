@@ -74,14 +74,7 @@ fn every_action_update_create_and_no_op() {
 
 #[test]
 fn a_plan_without_findings_or_changes_says_contracts_match_usage() {
-    let plan = Scenario::new()
-        .company("1", "Acme")
-        .service("BP")
-        .contract("C-1", "1", &[("C-1-1", "BP", 10)])
-        .map_account("keeper", "100", "1", None)
-        .map_service("keeper", "Business", "BP")
-        .usage("keeper", ("100", "Acme"), "Business", 10, 1..=31)
-        .plan();
+    let plan = Scenario::one_line(10, 10, 1..=31).plan();
     assert!(
         rendered(&plan).ends_with("No changes. Contracts match usage.\n"),
         "{}",
@@ -121,13 +114,7 @@ fn warnings_need_a_person_but_block_nothing() {
 
 #[test]
 fn warnings_alone_never_say_contracts_match_usage() {
-    let plan = Scenario::new()
-        .company("1", "Acme")
-        .service("BP")
-        .contract("C-1", "1", &[("C-1-1", "BP", 10)])
-        .map_account("keeper", "100", "1", None)
-        .map_service("keeper", "Business", "BP")
-        .usage("keeper", ("100", "Acme"), "Business", 10, 1..=31)
+    let plan = Scenario::one_line(10, 10, 1..=31)
         .usage("keeper", ("200", "Bolt"), "Business", 4, 1..=31)
         .plan();
     let text = rendered(&plan);
@@ -299,14 +286,7 @@ fn a_truncated_month_is_partial_data_but_a_cancelled_customer_is_not() {
         cancelled.blockers
     );
 
-    let truncated = Scenario::new()
-        .company("1", "Acme")
-        .service("BP")
-        .contract("C-1", "1", &[("C-1-1", "BP", 10)])
-        .map_account("keeper", "100", "1", None)
-        .map_service("keeper", "Business", "BP")
-        .usage("keeper", ("100", "Acme"), "Business", 12, 1..=3)
-        .plan();
+    let truncated = Scenario::one_line(10, 12, 1..=3).plan();
     insta::assert_snapshot!("truncated_month", rendered(&truncated));
     assert_eq!(
         truncated.blockers,
@@ -331,14 +311,7 @@ fn a_period_still_running_is_partial_data() {
 
 #[test]
 fn zeroing_every_line_and_holding_every_change_are_blockers() {
-    let zero = Scenario::new()
-        .company("1", "Acme")
-        .service("BP")
-        .contract("C-1", "1", &[("C-1-1", "BP", 10)])
-        .map_account("keeper", "100", "1", None)
-        .map_service("keeper", "Business", "BP")
-        .usage("keeper", ("100", "Acme"), "Business", 0, 1..=31)
-        .plan();
+    let zero = Scenario::one_line(10, 0, 1..=31).plan();
     insta::assert_snapshot!("zeroes_every_line", rendered(&zero));
     assert!(zero.zeroes_every_line());
     assert!(
