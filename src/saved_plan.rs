@@ -327,10 +327,10 @@ impl TryFrom<Doc> for SavedPlan {
                 psa: doc.psa,
                 integrations: doc.integrations,
                 partial: doc.partial,
+                blockers: crate::plan::blockers_of_changes(&changes, &Default::default()),
                 changes,
                 findings: Vec::new(),
                 interrupted: Vec::new(),
-                blockers: Vec::new(),
             },
         })
     }
@@ -529,6 +529,25 @@ mod tests {
         back.write(&path).expect("write again");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), first);
         assert!(first.contains("\"quantity\": \"12.07\""), "{first}");
+    }
+
+    #[test]
+    fn a_plan_whose_every_change_is_held_reads_back_with_its_blocker() {
+        let mut plan = saved();
+        plan.plan.changes[0].approval = Approval::Needed(vec!["too big".into()]);
+        plan.plan.blockers = vec![crate::plan::Blocker::AllHeld { held: 1 }];
+        let text = serde_json::to_string(&Doc::from(&plan)).expect("json");
+        let back = SavedPlan::parse(&text).expect("a valid plan");
+        assert_eq!(back, plan);
+    }
+
+    #[test]
+    fn a_file_breaking_a_plan_invariant_is_refused() {
+        let text = serde_json::to_string(&Doc::from(&saved()))
+            .expect("json")
+            .replace("\"current\":\"10.50\"", "\"current\":\"12.07\"");
+        let err = SavedPlan::parse(&text).expect_err("refused");
+        assert!(err.contains("an update to the quantity it holds"), "{err}");
     }
 
     #[test]

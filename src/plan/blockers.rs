@@ -123,10 +123,10 @@ pub(super) fn partial_data(
 pub(super) fn blockers(
     changes: &[Change],
     findings: &[Finding],
-    also_blocked: &BTreeSet<String>,
+    between: &BTreeMap<String, usize>,
     partial: Vec<PartialData>,
 ) -> Vec<Blocker> {
-    let mut errors: BTreeMap<String, usize> = also_blocked.iter().map(|i| (i.clone(), 0)).collect();
+    let mut errors = between.clone();
     for finding in findings.iter().filter(|f| f.severity == Severity::Error) {
         if let Some(integration) = &finding.integration {
             *errors.entry(integration.clone()).or_default() += 1;
@@ -140,18 +140,28 @@ pub(super) fn blockers(
         })
         .collect();
     blockers.extend(partial.into_iter().map(Blocker::PartialData));
+    let blocked: BTreeSet<String> = blockers
+        .iter()
+        .filter_map(|b| match b {
+            Blocker::Errors { integration, .. } => Some(integration.clone()),
+            _ => None,
+        })
+        .collect();
+    blockers.extend(of_changes(changes, &blocked));
+    blockers
+}
+
+/// The blockers that follow from the changes alone — every line to zero, every writable change
+/// held — given the integrations error findings block. (A saved plan, which keeps no findings,
+/// gets its blockers from here.)
+pub fn of_changes(changes: &[Change], blocked: &BTreeSet<String>) -> Vec<Blocker> {
+    let mut blockers = Vec::new();
     if zeroes_every_line(changes) {
         blockers.push(Blocker::ZeroesEveryLine);
     }
-    let blocked = |c: &&Change| {
-        blockers.iter().any(
-            |b| matches!(b, Blocker::Errors { integration, .. } if *integration == c.integration),
-        )
-    };
     let actions: Vec<&Change> = changes
         .iter()
-        .filter(|c| is_action(c))
-        .filter(|c| !blocked(c))
+        .filter(|c| is_action(c) && !blocked.contains(&c.integration))
         .collect();
     let held = actions.iter().filter(|c| is_held(c)).count();
     if held > 0 && held == actions.len() {

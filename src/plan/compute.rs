@@ -64,8 +64,8 @@ struct Planner<'a> {
     touched: BTreeSet<(String, String)>,
     changes: Vec<Change>,
     findings: Vec<Finding>,
-    /// Integrations blocked beyond their own error findings (conflicts between integrations).
-    also_blocked: BTreeSet<String>,
+    /// Error findings between integrations (conflicts), counted per integration concerned.
+    also_blocked: BTreeMap<String, usize>,
 }
 
 impl<'a> Planner<'a> {
@@ -85,7 +85,7 @@ impl<'a> Planner<'a> {
             touched: BTreeSet::new(),
             changes: Vec::new(),
             findings: Vec::new(),
-            also_blocked: BTreeSet::new(),
+            also_blocked: BTreeMap::new(),
         }
     }
 
@@ -337,7 +337,9 @@ impl<'a> Planner<'a> {
     fn drop_conflicting_changes(&mut self) {
         let (found, concerned) = findings::drop_conflicting_changes(&mut self.changes);
         self.findings.extend(found);
-        self.also_blocked.extend(concerned);
+        for (integration, n) in concerned {
+            *self.also_blocked.entry(integration).or_default() += n;
+        }
     }
 
     fn report_lines_without_usage(&mut self) {

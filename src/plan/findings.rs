@@ -194,12 +194,13 @@ pub(super) fn missing_services(
 }
 
 /// Two integrations computing a quantity for one line would make apply flip-flop: neither is
-/// planned, and a finding says why. Returns the findings and the integrations concerned.
+/// planned, and a finding says why. Returns the findings and, per integration concerned, how many
+/// of them concern it.
 pub(super) fn drop_conflicting_changes(
     changes: &mut Vec<Change>,
-) -> (Vec<Finding>, BTreeSet<String>) {
+) -> (Vec<Finding>, BTreeMap<String, usize>) {
     let mut findings = Vec::new();
-    let mut concerned = BTreeSet::new();
+    let mut concerned: BTreeMap<String, usize> = BTreeMap::new();
     let mut per_line: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
     for change in changes.iter() {
         per_line
@@ -219,7 +220,9 @@ pub(super) fn drop_conflicting_changes(
         .collect();
     changes.retain(|c| !conflicts.contains_key(&(c.contract.clone(), c.psa_service.clone())));
     for ((contract, service), sources) in conflicts {
-        concerned.extend(sources.iter().cloned());
+        for source in &sources {
+            *concerned.entry(source.clone()).or_default() += 1;
+        }
         let mut finding = Finding::new(
             FindingKind::ConflictingSources,
             format!(

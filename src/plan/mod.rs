@@ -18,7 +18,7 @@ pub(crate) mod tests;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-pub use blockers::{Blocker, PartialData};
+pub use blockers::{Blocker, PartialData, of_changes as blockers_of_changes};
 pub use compute::{Inputs, compute};
 pub use kind::{FindingKind, Severity};
 

@@ -257,7 +257,20 @@ fn conflicting_sources_within_and_across_integrations() {
         plan.changes.iter().all(|c| c.psa_service != "TB"),
         "neither source's TB quantity is planned"
     );
-    assert!(plan.is_blocked("keeper") && plan.is_blocked("csv"));
+    assert_eq!(
+        plan.blockers,
+        vec![
+            Blocker::Errors {
+                integration: "csv".into(),
+                findings: 1,
+            },
+            Blocker::Errors {
+                integration: "keeper".into(),
+                findings: 2,
+            },
+        ],
+        "both integrations of the cross-integration conflict are blocked"
+    );
 }
 
 #[test]
