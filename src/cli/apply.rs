@@ -143,8 +143,7 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
     for change in plan.blocked() {
         render::apply::blocked(&mut out, change, context.style).map_err(super::output_error)?;
     }
-    render::apply::summary(&mut out, &report, plan.held().count(), context.style)
-        .map_err(super::output_error)?;
+    render::apply::summary(&mut out, &report, &plan, context.style).map_err(super::output_error)?;
     super::print_requests(&psa);
     Ok(exit_status(&plan, report.failed()))
 }

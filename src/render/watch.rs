@@ -194,7 +194,7 @@ impl<W: Write> Reporter<W> {
                 for change in plan.held() {
                     super::apply::held(out, change, style)?;
                 }
-                super::apply::summary(out, report, plan.held().count(), style)?;
+                super::apply::summary(out, report, plan, style)?;
                 writeln!(out)
             }
             Event::Stopped { time } => stamp(out, *time, style, "stopped."),

@@ -141,6 +141,13 @@ fn a_mapping_to_a_company_that_does_not_exist_fails_plan_and_apply_writes_nothin
     let apply = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
     assert_eq!(apply.code, 1, "{}\n{}", apply.stdout, apply.stderr);
     assert!(apply.stdout.contains("not applied"), "{}", apply.stdout);
+    assert!(
+        apply
+            .stdout
+            .contains("Apply incomplete: 0 applied, 1 blocked by errors."),
+        "{}",
+        apply.stdout
+    );
     assert_eq!(psa_state(dir), before, "nothing written for keeper");
 }
 
