@@ -63,7 +63,7 @@ pub enum Format {
 }
 
 /// Locks, plans (or loads and checks the saved plan), asks, applies, reports. Exit 1 if any
-/// action failed.
+/// action failed, was held or was blocked, or a finding is an error.
 pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let result = lock_and_apply(context, args).await;
     if args.format == Format::Github {
