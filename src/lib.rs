@@ -30,7 +30,7 @@
 //! | [`sources`] | usage sources: CSV files and Keeper Commander reports, behind one trait |
 //! | [`usage`] | billing models and rounding (pure) |
 //! | [`observed`] | what the PSA holds, in reckon's terms |
-//! | [`plan`] | `compute(desired, observed) -> Plan` (pure) |
+//! | [`plan`] | `compute(desired, observed, grants, interrupted writes) -> Plan` (pure): actions, findings with their severity, blockers; `Plan::check` invariants |
 //! | [`observe`] | reading usage and the PSA before planning |
 //! | [`reconcile`] | one select → observe → plan pass, shared by commands |
 //! | [`apply`] | executing a plan |

@@ -1,8 +1,11 @@
 //! The plan: every decision reckon makes about a billing period, as data.
 //!
-//! [`compute`] is a pure function of the validated workspace, the measured usage and the PSA
-//! snapshot; `apply` executes a plan's actions and decides nothing. Order is deterministic
-//! (sorted by address) so plans can be diffed and snapshot-tested.
+//! [`compute`] is a pure function of the validated workspace, the measured usage, the PSA
+//! snapshot, the approvals granted and the interrupted writes found; it decides everything —
+//! each line's [`Action`], each finding's [`Severity`], each change's [`Approval`] and the plan's
+//! [`Blocker`]s — and nothing edits a plan afterwards ([`Plan::check`] states the invariants).
+//! `apply` executes a plan's actions and decides nothing. Order is deterministic (sorted by
+//! address) so plans can be diffed and snapshot-tested.
 
 pub mod approval;
 mod blockers;
