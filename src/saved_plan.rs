@@ -3,10 +3,11 @@
 //!
 //! A saved plan holds the exact actions, the quantity each was planned against, the workspace's
 //! git commit (and dirty flag), hashes of the config and usage files, reckon's version and the
-//! period. Staleness: the config hash must be unchanged and every line the plan touches must
-//! still hold the planned-against quantity (re-read with [`Psa::line_quantity`]); a line to be
-//! created must still be missing. Owns the file format and those checks; it decides no
-//! quantities and writes nothing to the PSA.
+//! period. Staleness: the config and usage hashes must be unchanged and every line the plan
+//! touches must still hold the planned-against quantity, judged by the plan recomputed from the
+//! PSA's live values; a line to be created must still be missing. Then the file's decisions must
+//! be the recomputed ones ([`differences`]): an edited file is refused. Owns the file format and
+//! those checks (pure: the caller reads the PSA); it decides no quantities and writes nothing.
 
 use std::path::{Path, PathBuf};
 
@@ -15,10 +16,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::GitState;
-use crate::observed::LineRef;
 use crate::period::Period;
 use crate::plan::{Action, ActionKind, Approval, Change, MatchedBy, Plan};
-use crate::psa::{Psa, PsaError};
 use crate::usage::{BillingModel, Rounding, RoundingMode};
 
 /// The `format` field every saved plan carries.
@@ -136,59 +135,40 @@ impl SavedPlan {
     }
 }
 
-/// The lines of `plan` that no longer hold what it was computed against, re-read now.
-pub async fn stale_lines<P: Psa>(psa: &P, plan: &Plan) -> Result<Vec<StaleLine>, PsaError> {
+/// The lines of `saved` that no longer hold what it was computed against, judged by `fresh`:
+/// the plan recomputed now from the same config and usage and the PSA's live values (one
+/// snapshot, so checking costs a plan's reads however many lines the plan writes). An update's
+/// line must still hold its planned-against quantity; a line to be created must still be
+/// missing.
+pub fn stale_lines(saved: &Plan, fresh: &Plan) -> Vec<StaleLine> {
+    let now = |c: &Change| {
+        fresh
+            .changes
+            .iter()
+            .find(|f| f.contract == c.contract && f.psa_service == c.psa_service)
+    };
     let mut stale = Vec::new();
-    let mut contracts = None;
-    for change in plan.actions() {
-        match &change.action {
-            Action::NoOp { .. } => {}
-            Action::Update {
-                line,
-                from: expected,
-            } => {
-                let expected = *expected;
-                let place = LineRef {
-                    contract: change.contract.clone(),
-                    line: line.clone(),
-                };
-                let found = match psa.line_quantity(&place, change.effective_date).await {
-                    Ok(q) => Some(q),
-                    Err(PsaError::NotFound { .. }) => None,
-                    Err(e) => return Err(e),
-                };
-                if found.map(|q| q.normalize()) != Some(expected.normalize()) {
-                    stale.push(StaleLine {
-                        address: change.address.clone(),
-                        place: format!("contract {} line {line}", change.contract),
-                        expected: Some(expected),
-                        found,
-                    });
-                }
-            }
-            Action::Create => {
-                // The contract must still have no line for the service.
-                if contracts.is_none() {
-                    contracts = Some(psa.contracts(change.effective_date).await?);
-                }
-                let existing = contracts
-                    .iter()
-                    .flatten()
-                    .filter(|c| c.id == change.contract)
-                    .flat_map(|c| &c.lines)
-                    .find(|l| l.service_id == change.psa_service);
-                if let Some(line) = existing {
-                    stale.push(StaleLine {
-                        address: change.address.clone(),
-                        place: format!("contract {} line {}", change.contract, line.id),
-                        expected: None,
-                        found: Some(line.quantity),
-                    });
-                }
-            }
+    for change in saved.actions() {
+        let found = now(change);
+        let (line, expected) = match &change.action {
+            Action::NoOp { .. } => continue,
+            Action::Update { line, from } => (line.clone(), Some(*from)),
+            Action::Create => match found.and_then(|f| f.line()) {
+                Some(line) => (line.to_owned(), None),
+                None => continue,
+            },
+        };
+        let found = found.and_then(Change::current);
+        if found.map(|q| q.normalize()) != expected.map(|q| q.normalize()) {
+            stale.push(StaleLine {
+                address: change.address.clone(),
+                place: format!("contract {} line {line}", change.contract),
+                expected,
+                found,
+            });
         }
     }
-    Ok(stale)
+    stale
 }
 
 /// The file's wire form. Decimals are strings (rust_decimal's serde-with-str), so they
@@ -548,6 +528,30 @@ mod tests {
             .replace("\"current\":\"10.50\"", "\"current\":\"12.07\"");
         let err = SavedPlan::parse(&text).expect_err("refused");
         assert!(err.contains("an update to the quantity it holds"), "{err}");
+    }
+
+    #[test]
+    fn a_line_whose_live_value_moved_is_stale_and_a_created_line_that_exists_too() {
+        let saved = saved().plan;
+        assert!(stale_lines(&saved, &saved).is_empty());
+        let mut moved = saved.clone();
+        moved.changes[0].action = Action::Update {
+            line: "C-1-1".into(),
+            from: dec!(11),
+        };
+        let stale = stale_lines(&saved, &moved);
+        assert_eq!(
+            stale.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            vec![
+                "keeper/Acme/BP → Acme/KEEPER-BP (contract C-1 line C-1-1): planned against 10.50, now 11"
+                    .to_owned()
+            ]
+        );
+        let mut create = saved.clone();
+        create.changes[0].action = Action::Create;
+        let stale = stale_lines(&create, &saved);
+        assert_eq!(stale[0].expected, None);
+        assert_eq!(stale[0].found, Some(dec!(10.50)));
     }
 
     #[test]

@@ -288,7 +288,13 @@ async fn checked_saved_plan(
             replan,
         ));
     }
-    let stale = saved_plan::stale_lines(psa, &saved.plan).await?;
+    let only = if saved.plan.partial {
+        saved.plan.integrations.clone()
+    } else {
+        Vec::new()
+    };
+    let fresh = reconcile::plan(workspace, psa, saved.plan.period, &only, today, &[]).await?;
+    let stale = saved_plan::stale_lines(&saved.plan, &fresh);
     if !stale.is_empty() {
         let lines: Vec<String> = stale.iter().map(|s| format!("  {s}")).collect();
         return Err(Error::refused(
@@ -300,12 +306,6 @@ async fn checked_saved_plan(
             replan,
         ));
     }
-    let only = if saved.plan.partial {
-        saved.plan.integrations.clone()
-    } else {
-        Vec::new()
-    };
-    let fresh = reconcile::plan(workspace, psa, saved.plan.period, &only, today, &[]).await?;
     let differences = saved_plan::differences(&saved.plan, &fresh);
     if !differences.is_empty() {
         let lines: Vec<String> = differences.iter().map(|d| format!("  {d}")).collect();
