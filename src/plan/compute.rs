@@ -17,7 +17,7 @@ use crate::config::Workspace;
 use crate::config::model::Integration;
 use crate::observed::{Contract, PsaSnapshot};
 use crate::period::Period;
-use crate::usage::{AccountUsage, display_usage};
+use crate::usage::AccountUsage;
 
 /// Everything the planner needs, loaded beforehand.
 #[derive(Debug, Clone, Copy)]
@@ -169,23 +169,7 @@ impl<'a> Planner<'a> {
         let (contract, line) = match self.locate_line(integration, target, usage) {
             Ok(found) => found,
             Err(finding) => {
-                // The usage was headed for the company's lines of the service, whichever one it
-                // belongs on: they are not also "lines without usage".
-                for contract in self
-                    .contracts_of
-                    .get(target.company_id)
-                    .into_iter()
-                    .flatten()
-                {
-                    if contract
-                        .lines
-                        .iter()
-                        .any(|l| l.service_id == target.service)
-                    {
-                        self.touched
-                            .insert((contract.id.clone(), target.service.to_owned()));
-                    }
-                }
+                self.touch_candidate_lines(target);
                 return self.findings.push(*finding);
             }
         };
@@ -202,24 +186,8 @@ impl<'a> Planner<'a> {
             None if quantity.is_zero() => return,
             None if self.inputs.workspace.policy.create_missing_lines => Action::Create,
             None => {
-                let mut finding = Finding::new(
-                    FindingKind::MissingLine,
-                    format!(
-                        "contract {} of {} has no {} line for usage {} of {}",
-                        contract.id,
-                        target.company_name,
-                        target.service,
-                        display_usage(usage),
-                        target.account.account_name
-                    ),
-                );
-                finding.hint = Some(format!(
-                    "add a {} line to contract {}, or set `policy.create_missing_lines: true` in reckon.yaml",
-                    target.service, contract.id
-                ));
-                return self
-                    .findings
-                    .push(about_target(finding, integration, target, Some(usage)));
+                let finding = findings::missing_line(integration, target, contract, usage);
+                return self.findings.push(finding);
             }
         };
         let skus: Vec<String> = target.contributions.iter().map(|u| u.sku.clone()).collect();
@@ -250,15 +218,44 @@ impl<'a> Planner<'a> {
             daily: combined_daily(&target.contributions),
             approval: super::Approval::NotNeeded,
         };
-        if change.action.kind() != super::ActionKind::NoOp {
-            let policy = &self.inputs.workspace.policy;
-            let thresholds = policy.thresholds_for(&integration.name, target.service);
-            let reasons =
-                approval::reasons(change.current(), quantity, &thresholds, &policy.limits);
-            change.approval =
-                approval::standing(&change, reasons, self.inputs.period, self.inputs.grants);
-        }
+        change.approval = self.standing(integration, &change);
         self.changes.push(change);
+    }
+
+    /// The usage was headed for the company's lines of the service, whichever one it belongs on:
+    /// they are not also "lines without usage".
+    fn touch_candidate_lines(&mut self, target: &Target<'a>) {
+        let contracts = self
+            .contracts_of
+            .get(target.company_id)
+            .into_iter()
+            .flatten();
+        for contract in contracts {
+            if contract
+                .lines
+                .iter()
+                .any(|l| l.service_id == target.service)
+            {
+                self.touched
+                    .insert((contract.id.clone(), target.service.to_owned()));
+            }
+        }
+    }
+
+    /// A change's standing against the thresholds and sanity bounds, and the grants.
+    fn standing(&self, integration: &Integration, change: &Change) -> super::Approval {
+        if change.action.kind() == super::ActionKind::NoOp {
+            return super::Approval::NotNeeded;
+        }
+        let policy = &self.inputs.workspace.policy;
+        let thresholds = policy.thresholds_for(&integration.name, &change.psa_service);
+        let reasons = approval::reasons(
+            change.current(),
+            change.quantity,
+            &thresholds,
+            &policy.limits,
+        );
+        approval::standing(change, reasons, self.inputs.period, self.inputs.grants)
     }
 
     /// The contract (and line, if it has one) that `target`'s usage belongs on.

@@ -32,6 +32,31 @@ pub(super) fn about_target(
     finding
 }
 
+/// A mapped account and service whose contract has no line for the service.
+pub(super) fn missing_line(
+    integration: &Integration,
+    target: &Target<'_>,
+    contract: &Contract,
+    usage: Decimal,
+) -> Finding {
+    let mut finding = Finding::new(
+        FindingKind::MissingLine,
+        format!(
+            "contract {} of {} has no {} line for usage {} of {}",
+            contract.id,
+            target.company_name,
+            target.service,
+            display_usage(usage),
+            target.account.account_name
+        ),
+    );
+    finding.hint = Some(format!(
+        "add a {} line to contract {}, or set `policy.create_missing_lines: true` in reckon.yaml",
+        target.service, contract.id
+    ));
+    about_target(finding, integration, target, Some(usage))
+}
+
 /// Why `account` goes nowhere (`None` when that is intended, or it has no usage).
 pub(super) fn unmatched(
     integration: &Integration,
