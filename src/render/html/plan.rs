@@ -198,7 +198,17 @@ fn action_text(action: ActionKind) -> String {
     format!("{symbol} {}", action.as_str())
 }
 
-/// The approval cell: `—` when no threshold applies; otherwise a symbol and a word (readable
+/// The approval cell, or `✗ blocked` when an error finding of the integration stops the write.
+fn approval_cell(plan: &Plan, c: &Change) -> String {
+    if c.action.kind() != ActionKind::NoOp && plan.is_blocked(&c.integration) {
+        return "<strong>\u{2717} blocked</strong><span class=sub>by error findings of the \
+                integration</span>"
+            .to_owned();
+    }
+    approval_text(&c.approval)
+}
+
+/// The approval text: `—` when no threshold applies; otherwise a symbol and a word (readable
 /// without colour) with the reasons, and who approved it.
 fn approval_text(approval: &Approval) -> String {
     match approval {
@@ -245,7 +255,7 @@ fn row(html: &mut String, plan: &Plan, c: &Change) {
         c.rounding.decimals,
         c.effective_date,
         action_text(c.action.kind()),
-        approval_text(&c.approval),
+        approval_cell(plan, c),
     );
     Chart {
         period: plan.period,
@@ -421,6 +431,22 @@ mod tests {
         assert!(html.contains(
             "<th scope=row>&lt;script&gt;alert(1)&lt;/script&gt;<span class=sub>→ &lt;script&gt;"
         ));
+    }
+
+    #[test]
+    fn a_change_blocked_by_errors_and_incomplete_data_are_marked() {
+        use crate::plan::tests::builder::Scenario;
+        let truncated = Scenario::one_line(10, 12, 1..=3)
+            .map_account("keeper", "200", "404", None)
+            .usage("keeper", ("200", "Gone"), "Business", 1, 1..=3)
+            .plan();
+        let page = render(&truncated);
+        assert!(page.contains("\u{2717} blocked</strong>"), "{page}");
+        assert!(page.contains("incomplete usage data: keeper"), "{page}");
+        assert!(
+            page.contains("<span class=\"kind error\">! error company-not-found"),
+            "{page}"
+        );
     }
 
     #[test]
