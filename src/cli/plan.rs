@@ -31,7 +31,7 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Exit 2 when the plan has changes, 0 when it has none, 1 on error.
+    /// Exit 2 when the plan has changes, 0 when it has none, 1 on error (an error finding too).
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Plan only this integration (repeatable).
