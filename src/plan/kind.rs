@@ -33,7 +33,10 @@ impl fmt::Display for Severity {
     }
 }
 
-/// The kinds of finding, most costly first (unmapped usage is lost revenue).
+/// The kinds of finding, most costly first (unmapped usage is lost revenue). A new kind goes in
+/// [`FindingKind::ALL`] too (so `policy.fail_on` can name it), and `as_str` and
+/// `default_severity` make you decide its name and severity; give it a case in the planner's
+/// golden tests (`src/plan/tests/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FindingKind {
