@@ -12,7 +12,9 @@ use super::approval::{self, Grant};
 use super::findings::{self, about_target, finding_key};
 use super::matching::{AccountMatch, CompanyIndex, match_account};
 use super::target::Target;
-use super::{Action, Change, Finding, FindingKind, Interrupted, Plan, Severity, blockers};
+use super::{
+    Action, Change, Finding, FindingKind, Interrupted, Plan, Severity, blockers, saturating_sum,
+};
 use crate::config::Workspace;
 use crate::config::model::Integration;
 use crate::observed::{Contract, PsaSnapshot};
@@ -160,7 +162,7 @@ impl<'a> Planner<'a> {
         if !self.catalogue.contains(target.service) {
             return; // reported once per service by `report_missing_services`
         }
-        let usage: Decimal = target.contributions.iter().map(|u| u.measure.usage).sum();
+        let usage = saturating_sum(target.contributions.iter().map(|u| u.measure.usage));
         let rounding = self
             .inputs
             .workspace
@@ -392,7 +394,8 @@ impl<'a> Planner<'a> {
 fn combined_daily(contributions: &[&AccountUsage]) -> Vec<(NaiveDate, Decimal)> {
     let mut by_day: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
     for (date, count) in contributions.iter().flat_map(|u| &u.daily) {
-        *by_day.entry(*date).or_default() += *count;
+        let day = by_day.entry(*date).or_default();
+        *day = day.saturating_add(*count);
     }
     by_day.into_iter().collect()
 }
@@ -428,6 +431,15 @@ mod tests {
                 .map(|(d, q)| (NaiveDate::from_ymd_opt(2026, 10, *d).expect("date"), *q))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn sums_of_huge_usage_saturate_instead_of_panicking() {
+        let max = Decimal::MAX;
+        assert_eq!(saturating_sum([max, max].into_iter()), max);
+        let a = usage("A", &[(1, max)]);
+        let b = usage("B", &[(1, max)]);
+        assert_eq!(combined_daily(&[&a, &b])[0].1, max);
     }
 
     #[test]

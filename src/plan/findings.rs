@@ -64,7 +64,7 @@ pub(super) fn unmatched(
     matched: AccountMatch<'_>,
 ) -> Option<Finding> {
     let first = account[0];
-    let total: Decimal = account.iter().map(|u| u.measure.usage).sum();
+    let total = super::saturating_sum(account.iter().map(|u| u.measure.usage));
     let by_sku: Vec<String> = account
         .iter()
         .map(|u| format!("{} {}", u.sku, display_usage(u.measure.usage)))
@@ -163,7 +163,7 @@ pub(super) fn unmapped_services(integration: &Integration, usage: &[AccountUsage
     {
         if !integration.services.iter().any(|s| s.vendor_sku == row.sku) {
             let entry = unmapped.entry(&row.sku).or_default();
-            entry.0 += row.measure.usage;
+            entry.0 = entry.0.saturating_add(row.measure.usage);
             entry.1.insert(&row.account_id);
         }
     }

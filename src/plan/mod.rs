@@ -268,6 +268,12 @@ impl Finding {
     }
 }
 
+/// The sum of `values`, saturating at the largest decimal rather than overflowing: vendor
+/// figures that large exceed `policy.max_quantity` and are held for approval, never written.
+fn saturating_sum(values: impl Iterator<Item = Decimal>) -> Decimal {
+    values.fold(Decimal::ZERO, Decimal::saturating_add)
+}
+
 /// Counts for the closing line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Summary {
