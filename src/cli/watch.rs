@@ -90,6 +90,8 @@ fn stop_signal() -> Result<impl Future<Output = ()>, Error> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
+        // A `command:` source then leaves an interrupt between its runs to watch.
+        crate::sources::command::caller_handles_interrupts();
         let mut interrupt = signal(SignalKind::interrupt()).map_err(io_error)?;
         let mut terminate = signal(SignalKind::terminate()).map_err(io_error)?;
         Ok(async move {

@@ -100,6 +100,10 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
                 argv: command.argv.expand(period),
                 dir: root.clone(),
                 timeout: command.timeout,
+                limits: command::Limits {
+                    stdout: command.max_stdout,
+                    stderr: command.max_stderr,
+                },
                 keep_as: shown_path(root, &kept),
                 config: (command.origin.file.clone(), command.origin.location),
             }))
