@@ -20,7 +20,7 @@ fn fixture(name: &str) -> PathBuf {
 /// The fixture workspace with Commander's `report` as its October report.
 fn workspace_with(report: &str) -> tempfile::TempDir {
     let ws = copy_of(&format!("{FIXTURES}/workspace"));
-    // git keeps no empty folder: the fixture's reports/ exists only once a report is put in.
+    // git keeps no empty folder: the fixture workspace has no reports/ in a fresh checkout.
     std::fs::create_dir_all(ws.path().join("reports")).expect("reports folder");
     std::fs::copy(
         fixture(report),

@@ -255,7 +255,8 @@ impl Scenario {
             .iter()
             .map(|i| {
                 let rows = self.rows.get(&i.name).map(Vec::as_slice).unwrap_or(&[]);
-                (i.name.clone(), summarize(rows, i.billing_model, october()))
+                let usage = summarize(rows, i.billing_model, october()).expect("no overflow");
+                (i.name.clone(), usage)
             })
             .collect();
         let plan = compute(&crate::plan::Inputs {
