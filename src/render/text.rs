@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::escape::text as shown;
 use super::{Paint, Style};
 use crate::plan::{Action, Approval, Change, Finding, Interrupted, Plan, Severity};
 use crate::usage::display_usage;
@@ -26,7 +27,9 @@ pub fn plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
 fn header(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
     let title = format!(
         "reckon plan for {} against the {} PSA; changes take effect {}.",
-        plan.period, plan.psa, plan.effective_date
+        plan.period,
+        shown(&plan.psa),
+        plan.effective_date
     );
     writeln!(out, "{}", style.paint(Paint::Bold, &title))?;
     if plan.partial {
@@ -60,8 +63,8 @@ fn header(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
 /// line now holds 10`.
 pub fn interrupted_note(i: &Interrupted) -> String {
     let place = match &i.line {
-        Some(line) => format!("contract {} line {line}", i.contract),
-        None => format!("contract {} (new line)", i.contract),
+        Some(line) => format!("contract {} line {}", shown(&i.contract), shown(line)),
+        None => format!("contract {} (new line)", shown(&i.contract)),
     };
     let before = i.before.map_or_else(|| "new".to_owned(), |q| q.to_string());
     let now = i.found.map_or_else(
@@ -70,7 +73,9 @@ pub fn interrupted_note(i: &Interrupted) -> String {
     );
     format!(
         "apply interrupted: outcome unknown for {} ({place}, {before} → {}, started {}); {now}",
-        i.address, i.after, i.time
+        shown(&i.address),
+        i.after,
+        shown(&i.time)
     )
 }
 
@@ -80,7 +85,12 @@ fn write_change(out: &mut dyn Write, plan: &Plan, change: &Change, style: Style)
         Action::Update { .. } => ("~ update", Paint::Yellow),
         Action::NoOp { .. } => ("  no-op", Paint::Dim),
     };
-    writeln!(out, "  {} {}", style.paint(paint, symbol), change.address)?;
+    writeln!(
+        out,
+        "  {} {}",
+        style.paint(paint, symbol),
+        shown(&change.address)
+    )?;
     let quantity = match change.current() {
         Some(current) => format!("quantity {current} → {}", change.quantity),
         None => format!("quantity {}", change.quantity),
@@ -93,7 +103,7 @@ fn write_change(out: &mut dyn Write, plan: &Plan, change: &Change, style: Style)
             "      {}",
             style.paint(
                 Paint::Red,
-                &format!("needs approval: {}", reasons.join("; "))
+                &format!("needs approval: {}", shown(&reasons.join("; ")))
             )
         )?,
         Approval::Approved { reasons, by } => writeln!(
@@ -101,20 +111,20 @@ fn write_change(out: &mut dyn Write, plan: &Plan, change: &Change, style: Style)
             "      {}",
             style.paint(
                 Paint::Dim,
-                &format!("approved by {by}: {}", reasons.join("; "))
+                &format!("approved by {}: {}", shown(by), shown(&reasons.join("; ")))
             )
         )?,
     }
     if plan.is_blocked(&change.integration) {
         let note = format!(
             "blocked: {} has error findings; apply writes none of its changes",
-            change.integration
+            shown(&change.integration)
         );
         writeln!(out, "      {}", style.paint(Paint::Red, &note))?;
     }
     let place = match change.line() {
-        Some(line) => format!("contract {} line {}", change.contract, line),
-        None => format!("contract {} (new line)", change.contract),
+        Some(line) => format!("contract {} line {}", shown(&change.contract), shown(line)),
+        None => format!("contract {} (new line)", shown(&change.contract)),
     };
     writeln!(out, "      {}", style.paint(Paint::Dim, &place))?;
     writeln!(out)
@@ -138,7 +148,7 @@ fn write_finding(out: &mut dyn Write, finding: &Finding, style: Style) -> io::Re
     let scope = finding
         .integration
         .as_deref()
-        .map(|i| format!("{i}: "))
+        .map(|i| format!("{}: ", shown(i)))
         .unwrap_or_default();
     let paint = match finding.severity {
         Severity::Error => Paint::Red,
@@ -149,7 +159,7 @@ fn write_finding(out: &mut dyn Write, finding: &Finding, style: Style) -> io::Re
         "  {} {}{}",
         style.paint(paint, &format!("! {} {}", finding.severity, finding.kind)),
         scope,
-        finding.message
+        shown(&finding.message)
     )?;
     if let Some(origin) = &finding.origin {
         let at = origin
