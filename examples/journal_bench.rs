@@ -62,7 +62,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 fn sample_change() -> Change {
     Change {
         address: "keeper/Acme Dental/Business Plus → Acme Dental/KEEPER-BP".into(),
-        action: Action::Update,
+        action: Action::Update {
+            line: "C-1001-1".into(),
+            from: Decimal::from(10),
+        },
         integration: "keeper".into(),
         vendor_account: "3862".into(),
         vendor_account_name: "Acme Dental".into(),
@@ -71,10 +74,8 @@ fn sample_change() -> Change {
         psa_company_name: "Acme Dental".into(),
         psa_service: "KEEPER-BP".into(),
         contract: "C-1001".into(),
-        line: Some("C-1001-1".into()),
         usage: Decimal::new(120645, 4),
         quantity: Decimal::from(12),
-        current: Some(Decimal::from(10)),
         effective_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default(),
         billing_model: BillingModel::DailyAverage,
         rounding: Rounding {

@@ -65,6 +65,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         usage: &usage,
         psa: &snapshot,
         partial: false,
+        grants: &[],
+        interrupted: &[],
+        // The day after the period: it has ended, as for a real month-end run.
+        today: period.next_month_start(),
     };
     let plan = reckon::plan::compute(&inputs);
     let t_compute = t3.elapsed();

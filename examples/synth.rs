@@ -150,7 +150,8 @@ fn measure(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = config::load(dir).map_err(|d| format!("workspace invalid: {d:?}"))?;
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
-    let plan = runtime.block_on(planning::plan(workspace, &psa, &Request::all(period)))?;
+    let request = Request::all(period, period.next_month_start());
+    let plan = runtime.block_on(planning::plan(workspace, &psa, &request))?;
     let planned = started.elapsed();
     let summary = plan.summary();
     println!(

@@ -364,7 +364,11 @@ fn planner_and_renderers() {
                     usage: &usage,
                     psa: &psa,
                     partial: false,
+                    grants: &[],
+                    interrupted: &[],
+                    today: october().next_month_start(),
                 });
+                prop_assert_eq!(plan.check(), Ok(()));
                 render_all(&plan);
                 Ok(())
             },

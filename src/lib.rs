@@ -36,7 +36,7 @@
 //! | [`sources`] | usage sources: CSV files and Keeper Commander reports, behind one trait (and each kind's product names) |
 //! | [`usage`] | billing models and rounding (pure) |
 //! | [`observed`] | what the PSA holds, in reckon's terms |
-//! | [`plan`] | `compute(desired, observed) -> Plan` (pure) |
+//! | [`plan`] | `compute(desired, observed, grants, interrupted writes) -> Plan` (pure): actions, findings with their severity, blockers; `Plan::check` invariants |
 //! | [`ops`] | what a command does: `ops::plan`, `ops::apply` (policy, lock, journal, recovery, refusals), `ops::import` |
 //! | [`apply`] | executing a plan's actions, journalled |
 //! | [`saved_plan`] | plan files (`plan --out`, `apply FILE`) and refusing stale ones |

@@ -3,10 +3,11 @@
 //!
 //! A saved plan holds the exact actions, the quantity each was planned against, the workspace's
 //! git commit (and dirty flag), hashes of the config and usage files, reckon's version and the
-//! period. Staleness: the config hash must be unchanged and every line the plan touches must
-//! still hold the planned-against quantity (re-read with [`Psa::line_quantity`]); a line to be
-//! created must still be missing. Owns the file format and those checks; it decides no
-//! quantities and writes nothing to the PSA.
+//! period. Staleness: the config and usage hashes must be unchanged and every line the plan
+//! touches must still hold the planned-against quantity, judged by the plan recomputed from the
+//! PSA's live values; a line to be created must still be missing. Then the file's decisions must
+//! be the recomputed ones ([`differences`]): an edited file is refused. Owns the file format and
+//! those checks (pure: the caller reads the PSA); it decides no quantities and writes nothing.
 
 use std::path::{Path, PathBuf};
 
@@ -16,10 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Workspace;
 use crate::fingerprint::{self, GitState};
-use crate::observed::LineRef;
 use crate::period::Period;
-use crate::plan::{Action, Approval, Change, MatchedBy, Plan};
-use crate::psa::{Psa, PsaError};
+use crate::plan::{Action, ActionKind, Approval, Change, MatchedBy, Plan};
 use crate::usage::{BillingModel, Rounding, RoundingMode};
 
 /// The `format` field every saved plan carries.
@@ -132,7 +131,9 @@ impl SavedPlan {
                 doc.format, doc.format_version
             ));
         }
-        doc.try_into()
+        let saved: Self = doc.try_into()?;
+        saved.plan.check().map_err(|broken| broken.join("; "))?;
+        Ok(saved)
     }
 }
 
@@ -154,54 +155,40 @@ pub fn save(workspace: &Workspace, plan: &Plan, path: &Path) -> Result<(), Saved
     saved.write(path)
 }
 
-/// The lines of `plan` that no longer hold what it was computed against, re-read now.
-pub async fn stale_lines<P: Psa>(psa: &P, plan: &Plan) -> Result<Vec<StaleLine>, PsaError> {
+/// The lines of `saved` that no longer hold what it was computed against, judged by `fresh`:
+/// the plan recomputed now from the same config and usage and the PSA's live values (one
+/// snapshot, so checking costs a plan's reads however many lines the plan writes). An update's
+/// line must still hold its planned-against quantity; a line to be created must still be
+/// missing.
+pub fn stale_lines(saved: &Plan, fresh: &Plan) -> Vec<StaleLine> {
+    let now = |c: &Change| {
+        fresh
+            .changes
+            .iter()
+            .find(|f| f.contract == c.contract && f.psa_service == c.psa_service)
+    };
     let mut stale = Vec::new();
-    let mut contracts = None;
-    for change in plan.actions() {
-        match (&change.line, change.current) {
-            (Some(line), Some(expected)) => {
-                let place = LineRef {
-                    contract: change.contract.clone(),
-                    line: line.clone(),
-                };
-                let found = match psa.line_quantity(&place, change.effective_date).await {
-                    Ok(q) => Some(q),
-                    Err(PsaError::NotFound { .. }) => None,
-                    Err(e) => return Err(e),
-                };
-                if found.map(|q| q.normalize()) != Some(expected.normalize()) {
-                    stale.push(StaleLine {
-                        address: change.address.clone(),
-                        place: format!("contract {} line {line}", change.contract),
-                        expected: Some(expected),
-                        found,
-                    });
-                }
-            }
-            _ => {
-                // A create: the contract must still have no line for the service.
-                if contracts.is_none() {
-                    contracts = Some(psa.contracts(change.effective_date).await?);
-                }
-                let existing = contracts
-                    .iter()
-                    .flatten()
-                    .filter(|c| c.id == change.contract)
-                    .flat_map(|c| &c.lines)
-                    .find(|l| l.service_id == change.psa_service);
-                if let Some(line) = existing {
-                    stale.push(StaleLine {
-                        address: change.address.clone(),
-                        place: format!("contract {} line {}", change.contract, line.id),
-                        expected: None,
-                        found: Some(line.quantity),
-                    });
-                }
-            }
+    for change in saved.actions() {
+        let found = now(change);
+        let (line, expected) = match &change.action {
+            Action::NoOp { .. } => continue,
+            Action::Update { line, from } => (line.clone(), Some(*from)),
+            Action::Create => match found.and_then(|f| f.line()) {
+                Some(line) => (line.to_owned(), None),
+                None => continue,
+            },
+        };
+        let found = found.and_then(Change::current);
+        if found.map(|q| q.normalize()) != expected.map(|q| q.normalize()) {
+            stale.push(StaleLine {
+                address: change.address.clone(),
+                place: format!("contract {} line {line}", change.contract),
+                expected,
+                found,
+            });
         }
     }
-    Ok(stale)
+    stale
 }
 
 /// The file's wire form. Decimals are strings (rust_decimal's serde-with-str), so they
@@ -234,7 +221,7 @@ struct GitDoc {
 #[serde(deny_unknown_fields)]
 struct ChangeDoc {
     address: String,
-    action: String,
+    action: ActionKind,
     integration: String,
     vendor_account: String,
     vendor_account_name: String,
@@ -251,7 +238,7 @@ struct ChangeDoc {
     billing_model: BillingModel,
     rounding: RoundingMode,
     decimals: u32,
-    matched_by: String,
+    matched_by: MatchedBy,
     /// Why it needs approval (empty: within every threshold).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     needs_approval: Vec<String>,
@@ -287,7 +274,7 @@ impl From<&Change> for ChangeDoc {
     fn from(c: &Change) -> Self {
         Self {
             address: c.address.clone(),
-            action: c.action.as_str().to_owned(),
+            action: c.action.kind(),
             integration: c.integration.clone(),
             vendor_account: c.vendor_account.clone(),
             vendor_account_name: c.vendor_account_name.clone(),
@@ -296,15 +283,15 @@ impl From<&Change> for ChangeDoc {
             psa_company_name: c.psa_company_name.clone(),
             psa_service: c.psa_service.clone(),
             contract: c.contract.clone(),
-            line: c.line.clone(),
+            line: c.line().map(str::to_owned),
             usage: c.usage,
             quantity: c.quantity,
-            current: c.current,
+            current: c.current(),
             effective_date: c.effective_date,
             billing_model: c.billing_model,
             rounding: c.rounding.mode,
             decimals: c.rounding.decimals,
-            matched_by: c.matched_by.as_str().to_owned(),
+            matched_by: c.matched_by,
             needs_approval: match &c.approval {
                 Approval::NotNeeded => Vec::new(),
                 Approval::Needed(reasons) | Approval::Approved { reasons, .. } => reasons.clone(),
@@ -340,6 +327,7 @@ impl TryFrom<Doc> for SavedPlan {
                 psa: doc.psa,
                 integrations: doc.integrations,
                 partial: doc.partial,
+                blockers: crate::plan::blockers_of_changes(&changes, &Default::default()),
                 changes,
                 findings: Vec::new(),
                 interrupted: Vec::new(),
@@ -348,25 +336,88 @@ impl TryFrom<Doc> for SavedPlan {
     }
 }
 
+/// How the decisions of `saved` differ from `fresh`, recomputed from the same inputs: each
+/// action (create or update, line, planned-against and new quantity, contract, service, date)
+/// and its approval standing. Empty when they agree; anything else means the file was edited.
+pub fn differences(saved: &Plan, fresh: &Plan) -> Vec<String> {
+    let decisions = |plan: &Plan| -> std::collections::BTreeMap<String, String> {
+        plan.actions()
+            .map(|c| (c.address.clone(), decision(c)))
+            .collect()
+    };
+    let (saved, fresh) = (decisions(saved), decisions(fresh));
+    let mut differences = Vec::new();
+    for (address, in_file) in &saved {
+        match fresh.get(address) {
+            Some(computed) if computed == in_file => {}
+            Some(computed) => {
+                differences.push(format!(
+                    "{address}: the file says {in_file}; its inputs give {computed}"
+                ));
+            }
+            None => differences.push(format!(
+                "{address}: the file says {in_file}; its inputs give no change"
+            )),
+        }
+    }
+    for (address, computed) in &fresh {
+        if !saved.contains_key(address) {
+            differences.push(format!(
+                "{address}: missing from the file; its inputs give {computed}"
+            ));
+        }
+    }
+    differences
+}
+
+/// One change's decision in words, for comparing and for the refusal.
+fn decision(c: &Change) -> String {
+    let from = c
+        .current()
+        .map_or_else(|| "new".to_owned(), |q| q.normalize().to_string());
+    let line = c.line().unwrap_or("new line");
+    let approval = match &c.approval {
+        Approval::NotNeeded => "no approval needed".to_owned(),
+        Approval::Needed(reasons) => format!("needs approval ({})", reasons.join("; ")),
+        Approval::Approved { reasons, by } => {
+            format!("approved by {by} ({})", reasons.join("; "))
+        }
+    };
+    format!(
+        "{} {from} → {} on contract {} {line} ({}, from {}), {approval}",
+        c.action.as_str(),
+        c.quantity.normalize(),
+        c.contract,
+        c.psa_service,
+        c.effective_date
+    )
+}
+
 impl TryFrom<ChangeDoc> for Change {
     type Error = String;
 
     fn try_from(c: ChangeDoc) -> Result<Self, String> {
-        let action = match c.action.as_str() {
-            "create" => Action::Create,
-            "update" => Action::Update,
-            other => return Err(format!("{}: unknown action `{other}`", c.address)),
-        };
-        if action == Action::Update && (c.line.is_none() || c.current.is_none()) {
-            return Err(format!(
-                "{}: an update needs `line` and `current`",
-                c.address
-            ));
-        }
-        let matched_by = match c.matched_by.as_str() {
-            "mapping" => MatchedBy::Mapping,
-            "exact-name" => MatchedBy::ExactName,
-            other => return Err(format!("{}: unknown matched_by `{other}`", c.address)),
+        let action = match (c.action, c.line, c.current) {
+            (ActionKind::Create, None, None) => Action::Create,
+            (ActionKind::Update, Some(line), Some(from)) => Action::Update { line, from },
+            (ActionKind::Create, _, _) => {
+                return Err(format!(
+                    "{}: a create has no `line` or `current`",
+                    c.address
+                ));
+            }
+            (ActionKind::Update, _, _) => {
+                return Err(format!(
+                    "{}: an update needs `line` and `current`",
+                    c.address
+                ));
+            }
+            (ActionKind::NoOp, _, _) => {
+                return Err(format!(
+                    "{}: a saved plan holds only creates and updates",
+                    c.address
+                ));
+            }
         };
         Ok(Self {
             address: c.address,
@@ -379,17 +430,15 @@ impl TryFrom<ChangeDoc> for Change {
             psa_company_name: c.psa_company_name,
             psa_service: c.psa_service,
             contract: c.contract,
-            line: c.line,
             usage: c.usage,
             quantity: c.quantity,
-            current: c.current,
             effective_date: c.effective_date,
             billing_model: c.billing_model,
             rounding: Rounding {
                 mode: c.rounding,
                 decimals: c.decimals,
             },
-            matched_by,
+            matched_by: c.matched_by,
             // A saved plan keeps no daily series: apply needs none, only the HTML charts do.
             daily: Vec::new(),
             approval: match (c.needs_approval.is_empty(), c.approved_by) {
@@ -413,7 +462,10 @@ mod tests {
     fn change(quantity: Decimal) -> Change {
         Change {
             address: "keeper/Acme/BP → Acme/KEEPER-BP".into(),
-            action: Action::Update,
+            action: Action::Update {
+                line: "C-1-1".into(),
+                from: dec!(10.50),
+            },
             integration: "keeper".into(),
             vendor_account: "3862".into(),
             vendor_account_name: "Acme".into(),
@@ -422,10 +474,8 @@ mod tests {
             psa_company_name: "Acme".into(),
             psa_service: "KEEPER-BP".into(),
             contract: "C-1".into(),
-            line: Some("C-1-1".into()),
             usage: dec!(12.064516129032258064516129032),
             quantity,
-            current: Some(dec!(10.50)),
             effective_date: NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
             billing_model: BillingModel::DailyAverage,
             rounding: Rounding {
@@ -459,6 +509,7 @@ mod tests {
                 changes: vec![change(dec!(12.07))],
                 findings: Vec::new(),
                 interrupted: Vec::new(),
+                blockers: Vec::new(),
             },
         }
     }
@@ -472,12 +523,55 @@ mod tests {
         let back = SavedPlan::read(&path).expect("parse");
         assert_eq!(back, saved());
         assert_eq!(
-            back.plan.changes[0].current.map(|d| d.to_string()),
+            back.plan.changes[0].current().map(|d| d.to_string()),
             Some("10.50".into())
         );
         back.write(&path).expect("write again");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), first);
         assert!(first.contains("\"quantity\": \"12.07\""), "{first}");
+    }
+
+    #[test]
+    fn a_plan_whose_every_change_is_held_reads_back_with_its_blocker() {
+        let mut plan = saved();
+        plan.plan.changes[0].approval = Approval::Needed(vec!["too big".into()]);
+        plan.plan.blockers = vec![crate::plan::Blocker::AllHeld { held: 1 }];
+        let text = serde_json::to_string(&Doc::from(&plan)).expect("json");
+        let back = SavedPlan::parse(&text).expect("a valid plan");
+        assert_eq!(back, plan);
+    }
+
+    #[test]
+    fn a_file_breaking_a_plan_invariant_is_refused() {
+        let text = serde_json::to_string(&Doc::from(&saved()))
+            .expect("json")
+            .replace("\"current\":\"10.50\"", "\"current\":\"12.07\"");
+        let err = SavedPlan::parse(&text).expect_err("refused");
+        assert!(err.contains("an update to the quantity it holds"), "{err}");
+    }
+
+    #[test]
+    fn a_line_whose_live_value_moved_is_stale_and_a_created_line_that_exists_too() {
+        let saved = saved().plan;
+        assert!(stale_lines(&saved, &saved).is_empty());
+        let mut moved = saved.clone();
+        moved.changes[0].action = Action::Update {
+            line: "C-1-1".into(),
+            from: dec!(11),
+        };
+        let stale = stale_lines(&saved, &moved);
+        assert_eq!(
+            stale.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            vec![
+                "keeper/Acme/BP → Acme/KEEPER-BP (contract C-1 line C-1-1): planned against 10.50, now 11"
+                    .to_owned()
+            ]
+        );
+        let mut create = saved.clone();
+        create.changes[0].action = Action::Create;
+        let stale = stale_lines(&create, &saved);
+        assert_eq!(stale[0].expected, None);
+        assert_eq!(stale[0].found, Some(dec!(10.50)));
     }
 
     #[test]

@@ -151,7 +151,7 @@ mod tests {
             commit: Some("abc123".into()),
             integration: "keeper".into(),
             address: address.into(),
-            action: "update".into(),
+            action: crate::plan::ActionKind::Update,
             contract: "C-1".into(),
             line: Some("C-1-1".into()),
             service: "S".into(),
@@ -162,12 +162,12 @@ mod tests {
         }))
     }
 
-    fn outcome(apply: &str, seq: u32, outcome: &str) -> Record {
+    fn outcome(apply: &str, seq: u32, outcome: crate::apply::OutcomeKind) -> Record {
         Record::Outcome(OutcomeRecord {
             apply: apply.into(),
             seq,
             time: String::new(),
-            outcome: outcome.into(),
+            outcome,
             error: None,
         })
     }
@@ -176,9 +176,9 @@ mod tests {
     fn the_last_run_per_integration_and_unapplied_approvals_are_reported() {
         let records = vec![
             intent("r1", 1, "a"),
-            outcome("r1", 1, "failed"),
+            outcome("r1", 1, crate::apply::OutcomeKind::Failed),
             intent("r2", 1, "a"),
-            outcome("r2", 1, "applied"),
+            outcome("r2", 1, crate::apply::OutcomeKind::Applied),
             intent("r2", 2, "b"),
         ];
         let grants = vec![

@@ -274,7 +274,7 @@ fn applied_lines(records: &[Record]) -> HashSet<String> {
     records
         .iter()
         .filter_map(|r| match r {
-            Record::Outcome(o) if o.outcome == "applied" => lines
+            Record::Outcome(o) if o.outcome == reckon::apply::OutcomeKind::Applied => lines
                 .get(&(o.apply.as_str(), o.seq))
                 .map(|l| (*l).to_owned()),
             _ => None,

@@ -42,7 +42,7 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     let plan = runtime.block_on(reckon::ops::plan::plan(
         &workspace,
         &psa,
-        &reckon::ops::plan::Request::all(period),
+        &reckon::ops::plan::Request::all(period, period.next_month_start()),
     ))?;
     let plan_floor = match kind {
         Kind::Autotask => floor::autotask_plan(companies as u64, lines),

@@ -230,7 +230,7 @@ impl Soak<'_> {
         let planned = self.runtime.block_on(reckon::ops::plan::plan(
             &self.workspace,
             &psa,
-            &reckon::ops::plan::Request::all(self.period),
+            &reckon::ops::plan::Request::all(self.period, self.period.next_month_start()),
         ));
         let plan = match planned {
             Ok(plan) => plan,
@@ -256,7 +256,7 @@ impl Soak<'_> {
                 .results
                 .iter()
                 .filter(|r| r.outcome == Outcome::Applied)
-                .filter_map(|r| r.change.line.clone())
+                .filter_map(|r| r.change.line().map(str::to_owned))
                 .collect(),
         ))
     }

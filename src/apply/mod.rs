@@ -36,6 +36,40 @@ pub enum Outcome {
     NotAttempted(String),
 }
 
+/// An [`Outcome`] without its detail: what the journal records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeKind {
+    /// `applied`
+    Applied,
+    /// `failed`
+    Failed,
+    /// `not-attempted`
+    NotAttempted,
+}
+
+impl OutcomeKind {
+    /// The name used in the journal and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Failed => "failed",
+            Self::NotAttempted => "not-attempted",
+        }
+    }
+}
+
+impl Outcome {
+    /// The kind, without the detail.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            Self::Applied => OutcomeKind::Applied,
+            Self::Failed(_) => OutcomeKind::Failed,
+            Self::NotAttempted(_) => OutcomeKind::NotAttempted,
+        }
+    }
+}
+
 /// Names a recorded intent, so that its outcome can refer to it: with concurrent writes,
 /// outcomes arrive in completion order, not in the order of their intents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,17 +194,19 @@ async fn journalled<P: Psa, J: Journal>(change: &Change, psa: &P, journal: &J) -
     }
 }
 
+/// The one write `change` asks for; a no-op (never passed in: [`Plan::applicable`] leaves them
+/// out) writes nothing.
 async fn write<P: Psa>(change: &Change, psa: &P) -> Result<(), PsaError> {
-    match (change.action, &change.line, change.current) {
-        (Action::Update, Some(line), Some(current)) => {
+    match &change.action {
+        Action::Update { line, from } => {
             let line = LineRef {
                 contract: change.contract.clone(),
                 line: line.clone(),
             };
-            psa.set_quantity(&line, current, change.quantity, change.effective_date)
+            psa.set_quantity(&line, *from, change.quantity, change.effective_date)
                 .await
         }
-        (Action::Create, _, _) => psa
+        Action::Create => psa
             .create_line(
                 &change.contract,
                 &change.psa_service,
@@ -179,7 +215,7 @@ async fn write<P: Psa>(change: &Change, psa: &P) -> Result<(), PsaError> {
             )
             .await
             .map(|_| ()),
-        _ => Ok(()),
+        Action::NoOp { .. } => Ok(()),
     }
 }
 

@@ -80,7 +80,7 @@ impl Recording {
 
 impl Journal for Recording {
     async fn intent(&self, change: &Change) -> std::io::Result<IntentId> {
-        let line = change.line.clone().unwrap_or_default();
+        let line = change.line().unwrap_or_default().to_owned();
         if self.refuse.contains(&line) {
             return Err(std::io::Error::other("disk full"));
         }
@@ -198,7 +198,10 @@ fn date() -> NaiveDate {
 pub(crate) fn update(i: usize) -> Change {
     Change {
         address: format!("k/a/s → Acme/S{i}"),
-        action: Action::Update,
+        action: Action::Update {
+            line: format!("C-1-{i}"),
+            from: Decimal::ONE,
+        },
         integration: "k".into(),
         vendor_account: "a".into(),
         vendor_account_name: "a".into(),
@@ -207,10 +210,8 @@ pub(crate) fn update(i: usize) -> Change {
         psa_company_name: "Acme".into(),
         psa_service: "S".into(),
         contract: "C-1".into(),
-        line: Some(format!("C-1-{i}")),
         usage: Decimal::TWO,
         quantity: Decimal::TWO,
-        current: Some(Decimal::ONE),
         effective_date: date(),
         billing_model: BillingModel::Sum,
         rounding: Rounding {
@@ -234,6 +235,7 @@ fn plan_of(n: usize) -> Plan {
         changes: (1..=n).map(update).collect(),
         findings: vec![],
         interrupted: vec![],
+        blockers: Vec::new(),
     }
 }
 
@@ -379,7 +381,7 @@ async fn results_come_in_plan_order_when_later_writes_finish_first() {
     let psa = Timed::new(4, vec![ms(40), ms(30), ms(20), ms(10)], &log);
     let mut seen = Vec::new();
     let report = execute(&plan_of(4), &psa, &mut Recording::on(&log), |result| {
-        seen.push(result.change.line.clone().unwrap_or_default());
+        seen.push(result.change.line().unwrap_or_default().to_owned());
     })
     .await;
     assert_eq!(log.lines("wrote"), ["C-1-4", "C-1-3", "C-1-2", "C-1-1"]);
@@ -389,7 +391,7 @@ async fn results_come_in_plan_order_when_later_writes_finish_first() {
     let reported: Vec<String> = report
         .results
         .iter()
-        .map(|r| r.change.line.clone().unwrap_or_default())
+        .map(|r| r.change.line().unwrap_or_default().to_owned())
         .collect();
     assert_eq!(reported, lines(4));
 }

@@ -11,7 +11,7 @@ use crate::error::{Error, ExitStatus};
 use crate::ops::apply::{self as ops_apply, Applied, Policy, Progress, Source, Stopped};
 use crate::ops::{Refusal, plan::Request};
 use crate::period::Period;
-use crate::plan::{Change, Interrupted, Plan};
+use crate::plan::{Interrupted, Plan};
 use crate::psa::{self, Psa};
 use crate::render::{self, Style};
 use crate::state::lock;
@@ -45,6 +45,10 @@ pub struct Args {
     /// Apply even when the plan would set every line it covers to zero (empty usage data).
     #[arg(long)]
     pub allow_empty: bool,
+    /// Apply even when an integration's usage covers fewer days than the period (its data
+    /// stops early, or the period has not ended yet).
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Output format: text, or text plus GitHub Actions annotations (and the markdown plan
     /// appended to `$GITHUB_STEP_SUMMARY` when set).
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -75,9 +79,13 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
     let source = match &args.plan_file {
-        Some(path) => Source::Saved(path),
+        Some(path) => Source::Saved {
+            path,
+            today: context.today,
+        },
         None => Source::Fresh(Request {
             period: super::period(context, args.period),
+            today: context.today,
             only: &args.integrations,
             approve: &args.approve,
         }),
@@ -86,6 +94,7 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
         lock_command: lock_command(args),
         lock_timeout: args.lock_timeout,
         allow_empty: args.allow_empty,
+        allow_partial: args.allow_partial,
     };
     let mut terminal = Terminal {
         out: render::escape::stdout(render::escape::Sink::Text {
@@ -95,18 +104,25 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
         ask: args.plan_file.is_none() && !args.auto_approve,
         github: args.format == Format::Github,
         target: psa.describe(),
+        file: None,
+        shown: None,
     };
     let status = match ops_apply::apply(workspace, &psa, source, &policy, &mut terminal).await {
-        Ok(Applied { report: None, .. }) => ExitStatus::Success,
+        Ok(Applied { plan, report: None }) => exit_status(&plan, 0),
         Ok(Applied {
             plan,
             report: Some(report),
-        }) => terminal.summary(&plan.held().cloned().collect::<Vec<_>>(), &report)?,
-        // Nothing to write but held changes: shown as an apply of none, as a run that holds
-        // some of its changes is.
-        Err(Stopped::Refused(Refusal::AllHeld { held })) => {
-            writeln!(terminal.out).map_err(super::output_error)?;
-            terminal.summary(&held, &ApplyReport::default())?
+        }) => terminal.summary(&plan, &report)?,
+        // Nothing to write but held or blocked changes: shown as an apply of none, as a run
+        // that holds some of its changes is.
+        Err(Stopped::Refused(refusal @ (Refusal::AllHeld { .. } | Refusal::AllBlocked { .. }))) => {
+            match terminal.shown.take() {
+                Some(plan) => {
+                    writeln!(terminal.out).map_err(super::output_error)?;
+                    terminal.summary(&plan, &ApplyReport::default())?
+                }
+                None => return Err(refusal.into()),
+            }
         }
         Err(stopped) => return Err(stopped.into()),
     };
@@ -133,6 +149,10 @@ struct Terminal<W: Write> {
     github: bool,
     /// The PSA, as the question names it.
     target: String,
+    /// A saved plan's file as saved: what is shown as text instead of the fresh plan.
+    file: Option<Plan>,
+    /// The plan shown, for the closing lines when nothing could be written.
+    shown: Option<Plan>,
 }
 
 impl<W: Write> Progress for Terminal<W> {
@@ -143,8 +163,14 @@ impl<W: Write> Progress for Terminal<W> {
         );
     }
 
+    fn saved(&mut self, file: &Plan) {
+        self.file = Some(file.clone());
+    }
+
     fn show(&mut self, plan: &Plan) -> Result<(), Error> {
-        render::text::plan(&mut self.out, plan, self.style).map_err(super::output_error)?;
+        let text = self.file.as_ref().unwrap_or(plan);
+        render::text::plan(&mut self.out, text, self.style).map_err(super::output_error)?;
+        self.shown = Some(plan.clone());
         if self.github {
             // Workflow commands by design, each value escaped by `render::github`: written past
             // the guard, after what it holds.
@@ -173,23 +199,32 @@ impl<W: Write> Progress for Terminal<W> {
 }
 
 impl<W: Write> Terminal<W> {
-    /// The held changes and the closing line; exit 1 if any action failed or was held.
-    fn summary(&mut self, held: &[Change], report: &ApplyReport) -> Result<ExitStatus, Error> {
+    /// The held and blocked changes and the closing line.
+    fn summary(&mut self, plan: &Plan, report: &ApplyReport) -> Result<ExitStatus, Error> {
         if self.github {
             self.out.flush().map_err(super::output_error)?;
             render::github::apply(&mut std::io::stdout().lock(), report)
                 .map_err(super::output_error)?;
         }
-        for change in held {
+        for change in plan.held() {
             render::apply::held(&mut self.out, change, self.style).map_err(super::output_error)?;
         }
-        render::apply::summary(&mut self.out, report, held.len(), self.style)
+        for change in plan.blocked() {
+            render::apply::blocked(&mut self.out, change, self.style)
+                .map_err(super::output_error)?;
+        }
+        render::apply::summary(&mut self.out, report, plan, self.style)
             .map_err(super::output_error)?;
-        Ok(if report.failed() == 0 && held.is_empty() {
-            ExitStatus::Success
-        } else {
-            ExitStatus::Failure
-        })
+        Ok(exit_status(plan, report.failed()))
+    }
+}
+
+/// 1 when a write failed, a change was held or blocked, or an error finding stands; else 0.
+fn exit_status(plan: &Plan, failed: usize) -> ExitStatus {
+    if failed == 0 && plan.held().next().is_none() && !plan.has_errors() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
     }
 }
 

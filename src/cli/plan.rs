@@ -33,7 +33,7 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Exit 2 when the plan has changes, 0 when it has none, 1 on error.
+    /// Exit 2 when the plan has changes, 0 when it has none, 1 on error (an error finding too).
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Plan only this integration (repeatable).
@@ -60,6 +60,7 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
     let period = super::period(context, args.period);
     let request = Request {
         period,
+        today: context.today,
         only: &args.integrations,
         approve: &[],
     };
@@ -95,7 +96,11 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
         );
     }
     super::print_requests(&psa);
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    // Error findings fail the run after the whole plan is shown, with or without
+    // --detailed-exitcode: a mapping that points at nothing must not pass CI.
+    Ok(if plan.has_errors() {
+        ExitStatus::Failure
+    } else if args.detailed_exitcode && plan.has_changes() {
         ExitStatus::Changes
     } else {
         ExitStatus::Success

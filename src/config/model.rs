@@ -11,6 +11,7 @@ pub use super::raw::{AutoMatch, EffectiveDate, SourceKind};
 use super::template::{CommandTemplate, PathTemplate};
 use crate::diagnostic::Location;
 use crate::period::Period;
+use crate::plan::FindingKind;
 use crate::secret::CredentialRef;
 use crate::usage::{BillingModel, Rounding, RoundingMode};
 
@@ -162,6 +163,35 @@ pub struct Policy {
     pub thresholds: Thresholds,
     /// Per integration (and service) thresholds, integration-wide entries first.
     pub overrides: Vec<ThresholdOverride>,
+    /// Sanity bounds beyond which a change is held for approval whatever the thresholds say.
+    pub limits: Limits,
+    /// Finding kinds treated as errors although they are warnings by default.
+    pub fail_on: BTreeSet<FindingKind>,
+}
+
+/// Sanity bounds on what a line can hold (`policy.max_quantity`, `policy.max_quantity_change`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest quantity a line is set to without approval.
+    pub max_quantity: u64,
+    /// The largest change (either way, in units) made without approval.
+    pub max_quantity_change: u64,
+}
+
+impl Limits {
+    /// `policy.max_quantity` when not set.
+    pub const DEFAULT_MAX_QUANTITY: u64 = 100_000;
+    /// `policy.max_quantity_change` when not set.
+    pub const DEFAULT_MAX_QUANTITY_CHANGE: u64 = 10_000;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_quantity: Self::DEFAULT_MAX_QUANTITY,
+            max_quantity_change: Self::DEFAULT_MAX_QUANTITY_CHANGE,
+        }
+    }
 }
 
 /// Approval thresholds: a change beyond any of them needs approval. `None`: no limit.

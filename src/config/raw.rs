@@ -178,6 +178,19 @@ pub struct RawPolicy {
     /// above field by field; entries naming a service win over integration-wide ones.
     #[serde(default)]
     pub overrides: Vec<RawPolicyOverride>,
+    /// Sanity bound: a line set above this quantity needs approval (default 100000).
+    #[serde(default)]
+    pub max_quantity: Option<u64>,
+    /// Sanity bound: a change of more than this many units (either way) needs approval
+    /// (default 10000), whatever `max_change_units` says.
+    #[serde(default)]
+    pub max_quantity_change: Option<u64>,
+    /// Finding kinds that are warnings by default (unmapped-account, unmapped-service,
+    /// missing-line, line-without-usage) to treat as errors: `plan` exits 1 and `apply`
+    /// writes nothing for the integration concerned.
+    #[schemars(with = "Vec<String>")]
+    #[serde(default)]
+    pub fail_on: Vec<Spanned<String>>,
 }
 
 /// One `policy.overrides` entry.

@@ -188,20 +188,50 @@ pub fn workspace(
         Some(decimals) => Some(decimals.value),
         None => Some(2),
     };
+    let policy = policy(&mut check, &raw.policy);
     Some(Workspace {
         root: root.to_path_buf(),
         psa: psa?,
         effective_date: raw.billing.effective_date.unwrap_or_default(),
         rounding_mode: raw.rounding.mode.unwrap_or_default(),
         decimals: decimals?,
-        policy: policy(&raw.policy),
+        policy,
         integrations,
     })
 }
 
-/// `policy:`; the thresholds need no checks beyond their types (any whole number is a limit).
-fn policy(raw: &super::raw::RawPolicy) -> Policy {
+/// `policy:`; the thresholds need no checks beyond their types (any whole number is a limit),
+/// `fail_on` must name finding kinds.
+fn policy(check: &mut Checker<'_>, raw: &super::raw::RawPolicy) -> Policy {
+    let mut fail_on = std::collections::BTreeSet::new();
+    for name in &raw.fail_on {
+        match crate::plan::FindingKind::from_name(&name.value) {
+            Some(kind) => {
+                fail_on.insert(kind);
+            }
+            None => {
+                let known: Vec<&str> = crate::plan::FindingKind::ALL
+                    .iter()
+                    .filter(|k| k.default_severity() == crate::plan::Severity::Warning)
+                    .map(|k| k.as_str())
+                    .collect();
+                check.error(
+                    name,
+                    format!("policy.fail_on: `{}` is not a kind of finding", name.value),
+                    Some(format!("the warning kinds are {}", known.join(", "))),
+                );
+            }
+        }
+    }
+    let limits = super::model::Limits::default();
     Policy {
+        limits: super::model::Limits {
+            max_quantity: raw.max_quantity.unwrap_or(limits.max_quantity),
+            max_quantity_change: raw
+                .max_quantity_change
+                .unwrap_or(limits.max_quantity_change),
+        },
+        fail_on,
         create_missing_lines: raw.create_missing_lines.unwrap_or(false),
         thresholds: super::model::Thresholds {
             max_increase_percent: raw.max_increase_percent,

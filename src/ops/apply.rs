@@ -7,7 +7,8 @@
 //! 3. get the plan: compute it, or load the saved one and refuse it when stale, or take the
 //!    caller's — refusing that one when interrupted writes turned up after it was made;
 //! 4. let the front end show it;
-//! 5. refuse what must not be applied ([`blockers`]: every line zeroed, everything held);
+//! 5. refuse what the plan's blockers forbid under the policy ([`blockers`]: usage data that
+//!    does not cover the period, every line zeroed, everything held or blocked);
 //! 6. let the front end confirm it (`reckon apply` asks for `yes` on a terminal);
 //! 7. execute it with every write journalled ([`crate::apply::execute`]).
 //!
@@ -24,7 +25,7 @@ use crate::apply::{self, ActionResult, ApplyReport};
 use crate::config::Workspace;
 use crate::error::Error;
 use crate::fingerprint;
-use crate::plan::{Interrupted, Plan};
+use crate::plan::{Interrupted, PartialData, Plan};
 use crate::psa::Psa;
 use crate::state::{self, journal, lock};
 
@@ -37,6 +38,8 @@ pub struct Policy {
     pub lock_timeout: Duration,
     /// Apply even when the plan would zero every line it covers (`--allow-empty`).
     pub allow_empty: bool,
+    /// Apply even when an integration's usage does not cover the period (`--allow-partial`).
+    pub allow_partial: bool,
 }
 
 /// Which plan to apply.
@@ -44,8 +47,14 @@ pub struct Policy {
 pub enum Source<'a> {
     /// Plan now, under the lock.
     Fresh(Request<'a>),
-    /// A plan file saved by `reckon plan --out`, applied exactly, unless stale.
-    Saved(&'a Path),
+    /// A plan file saved by `reckon plan --out`, applied exactly, unless stale; planned again
+    /// as of `today` to check its decisions.
+    Saved {
+        /// The plan file.
+        path: &'a Path,
+        /// Today's date.
+        today: chrono::NaiveDate,
+    },
     /// A plan the caller just made (watch); refused if an apply was interrupted since.
     Planned(Plan),
 }
@@ -54,6 +63,9 @@ pub enum Source<'a> {
 pub trait Progress {
     /// An interrupted write was re-read and closed in the journal.
     fn resolved(&mut self, write: &Interrupted);
+    /// A saved plan's file, as it was saved (its decisions checked against a fresh plan,
+    /// which [`Progress::show`] then gets).
+    fn saved(&mut self, _file: &Plan) {}
     /// The plan about to be applied (for the front end to render).
     fn show(&mut self, plan: &Plan) -> Result<(), Error>;
     /// The last word before writing, once the plan has something to write and no blocker: an
@@ -130,9 +142,10 @@ pub async fn apply<P: Psa>(
             planning::plan(workspace, psa, &request).await?,
             fingerprint::git_state(&workspace.root).map(|g| g.commit),
         ),
-        Source::Saved(path) => {
-            let saved = stale::checked(workspace, psa, path).await?;
-            (saved.plan, saved.git.map(|g| g.commit))
+        Source::Saved { path, today } => {
+            let checked = stale::checked(workspace, psa, path, today).await?;
+            progress.saved(&checked.shown);
+            (checked.plan, checked.commit)
         }
         Source::Planned(plan) => {
             refuse_unforeseen(&plan, &resolved)?;
@@ -162,15 +175,24 @@ pub async fn apply<P: Psa>(
     })
 }
 
-/// Why `plan` must not be applied under `policy`, if it must not: the one place a plan's
-/// blockers become refusals.
+/// Why `plan` must not be applied under `policy`, if it must not: the one place the plan's
+/// blockers ([`Plan::blockers`], decided by the planner) become refusals.
 pub fn blockers(plan: &Plan, policy: &Policy) -> Option<Refusal> {
+    let partial: Vec<PartialData> = plan.partial_data().cloned().collect();
+    if !partial.is_empty() && !policy.allow_partial {
+        return Some(Refusal::Partial(partial));
+    }
     if plan.zeroes_every_line() && !policy.allow_empty {
         return Some(Refusal::ZeroesEveryLine);
     }
-    if plan.has_changes() && plan.applicable().next().is_none() {
+    if plan.all_held() {
         return Some(Refusal::AllHeld {
-            held: plan.held().cloned().collect(),
+            held: plan.held().count(),
+        });
+    }
+    if plan.has_changes() && plan.applicable().next().is_none() {
+        return Some(Refusal::AllBlocked {
+            blocked: plan.blocked().count(),
         });
     }
     None
@@ -224,5 +246,39 @@ fn journal_error(source: std::io::Error) -> Error {
     Error::Io {
         context: "cannot write the apply journal .reckon/journal.jsonl; nothing was applied".into(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::tests::builder::Scenario;
+
+    /// `apply --auto-approve`'s policy, which `watch --apply` runs under.
+    fn auto_approve() -> Policy {
+        Policy {
+            lock_command: "watch --apply".into(),
+            lock_timeout: Duration::ZERO,
+            allow_empty: false,
+            allow_partial: false,
+        }
+    }
+
+    #[test]
+    fn incomplete_usage_data_is_refused_unless_allowed() {
+        let truncated = Scenario::one_line(10, 12, 1..=3).plan();
+        let refusal = blockers(&truncated, &auto_approve()).expect("refused");
+        assert!(matches!(refusal, Refusal::Partial(_)), "{refusal:?}");
+        assert!(
+            refusal.to_string().contains("incomplete usage data")
+                && refusal.hint().contains("--allow-partial"),
+            "{refusal}"
+        );
+        let allowed = Policy {
+            allow_partial: true,
+            ..auto_approve()
+        };
+        assert!(blockers(&truncated, &allowed).is_none());
+        assert!(blockers(&Scenario::one_line(10, 12, 1..=31).plan(), &auto_approve()).is_none());
     }
 }

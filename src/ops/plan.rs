@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::observe;
@@ -20,12 +21,14 @@ use crate::state;
 use crate::state::journal::Intent;
 use crate::usage::{AccountUsage, Rounding, UsageLine};
 
-/// What to plan: a period, the integrations (all when empty) and this run's `--approve`
-/// addresses.
+/// What to plan: a period, the integrations (all when empty), this run's `--approve`
+/// addresses, and today (which tells a period that has not ended).
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     /// The billing period.
     pub period: Period,
+    /// Today's date (the CLI's one clock read, or watch's clock).
+    pub today: NaiveDate,
     /// `--integration` names; all integrations when empty.
     pub only: &'a [String],
     /// `--approve ADDRESS` values: grants for this run's period, whatever quantity it plans.
@@ -33,10 +36,11 @@ pub struct Request<'a> {
 }
 
 impl Request<'_> {
-    /// Every integration for `period`, nothing approved on the command line.
-    pub fn all(period: Period) -> Request<'static> {
+    /// Every integration for `period` as of `today`, nothing approved on the command line.
+    pub fn all(period: Period, today: NaiveDate) -> Request<'static> {
         Request {
             period,
+            today,
             only: &[],
             approve: &[],
         }
@@ -85,7 +89,8 @@ pub async fn measure(
         .map_err(Error::Usage)
 }
 
-/// Observes usage and the PSA and computes the plan `request` asks for.
+/// Observes usage, the PSA, the approvals and the apply journal, and computes the plan
+/// `request` asks for: the one place [`plan::compute`] is called.
 pub async fn plan<P: Psa>(
     workspace: &Workspace,
     psa: &P,
@@ -102,18 +107,19 @@ pub async fn plan<P: Psa>(
     let (usage, snapshot) = tokio::try_join!(measure(workspace, period, &integrations), psa_reads)?;
     let snapshot = snapshot?;
     let partial = integrations.len() < workspace.integrations.len();
-    let mut plan = plan::compute(&plan::Inputs {
+    let mut grants = crate::config::approvals::load(&workspace.root).map_err(Error::Config)?;
+    grants.extend(command_line_grants(request.approve));
+    let interrupted = interrupted(workspace, psa).await?;
+    Ok(plan::compute(&plan::Inputs {
         workspace,
         period,
         usage: &usage,
         psa: &snapshot,
         partial,
-    });
-    let mut grants = crate::config::approvals::load(&workspace.root).map_err(Error::Config)?;
-    grants.extend(command_line_grants(request.approve));
-    plan::approval::approve(&mut plan, &grants);
-    plan.interrupted = interrupted(workspace, psa).await?;
-    Ok(plan)
+        grants: &grants,
+        interrupted: &interrupted,
+        today: request.today,
+    }))
 }
 
 /// `--approve ADDRESS` grants: this run's period, whatever quantity its plan says.

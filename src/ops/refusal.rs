@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::error::Error;
-use crate::plan::Change;
+use crate::plan::PartialData;
 use crate::saved_plan::StaleLine;
 use crate::state::lock::{LockError, LockInfo};
 
@@ -23,12 +23,19 @@ pub enum Refusal {
         /// How many writes the plan did not know about.
         unknown: usize,
     },
+    /// An integration's usage does not cover the period, and that was not allowed.
+    Partial(Vec<PartialData>),
     /// The plan would set every line it covers to zero, and zeroing was not allowed.
     ZeroesEveryLine,
     /// Every change needs an approval nobody gave.
     AllHeld {
-        /// The changes held, in plan order.
-        held: Vec<Change>,
+        /// How many changes are held.
+        held: usize,
+    },
+    /// Every change belongs to an integration with error findings (or is held).
+    AllBlocked {
+        /// How many changes are blocked.
+        blocked: usize,
     },
     /// The saved plan no longer matches the workspace, the usage or the PSA.
     Stale {
@@ -39,6 +46,13 @@ pub enum Refusal {
     },
     /// The saved plan file cannot be used (unreadable, not a saved plan, wrong version).
     BadPlanFile(String),
+    /// The saved plan's decisions are not what its inputs give: the file was edited.
+    Modified {
+        /// Each difference, in words.
+        differences: Vec<String>,
+        /// The command that makes a fresh plan.
+        replan: String,
+    },
 }
 
 /// What makes a saved plan stale.
@@ -81,10 +95,21 @@ impl fmt::Display for Refusal {
             Self::ZeroesEveryLine => f.write_str(
                 "refusing to apply: the plan sets every line it covers to zero; nothing was written",
             ),
+            Self::Partial(partial) => {
+                let messages: Vec<String> = partial.iter().map(PartialData::message).collect();
+                write!(
+                    f,
+                    "refusing to apply: {}; nothing was written",
+                    messages.join("; ")
+                )
+            }
             Self::AllHeld { held } => write!(
                 f,
-                "all {} change(s) need approval; approve them in approvals.yaml",
-                held.len()
+                "all {held} change(s) need approval; approve them in approvals.yaml"
+            ),
+            Self::AllBlocked { blocked } => write!(
+                f,
+                "all {blocked} change(s) are blocked by error findings; fix the findings"
             ),
             Self::Stale { reason, .. } => match reason {
                 Stale::Psa { planned, now } => write!(
@@ -109,6 +134,12 @@ impl fmt::Display for Refusal {
                 }
             },
             Self::BadPlanFile(reason) => f.write_str(reason),
+            Self::Modified { differences, .. } => {
+                f.write_str(
+                    "the plan file was modified: its decisions are not what its inputs give:",
+                )?;
+                differences.iter().try_for_each(|d| write!(f, "\n  {d}"))
+            }
         }
     }
 }
@@ -126,16 +157,25 @@ impl Refusal {
             Self::Interrupted { .. } => {
                 "plan again: the next plan re-reads the lines those writes touched".into()
             }
+            Self::Partial(_) => "wait until the period is over and its usage is complete \
+                                 (re-export it), or pass --allow-partial to `reckon apply` if \
+                                 billing the data as it stands is intended"
+                .into(),
             Self::ZeroesEveryLine => "this is what empty or truncated usage data looks like; \
                                       check it, and pass --allow-empty only if every line \
                                       really should be zero"
                 .into(),
+            Self::AllBlocked { .. } => {
+                "fix the error findings the plan shows (mappings to companies, services or \
+                 contracts that do not exist), then plan again"
+                    .into()
+            }
             Self::AllHeld { .. } => {
                 "add them to approvals.yaml (address, period and quantity as the plan prints \
                  them), or pass --approve ADDRESS to `reckon apply`"
                     .into()
             }
-            Self::Stale { replan, .. } => replan.clone(),
+            Self::Stale { replan, .. } | Self::Modified { replan, .. } => replan.clone(),
             Self::BadPlanFile(_) => "make a new one with `reckon plan --out FILE`".into(),
         }
     }

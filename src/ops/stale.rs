@@ -1,33 +1,49 @@
 //! Refusing a stale saved plan before `reckon apply FILE` applies it: the file must be a saved
-//! plan for the workspace's PSA kind, the workspace and usage files must hash as they did, and
-//! every line the plan touches must still hold what it was planned against.
+//! plan for the workspace's PSA kind, the workspace and usage files must hash as they did, every
+//! line the plan touches must still hold what it was planned against, and its decisions must be
+//! what its inputs give now (else the file was edited).
 //!
-//! Reads the plan file, the workspace's files and the PSA lines; writes nothing.
+//! Reads the plan file, the workspace's files, usage and the PSA; writes nothing.
 
 use std::path::Path;
 
 use super::apply::Stopped;
+use super::plan::{self as planning, Request};
 use super::refusal::{Refusal, Stale};
 use crate::config::Workspace;
 use crate::error::Error;
 use crate::fingerprint;
+use crate::plan::Plan;
 use crate::psa::Psa;
 use crate::saved_plan::{self, SavedPlan};
+
+/// A saved plan that passed every check.
+pub struct Checked {
+    /// The file's plan, as saved.
+    pub shown: Plan,
+    /// The same decisions computed from the inputs now (with their findings and blockers,
+    /// judged as of today): what is applied.
+    pub plan: Plan,
+    /// The workspace's commit when the plan was saved.
+    pub commit: Option<String>,
+}
 
 /// The saved plan in `path`, or why it must not be applied.
 pub async fn checked<P: Psa>(
     workspace: &Workspace,
     psa: &P,
     path: &Path,
-) -> Result<SavedPlan, Stopped> {
+    today: chrono::NaiveDate,
+) -> Result<Checked, Stopped> {
     let saved = SavedPlan::read(path).map_err(|e| Refusal::BadPlanFile(e.to_string()))?;
+    let replan = format!(
+        "nothing was applied; make a fresh plan with `reckon plan --period {} --out {}`",
+        saved.plan.period,
+        path.display()
+    );
     let stale = |reason| Refusal::Stale {
         reason,
-        replan: format!(
-            "nothing was applied; make a fresh plan with `reckon plan --period {} --out {}`",
-            saved.plan.period,
-            path.display()
-        ),
+        replan: replan.clone(),
     };
     if saved.plan.psa != workspace.psa.kind() {
         return Err(stale(Stale::Psa {
@@ -44,13 +60,37 @@ pub async fn checked<P: Psa>(
     if usage_now != saved.usage_hash {
         return Err(stale(Stale::Usage(saved.plan.period)).into());
     }
-    let lines = saved_plan::stale_lines(psa, &saved.plan)
-        .await
-        .map_err(Error::from)?;
+    let only = if saved.plan.partial {
+        saved.plan.integrations.clone()
+    } else {
+        Vec::new()
+    };
+    let request = Request {
+        period: saved.plan.period,
+        today,
+        only: &only,
+        approve: &[],
+    };
+    // One fresh plan judges both the lines (still holding what the file planned against?) and
+    // the decisions (still what its inputs give?).
+    let fresh = planning::plan(workspace, psa, &request).await?;
+    let lines = saved_plan::stale_lines(&saved.plan, &fresh);
     if !lines.is_empty() {
         return Err(stale(Stale::Lines(lines)).into());
     }
-    Ok(saved)
+    let differences = saved_plan::differences(&saved.plan, &fresh);
+    if !differences.is_empty() {
+        return Err(Refusal::Modified {
+            differences,
+            replan,
+        }
+        .into());
+    }
+    Ok(Checked {
+        shown: saved.plan,
+        plan: fresh,
+        commit: saved.git.map(|g| g.commit),
+    })
 }
 
 fn hash_error(source: std::io::Error) -> Error {

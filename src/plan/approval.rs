@@ -8,19 +8,25 @@
 
 use rust_decimal::Decimal;
 
-use super::{Approval, Plan};
-use crate::config::model::Thresholds;
+use super::{Approval, Change};
+use crate::config::model::{Limits, Thresholds};
+use crate::period::Period;
 
-/// Why a change from `current` to `quantity` needs approval under `t`; empty when it does not.
-pub fn reasons(current: Option<Decimal>, quantity: Decimal, t: &Thresholds) -> Vec<String> {
-    let mut reasons = Vec::new();
+/// Why a change from `current` to `quantity` needs approval under `t` and the sanity `limits`;
+/// empty when it does not.
+pub fn reasons(
+    current: Option<Decimal>,
+    quantity: Decimal,
+    t: &Thresholds,
+    limits: &Limits,
+) -> Vec<String> {
     let before = current.unwrap_or_default();
     let Some(delta) = quantity.checked_sub(before) else {
-        reasons.push(format!(
+        return vec![format!(
             "change from {before} to {quantity} is too large to compute; it needs approval"
-        ));
-        return reasons;
+        )];
     };
+    let mut reasons = Vec::new();
     if let Some(max) = t.max_change_units
         && delta.abs() > Decimal::from(max)
     {
@@ -57,6 +63,32 @@ pub fn reasons(current: Option<Decimal>, quantity: Decimal, t: &Thresholds) -> V
             ));
         }
     }
+    reasons.extend(beyond_limits(before, quantity, delta, limits));
+    reasons
+}
+
+/// The sanity bounds (`policy.max_quantity`, `policy.max_quantity_change`): a quantity no
+/// MSP line plausibly holds is a data error until a person says otherwise.
+fn beyond_limits(
+    before: Decimal,
+    quantity: Decimal,
+    delta: Decimal,
+    limits: &Limits,
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if quantity > Decimal::from(limits.max_quantity) {
+        reasons.push(format!(
+            "quantity {quantity} exceeds policy.max_quantity {} (a sanity bound: check the usage data)",
+            limits.max_quantity
+        ));
+    }
+    if delta.abs() > Decimal::from(limits.max_quantity_change) {
+        reasons.push(format!(
+            "change of {} units ({before} → {quantity}) exceeds policy.max_quantity_change {} (a sanity bound)",
+            delta.abs().normalize(),
+            limits.max_quantity_change
+        ));
+    }
     reasons
 }
 
@@ -80,51 +112,31 @@ fn percent(delta: Decimal, base: Decimal) -> Option<Decimal> {
 
 pub use crate::config::model::Grant;
 
-/// Marks every change that needs approval and has a matching grant as approved. A grant
-/// matches on the address, the plan's period and the exact quantity; one for another period or
-/// quantity is ignored (an approval expires with its period and never covers a larger change).
-pub fn approve(plan: &mut Plan, grants: &[Grant]) {
-    let period = plan.period;
-    for change in &mut plan.changes {
-        let Approval::Needed(reasons) = &change.approval else {
-            continue;
-        };
-        let grant = grants.iter().find(|g| {
-            g.address == change.address
-                && g.period.is_none_or(|p| p == period)
-                && g.quantity
-                    .is_none_or(|q| q.normalize() == change.quantity.normalize())
-        });
-        if let Some(grant) = grant {
-            change.approval = Approval::Approved {
-                reasons: reasons.clone(),
-                by: grant.source.clone(),
-            };
-        }
+/// The standing of a change from `current` to `quantity`: within every threshold, or beyond
+/// some and approved by the first of `grants` that matches. A grant matches on the address, the
+/// plan's period and the exact quantity; one for another period or quantity is ignored (an
+/// approval expires with its period and never covers a larger change).
+pub(super) fn standing(
+    change: &Change,
+    reasons: Vec<String>,
+    period: Period,
+    grants: &[Grant],
+) -> Approval {
+    if reasons.is_empty() {
+        return Approval::NotNeeded;
     }
-}
-
-impl Plan {
-    /// Changes held back because they need approval nobody gave.
-    pub fn held(&self) -> impl Iterator<Item = &super::Change> {
-        self.actions()
-            .filter(|c| matches!(c.approval, Approval::Needed(_)))
-    }
-
-    /// The changes apply may write: the actions not held for approval.
-    pub fn applicable(&self) -> impl Iterator<Item = &super::Change> {
-        self.actions()
-            .filter(|c| !matches!(c.approval, Approval::Needed(_)))
-    }
-
-    /// Whether applying would leave every line the plan covers at zero while some bill today —
-    /// the signature of empty or truncated usage data, which must never zero a tenant.
-    pub fn zeroes_every_line(&self) -> bool {
-        let bills_today = self
-            .changes
-            .iter()
-            .any(|c| c.current.is_some_and(|q| q > Decimal::ZERO));
-        bills_today && self.has_changes() && self.changes.iter().all(|c| c.quantity.is_zero())
+    let grant = grants.iter().find(|g| {
+        g.address == change.address
+            && g.period.is_none_or(|p| p == period)
+            && g.quantity
+                .is_none_or(|q| q.normalize() == change.quantity.normalize())
+    });
+    match grant {
+        Some(grant) => Approval::Approved {
+            reasons,
+            by: grant.source.clone(),
+        },
+        None => Approval::Needed(reasons),
     }
 }
 
@@ -142,6 +154,39 @@ mod tests {
             max_change_units: Some(5),
             allow_decrease_to_zero: false,
         }
+    }
+
+    fn reasons(current: Option<Decimal>, quantity: Decimal, t: &Thresholds) -> Vec<String> {
+        super::reasons(current, quantity, t, &Limits::default())
+    }
+
+    #[test]
+    fn quantities_beyond_the_sanity_bounds_need_approval_and_never_overflow() {
+        let bounds = Limits {
+            max_quantity: 100,
+            max_quantity_change: 30,
+        };
+        let none = Thresholds::default();
+        assert!(super::reasons(Some(dec!(90)), dec!(100), &none, &bounds).is_empty());
+        let big = super::reasons(Some(dec!(90)), dec!(101), &none, &bounds);
+        assert_eq!(big.len(), 1, "{big:?}");
+        assert!(
+            big[0].contains("exceeds policy.max_quantity 100"),
+            "{big:?}"
+        );
+        let jump = super::reasons(Some(dec!(10)), dec!(41), &none, &bounds);
+        assert!(
+            jump[0].contains("exceeds policy.max_quantity_change 30"),
+            "{jump:?}"
+        );
+        let huge = dec!(79228162514264337593543950335);
+        let absurd = super::reasons(Some(dec!(1)), huge, &limits(), &Limits::default());
+        assert!(
+            absurd.iter().any(|r| r.contains("max_quantity 100000")),
+            "{absurd:?}"
+        );
+        let too_far = super::reasons(Some(-huge), huge, &limits(), &Limits::default());
+        assert!(too_far[0].contains("too large"), "{too_far:?}");
     }
 
     #[test]

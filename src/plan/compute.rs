@@ -1,19 +1,25 @@
-//! `compute`: (validated workspace, measured usage, PSA snapshot) → [`Plan`]. Pure and
-//! deterministic: no I/O, no clock, output sorted.
+//! `compute`: (validated workspace, measured usage, PSA snapshot, grants, interrupted writes)
+//! → [`Plan`]. Pure and deterministic: no I/O, no clock (today is an input), output sorted. Every
+//! decision is made here, once: the approvals, the severities and the blockers; nothing edits a
+//! plan afterwards.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::findings::finding_key;
+use super::approval::{self, Grant};
+use super::findings::{self, about_target, finding_key};
 use super::matching::{AccountMatch, CompanyIndex, match_account};
-use super::{Action, Approval, Change, Finding, FindingKind, MatchedBy, Plan, approval};
+use super::target::Target;
+use super::{
+    Action, Change, Finding, FindingKind, Interrupted, Plan, Severity, blockers, saturating_sum,
+};
 use crate::config::Workspace;
 use crate::config::model::Integration;
 use crate::observed::{Contract, PsaSnapshot};
 use crate::period::Period;
-use crate::usage::{AccountUsage, display_usage};
+use crate::usage::AccountUsage;
 
 /// Everything the planner needs, loaded beforehand.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +34,12 @@ pub struct Inputs<'a> {
     pub psa: &'a PsaSnapshot,
     /// Whether integrations were left out on request.
     pub partial: bool,
+    /// Approvals: `approvals.yaml`'s entries and this run's `--approve` addresses.
+    pub grants: &'a [Grant],
+    /// Writes of an earlier apply whose outcome is unknown, as found in the apply journal.
+    pub interrupted: &'a [Interrupted],
+    /// Today, to tell a period that has not ended yet.
+    pub today: NaiveDate,
 }
 
 /// Computes the plan.
@@ -40,29 +52,22 @@ pub fn compute(inputs: &Inputs<'_>) -> Plan {
     }
     planner.drop_conflicting_changes();
     planner.report_lines_without_usage();
-    planner.finish()
+    let plan = planner.finish();
+    debug_assert_eq!(plan.check(), Ok(()), "the planner broke a plan invariant");
+    plan
 }
 
-/// Usage headed for one PSA company and service.
-pub(super) struct Target<'a> {
-    pub(super) account: &'a AccountUsage,
-    pub(super) company_id: &'a str,
-    pub(super) company_name: &'a str,
-    pub(super) contract: Option<&'a str>,
-    pub(super) matched_by: MatchedBy,
-    pub(super) service: &'a str,
-    pub(super) contributions: Vec<&'a AccountUsage>,
-}
-
-pub(super) struct Planner<'a> {
-    pub(super) inputs: &'a Inputs<'a>,
-    pub(super) companies: CompanyIndex<'a>,
-    pub(super) catalogue: BTreeSet<&'a str>,
-    pub(super) contracts_of: BTreeMap<&'a str, Vec<&'a Contract>>,
+struct Planner<'a> {
+    inputs: &'a Inputs<'a>,
+    companies: CompanyIndex<'a>,
+    catalogue: BTreeSet<&'a str>,
+    contracts_of: BTreeMap<&'a str, Vec<&'a Contract>>,
     /// (contract, service) pairs some usage was headed for, whatever came of it.
-    pub(super) touched: BTreeSet<(String, String)>,
-    pub(super) changes: Vec<Change>,
-    pub(super) findings: Vec<Finding>,
+    touched: BTreeSet<(String, String)>,
+    changes: Vec<Change>,
+    findings: Vec<Finding>,
+    /// Error findings between integrations (conflicts), counted per integration concerned.
+    also_blocked: BTreeMap<String, usize>,
 }
 
 impl<'a> Planner<'a> {
@@ -82,12 +87,15 @@ impl<'a> Planner<'a> {
             touched: BTreeSet::new(),
             changes: Vec::new(),
             findings: Vec::new(),
+            also_blocked: BTreeMap::new(),
         }
     }
 
     fn plan_integration(&mut self, integration: &'a Integration, usage: &'a [AccountUsage]) {
-        self.report_unmapped_services(integration, usage);
-        self.report_missing_services(integration);
+        self.findings
+            .extend(findings::unmapped_services(integration, usage));
+        self.findings
+            .extend(findings::missing_services(integration, &self.catalogue));
         let targets = self.collect_targets(integration, usage);
         for target in targets.values() {
             self.plan_target(integration, target);
@@ -117,7 +125,8 @@ impl<'a> Planner<'a> {
                 } => (company, contract, by),
                 AccountMatch::Excluded => continue,
                 other => {
-                    self.report_unmatched(integration, &account, other);
+                    self.findings
+                        .extend(findings::unmatched(integration, &account, other));
                     continue;
                 }
             };
@@ -140,7 +149,8 @@ impl<'a> Planner<'a> {
                     if target.account.account_id == row.account_id {
                         target.contributions.push(row);
                     } else {
-                        self.report_two_accounts(integration, target, row);
+                        self.findings
+                            .push(findings::two_accounts(integration, target, row));
                     }
                 }
             }
@@ -152,7 +162,7 @@ impl<'a> Planner<'a> {
         if !self.catalogue.contains(target.service) {
             return; // reported once per service by `report_missing_services`
         }
-        let usage: Decimal = target.contributions.iter().map(|u| u.measure.usage).sum();
+        let usage = saturating_sum(target.contributions.iter().map(|u| u.measure.usage));
         let rounding = self
             .inputs
             .workspace
@@ -160,41 +170,30 @@ impl<'a> Planner<'a> {
         let quantity = rounding.apply(usage);
         let (contract, line) = match self.locate_line(integration, target, usage) {
             Ok(found) => found,
-            Err(finding) => return self.findings.push(*finding),
+            Err(finding) => {
+                self.touch_candidate_lines(target);
+                return self.findings.push(*finding);
+            }
         };
         self.touched
             .insert((contract.id.clone(), target.service.to_owned()));
         let action = match line {
-            Some(line) if line.quantity.normalize() == quantity => Action::NoOp,
-            Some(_) => Action::Update,
+            Some(line) if line.quantity.normalize() == quantity => Action::NoOp {
+                line: line.id.clone(),
+            },
+            Some(line) => Action::Update {
+                line: line.id.clone(),
+                from: line.quantity.normalize(),
+            },
             None if quantity.is_zero() => return,
             None if self.inputs.workspace.policy.create_missing_lines => Action::Create,
             None => {
-                let mut finding = Finding::new(
-                    FindingKind::MissingLine,
-                    format!(
-                        "contract {} of {} has no {} line for usage {} of {}",
-                        contract.id,
-                        target.company_name,
-                        target.service,
-                        display_usage(usage),
-                        target.account.account_name
-                    ),
-                );
-                finding.hint = Some(format!(
-                    "add a {} line to contract {}, or set `policy.create_missing_lines: true` in reckon.yaml",
-                    target.service, contract.id
-                ));
-                return self.findings.push(self.about_target(
-                    finding,
-                    integration,
-                    target,
-                    Some(usage),
-                ));
+                let finding = findings::missing_line(integration, target, contract, usage);
+                return self.findings.push(finding);
             }
         };
         let skus: Vec<String> = target.contributions.iter().map(|u| u.sku.clone()).collect();
-        self.changes.push(Change {
+        let mut change = Change {
             address: format!(
                 "{}/{}/{} → {}/{}",
                 integration.name,
@@ -212,31 +211,53 @@ impl<'a> Planner<'a> {
             psa_company_name: target.company_name.to_owned(),
             psa_service: target.service.to_owned(),
             contract: contract.id.clone(),
-            line: line.map(|l| l.id.clone()),
             usage,
             quantity,
-            current: line.map(|l| l.quantity.normalize()),
             effective_date: self.inputs.workspace.effective_date(self.inputs.period),
             billing_model: integration.billing_model,
             rounding,
             matched_by: target.matched_by,
             daily: combined_daily(&target.contributions),
-            approval: match action {
-                Action::NoOp => Approval::NotNeeded,
-                _ => {
-                    let thresholds = self
-                        .inputs
-                        .workspace
-                        .policy
-                        .thresholds_for(&integration.name, target.service);
-                    let current = line.map(|l| l.quantity.normalize());
-                    match approval::reasons(current, quantity, &thresholds) {
-                        reasons if reasons.is_empty() => Approval::NotNeeded,
-                        reasons => Approval::Needed(reasons),
-                    }
-                }
-            },
-        });
+            approval: super::Approval::NotNeeded,
+        };
+        change.approval = self.standing(integration, &change);
+        self.changes.push(change);
+    }
+
+    /// The usage was headed for the company's lines of the service, whichever one it belongs on:
+    /// they are not also "lines without usage".
+    fn touch_candidate_lines(&mut self, target: &Target<'a>) {
+        let contracts = self
+            .contracts_of
+            .get(target.company_id)
+            .into_iter()
+            .flatten();
+        for contract in contracts {
+            if contract
+                .lines
+                .iter()
+                .any(|l| l.service_id == target.service)
+            {
+                self.touched
+                    .insert((contract.id.clone(), target.service.to_owned()));
+            }
+        }
+    }
+
+    /// A change's standing against the thresholds and sanity bounds, and the grants.
+    fn standing(&self, integration: &Integration, change: &Change) -> super::Approval {
+        if change.action.kind() == super::ActionKind::NoOp {
+            return super::Approval::NotNeeded;
+        }
+        let policy = &self.inputs.workspace.policy;
+        let thresholds = policy.thresholds_for(&integration.name, &change.psa_service);
+        let reasons = approval::reasons(
+            change.current(),
+            change.quantity,
+            &thresholds,
+            &policy.limits,
+        );
+        approval::standing(change, reasons, self.inputs.period, self.inputs.grants)
     }
 
     /// The contract (and line, if it has one) that `target`'s usage belongs on.
@@ -254,7 +275,7 @@ impl<'a> Planner<'a> {
         let problem = |kind, message: String, hint: &str| {
             let mut finding = Finding::new(kind, message);
             finding.hint = Some(hint.to_owned());
-            Box::new(self.about_target(finding, integration, target, Some(usage)))
+            Box::new(about_target(finding, integration, target, Some(usage)))
         };
         let contract = if let Some(wanted) = target.contract {
             contracts.iter().copied().find(|c| c.id == wanted).ok_or_else(|| {
@@ -312,21 +333,58 @@ impl<'a> Planner<'a> {
         }
     }
 
+    fn drop_conflicting_changes(&mut self) {
+        let (found, concerned) = findings::drop_conflicting_changes(&mut self.changes);
+        self.findings.extend(found);
+        for (integration, n) in concerned {
+            *self.also_blocked.entry(integration).or_default() += n;
+        }
+    }
+
+    fn report_lines_without_usage(&mut self) {
+        let mapped: BTreeSet<&str> = self
+            .inputs
+            .workspace
+            .integrations
+            .iter()
+            .filter(|i| self.inputs.usage.contains_key(&i.name))
+            .flat_map(|i| i.services.iter().map(|s| s.psa_service.as_str()))
+            .collect();
+        self.findings.extend(findings::lines_without_usage(
+            &self.inputs.psa.contracts,
+            &self.companies,
+            &mapped,
+            &self.touched,
+            self.inputs.period,
+        ));
+    }
+
+    /// Sorts, sets each finding's severity under `policy.fail_on`, and decides the blockers.
     fn finish(mut self) -> Plan {
+        let inputs = self.inputs;
+        let workspace = inputs.workspace;
+        for finding in &mut self.findings {
+            if workspace.policy.fail_on.contains(&finding.kind) {
+                finding.severity = Severity::Error;
+            }
+        }
         self.changes
             .sort_by(|a, b| (&a.address, &a.contract).cmp(&(&b.address, &b.contract)));
         self.findings
             .sort_by(|a, b| finding_key(a).cmp(&finding_key(b)));
-        let workspace = self.inputs.workspace;
+        let partial = blockers::partial_data(inputs.usage, inputs.period, inputs.today);
+        let blockers =
+            blockers::blockers(&self.changes, &self.findings, &self.also_blocked, partial);
         Plan {
-            period: self.inputs.period,
-            effective_date: workspace.effective_date(self.inputs.period),
+            period: inputs.period,
+            effective_date: workspace.effective_date(inputs.period),
             psa: workspace.psa.kind().to_owned(),
-            integrations: self.inputs.usage.keys().cloned().collect(),
-            partial: self.inputs.partial,
+            integrations: inputs.usage.keys().cloned().collect(),
+            partial: inputs.partial,
             changes: self.changes,
             findings: self.findings,
-            interrupted: Vec::new(),
+            interrupted: inputs.interrupted.to_vec(),
+            blockers,
         }
     }
 }
@@ -336,7 +394,8 @@ impl<'a> Planner<'a> {
 fn combined_daily(contributions: &[&AccountUsage]) -> Vec<(NaiveDate, Decimal)> {
     let mut by_day: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
     for (date, count) in contributions.iter().flat_map(|u| &u.daily) {
-        *by_day.entry(*date).or_default() += *count;
+        let day = by_day.entry(*date).or_default();
+        *day = day.saturating_add(*count);
     }
     by_day.into_iter().collect()
 }
@@ -372,6 +431,15 @@ mod tests {
                 .map(|(d, q)| (NaiveDate::from_ymd_opt(2026, 10, *d).expect("date"), *q))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn sums_of_huge_usage_saturate_instead_of_panicking() {
+        let max = Decimal::MAX;
+        assert_eq!(saturating_sum([max, max].into_iter()), max);
+        let a = usage("A", &[(1, max)]);
+        let b = usage("B", &[(1, max)]);
+        assert_eq!(combined_daily(&[&a, &b])[0].1, max);
     }
 
     #[test]

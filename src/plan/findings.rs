@@ -1,284 +1,312 @@
 //! The planner's findings: everything that needs a human (unmapped accounts and services,
 //! missing companies, services and lines, conflicting sources, lines no usage fed), each with a
-//! hint saying what to do. Part of the pure planner: no I/O.
+//! hint saying what to do. Free functions of what they describe, called by
+//! [`super::compute`] (which they never call back). Part of the pure planner: no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 
-use super::compute::{Planner, Target};
-use super::matching::AccountMatch;
-use super::{Finding, FindingKind};
+use super::matching::{AccountMatch, CompanyIndex};
+use super::target::Target;
+use super::{Change, Finding, FindingKind};
 use crate::config::model::Integration;
+use crate::observed::Contract;
+use crate::period::Period;
 use crate::usage::{AccountUsage, display_usage};
 
-impl<'a> Planner<'a> {
-    pub(super) fn about_target(
-        &self,
-        mut finding: Finding,
-        integration: &Integration,
-        target: &Target<'a>,
-        usage: Option<Decimal>,
-    ) -> Finding {
-        finding.integration = Some(integration.name.clone());
-        finding.vendor_account = Some(target.account.account_id.clone());
-        finding.vendor_account_name = Some(target.account.account_name.clone());
-        finding.vendor_service = Some(
-            target
-                .contributions
-                .iter()
-                .map(|u| u.sku.as_str())
-                .collect::<Vec<_>>()
-                .join("+"),
+/// `finding`, filled in with what `target` concerns.
+pub(super) fn about_target(
+    mut finding: Finding,
+    integration: &Integration,
+    target: &Target<'_>,
+    usage: Option<Decimal>,
+) -> Finding {
+    finding.integration = Some(integration.name.clone());
+    finding.vendor_account = Some(target.account.account_id.clone());
+    finding.vendor_account_name = Some(target.account.account_name.clone());
+    finding.vendor_service = Some(target.skus());
+    finding.psa_company = Some(target.company_id.to_owned());
+    finding.psa_service = Some(target.service.to_owned());
+    finding.usage = usage;
+    finding
+}
+
+/// A mapped account and service whose contract has no line for the service.
+pub(super) fn missing_line(
+    integration: &Integration,
+    target: &Target<'_>,
+    contract: &Contract,
+    usage: Decimal,
+) -> Finding {
+    let mut finding = Finding::new(
+        FindingKind::MissingLine,
+        format!(
+            "contract {} of {} has no {} line for usage {} of {}",
+            contract.id,
+            target.company_name,
+            target.service,
+            display_usage(usage),
+            target.account.account_name
+        ),
+    );
+    finding.hint = Some(format!(
+        "add a {} line to contract {}, or set `policy.create_missing_lines: true` in reckon.yaml",
+        target.service, contract.id
+    ));
+    about_target(finding, integration, target, Some(usage))
+}
+
+/// Why `account` goes nowhere (`None` when that is intended, or it has no usage).
+pub(super) fn unmatched(
+    integration: &Integration,
+    account: &[&AccountUsage],
+    matched: AccountMatch<'_>,
+) -> Option<Finding> {
+    let first = account[0];
+    let total = super::saturating_sum(account.iter().map(|u| u.measure.usage));
+    let by_sku: Vec<String> = account
+        .iter()
+        .map(|u| format!("{} {}", u.sku, display_usage(u.measure.usage)))
+        .collect();
+    let mut finding = match matched {
+        AccountMatch::Unmapped if total.is_zero() => return None,
+        AccountMatch::Unmapped => {
+            let mut f = Finding::new(
+                FindingKind::UnmappedAccount,
+                format!(
+                    "vendor account \"{}\" (id {}) has usage but no PSA company: {}",
+                    first.account_name,
+                    first.account_id,
+                    by_sku.join(", ")
+                ),
+            );
+            f.hint = Some(format!(
+                "map it in {}: `- {{vendor: \"{}\", psa: \"<company id>\"}}` under accounts.map, \
+                 or add it to accounts.exclude",
+                integration.file.display(),
+                first.account_id
+            ));
+            f
+        }
+        AccountMatch::Ambiguous(companies) => {
+            let ids: Vec<&str> = companies.iter().map(|c| c.id.as_str()).collect();
+            let mut f = Finding::new(
+                FindingKind::AmbiguousName,
+                format!(
+                    "vendor account \"{}\" (id {}) matches {} PSA companies by name (ids {})",
+                    first.account_name,
+                    first.account_id,
+                    ids.len(),
+                    ids.join(", ")
+                ),
+            );
+            f.hint = Some("map the account explicitly in accounts.map".into());
+            f
+        }
+        AccountMatch::MissingCompany { id, origin } => {
+            let mut f = Finding::new(
+                FindingKind::CompanyNotFound,
+                format!(
+                    "vendor account \"{}\" (id {}) is mapped to PSA company {id}, which does not exist or is inactive",
+                    first.account_name, first.account_id
+                ),
+            );
+            f.hint = Some("fix the company id in the mapping".into());
+            f.psa_company = Some(id.to_owned());
+            f.origin = Some(origin.clone());
+            f
+        }
+        AccountMatch::Company { .. } | AccountMatch::Excluded => return None,
+    };
+    finding.integration = Some(integration.name.clone());
+    finding.vendor_account = Some(first.account_id.clone());
+    finding.vendor_account_name = Some(first.account_name.clone());
+    finding.usage = Some(total);
+    Some(finding)
+}
+
+/// A second vendor account (`row`'s) billing the line `target` already bills.
+pub(super) fn two_accounts(
+    integration: &Integration,
+    target: &Target<'_>,
+    row: &AccountUsage,
+) -> Finding {
+    let mut finding = Finding::new(
+        FindingKind::ConflictingSources,
+        format!(
+            "vendor accounts {} and {} both bill {} of {}; the usage of {} is not planned",
+            target.account.account_id,
+            row.account_id,
+            target.service,
+            target.company_name,
+            row.account_id
+        ),
+    );
+    finding.hint =
+        Some("map one vendor account per PSA company; exclude or remap the other".into());
+    finding.integration = Some(integration.name.clone());
+    finding.vendor_account = Some(row.account_id.clone());
+    finding.vendor_account_name = Some(row.account_name.clone());
+    finding.psa_company = Some(target.company_id.to_owned());
+    finding.usage = Some(row.measure.usage);
+    finding
+}
+
+/// One finding per SKU with usage that no service mapping covers.
+pub(super) fn unmapped_services(integration: &Integration, usage: &[AccountUsage]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut unmapped: BTreeMap<&str, (Decimal, BTreeSet<&str>)> = BTreeMap::new();
+    for row in usage
+        .iter()
+        .filter(|u| !integration.accounts.exclude.contains(&u.account_id))
+    {
+        if !integration.services.iter().any(|s| s.vendor_sku == row.sku) {
+            let entry = unmapped.entry(&row.sku).or_default();
+            entry.0 = entry.0.saturating_add(row.measure.usage);
+            entry.1.insert(&row.account_id);
+        }
+    }
+    for (sku, (total, accounts)) in unmapped
+        .into_iter()
+        .filter(|(_, (total, _))| !total.is_zero())
+    {
+        let mut finding = Finding::new(
+            FindingKind::UnmappedService,
+            format!(
+                "vendor service \"{sku}\" has usage {} across {} account(s) but no PSA service",
+                display_usage(total),
+                accounts.len()
+            ),
         );
-        finding.psa_company = Some(target.company_id.to_owned());
-        finding.psa_service = Some(target.service.to_owned());
-        finding.usage = usage;
-        finding
-    }
-
-    pub(super) fn report_unmatched(
-        &mut self,
-        integration: &Integration,
-        account: &[&AccountUsage],
-        matched: AccountMatch<'_>,
-    ) {
-        let first = account[0];
-        let total: Decimal = account.iter().map(|u| u.measure.usage).sum();
-        let by_sku: Vec<String> = account
-            .iter()
-            .map(|u| format!("{} {}", u.sku, display_usage(u.measure.usage)))
-            .collect();
-        let mut finding = match matched {
-            AccountMatch::Unmapped if total.is_zero() => return,
-            AccountMatch::Unmapped => {
-                let mut f = Finding::new(
-                    FindingKind::UnmappedAccount,
-                    format!(
-                        "vendor account \"{}\" (id {}) has usage but no PSA company: {}",
-                        first.account_name,
-                        first.account_id,
-                        by_sku.join(", ")
-                    ),
-                );
-                f.hint = Some(format!(
-                    "map it in {}: `- {{vendor: \"{}\", psa: \"<company id>\"}}` under accounts.map, \
-                     or add it to accounts.exclude",
-                    integration.file.display(),
-                    first.account_id
-                ));
-                f
-            }
-            AccountMatch::Ambiguous(companies) => {
-                let ids: Vec<&str> = companies.iter().map(|c| c.id.as_str()).collect();
-                let mut f = Finding::new(
-                    FindingKind::AmbiguousName,
-                    format!(
-                        "vendor account \"{}\" (id {}) matches {} PSA companies by name (ids {})",
-                        first.account_name,
-                        first.account_id,
-                        ids.len(),
-                        ids.join(", ")
-                    ),
-                );
-                f.hint = Some("map the account explicitly in accounts.map".into());
-                f
-            }
-            AccountMatch::MissingCompany { id, origin } => {
-                let mut f = Finding::new(
-                    FindingKind::CompanyNotFound,
-                    format!(
-                        "vendor account \"{}\" (id {}) is mapped to PSA company {id}, which does not exist or is inactive",
-                        first.account_name, first.account_id
-                    ),
-                );
-                f.hint = Some("fix the company id in the mapping".into());
-                f.psa_company = Some(id.to_owned());
-                f.origin = Some(origin.clone());
-                f
-            }
-            AccountMatch::Company { .. } | AccountMatch::Excluded => return,
-        };
+        finding.hint = Some(format!(
+            "map it in {}: `- {{vendor: \"{sku}\", psa: \"<service id>\"}}` under services",
+            integration.file.display()
+        ));
         finding.integration = Some(integration.name.clone());
-        finding.vendor_account = Some(first.account_id.clone());
-        finding.vendor_account_name = Some(first.account_name.clone());
+        finding.vendor_service = Some(sku.to_owned());
         finding.usage = Some(total);
-        self.findings.push(finding);
+        findings.push(finding);
     }
+    findings
+}
 
-    pub(super) fn report_two_accounts(
-        &mut self,
-        integration: &Integration,
-        target: &Target<'a>,
-        row: &AccountUsage,
-    ) {
+/// One finding per mapped PSA service the catalogue does not have.
+pub(super) fn missing_services(
+    integration: &Integration,
+    catalogue: &BTreeSet<&str>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut seen = BTreeSet::new();
+    for mapping in &integration.services {
+        if catalogue.contains(mapping.psa_service.as_str()) || !seen.insert(&mapping.psa_service) {
+            continue;
+        }
+        let mut finding = Finding::new(
+            FindingKind::ServiceNotFound,
+            format!(
+                "PSA service \"{}\" (mapped from \"{}\") is not in the PSA's catalogue",
+                mapping.psa_service, mapping.vendor_sku
+            ),
+        );
+        finding.hint = Some("fix the `psa:` identifier of the service mapping".into());
+        finding.integration = Some(integration.name.clone());
+        finding.psa_service = Some(mapping.psa_service.clone());
+        finding.origin = Some(mapping.origin.clone());
+        findings.push(finding);
+    }
+    findings
+}
+
+/// Two integrations computing a quantity for one line would make apply flip-flop: neither is
+/// planned, and a finding says why. Returns the findings and, per integration concerned, how many
+/// of them concern it.
+pub(super) fn drop_conflicting_changes(
+    changes: &mut Vec<Change>,
+) -> (Vec<Finding>, BTreeMap<String, usize>) {
+    let mut findings = Vec::new();
+    let mut concerned: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_line: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for change in changes.iter() {
+        per_line
+            .entry((&change.contract, &change.psa_service))
+            .or_default()
+            .push(&change.integration);
+    }
+    let conflicts: BTreeMap<(String, String), Vec<String>> = per_line
+        .into_iter()
+        .filter(|(_, sources)| sources.len() > 1)
+        .map(|((c, s), sources)| {
+            (
+                (c.to_owned(), s.to_owned()),
+                sources.iter().map(|s| (*s).to_owned()).collect(),
+            )
+        })
+        .collect();
+    changes.retain(|c| !conflicts.contains_key(&(c.contract.clone(), c.psa_service.clone())));
+    for ((contract, service), sources) in conflicts {
+        for source in &sources {
+            *concerned.entry(source.clone()).or_default() += 1;
+        }
         let mut finding = Finding::new(
             FindingKind::ConflictingSources,
             format!(
-                "vendor accounts {} and {} both bill {} of {}; the usage of {} is not planned",
-                target.account.account_id,
-                row.account_id,
-                target.service,
-                target.company_name,
-                row.account_id
+                "integrations {} all compute a quantity for {service} on contract {contract}; none is planned",
+                sources.join(", ")
             ),
         );
-        finding.hint =
-            Some("map one vendor account per PSA company; exclude or remap the other".into());
-        finding.integration = Some(integration.name.clone());
-        finding.vendor_account = Some(row.account_id.clone());
-        finding.vendor_account_name = Some(row.account_name.clone());
-        finding.psa_company = Some(target.company_id.to_owned());
-        finding.usage = Some(row.measure.usage);
-        self.findings.push(finding);
+        finding.hint = Some("map the service in one integration only".into());
+        finding.contract = Some(contract);
+        finding.psa_service = Some(service);
+        findings.push(finding);
     }
+    (findings, concerned)
+}
 
-    /// One finding per SKU with usage that no service mapping covers.
-    pub(super) fn report_unmapped_services(
-        &mut self,
-        integration: &Integration,
-        usage: &[AccountUsage],
-    ) {
-        let mut unmapped: BTreeMap<&str, (Decimal, BTreeSet<&str>)> = BTreeMap::new();
-        for row in usage
-            .iter()
-            .filter(|u| !integration.accounts.exclude.contains(&u.account_id))
-        {
-            if !integration.services.iter().any(|s| s.vendor_sku == row.sku) {
-                let entry = unmapped.entry(&row.sku).or_default();
-                entry.0 += row.measure.usage;
-                entry.1.insert(&row.account_id);
-            }
-        }
-        for (sku, (total, accounts)) in unmapped
-            .into_iter()
-            .filter(|(_, (total, _))| !total.is_zero())
-        {
-            let mut finding = Finding::new(
-                FindingKind::UnmappedService,
-                format!(
-                    "vendor service \"{sku}\" has usage {} across {} account(s) but no PSA service",
-                    display_usage(total),
-                    accounts.len()
-                ),
-            );
-            finding.hint = Some(format!(
-                "map it in {}: `- {{vendor: \"{sku}\", psa: \"<service id>\"}}` under services",
-                integration.file.display()
-            ));
-            finding.integration = Some(integration.name.clone());
-            finding.vendor_service = Some(sku.to_owned());
-            finding.usage = Some(total);
-            self.findings.push(finding);
-        }
-    }
-
-    /// One finding per mapped PSA service the catalogue does not have.
-    pub(super) fn report_missing_services(&mut self, integration: &Integration) {
-        let mut seen = BTreeSet::new();
-        for mapping in &integration.services {
-            if self.catalogue.contains(mapping.psa_service.as_str())
-                || !seen.insert(&mapping.psa_service)
+/// PSA lines for a mapped service (`mapped`) that no usage fed (`touched` lists the contract
+/// and service pairs some usage was headed for): billing for something unused, or a mapping
+/// that is missing.
+pub(super) fn lines_without_usage(
+    contracts: &[Contract],
+    companies: &CompanyIndex<'_>,
+    mapped: &BTreeSet<&str>,
+    touched: &BTreeSet<(String, String)>,
+    period: Period,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for contract in contracts {
+        for line in &contract.lines {
+            let key = (contract.id.clone(), line.service_id.clone());
+            if !mapped.contains(line.service_id.as_str())
+                || touched.contains(&key)
+                || line.quantity.is_zero()
             {
                 continue;
             }
+            let company = companies
+                .get(&contract.company_id)
+                .map_or(contract.company_id.as_str(), |c| &c.name);
             let mut finding = Finding::new(
-                FindingKind::ServiceNotFound,
+                FindingKind::LineWithoutUsage,
                 format!(
-                    "PSA service \"{}\" (mapped from \"{}\") is not in the PSA's catalogue",
-                    mapping.psa_service, mapping.vendor_sku
+                    "{company}: contract {} line {} bills {} × {} but no usage fed it in {}",
+                    contract.id,
+                    line.id,
+                    line.quantity.normalize(),
+                    line.service_id,
+                    period
                 ),
             );
-            finding.hint = Some("fix the `psa:` identifier of the service mapping".into());
-            finding.integration = Some(integration.name.clone());
-            finding.psa_service = Some(mapping.psa_service.clone());
-            finding.origin = Some(mapping.origin.clone());
-            self.findings.push(finding);
+            finding.hint =
+                Some("map the vendor account that uses it, or end the line in the PSA".into());
+            finding.psa_company = Some(contract.company_id.clone());
+            finding.psa_service = Some(line.service_id.clone());
+            finding.contract = Some(contract.id.clone());
+            finding.line = Some(line.id.clone());
+            findings.push(finding);
         }
     }
-
-    /// Two integrations computing a quantity for one line would make apply flip-flop: neither
-    /// is planned, and a finding says why.
-    pub(super) fn drop_conflicting_changes(&mut self) {
-        let mut per_line: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
-        for change in &self.changes {
-            per_line
-                .entry((&change.contract, &change.psa_service))
-                .or_default()
-                .push(&change.integration);
-        }
-        let conflicts: BTreeMap<(String, String), Vec<String>> = per_line
-            .into_iter()
-            .filter(|(_, sources)| sources.len() > 1)
-            .map(|((c, s), sources)| {
-                (
-                    (c.to_owned(), s.to_owned()),
-                    sources.iter().map(|s| (*s).to_owned()).collect(),
-                )
-            })
-            .collect();
-        self.changes
-            .retain(|c| !conflicts.contains_key(&(c.contract.clone(), c.psa_service.clone())));
-        for ((contract, service), sources) in conflicts {
-            let mut finding = Finding::new(
-                FindingKind::ConflictingSources,
-                format!(
-                    "integrations {} all compute a quantity for {service} on contract {contract}; none is planned",
-                    sources.join(", ")
-                ),
-            );
-            finding.hint = Some("map the service in one integration only".into());
-            finding.contract = Some(contract);
-            finding.psa_service = Some(service);
-            self.findings.push(finding);
-        }
-    }
-
-    /// PSA lines for a mapped service that no usage fed: billing for something unused, or a
-    /// mapping that is missing.
-    pub(super) fn report_lines_without_usage(&mut self) {
-        let mapped: BTreeSet<&str> = self
-            .inputs
-            .workspace
-            .integrations
-            .iter()
-            .filter(|i| self.inputs.usage.contains_key(&i.name))
-            .flat_map(|i| i.services.iter().map(|s| s.psa_service.as_str()))
-            .collect();
-        for contract in &self.inputs.psa.contracts {
-            for line in &contract.lines {
-                let key = (contract.id.clone(), line.service_id.clone());
-                if !mapped.contains(line.service_id.as_str())
-                    || self.touched.contains(&key)
-                    || line.quantity.is_zero()
-                {
-                    continue;
-                }
-                let company = self
-                    .companies
-                    .get(&contract.company_id)
-                    .map_or(contract.company_id.as_str(), |c| &c.name);
-                let mut finding = Finding::new(
-                    FindingKind::LineWithoutUsage,
-                    format!(
-                        "{company}: contract {} line {} bills {} × {} but no usage fed it in {}",
-                        contract.id,
-                        line.id,
-                        line.quantity.normalize(),
-                        line.service_id,
-                        self.inputs.period
-                    ),
-                );
-                finding.hint =
-                    Some("map the vendor account that uses it, or end the line in the PSA".into());
-                finding.psa_company = Some(contract.company_id.clone());
-                finding.psa_service = Some(line.service_id.clone());
-                finding.contract = Some(contract.id.clone());
-                finding.line = Some(line.id.clone());
-                self.findings.push(finding);
-            }
-        }
-    }
+    findings
 }
 
 /// Orders findings: most costly kind first, then by what they concern.

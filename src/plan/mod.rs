@@ -1,20 +1,29 @@
 //! The plan: every decision reckon makes about a billing period, as data.
 //!
-//! [`compute`] is a pure function of the validated workspace, the measured usage and the PSA
-//! snapshot; `apply` executes a plan's actions and decides nothing. Order is deterministic
-//! (sorted by address) so plans can be diffed and snapshot-tested.
+//! [`compute`] is a pure function of the validated workspace, the measured usage, the PSA
+//! snapshot, the approvals granted and the interrupted writes found; it decides everything —
+//! each line's [`Action`], each finding's [`Severity`], each change's [`Approval`] and the plan's
+//! [`Blocker`]s — and nothing edits a plan afterwards ([`Plan::check`] states the invariants).
+//! `apply` executes a plan's actions and decides nothing. Order is deterministic (sorted by
+//! address) so plans can be diffed and snapshot-tested.
 
 pub mod approval;
+mod blockers;
+mod check;
 mod compute;
 mod findings;
+mod kind;
 pub mod matching;
-
-use std::fmt;
+mod target;
+#[cfg(test)]
+pub(crate) mod tests;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+pub use blockers::{Blocker, PartialData, of_changes as blockers_of_changes};
 pub use compute::{Inputs, compute};
+pub use kind::{FindingKind, Severity};
 
 use crate::config::model::Origin;
 use crate::period::Period;
@@ -37,9 +46,11 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Everything that needs a human: unmapped accounts, missing lines, ambiguities.
     pub findings: Vec<Finding>,
-    /// Writes of an earlier apply whose outcome is unknown (it was interrupted); filled in from
-    /// the apply journal by the caller, since the planner reads no files.
+    /// Writes of an earlier apply whose outcome is unknown (it was interrupted), as the caller
+    /// found them in the apply journal (an input: the planner reads no files).
     pub interrupted: Vec<Interrupted>,
+    /// Why apply must not write some or all of this plan, decided by the planner.
+    pub blockers: Vec<Blocker>,
 }
 
 /// A write an earlier apply started but never recorded the outcome of.
@@ -61,18 +72,58 @@ pub struct Interrupted {
     pub time: String,
 }
 
-/// What apply will do to one line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What apply will do to one line, with what it needs to do it: an update always has its line
+/// and the quantity planned against, a create never has a line. (The quantity to write is the
+/// change's [`Change::quantity`].)
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Add a line to the contract.
+    /// Add a line for the change's service to its contract.
     Create,
-    /// Change the line's quantity.
+    /// Change the quantity of `line` from `from`.
+    Update {
+        /// PSA line id.
+        line: String,
+        /// The line's quantity on the effective date as observed.
+        from: Decimal,
+    },
+    /// `line` already holds the right quantity.
+    NoOp {
+        /// PSA line id.
+        line: String,
+    },
+}
+
+/// An [`Action`] without its payload: for counting, filtering and the JSON formats.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    /// `create`
+    Create,
+    /// `update`
     Update,
-    /// The line already holds the right quantity.
+    /// `no-op`
     NoOp,
 }
 
 impl Action {
+    /// The kind, without the payload.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Self::Create => ActionKind::Create,
+            Self::Update { .. } => ActionKind::Update,
+            Self::NoOp { .. } => ActionKind::NoOp,
+        }
+    }
+
+    /// The name used in JSON and text.
+    pub fn as_str(&self) -> &'static str {
+        self.kind().as_str()
+    }
+}
+
+impl ActionKind {
     /// The name used in JSON and text.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -84,7 +135,8 @@ impl Action {
 }
 
 /// How a vendor account was matched to its PSA company.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum MatchedBy {
     /// An `accounts.map` entry.
     Mapping,
@@ -125,14 +177,10 @@ pub struct Change {
     pub psa_service: String,
     /// PSA contract id.
     pub contract: String,
-    /// PSA line id; `None` for a line still to be created.
-    pub line: Option<String>,
     /// Raw usage (the billing model's result, summed over the SKUs), unrounded.
     pub usage: Decimal,
-    /// The rounded quantity to write.
+    /// The rounded quantity the line should hold (what a create or an update writes).
     pub quantity: Decimal,
-    /// The line's quantity on the effective date as observed; `None` when creating.
-    pub current: Option<Decimal>,
     /// When the quantity takes effect.
     pub effective_date: NaiveDate,
     /// The integration's billing model.
@@ -165,60 +213,13 @@ pub enum Approval {
     },
 }
 
-/// The kinds of finding, most costly first (unmapped usage is lost revenue).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FindingKind {
-    /// A vendor account with usage that maps to no PSA company.
-    UnmappedAccount,
-    /// A vendor SKU with usage that maps to no PSA service.
-    UnmappedService,
-    /// Two PSA companies carry the account's exact name.
-    AmbiguousName,
-    /// A mapped account and service, but the contract has no line for it.
-    MissingLine,
-    /// A mapping names a PSA company that does not exist.
-    CompanyNotFound,
-    /// A mapping names a PSA service that does not exist.
-    ServiceNotFound,
-    /// The company has no (or not the named) active recurring contract.
-    ContractNotFound,
-    /// Several contracts (or lines) could take the usage.
-    AmbiguousContract,
-    /// Two sources compute a quantity for the same line.
-    ConflictingSources,
-    /// A PSA line for a mapped service that no usage fed this period.
-    LineWithoutUsage,
-}
-
-impl FindingKind {
-    /// The name used in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UnmappedAccount => "unmapped-account",
-            Self::UnmappedService => "unmapped-service",
-            Self::AmbiguousName => "ambiguous-name",
-            Self::MissingLine => "missing-line",
-            Self::CompanyNotFound => "company-not-found",
-            Self::ServiceNotFound => "service-not-found",
-            Self::ContractNotFound => "contract-not-found",
-            Self::AmbiguousContract => "ambiguous-contract",
-            Self::ConflictingSources => "conflicting-sources",
-            Self::LineWithoutUsage => "line-without-usage",
-        }
-    }
-}
-
-impl fmt::Display for FindingKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Something that needs a human; never silently dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// What kind.
     pub kind: FindingKind,
+    /// How bad: the kind's default, or an error when `policy.fail_on` lists the kind.
+    pub severity: Severity,
     /// The integration concerned, if any.
     pub integration: Option<String>,
     /// What was found, in plain words.
@@ -250,6 +251,7 @@ impl Finding {
     pub fn new(kind: FindingKind, message: impl Into<String>) -> Self {
         Self {
             kind,
+            severity: kind.default_severity(),
             integration: None,
             message: message.into(),
             hint: None,
@@ -266,6 +268,12 @@ impl Finding {
     }
 }
 
+/// The sum of `values`, saturating at the largest decimal rather than overflowing: vendor
+/// figures that large exceed `policy.max_quantity` and are held for approval, never written.
+fn saturating_sum(values: impl Iterator<Item = Decimal>) -> Decimal {
+    values.fold(Decimal::ZERO, Decimal::saturating_add)
+}
+
 /// Counts for the closing line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Summary {
@@ -277,27 +285,69 @@ pub struct Summary {
     pub unchanged: usize,
     /// Findings.
     pub findings: usize,
+    /// Findings that are errors.
+    pub errors: usize,
+    /// Findings that are warnings.
+    pub warnings: usize,
+}
+
+impl Change {
+    /// The PSA line, unless the change creates it.
+    pub fn line(&self) -> Option<&str> {
+        match &self.action {
+            Action::Create => None,
+            Action::Update { line, .. } | Action::NoOp { line } => Some(line),
+        }
+    }
+
+    /// The line's quantity as observed (`None` when creating).
+    pub fn current(&self) -> Option<Decimal> {
+        match &self.action {
+            Action::Create => None,
+            Action::Update { from, .. } => Some(*from),
+            Action::NoOp { .. } => Some(self.quantity),
+        }
+    }
 }
 
 impl Plan {
     /// Counts of actions and findings.
     pub fn summary(&self) -> Summary {
-        let count = |action| self.changes.iter().filter(|c| c.action == action).count();
+        let count = |kind| {
+            self.changes
+                .iter()
+                .filter(|c| c.action.kind() == kind)
+                .count()
+        };
+        let errors = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
         Summary {
-            create: count(Action::Create),
-            update: count(Action::Update),
-            unchanged: count(Action::NoOp),
+            create: count(ActionKind::Create),
+            update: count(ActionKind::Update),
+            unchanged: count(ActionKind::NoOp),
             findings: self.findings.len(),
+            errors,
+            warnings: self.findings.len() - errors,
         }
     }
 
     /// Whether apply would write anything.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.actions().next().is_some()
     }
 
     /// The changes apply would write, in plan order.
     pub fn actions(&self) -> impl Iterator<Item = &Change> {
-        self.changes.iter().filter(|c| c.action != Action::NoOp)
+        self.changes
+            .iter()
+            .filter(|c| c.action.kind() != ActionKind::NoOp)
+    }
+
+    /// Whether any finding is an error (`plan` and `apply` then exit 1).
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
     }
 }

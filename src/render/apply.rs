@@ -5,11 +5,12 @@ use std::io::{self, Write};
 use super::escape::text as shown;
 use super::{Paint, Style};
 use crate::apply::{ActionResult, ApplyReport, Outcome};
+use crate::plan::Plan;
 
 /// One line per action as it completes.
 pub fn result(out: &mut dyn Write, result: &ActionResult, style: Style) -> io::Result<()> {
     let change = &result.change;
-    let quantity = match change.current {
+    let quantity = match change.current() {
         Some(current) => format!("{current} → {}", change.quantity),
         None => change.quantity.to_string(),
     };
@@ -52,12 +53,12 @@ pub fn result(out: &mut dyn Write, result: &ActionResult, style: Style) -> io::R
     }
 }
 
-/// `Apply complete: 3 applied.`, `Apply incomplete: 2 applied, 2 held for approval.` or
-/// `Apply finished with failures: 2 applied, 1 failed.`
+/// `Apply complete: 3 applied.`, `Apply incomplete: 2 applied, 2 held for approval, 1 blocked
+/// by errors.` or `Apply finished with failures: 2 applied, 1 failed.`
 pub fn summary(
     out: &mut dyn Write,
     report: &ApplyReport,
-    held: usize,
+    plan: &Plan,
     style: Style,
 ) -> io::Result<()> {
     if let Some(error) = &report.journal_error {
@@ -68,10 +69,20 @@ pub fn summary(
             style.paint(Paint::Yellow, "warning")
         )?;
     }
-    if report.failed() == 0 && held > 0 {
+    let mut left = Vec::new();
+    match plan.held().count() {
+        0 => {}
+        n => left.push(format!("{n} held for approval")),
+    }
+    match plan.blocked().count() {
+        0 => {}
+        n => left.push(format!("{n} blocked by errors")),
+    }
+    if report.failed() == 0 && !left.is_empty() {
         let text = format!(
-            "Apply incomplete: {} applied, {held} held for approval.",
-            report.applied()
+            "Apply incomplete: {} applied, {}.",
+            report.applied(),
+            left.join(", ")
         );
         writeln!(out, "{}", style.paint(Paint::Yellow, &text))
     } else if report.failed() == 0 {
@@ -112,6 +123,18 @@ pub fn held(out: &mut dyn Write, change: &crate::plan::Change, style: Style) -> 
                 change.quantity, change.address
             )
         )
+    )
+}
+
+/// One line per change not written because its integration has error findings.
+pub fn blocked(out: &mut dyn Write, change: &crate::plan::Change, style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "  {} {} {}: {} has error findings; fix them (see the plan's findings) and apply again",
+        style.paint(Paint::Red, "not applied"),
+        change.action.as_str(),
+        shown(&change.address),
+        shown(&change.integration)
     )
 }
 

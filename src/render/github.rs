@@ -9,6 +9,15 @@ use crate::plan::{Approval, Finding, Plan};
 
 /// One annotation per finding, held change and interrupted write of `plan`.
 pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    for partial in plan.partial_data() {
+        annotation(
+            out,
+            "error",
+            "incomplete usage data",
+            None,
+            &partial.message(),
+        )?;
+    }
     for i in &plan.interrupted {
         annotation(
             out,
@@ -31,7 +40,7 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         };
         annotation(
             out,
-            "warning",
+            finding.severity.as_str(),
             finding.kind.as_str(),
             place(finding),
             &message,
@@ -121,12 +130,13 @@ mod tests {
             changes: vec![],
             findings: vec![finding],
             interrupted: vec![],
+            blockers: Vec::new(),
         };
         let mut out = Vec::new();
         super::plan(&mut out, &plan).expect("write");
         assert_eq!(
             String::from_utf8(out).expect("utf8"),
-            "::warning file=integrations/keeper.yaml,line=12,col=7,title=company-not-found::company 9 not found, 100%25\n"
+            "::error file=integrations/keeper.yaml,line=12,col=7,title=company-not-found::company 9 not found, 100%25\n"
         );
     }
 }

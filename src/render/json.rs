@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::plan::{Approval, Change, Finding, Plan};
+use crate::plan::{ActionKind, Approval, Blocker, Change, Finding, MatchedBy, Plan, Severity};
 
 /// The JSON plan format's version.
 pub const FORMAT_VERSION: &str = "1";
@@ -25,7 +25,24 @@ struct PlanDoc<'a> {
     findings: Vec<FindingDoc<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     interrupted: Vec<InterruptedDoc<'a>>,
+    /// Why apply would not write some or all of the plan (present only when there are some).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    blockers: Vec<BlockerDoc<'a>>,
     summary: SummaryDoc,
+}
+
+/// One of the plan's blockers.
+#[derive(Serialize)]
+struct BlockerDoc<'a> {
+    /// `errors`, `partial-data`, `zeroes-every-line` or `all-held`.
+    kind: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integration: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_day: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period_end: Option<String>,
 }
 
 /// A write of an earlier apply whose outcome is unknown (present only when there are some).
@@ -44,7 +61,7 @@ struct InterruptedDoc<'a> {
 #[derive(Serialize)]
 struct ChangeDoc<'a> {
     address: &'a str,
-    action: &'static str,
+    action: ActionKind,
     integration: &'a str,
     vendor_account: &'a str,
     vendor_account_name: &'a str,
@@ -62,9 +79,12 @@ struct ChangeDoc<'a> {
     billing_model: String,
     rounding: String,
     decimals: u32,
-    matched_by: &'static str,
+    matched_by: MatchedBy,
     #[serde(skip_serializing_if = "Option::is_none")]
     approval: Option<ApprovalDoc<'a>>,
+    /// Present (true) when an error finding of the integration stops apply writing it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    blocked: bool,
 }
 
 /// Present only on changes beyond an approval threshold.
@@ -80,6 +100,7 @@ struct ApprovalDoc<'a> {
 #[derive(Serialize)]
 struct FindingDoc<'a> {
     kind: &'static str,
+    severity: Severity,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     hint: Option<&'a str>,
@@ -113,6 +134,8 @@ struct SummaryDoc {
     update: usize,
     unchanged: usize,
     findings: usize,
+    errors: usize,
+    warnings: usize,
 }
 
 /// Decimal text without trailing zeros: `12.50` → `"12.5"`.
@@ -131,7 +154,7 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         integrations: &plan.integrations,
         partial: plan.partial,
         has_changes: plan.has_changes(),
-        changes: plan.changes.iter().map(change).collect(),
+        changes: plan.changes.iter().map(|c| change(plan, c)).collect(),
         findings: plan.findings.iter().map(finding).collect(),
         interrupted: plan
             .interrupted
@@ -147,21 +170,45 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
                 started: &i.time,
             })
             .collect(),
+        blockers: plan.blockers.iter().map(blocker).collect(),
         summary: SummaryDoc {
             create: summary.create,
             update: summary.update,
             unchanged: summary.unchanged,
             findings: summary.findings,
+            errors: summary.errors,
+            warnings: summary.warnings,
         },
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 
-fn change(c: &Change) -> ChangeDoc<'_> {
+fn blocker(b: &Blocker) -> BlockerDoc<'_> {
+    let (kind, integration, last_day, period_end) = match b {
+        Blocker::Errors { integration, .. } => ("errors", Some(integration.as_str()), None, None),
+        Blocker::PartialData(p) => (
+            "partial-data",
+            Some(p.integration.as_str()),
+            p.last_day.map(|d| d.to_string()),
+            Some(p.period_end.to_string()),
+        ),
+        Blocker::ZeroesEveryLine => ("zeroes-every-line", None, None, None),
+        Blocker::AllHeld { .. } => ("all-held", None, None, None),
+    };
+    BlockerDoc {
+        kind,
+        message: b.to_string(),
+        integration,
+        last_day,
+        period_end,
+    }
+}
+
+fn change<'a>(plan: &Plan, c: &'a Change) -> ChangeDoc<'a> {
     ChangeDoc {
         address: &c.address,
-        action: c.action.as_str(),
+        action: c.action.kind(),
         integration: &c.integration,
         vendor_account: &c.vendor_account,
         vendor_account_name: &c.vendor_account_name,
@@ -171,15 +218,16 @@ fn change(c: &Change) -> ChangeDoc<'_> {
         psa_company_name: &c.psa_company_name,
         psa_service: &c.psa_service,
         contract: &c.contract,
-        line: c.line.as_deref(),
+        line: c.line(),
         usage: decimal(c.usage),
         quantity: decimal(c.quantity),
-        current: c.current.map(decimal),
+        current: c.current().map(decimal),
         effective_date: c.effective_date.to_string(),
         billing_model: c.billing_model.to_string(),
         rounding: c.rounding.mode.to_string(),
         decimals: c.rounding.decimals,
-        matched_by: c.matched_by.as_str(),
+        matched_by: c.matched_by,
+        blocked: c.action.kind() != ActionKind::NoOp && plan.is_blocked(&c.integration),
         approval: match &c.approval {
             Approval::NotNeeded => None,
             Approval::Needed(reasons) => Some(ApprovalDoc {
@@ -199,6 +247,7 @@ fn change(c: &Change) -> ChangeDoc<'_> {
 fn finding(f: &Finding) -> FindingDoc<'_> {
     FindingDoc {
         kind: f.kind.as_str(),
+        severity: f.severity,
         message: &f.message,
         hint: f.hint.as_deref(),
         integration: f.integration.as_deref(),

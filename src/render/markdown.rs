@@ -19,6 +19,14 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         cell(&plan.psa),
         plan.effective_date
     )?;
+    for partial in plan.partial_data() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "> **Warning:** {}. `apply` refuses it without `--allow-partial`.",
+            cell(&partial.message())
+        )?;
+    }
     for interrupted in &plan.interrupted {
         writeln!(out)?;
         writeln!(
@@ -54,10 +62,11 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         for c in changes {
             let action = match c.action {
                 Action::Create => "+ create",
-                Action::Update => "~ update",
-                Action::NoOp => "no-op",
+                Action::Update { .. } => "~ update",
+                Action::NoOp { .. } => "no-op",
             };
             let action = match &c.approval {
+                _ if plan.is_blocked(&c.integration) => format!("{action} **(blocked by errors)**"),
                 Approval::NotNeeded => action.to_owned(),
                 Approval::Needed(_) => format!("{action} **(needs approval)**"),
                 Approval::Approved { .. } => format!("{action} (approved)"),
@@ -69,7 +78,8 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
                 cell(&c.vendor_services.join("+")),
                 cell(&c.psa_company_name),
                 cell(&c.psa_service),
-                c.current.map_or_else(|| "—".to_owned(), |q| q.to_string()),
+                c.current()
+                    .map_or_else(|| "—".to_owned(), |q| q.to_string()),
                 c.quantity,
                 display_usage(c.usage),
             )?;
@@ -86,7 +96,13 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
                 .as_deref()
                 .map(|i| format!(" ({})", cell(i)))
                 .unwrap_or_default();
-            writeln!(out, "- **{}**{scope}: {}", f.kind, cell(&f.message))?;
+            writeln!(
+                out,
+                "- {} **{}**{scope}: {}",
+                f.severity,
+                f.kind,
+                cell(&f.message)
+            )?;
         }
     }
     Ok(())

@@ -5,14 +5,14 @@ use std::io::{self, Write};
 
 use super::escape::text as shown;
 use super::{Paint, Style};
-use crate::plan::{Action, Approval, Change, Finding, Interrupted, Plan};
+use crate::plan::{Action, Approval, Change, Finding, Interrupted, Plan, Severity};
 use crate::usage::display_usage;
 
 /// Writes the whole plan.
 pub fn plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
     header(out, plan, style)?;
     for change in plan.actions() {
-        write_change(out, change, style)?;
+        write_change(out, plan, change, style)?;
     }
     if !plan.findings.is_empty() {
         writeln!(out, "{}", style.paint(Paint::Bold, "Findings:"))?;
@@ -38,6 +38,13 @@ fn header(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
             plan.integrations.join(", ")
         );
         writeln!(out, "{}", style.paint(Paint::Yellow, &note))?;
+    }
+    for partial in plan.partial_data() {
+        let note = format!(
+            "Warning: {}. `apply` refuses it without --allow-partial; `watch --apply` never applies it.",
+            partial.message()
+        );
+        writeln!(out, "{}", style.paint(Paint::Red, &note))?;
     }
     for interrupted in &plan.interrupted {
         writeln!(
@@ -72,11 +79,11 @@ pub fn interrupted_note(i: &Interrupted) -> String {
     )
 }
 
-fn write_change(out: &mut dyn Write, change: &Change, style: Style) -> io::Result<()> {
+fn write_change(out: &mut dyn Write, plan: &Plan, change: &Change, style: Style) -> io::Result<()> {
     let (symbol, paint) = match change.action {
         Action::Create => ("+ create", Paint::Green),
-        Action::Update => ("~ update", Paint::Yellow),
-        Action::NoOp => ("  no-op", Paint::Dim),
+        Action::Update { .. } => ("~ update", Paint::Yellow),
+        Action::NoOp { .. } => ("  no-op", Paint::Dim),
     };
     writeln!(
         out,
@@ -84,7 +91,7 @@ fn write_change(out: &mut dyn Write, change: &Change, style: Style) -> io::Resul
         style.paint(paint, symbol),
         shown(&change.address)
     )?;
-    let quantity = match change.current {
+    let quantity = match change.current() {
         Some(current) => format!("quantity {current} → {}", change.quantity),
         None => format!("quantity {}", change.quantity),
     };
@@ -108,7 +115,14 @@ fn write_change(out: &mut dyn Write, change: &Change, style: Style) -> io::Resul
             )
         )?,
     }
-    let place = match &change.line {
+    if plan.is_blocked(&change.integration) {
+        let note = format!(
+            "blocked: {} has error findings; apply writes none of its changes",
+            shown(&change.integration)
+        );
+        writeln!(out, "      {}", style.paint(Paint::Red, &note))?;
+    }
+    let place = match change.line() {
         Some(line) => format!("contract {} line {}", shown(&change.contract), shown(line)),
         None => format!("contract {} (new line)", shown(&change.contract)),
     };
@@ -136,10 +150,14 @@ fn write_finding(out: &mut dyn Write, finding: &Finding, style: Style) -> io::Re
         .as_deref()
         .map(|i| format!("{}: ", shown(i)))
         .unwrap_or_default();
+    let paint = match finding.severity {
+        Severity::Error => Paint::Red,
+        Severity::Warning => Paint::Yellow,
+    };
     writeln!(
         out,
         "  {} {}{}",
-        style.paint(Paint::Yellow, &format!("! {}", finding.kind)),
+        style.paint(paint, &format!("! {} {}", finding.severity, finding.kind)),
         scope,
         shown(&finding.message)
     )?;
@@ -160,25 +178,47 @@ fn write_finding(out: &mut dyn Write, finding: &Finding, style: Style) -> io::Re
     writeln!(out)
 }
 
-/// `Plan: 1 to create, 3 to update, 5 unchanged. 2 findings.` or
-/// `No changes. Contracts match usage.`
+/// `Plan: 1 to create, 3 to update, 5 unchanged. 1 error, 2 warnings.`, or
+/// `No changes. Contracts match usage.` — said only when no finding stands and the data is
+/// complete.
 pub fn summary_line(plan: &Plan) -> String {
     let summary = plan.summary();
-    let mut findings = match summary.findings {
-        0 => String::new(),
-        1 => " 1 finding.".to_owned(),
-        n => format!(" {n} findings."),
+    let mut notes = String::new();
+    let counted = |n: usize, one: &str| match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {one}s"),
     };
+    let findings: Vec<String> = [(summary.errors, "error"), (summary.warnings, "warning")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, one)| counted(n, one))
+        .collect();
+    if !findings.is_empty() {
+        notes.push_str(&format!(" {}.", findings.join(", ")));
+    }
     match plan.held().count() {
         0 => {}
-        n => findings.push_str(&format!(" {n} held for approval.")),
+        n => notes.push_str(&format!(" {n} held for approval.")),
+    }
+    match plan.blocked().count() {
+        0 => {}
+        n => notes.push_str(&format!(" {n} blocked by errors.")),
+    }
+    let partial: Vec<&str> = plan
+        .partial_data()
+        .map(|p| p.integration.as_str())
+        .collect();
+    if !partial.is_empty() {
+        notes.push_str(&format!(" Incomplete usage data: {}.", partial.join(", ")));
     }
     if plan.has_changes() {
         format!(
-            "Plan: {} to create, {} to update, {} unchanged.{findings}",
+            "Plan: {} to create, {} to update, {} unchanged.{notes}",
             summary.create, summary.update, summary.unchanged
         )
+    } else if notes.is_empty() {
+        "No changes. Contracts match usage.".to_owned()
     } else {
-        format!("No changes. Contracts match usage.{findings}")
+        format!("No changes.{notes}")
     }
 }

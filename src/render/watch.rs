@@ -154,7 +154,7 @@ impl<W: Write> Reporter<W> {
                 for change in plan.held() {
                     super::apply::held(out, change, style)?;
                 }
-                super::apply::summary(out, report, plan.held().count(), style)?;
+                super::apply::summary(out, report, plan, style)?;
                 writeln!(out)
             }
             Event::Stopped { time } => stamp(out, *time, style, "stopped."),
@@ -258,9 +258,12 @@ fn refusal_kind(refusal: &Refusal) -> &'static str {
         Refusal::LockHeld(_) => "lock-held",
         Refusal::Lock(_) => "lock",
         Refusal::Interrupted { .. } => "interrupted",
+        Refusal::Partial(_) => "partial",
         Refusal::ZeroesEveryLine => "zeroes-every-line",
         Refusal::AllHeld { .. } => "all-held",
+        Refusal::AllBlocked { .. } => "all-blocked",
         Refusal::Stale { .. } => "stale",
+        Refusal::Modified { .. } => "modified",
         Refusal::BadPlanFile(_) => "bad-plan-file",
     }
 }
@@ -284,19 +287,23 @@ fn json_event(event: &Event<'_>) -> Value {
                 "changes": plan.actions().map(|c| json!({
                     "address": c.address,
                     "action": c.action.as_str(),
-                    "current": c.current.map(decimal),
+                    "current": c.current().map(decimal),
                     "quantity": decimal(c.quantity),
                     "usage": decimal(c.usage),
                 })).collect::<Vec<_>>(),
                 "findings": plan.findings.iter().map(|f| json!({
                     "kind": f.kind.as_str(),
+                    "severity": f.severity.as_str(),
                     "message": f.message,
                 })).collect::<Vec<_>>(),
+                "blockers": plan.blockers.iter().map(|b| b.to_string()).collect::<Vec<_>>(),
                 "summary": {
                     "create": summary.create,
                     "update": summary.update,
                     "unchanged": summary.unchanged,
                     "findings": summary.findings,
+                    "errors": summary.errors,
+                    "warnings": summary.warnings,
                 },
             })
         }
@@ -348,15 +355,16 @@ fn json_event(event: &Event<'_>) -> Value {
             "failed": report.failed(),
             "held": plan.held().map(|c| c.address.as_str()).collect::<Vec<_>>(),
             "results": report.results.iter().map(|r| {
-                let (outcome, error) = match &r.outcome {
-                    Outcome::Applied => ("applied", None),
-                    Outcome::Failed(e) => ("failed", Some(e.to_string())),
-                    Outcome::NotAttempted(why) => ("not-attempted", Some(why.clone())),
+                let error = match &r.outcome {
+                    Outcome::Applied => None,
+                    Outcome::Failed(e) => Some(e.to_string()),
+                    Outcome::NotAttempted(why) => Some(why.clone()),
                 };
+                let outcome = r.outcome.kind();
                 json!({
                     "address": r.change.address,
                     "action": r.change.action.as_str(),
-                    "current": r.change.current.map(decimal),
+                    "current": r.change.current().map(decimal),
                     "quantity": decimal(r.change.quantity),
                     "outcome": outcome,
                     "error": error,

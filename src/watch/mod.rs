@@ -183,31 +183,33 @@ impl<R: Report> Watch<R> {
         let inputs = files::usage_files(&workspace, period);
         (self.on_inputs)(&inputs);
         let usage_stamp = files::Stamp::take(&inputs);
-        let (plan, psa) = match plan_once(&workspace, period, &self.settings.integrations).await {
-            Ok(planned) => planned,
-            Err(error) => {
-                return Ok(Err(match error.diagnostics() {
-                    Some(diagnostics) => {
-                        self.failed(&Event::Invalid {
-                            time,
-                            trigger,
-                            diagnostics,
-                        })?;
-                        Ending::Settled
-                    }
-                    None => {
-                        let retry_in = self.peek_retry();
-                        self.failed(&Event::Failed {
-                            time,
-                            trigger,
-                            error: &error,
-                            retry_in,
-                        })?;
-                        Ending::Transient
-                    }
-                }));
-            }
-        };
+        let today = time.date_naive();
+        let (plan, psa) =
+            match plan_once(&workspace, period, &self.settings.integrations, today).await {
+                Ok(planned) => planned,
+                Err(error) => {
+                    return Ok(Err(match error.diagnostics() {
+                        Some(diagnostics) => {
+                            self.failed(&Event::Invalid {
+                                time,
+                                trigger,
+                                diagnostics,
+                            })?;
+                            Ending::Settled
+                        }
+                        None => {
+                            let retry_in = self.peek_retry();
+                            self.failed(&Event::Failed {
+                                time,
+                                trigger,
+                                error: &error,
+                                retry_in,
+                            })?;
+                            Ending::Transient
+                        }
+                    }));
+                }
+            };
         let rendered = self.reporter.plain_plan(&plan);
         let change = match (&self.last_plan, self.last_failed) {
             (Some(previous), false) => diff::between(previous, &rendered),
@@ -258,6 +260,7 @@ impl<R: Report> Watch<R> {
             lock_command: LOCK_COMMAND.into(),
             lock_timeout: self.settings.lock_timeout,
             allow_empty: false,
+            allow_partial: false,
         };
         let mut recovered = Recovered::default();
         let source = Source::Planned(planned.plan);
@@ -347,10 +350,12 @@ async fn plan_once(
     workspace: &Workspace,
     period: Period,
     only: &[String],
+    today: chrono::NaiveDate,
 ) -> Result<(Plan, AnyPsa), Error> {
     let psa = psa::connect(workspace)?;
     let request = Request {
         period,
+        today,
         only,
         approve: &[],
     };

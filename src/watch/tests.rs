@@ -463,7 +463,7 @@ fn interrupted_intent() -> crate::state::journal::Record {
         commit: None,
         integration: "keeper".into(),
         address: "keeper/gone".into(),
-        action: "update".into(),
+        action: crate::plan::ActionKind::Update,
         contract: "C-0".into(),
         line: Some("C-0-1".into()),
         service: "S".into(),
@@ -481,7 +481,9 @@ async fn a_plan_made_before_an_apply_was_interrupted_is_refused_not_applied() {
     let psa_before = std::fs::read(dir.join("sandbox/psa.yaml")).expect("psa");
     let workspace = config::load(dir).expect("valid").workspace;
     let period = "2026-10".parse().expect("period");
-    let (plan, psa) = plan_once(&workspace, period, &[]).await.expect("plan");
+    let (plan, psa) = plan_once(&workspace, period, &[], fixed_time().date_naive())
+        .await
+        .expect("plan");
     assert!(plan.interrupted.is_empty() && plan.has_changes());
     // Another apply is killed mid-write after this plan was made.
     let state_dir = crate::state::dir(dir).expect("state dir");
@@ -492,6 +494,7 @@ async fn a_plan_made_before_an_apply_was_interrupted_is_refused_not_applied() {
         lock_command: LOCK_COMMAND.into(),
         lock_timeout: Duration::ZERO,
         allow_empty: false,
+        allow_partial: false,
     };
     let mut recovered = Recovered::default();
     let source = Source::Planned(plan);

@@ -73,6 +73,37 @@ const ACME_1TB: i64 = 7102;
 const CEDAR_BP: i64 = 7301;
 const DELTA_ENTERPRISE: i64 = 7401;
 
+/// `apply plan.json` re-reads the planned lines and then recomputes the plan from the same
+/// inputs (the decisions must match the file): the cost in requests of verifying a saved plan.
+#[test]
+fn a_saved_plan_is_verified_against_the_simulator_and_applied() {
+    let sim = Sim::start();
+    let ws = keeper_autotask(&sim);
+    let dir = ws.path();
+    let plan = run(dir, &["plan", "--period", "2026-10", "--out", "plan.json"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    let before = sim.total_requests();
+    let apply = run(dir, &["apply", "plan.json"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("Apply complete: 4 applied."),
+        "{}",
+        apply.stdout
+    );
+    // One plan's reads (5) verify every line at once; then each write (units read + adjustment).
+    let used = sim.total_requests() - before;
+    assert_eq!(used, 17, "{}", apply.stderr);
+    assert!(
+        apply.stderr.contains(
+            "PSA requests used: 17 (Companies/query 1, Services/query 1, Contracts/query 1, \
+             ContractServices/query 1, ContractServiceUnits/query 9, ContractServiceAdjustments 4)"
+        ),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(sim.units(ACME_BP, effective()), 12);
+}
+
 #[test]
 fn plan_apply_plan_converges_against_the_simulator() {
     let sim = Sim::start();

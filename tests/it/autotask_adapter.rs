@@ -237,7 +237,10 @@ async fn no_more_than_three_requests_run_at_once_per_endpoint() {
 fn update(contract: i64, line: i64, from: i64, to: i64) -> Change {
     Change {
         address: format!("keeper/acme/{line} → Acme/{line}"),
-        action: Action::Update,
+        action: Action::Update {
+            line: line.to_string(),
+            from: Decimal::from(from),
+        },
         integration: "keeper".into(),
         vendor_account: "acme".into(),
         vendor_account_name: "Acme".into(),
@@ -246,10 +249,8 @@ fn update(contract: i64, line: i64, from: i64, to: i64) -> Change {
         psa_company_name: "Acme".into(),
         psa_service: "1".into(),
         contract: contract.to_string(),
-        line: Some(line.to_string()),
         usage: Decimal::from(to),
         quantity: Decimal::from(to),
-        current: Some(Decimal::from(from)),
         effective_date: at(),
         billing_model: BillingModel::EndOfPeriod,
         rounding: Rounding {
@@ -292,6 +293,7 @@ async fn a_concurrent_apply_writes_every_line_once_within_the_thread_limit() {
             .collect(),
         findings: vec![],
         interrupted: vec![],
+        blockers: Vec::new(),
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let writer = Writer::open(dir.path()).expect("journal");

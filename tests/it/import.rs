@@ -83,7 +83,7 @@ fn import_shows_a_diff_writes_only_additions_and_is_idempotent() {
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(
         plan.stdout
-            .contains("Plan: 0 to create, 4 to update, 1 unchanged. 4 findings."),
+            .contains("Plan: 0 to create, 4 to update, 1 unchanged. 4 warnings."),
         "{}",
         plan.stdout
     );

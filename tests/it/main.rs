@@ -3,6 +3,7 @@
 mod autotask;
 mod autotask_adapter;
 mod autotask_wire;
+mod blockers;
 mod browser;
 mod config_fixtures;
 mod connectwise;

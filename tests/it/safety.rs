@@ -59,9 +59,11 @@ fn saved_plan_applies_exactly_and_converges() {
 #[test]
 fn planning_flags_cannot_be_combined_with_a_plan_file() {
     let ws = copy_of("examples/quickstart");
-    let run = reckon(ws.path(), &["apply", "plan.json", "--period", "2026-10"]);
-    assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    for flag in [["--period", "2026-10"], ["--approve", "keeper/a/b → c/d"]] {
+        let run = reckon(ws.path(), &["apply", "plan.json", flag[0], flag[1]]);
+        assert_ne!(run.code, 0);
+        assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    }
 }
 
 #[test]
@@ -524,10 +526,11 @@ fn github_format_annotates_yaml_lines_and_writes_the_step_summary() {
         &["plan", "--period", "2026-10", "--format", "github"],
         &[("GITHUB_STEP_SUMMARY", summary_env)],
     );
-    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    // A mapping to a company that does not exist is an error: the whole plan, then exit 1.
+    assert_eq!(plan.code, 1, "{}", plan.stderr);
     assert!(
         plan.stdout.contains(
-            "::warning file=integrations/keeper.yaml,line=12,col=15,title=company-not-found::"
+            "::error file=integrations/keeper.yaml,line=12,col=15,title=company-not-found::"
         ),
         "{}",
         plan.stdout

@@ -118,7 +118,7 @@ fn run_scenario(extra: &[&str]) {
     let mut watch = Watcher::start(dir, extra);
     watch.expect_line("plan (start)", SLOW);
     watch.expect_line(
-        "Plan: 0 to create, 4 to update, 1 unchanged. 4 findings.",
+        "Plan: 0 to create, 4 to update, 1 unchanged. 4 warnings.",
         SLOW,
     );
 
@@ -135,7 +135,7 @@ fn run_scenario(extra: &[&str]) {
     );
     watch.expect_line("+  ~ update keeper/Evergreen Clinic/Business Plus", SLOW);
     watch.expect_line(
-        "+Plan: 0 to create, 5 to update, 1 unchanged. 2 findings.",
+        "+Plan: 0 to create, 5 to update, 1 unchanged. 2 warnings.",
         SLOW,
     );
 
@@ -149,7 +149,7 @@ fn run_scenario(extra: &[&str]) {
     std::fs::write(&keeper, &mapped).expect("fix");
     watch.expect_line("plan (integrations/keeper.yaml changed)", SLOW);
     watch.expect_line(
-        "Plan: 0 to create, 5 to update, 1 unchanged. 2 findings.",
+        "Plan: 0 to create, 5 to update, 1 unchanged. 2 warnings.",
         SLOW,
     );
 

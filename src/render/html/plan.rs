@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use super::chart::Chart;
 use super::{Column, escape, filters, page, table_head};
-use crate::plan::{Action, Approval, Change, Finding, FindingKind, Plan};
+use crate::plan::{ActionKind, Approval, Change, Finding, FindingKind, Plan};
 use crate::render::text::interrupted_note;
 use crate::usage::display_usage;
 
@@ -56,6 +56,14 @@ fn header(html: &mut String, plan: &Plan) {
     );
     if plan.partial {
         html.push_str("<p><strong>Partial plan:</strong> only the integrations above.</p>\n");
+    }
+    for partial in plan.partial_data() {
+        let _ = writeln!(
+            html,
+            "<p class=\"warn\"><strong>! Warning:</strong> {}. <code>apply</code> refuses it \
+             without <code>--allow-partial</code>.</p>",
+            escape(&partial.message())
+        );
     }
     for interrupted in &plan.interrupted {
         let _ = writeln!(
@@ -150,8 +158,8 @@ impl ServiceTotal {
         self.lines = self.lines.saturating_add(1);
         self.changing = self
             .changing
-            .saturating_add(usize::from(change.action != Action::NoOp));
-        let current = change.current.unwrap_or_default();
+            .saturating_add(usize::from(change.action.kind() != ActionKind::NoOp));
+        let current = change.current().unwrap_or_default();
         self.current = self.current.and_then(|t| t.checked_add(current));
         self.new = self.new.and_then(|t| t.checked_add(change.quantity));
     }
@@ -198,7 +206,7 @@ fn lines(html: &mut String, plan: &Plan) {
             (
                 "Action",
                 9,
-                [Action::Create, Action::Update, Action::NoOp]
+                [ActionKind::Create, ActionKind::Update, ActionKind::NoOp]
                     .map(action_text)
                     .to_vec(),
             ),
@@ -228,16 +236,26 @@ fn lines(html: &mut String, plan: &Plan) {
 }
 
 /// `+ create`, `~ update`, `= no-op`: the symbol keeps the action readable without colour.
-fn action_text(action: Action) -> String {
+fn action_text(action: ActionKind) -> String {
     let symbol = match action {
-        Action::Create => "+",
-        Action::Update => "~",
-        Action::NoOp => "=",
+        ActionKind::Create => "+",
+        ActionKind::Update => "~",
+        ActionKind::NoOp => "=",
     };
     format!("{symbol} {}", action.as_str())
 }
 
-/// The approval cell: `—` when no threshold applies; otherwise a symbol and a word (readable
+/// The approval cell, or `✗ blocked` when an error finding of the integration stops the write.
+fn approval_cell(plan: &Plan, c: &Change) -> String {
+    if c.action.kind() != ActionKind::NoOp && plan.is_blocked(&c.integration) {
+        return "<strong>\u{2717} blocked</strong><span class=sub>by error findings of the \
+                integration</span>"
+            .to_owned();
+    }
+    approval_text(&c.approval)
+}
+
+/// The approval text: `—` when no threshold applies; otherwise a symbol and a word (readable
 /// without colour) with the reasons, and who approved it.
 fn approval_text(approval: &Approval) -> String {
     match approval {
@@ -257,10 +275,10 @@ fn approval_text(approval: &Approval) -> String {
 /// One line of the table. End tags are omitted (valid HTML) and attributes unquoted where
 /// safe, to keep a 20,000-line page small.
 fn row(html: &mut String, plan: &Plan, c: &Change) {
-    let class = match c.action {
-        Action::Create => "c",
-        Action::Update => "u",
-        Action::NoOp => "o",
+    let class = match c.action.kind() {
+        ActionKind::Create => "c",
+        ActionKind::Update => "u",
+        ActionKind::NoOp => "o",
     };
     let company = if c.psa_company_name == c.vendor_account_name {
         String::new()
@@ -275,7 +293,7 @@ fn row(html: &mut String, plan: &Plan, c: &Change) {
         escape(&c.vendor_account_name),
         escape(&c.vendor_services.join("+")),
         escape(&c.psa_service),
-        c.current
+        c.current()
             .map_or_else(|| "\u{2014}".to_owned(), |q| q.normalize().to_string()),
         c.quantity.normalize(),
         display_usage(c.usage),
@@ -283,8 +301,8 @@ fn row(html: &mut String, plan: &Plan, c: &Change) {
         c.rounding.mode,
         c.rounding.decimals,
         c.effective_date,
-        action_text(c.action),
-        approval_text(&c.approval),
+        action_text(c.action.kind()),
+        approval_cell(plan, c),
     );
     Chart {
         period: plan.period,
@@ -316,7 +334,9 @@ fn findings(html: &mut String, plan: &Plan) {
             .unwrap_or_default();
         let _ = write!(
             html,
-            "<li><span class=\"kind\">! {}</span>{scope}: {}",
+            "<li><span class=\"kind {}\">! {} {}</span>{scope}: {}",
+            f.severity,
+            f.severity,
             f.kind,
             escape(&f.message)
         );
@@ -388,7 +408,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
-    use crate::plan::MatchedBy;
+    use crate::plan::{Action, MatchedBy};
     use crate::usage::{BillingModel, Rounding, RoundingMode};
 
     const EVIL: &str = "<script>alert(1)</script>";
@@ -397,7 +417,10 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 10, 1).expect("test value");
         let change = Change {
             address: format!("keeper/{EVIL}/BP → {EVIL}/BP"),
-            action: Action::Update,
+            action: Action::Update {
+                line: "C-1-1".into(),
+                from: dec!(2),
+            },
             integration: "keeper".into(),
             vendor_account: "1\"2".into(),
             vendor_account_name: EVIL.into(),
@@ -406,10 +429,8 @@ mod tests {
             psa_company_name: format!("{EVIL} Inc"),
             psa_service: EVIL.into(),
             contract: "C-1".into(),
-            line: Some("C-1-1".into()),
             usage: dec!(3),
             quantity: dec!(3),
-            current: Some(dec!(2)),
             effective_date: NaiveDate::from_ymd_opt(2026, 11, 1).expect("test value"),
             billing_model: BillingModel::DailyAverage,
             rounding: Rounding {
@@ -437,6 +458,7 @@ mod tests {
             changes: vec![change],
             findings: vec![finding],
             interrupted: Vec::new(),
+            blockers: Vec::new(),
         }
     }
 
@@ -456,6 +478,22 @@ mod tests {
         assert!(html.contains(
             "<th scope=row>&lt;script&gt;alert(1)&lt;/script&gt;<span class=sub>→ &lt;script&gt;"
         ));
+    }
+
+    #[test]
+    fn a_change_blocked_by_errors_and_incomplete_data_are_marked() {
+        use crate::plan::tests::builder::Scenario;
+        let truncated = Scenario::one_line(10, 12, 1..=3)
+            .map_account("keeper", "200", "404", None)
+            .usage("keeper", ("200", "Gone"), "Business", 1, 1..=3)
+            .plan();
+        let page = render(&truncated);
+        assert!(page.contains("\u{2717} blocked</strong>"), "{page}");
+        assert!(page.contains("incomplete usage data: keeper"), "{page}");
+        assert!(
+            page.contains("<span class=\"kind error\">! error company-not-found"),
+            "{page}"
+        );
     }
 
     #[test]

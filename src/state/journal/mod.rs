@@ -75,7 +75,7 @@ pub struct Intent {
     /// The plan address.
     pub address: String,
     /// `create` or `update`.
-    pub action: String,
+    pub action: crate::plan::ActionKind,
     /// PSA contract id.
     pub contract: String,
     /// PSA line id (`None` when creating).
@@ -101,8 +101,8 @@ pub struct OutcomeRecord {
     pub seq: u32,
     /// When.
     pub time: String,
-    /// `applied` or `failed`.
-    pub outcome: String,
+    /// `applied`, `failed` or `not-attempted`.
+    pub outcome: crate::apply::OutcomeKind,
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -217,11 +217,11 @@ impl ApplyJournal {
             commit: self.commit.clone(),
             integration: change.integration.clone(),
             address: change.address.clone(),
-            action: change.action.as_str().to_owned(),
+            action: change.action.kind(),
             contract: change.contract.clone(),
-            line: change.line.clone(),
+            line: change.line().map(str::to_owned),
             service: change.psa_service.clone(),
-            before: change.current,
+            before: change.current(),
             after: change.quantity,
             effective_date: change.effective_date,
             period: self.period,
@@ -244,17 +244,17 @@ impl apply::Journal for ApplyJournal {
                 std::process::abort();
             }
         }
-        let (outcome, error) = match outcome {
-            Outcome::Applied => ("applied", None),
-            Outcome::Failed(e) => ("failed", Some(e.to_string())),
-            Outcome::NotAttempted(reason) => ("not-attempted", Some(reason.clone())),
+        let error = match outcome {
+            Outcome::Applied => None,
+            Outcome::Failed(e) => Some(e.to_string()),
+            Outcome::NotAttempted(reason) => Some(reason.clone()),
         };
         self.writer
             .push(&Record::Outcome(OutcomeRecord {
                 apply: self.apply.clone(),
                 seq: intent.0,
                 time: now(),
-                outcome: outcome.to_owned(),
+                outcome: outcome.kind(),
                 error,
             }))
             .map(drop)
@@ -300,7 +300,7 @@ mod tests {
             commit: None,
             integration: "keeper".into(),
             address: format!("keeper/a/{seq}"),
-            action: "update".into(),
+            action: crate::plan::ActionKind::Update,
             contract: "C-1".into(),
             line: Some(format!("C-1-{seq}")),
             service: "S".into(),
@@ -319,7 +319,7 @@ mod tests {
                 apply: "a".into(),
                 seq: 1,
                 time: String::new(),
-                outcome: "applied".into(),
+                outcome: crate::apply::OutcomeKind::Applied,
                 error: None,
             }),
             intent("a", 2),
