@@ -164,6 +164,9 @@ impl<'a> Planner<'a> {
         };
         self.touched
             .insert((contract.id.clone(), target.service.to_owned()));
+        if let Some(finding) = self.unwritable(integration, target, contract, line, usage) {
+            return self.findings.push(finding);
+        }
         let action = match line {
             Some(line) if line.quantity.normalize() == quantity => Action::NoOp,
             Some(_) => Action::Update,
@@ -268,7 +271,10 @@ impl<'a> Planner<'a> {
             let with_line: Vec<&Contract> = contracts
                 .iter()
                 .copied()
-                .filter(|c| c.lines.iter().any(|l| l.service_id == target.service))
+                .filter(|c| {
+                    c.lines.iter().any(|l| l.service_id == target.service)
+                        || c.bundled.iter().any(|b| b.service_id == target.service)
+                })
                 .collect();
             match (with_line.as_slice(), contracts) {
                 ([only], _) | ([], [only]) => *only,

@@ -10,6 +10,7 @@ use super::compute::{Planner, Target};
 use super::matching::AccountMatch;
 use super::{Finding, FindingKind};
 use crate::config::model::Integration;
+use crate::observed::{Contract, Line};
 use crate::usage::{AccountUsage, display_usage};
 
 impl<'a> Planner<'a> {
@@ -236,6 +237,67 @@ impl<'a> Planner<'a> {
 
     /// PSA lines for a mapped service that no usage fed: billing for something unused, or a
     /// mapping that is missing.
+    /// Why the usage cannot be written to `contract` at all, if it cannot: its line holds no
+    /// quantity on the effective date (a change from an unknown quantity is no change), or the
+    /// contract bills the service inside a bundle (a standalone line would bill it twice).
+    pub(super) fn unwritable(
+        &self,
+        integration: &Integration,
+        target: &Target<'a>,
+        contract: &Contract,
+        line: Option<&Line>,
+        usage: Decimal,
+    ) -> Option<Finding> {
+        let mut finding = match line {
+            Some(line) => {
+                let why = line.quantity_unknown.as_deref()?;
+                let mut f = Finding::new(
+                    FindingKind::QuantityUnknown,
+                    format!(
+                        "contract {} line {} ({} of {}) has no quantity on {}: {why}; usage {} not written",
+                        contract.id,
+                        line.id,
+                        target.service,
+                        target.company_name,
+                        self.inputs.workspace.effective_date(self.inputs.period),
+                        display_usage(usage)
+                    ),
+                );
+                f.hint = Some(
+                    "check the contract's periods and the line's units in the PSA, then plan again"
+                        .into(),
+                );
+                f.line = Some(line.id.clone());
+                f
+            }
+            None => {
+                let bundled = contract
+                    .bundled
+                    .iter()
+                    .find(|b| b.service_id == target.service)?;
+                let mut f = Finding::new(
+                    FindingKind::BundledService,
+                    format!(
+                        "contract {} of {} bills {} inside {}; usage {} of {} not written",
+                        contract.id,
+                        target.company_name,
+                        target.service,
+                        bundled.bundle,
+                        display_usage(usage),
+                        target.account.account_name
+                    ),
+                );
+                f.hint = Some(
+                    "adjust the bundle's units in the PSA, or move the service out of the bundle onto a line of its own; reckon never adds a second, standalone line"
+                        .into(),
+                );
+                f
+            }
+        };
+        finding.contract = Some(contract.id.clone());
+        Some(self.about_target(finding, integration, target, Some(usage)))
+    }
+
     pub(super) fn report_lines_without_usage(&mut self) {
         let mapped: BTreeSet<&str> = self
             .inputs

@@ -188,6 +188,11 @@ pub enum FindingKind {
     ConflictingSources,
     /// A PSA line for a mapped service that no usage fed this period.
     LineWithoutUsage,
+    /// The line exists but the PSA holds no quantity for it on the effective date (Autotask: no
+    /// ContractServiceUnits row covers it), so no change can be computed.
+    QuantityUnknown,
+    /// The contract bills the service inside a bundle, not on a line reckon can set.
+    BundledService,
 }
 
 impl FindingKind {
@@ -204,6 +209,8 @@ impl FindingKind {
             Self::AmbiguousContract => "ambiguous-contract",
             Self::ConflictingSources => "conflicting-sources",
             Self::LineWithoutUsage => "line-without-usage",
+            Self::QuantityUnknown => "quantity-unknown",
+            Self::BundledService => "bundled-service",
         }
     }
 }
