@@ -23,7 +23,8 @@ fn effective() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 1).expect("date")
 }
 
-fn run(dir: &Path, args: &[&str]) -> Run {
+/// Runs reckon with the simulator's credentials, checking that none of them is printed.
+pub fn run(dir: &Path, args: &[&str]) -> Run {
     let run = reckon_with_env(dir, args, ENV);
     for credential in [SECRET, INTEGRATION_CODE, USERNAME] {
         assert!(
@@ -60,7 +61,7 @@ fn keeper_autotask(sim: &Sim) -> tempfile::TempDir {
 }
 
 /// A workspace of examples/quickstart's shape pointed at `sim`, without its sandbox.
-fn bare_workspace(sim: &Sim) -> tempfile::TempDir {
+pub fn bare_workspace(sim: &Sim) -> tempfile::TempDir {
     let ws = copy_of("examples/quickstart");
     std::fs::remove_dir_all(ws.path().join("sandbox")).expect("no sandbox");
     point_at(ws.path(), sim);

@@ -219,7 +219,10 @@ mod tests {
             {"name": "status", "isPickList": true, "picklistValues": [
                 {"value": "0", "label": "Inactive", "isActive": true},
                 {"value": "3", "label": " active ", "isActive": true}]}]}));
-        assert_eq!(value(&contracts, "Contracts", "status", "Active").ok(), Some(3));
+        assert_eq!(
+            value(&contracts, "Contracts", "status", "Active").ok(),
+            Some(3)
+        );
     }
 
     #[test]
@@ -271,9 +274,15 @@ mod tests {
             cached(&path, "https://zone/", then + Duration::days(6)),
             Some(values)
         );
-        assert_eq!(cached(&path, "https://zone/", then + Duration::days(7)), None);
+        assert_eq!(
+            cached(&path, "https://zone/", then + Duration::days(7)),
+            None
+        );
         assert_eq!(cached(&path, "https://other/", then), None);
-        assert_eq!(cached(&path, "https://zone/", then - Duration::hours(1)), None);
+        assert_eq!(
+            cached(&path, "https://zone/", then - Duration::hours(1)),
+            None
+        );
         std::fs::write(&path, "{not json").expect("corrupt");
         assert_eq!(cached(&path, "https://zone/", then), None);
         let _ = std::fs::remove_dir_all(dir);

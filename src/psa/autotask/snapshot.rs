@@ -164,7 +164,10 @@ pub(super) fn assemble(rows: Rows, at: NaiveDate) -> Vec<Contract> {
             quantity: units.map_or(Decimal::ZERO, |row| Decimal::from(row.units)),
             // No source says a missing row means 0 units: it means Autotask holds none.
             quantity_unknown: units.is_none().then(|| {
-                format!("Autotask has no ContractServiceUnits row for line {} covering {at}", line.id)
+                format!(
+                    "Autotask has no ContractServiceUnits row for line {} covering {at}",
+                    line.id
+                )
             }),
         });
     }
@@ -177,7 +180,11 @@ pub(super) fn assemble(rows: Rows, at: NaiveDate) -> Vec<Contract> {
     }
     let mut bundled: HashMap<i64, Vec<BundledService>> = HashMap::new();
     for bundle in &rows.bundles {
-        for service in services_of.get(&bundle.service_bundle_id).into_iter().flatten() {
+        for service in services_of
+            .get(&bundle.service_bundle_id)
+            .into_iter()
+            .flatten()
+        {
             bundled
                 .entry(bundle.contract_id)
                 .or_default()

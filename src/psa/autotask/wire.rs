@@ -271,7 +271,8 @@ impl Contract {
     /// after it. A date that is missing or unreadable does not count as in force.
     pub fn in_force(&self, at: chrono::NaiveDate) -> bool {
         let day = |text: &Option<String>| text.as_deref().and_then(date_of);
-        day(&self.start_date).is_some_and(|s| s <= at) && day(&self.end_date).is_some_and(|e| at <= e)
+        day(&self.start_date).is_some_and(|s| s <= at)
+            && day(&self.end_date).is_some_and(|e| at <= e)
     }
 }
 

@@ -196,8 +196,7 @@ impl State {
                 return Err("The adjustment would make the units negative.".into());
             }
             let start = effective;
-            let (_, contract_end) =
-                self.contract_dates(line["contractID"].as_i64().unwrap_or(0));
+            let (_, contract_end) = self.contract_dates(line["contractID"].as_i64().unwrap_or(0));
             let end = (NaiveDate::from_ymd_opt(start.year(), start.month(), 1).unwrap_or(start)
                 + Months::new(1)
                 - chrono::Days::new(1))

@@ -339,9 +339,10 @@ impl Sim {
     /// service bundle's id.
     pub fn add_bundle(&self, contract: i64, bundle: i64, services: &[i64]) -> i64 {
         for service in services {
-            self.insert("ServiceBundleServices", |id| {
-                json!({"id": id, "serviceBundleID": bundle, "serviceID": service})
-            });
+            self.insert(
+                "ServiceBundleServices",
+                |id| json!({"id": id, "serviceBundleID": bundle, "serviceID": service}),
+            );
         }
         self.insert("ContractServiceBundles", |id| {
             json!({"id": id, "contractID": contract, "serviceBundleID": bundle,
@@ -559,7 +560,9 @@ impl State {
         for month in 0..self.months {
             let period_start = first + Months::new(month);
             let period_end = period_start + Months::new(1) - chrono::Days::new(1);
-            let start = period_start.max(contract_start).max(from.unwrap_or(period_start));
+            let start = period_start
+                .max(contract_start)
+                .max(from.unwrap_or(period_start));
             let end = period_end.min(contract_end);
             if start > end {
                 continue;
