@@ -70,12 +70,18 @@ fn pages(rows: u64, per_page: u64) -> u64 {
     rows.div_ceil(per_page).max(1)
 }
 
-/// Reading an Autotask book of `companies` × one contract × `lines` lines: companies, services
-/// and contracts (500-row pages), then lines and their units by contract id.
+/// Reading an Autotask book of `companies` × one contract × `lines` lines on a first run: the
+/// picklists the reads filter by (cached afterwards), companies, services and contracts
+/// (500-row pages), then lines, their units and the contracts' Service Bundles by contract id
+/// (the book has no bundles, so no ServiceBundleServices read).
 pub fn autotask_plan(companies: u64, lines: u64) -> Floor {
     Floor {
         concurrency: AUTOTASK_CONCURRENCY,
         stages: vec![
+            vec![
+                ("Companies/entityInformation/fields", 1),
+                ("Contracts/entityInformation/fields", 1),
+            ],
             vec![
                 ("Companies", pages(companies, 500)),
                 ("Services", pages(lines, 500)),
@@ -84,6 +90,7 @@ pub fn autotask_plan(companies: u64, lines: u64) -> Floor {
             vec![
                 ("ContractServices", pages(companies * lines, 500)),
                 ("ContractServiceUnits", pages(companies * lines, 500)),
+                ("ContractServiceBundles", pages(companies, 500)),
             ],
         ],
     }

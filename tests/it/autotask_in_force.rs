@@ -79,6 +79,17 @@ fn apply(dir: &Path) -> crate::support::Run {
     run(dir, &["apply", "--period", "2026-10", "--auto-approve"])
 }
 
+fn assert_no_changes(plan: &Value) {
+    let changes = plan["changes"].as_array().map(Vec::len);
+    assert_eq!(changes, Some(0), "{plan:#}");
+}
+
+/// `apply --auto-approve` adjusts no line (whatever it reports for the findings).
+fn apply_writes_nothing(dir: &Path, sim: &Sim) {
+    apply(dir);
+    assert!(sim.adjustments().is_empty(), "{:?}", sim.adjustments());
+}
+
 #[test]
 fn an_expired_contract_beside_its_renewal_is_not_ambiguous() {
     let sim = sim();
@@ -141,11 +152,7 @@ fn a_contract_that_starts_next_year_is_not_written_to() {
     let dir = ws.path();
 
     let plan = plan_json(dir);
-    assert_eq!(
-        plan["changes"].as_array().map(Vec::len),
-        Some(0),
-        "{plan:#}"
-    );
+    assert_no_changes(&plan);
     assert_eq!(kinds(&plan), ["contract-not-found"], "{plan:#}");
     let text = run(dir, &["plan", "--period", "2026-10"]);
     assert!(!text.stdout.contains("0 → 4"), "{}", text.stdout);
@@ -156,8 +163,7 @@ fn a_contract_that_starts_next_year_is_not_written_to() {
         text.stdout
     );
 
-    apply(dir);
-    assert!(sim.adjustments().is_empty(), "{:?}", sim.adjustments());
+    apply_writes_nothing(dir, &sim);
     assert_eq!(sim.units(line, date(2027, 1, 1)), 0);
 }
 
@@ -173,11 +179,7 @@ fn a_line_without_a_units_row_on_the_effective_date_is_a_finding_never_a_write_f
     let dir = ws.path();
 
     let plan = plan_json(dir);
-    assert_eq!(
-        plan["changes"].as_array().map(Vec::len),
-        Some(0),
-        "{plan:#}"
-    );
+    assert_no_changes(&plan);
     let findings = plan["findings"].as_array().expect("findings");
     assert_eq!(kinds(&plan), ["quantity-unknown"], "{plan:#}");
     let finding = &findings[0];
@@ -192,8 +194,7 @@ fn a_line_without_a_units_row_on_the_effective_date_is_a_finding_never_a_write_f
         "{message}"
     );
 
-    apply(dir);
-    assert!(sim.adjustments().is_empty(), "{:?}", sim.adjustments());
+    apply_writes_nothing(dir, &sim);
     assert_eq!(sim.units(line, date(2026, 12, 1)), 5);
 }
 
@@ -208,11 +209,7 @@ fn a_service_inside_a_bundle_is_never_added_again_as_a_standalone_line() {
     let dir = ws.path();
 
     let plan = plan_json(dir);
-    assert_eq!(
-        plan["changes"].as_array().map(Vec::len),
-        Some(0),
-        "{plan:#}"
-    );
+    assert_no_changes(&plan);
     assert_eq!(kinds(&plan), ["bundled-service"], "{plan:#}");
     let message = plan["findings"][0]["message"].as_str().expect("message");
     assert!(

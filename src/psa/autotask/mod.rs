@@ -438,6 +438,13 @@ impl Psa for AutotaskPsa {
                 None => "no active company is visible: check the API user's security level".into(),
             });
         steps.push(step("read one company", company));
+        let picklists = self.picklists().await.map(|p| {
+            format!(
+                "company type Customer = {}, contract type Recurring Service = {}, contract status Active = {}",
+                p.customer, p.recurring_service, p.active
+            )
+        });
+        steps.push(step("read picklists", picklists.map_err(|e| e.to_string())));
         steps
     }
 

@@ -150,9 +150,12 @@ const ENTITIES: [&str; 7] = [
     "ServiceBundleServices",
 ];
 
+/// A picklist's `(value, label)` entries.
+type Entries = &'static [(&'static str, &'static str)];
+
 /// The picklists reckon reads, as the DeveloperHelp pages `CompaniesEntity.htm` and
-/// `ContractsEntity.htm` list them: (entity, field, [(value, label)]).
-const PICKLISTS: [(&str, &str, &[(&str, &str)]); 3] = [
+/// `ContractsEntity.htm` list them: (entity, field, entries).
+const PICKLISTS: [(&str, &str, Entries); 3] = [
     (
         "Companies",
         "companyType",
