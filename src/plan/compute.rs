@@ -164,7 +164,10 @@ impl<'a> Planner<'a> {
         };
         self.touched
             .insert((contract.id.clone(), target.service.to_owned()));
-        if let Some(finding) = self.unwritable(integration, target, contract, line, usage) {
+        let nothing_to_add = line.is_none() && quantity.is_zero();
+        if !nothing_to_add
+            && let Some(finding) = self.unwritable(integration, target, contract, line, usage)
+        {
             return self.findings.push(finding);
         }
         let action = match line {

@@ -1,17 +1,31 @@
 //! A stateful Autotask REST simulator: axum on 127.0.0.1:0, on its own thread and runtime, so
 //! synchronous tests (driving the reckon binary) and async tests can both use it.
 //!
-//! It behaves like the real API where reckon depends on it: zone discovery, the three auth
-//! headers, `POST /V1.0/{Entity}/query` with JSON filters (eq, noteq, gt, gte, lt, lte, in,
-//! notIn, and, or), pages of at most 500 rows whose `nextPageUrl` must be POSTed with the same
-//! body (GET → 405), ContractServiceAdjustments that take an integer `unitChange` only and split
-//! the ContractServiceUnits row at their effective date, contract lines created under
-//! `Contracts/{id}/Services`, at most 3 requests in flight per endpoint (the 4th gets the
-//! `Itgenatr005` thread-limit error), and ThresholdInformation. Tests can inject faults per
-//! endpoint, add latency, and read the state and request counters back.
+//! It behaves like the real API where reckon depends on it (filters: eq, noteq, gt, gte, lt,
+//! lte, in, notIn, and, or). Tests can inject faults per endpoint, add latency, and read the
+//! state and request counters back.
 //!
-//! Where it follows the real system, each behaviour names its source (a path or definition of
-//! `/work/shared/specs/autotask-rest-v1.swagger.json`, or an Autotask DeveloperHelp page):
+//! Each behaviour names its source (a path or definition of
+//! `/work/shared/specs/autotask-rest-v1.swagger.json`, an Autotask DeveloperHelp page, or client
+//! code and issue threads as collected in `/work/shared/reference/psa-apis.md` §3):
+//! - zone discovery `GET /V1.0/ZoneInformation?user=` without credentials (Swagger path;
+//!   DeveloperHelp `GetZoneInfoCall.htm`; go-autotask `zone.go` sends no auth headers);
+//! - the headers `ApiIntegrationCode`, `UserName`, `Secret` on every other call (Swagger: every
+//!   operation's header parameters; DeveloperHelp `REST_Security_Auth.htm`), 401 without them;
+//! - `POST /V1.0/{Entity}/query` with `MaxRecords` 1–500 and a `filter` (Swagger
+//!   `#/definitions/QueryModel`, `#/definitions/Filter`; DeveloperHelp
+//!   `REST_Basic_Query_Calls.htm`), camelCase JSON (go-autotask struct tags), and
+//!   `pageDetails.nextPageUrl` that must be POSTed again with the same body, a GET answering 405
+//!   (WYRE-AI/autotask-mcp PR #170; n8n-nodes-autotask, go-autotask `crud.go`);
+//! - ContractServiceAdjustments: create-only, `unitChange` int32 (Swagger
+//!   `/V1.0/ContractServiceAdjustments` post, `#/definitions/ContractServiceAdjustmentModel`;
+//!   DeveloperHelp `ContractServiceAdjustmentsEntity.htm`), splitting the units row at the
+//!   effective date (`RecurringSerContractEntityRelation.htm`);
+//! - lines created under `POST /V1.0/Contracts/{parentId}/Services` on a Recurring Service
+//!   contract only (Swagger path; DeveloperHelp `ContractServicesEntity.htm`);
+//! - at most 3 requests in flight per endpoint, the 4th refused with `Itgenatr005`, not always
+//!   HTTP 429 (DeveloperHelp `ThreadLimiting.htm`; n8n-nodes-autotask PR #107);
+//! - `GET /V1.0/ThresholdInformation` (Swagger `#/definitions/ThresholdStatusResultModel`);
 //! - contracts carry `startDate`/`endDate` and a manual `status` (Swagger
 //!   `#/definitions/ContractModel`); an expired contract keeps `status` 1 until someone
 //!   changes it, so the simulator never changes it either;
