@@ -126,6 +126,9 @@ struct State {
     pages: HashMap<String, Paging>,
     requests_seen: Vec<String>,
     units_by_line: LineIndex,
+    /// Position of each contract in Contracts, extended on use like [`LineIndex`] (contracts
+    /// are only appended): spares a scan of every contract per line created or adjusted.
+    contract_positions: (usize, HashMap<i64, usize>),
     picklists: BTreeMap<(String, String), Vec<(String, String)>>,
 }
 
@@ -596,7 +599,15 @@ impl State {
 
     /// A contract's first and last day (unbounded when it has no such contract or dates).
     fn contract_dates(&mut self, contract: i64) -> (NaiveDate, NaiveDate) {
-        let found = self.rows("Contracts").iter().find(|c| c["id"] == contract);
+        let rows = self.entities.entry("Contracts").or_default();
+        let (covered, positions) = &mut self.contract_positions;
+        for (position, row) in rows.iter().enumerate().skip(*covered) {
+            if let Some(id) = row["id"].as_i64() {
+                positions.insert(id, position);
+            }
+        }
+        *covered = rows.len();
+        let found = positions.get(&contract).map(|&i| &rows[i]);
         let date = |field: &str| found.and_then(|c| date_of(&c[field]));
         (
             date("startDate").unwrap_or(NaiveDate::MIN),
