@@ -10,7 +10,7 @@
 //! (`.reckon/autotask-picklists.json`) is a week old or names another zone. A cache that cannot
 //! be read or written is ignored: it saves requests, it decides nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -176,13 +176,16 @@ fn listed(entries: &[wire::PicklistValue]) -> String {
 /// The cached values, when the file is readable, for `zone`, and younger than [`MAX_AGE`]
 /// (a reading from the future — a clock set back — is not trusted either).
 fn cached(path: &Path, zone: &str, now: DateTime<Utc>) -> Option<Picklists> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let state_dir = path.parent()?;
+    let within = crate::state::within_workspace(state_dir);
+    let text = crate::fsio::read::text(path, within, crate::fsio::limit::LOCK).ok()?;
     let cached: Cached = serde_json::from_str(&text).ok()?;
     let age = now.signed_duration_since(cached.read_at);
     (cached.zone == zone && age >= Duration::zero() && age < MAX_AGE).then_some(cached.values)
 }
 
-/// Writes the cache through a temporary file, so a reader never sees half of it.
+/// Writes the cache through a temporary file, so a reader never sees half of it, never through
+/// a link (the state folder's rules: [`crate::fsio::write`]).
 fn store(path: &Path, zone: &str, now: DateTime<Utc>, values: Picklists) {
     let cached = Cached {
         zone: zone.to_owned(),
@@ -192,14 +195,11 @@ fn store(path: &Path, zone: &str, now: DateTime<Utc>, values: Picklists) {
     let Ok(text) = serde_json::to_string_pretty(&cached) else {
         return;
     };
-    let temporary: PathBuf = path.with_extension("json.tmp");
-    let written = path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::write(&temporary, text))
-        .and_then(|()| std::fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
+    let Some(root) = path.parent().and_then(Path::parent) else {
+        return;
+    };
+    if crate::state::dir(root).is_ok() {
+        let _ = crate::fsio::write::replace(path, text.as_bytes());
     }
 }
 
@@ -261,8 +261,8 @@ mod tests {
 
     #[test]
     fn the_cache_is_used_for_its_zone_for_a_week_only() {
-        let dir = std::env::temp_dir().join(format!("reckon-picklists-{}", std::process::id()));
-        let path = dir.join(CACHE_FILE);
+        let root = tempfile::tempdir().expect("temp dir");
+        let path = root.path().join(crate::state::STATE_DIR).join(CACHE_FILE);
         let values = Picklists {
             customer: 1,
             recurring_service: 7,
@@ -285,6 +285,5 @@ mod tests {
         );
         std::fs::write(&path, "{not json").expect("corrupt");
         assert_eq!(cached(&path, "https://zone/", then), None);
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
