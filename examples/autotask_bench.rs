@@ -1,5 +1,6 @@
-//! Autotask read benchmark: the PSA snapshot a plan needs (companies, services, recurring
-//! contracts, their lines and the units on the effective date), read through the real adapter
+//! Autotask read benchmark: the PSA snapshot a plan needs (the picklists filtered by, companies,
+//! services, recurring contracts, their lines, the units on the effective date and the
+//! contracts' Service Bundles), read through the real adapter (no picklist cache: a first run)
 //! from the Autotask simulator seeded with COMPANIES customers × 3 lines. Prints the requests
 //! used against the minimum number of 500-row pages, and the wall time at a simulated per-request
 //! latency.
@@ -63,7 +64,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let lines: usize = snapshot.contracts.iter().map(|c| c.lines.len()).sum();
     let pages = |rows: u64| rows.div_ceil(500);
-    let minimum = 2 * pages(companies) + pages(3) + 2 * pages(3 * companies);
+    // Picklists 2 + Companies, Contracts and ContractServiceBundles ⌈n/500⌉ each + Services
+    // ⌈3/500⌉ + ContractServices and ContractServiceUnits ⌈3n/500⌉ each.
+    let minimum = 2 + 3 * pages(companies) + pages(3) + 2 * pages(3 * companies);
     let used = psa.requests_used();
     println!(
         "read {} companies, {} services, {} contracts, {lines} lines in {elapsed:.2?} at {latency_ms} ms/request",
@@ -72,7 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         snapshot.contracts.len(),
     );
     println!(
-        "requests: {} (minimum 2·⌈{companies}/500⌉ + ⌈3/500⌉ + 2·⌈{}/500⌉ = {minimum}); simulator saw {}",
+        "requests: {} (minimum 2 + 3·⌈{companies}/500⌉ + ⌈3/500⌉ + 2·⌈{}/500⌉ = {minimum}); simulator saw {}",
         used.total(),
         3 * companies,
         sim.total_requests()

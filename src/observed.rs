@@ -34,6 +34,18 @@ pub struct Contract {
     pub name: String,
     /// Its recurring service lines.
     pub lines: Vec<Line>,
+    /// Services the contract bills inside a bundle (Autotask Service Bundles) rather than on a
+    /// line of their own: a missing line for one of them is not to be created.
+    pub bundled: Vec<BundledService>,
+}
+
+/// A service billed on a contract as part of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundledService {
+    /// The service (the identifier config maps to).
+    pub service_id: String,
+    /// The bundle, for people: its ids as the PSA shows them.
+    pub bundle: String,
 }
 
 /// One recurring line of a contract.
@@ -45,6 +57,9 @@ pub struct Line {
     pub service_id: String,
     /// The quantity in force on the date it was read for.
     pub quantity: Decimal,
+    /// Why the PSA holds no quantity for the date (Autotask: no ContractServiceUnits row covers
+    /// it). `quantity` is then 0, which is no reading: nothing may be written from it.
+    pub quantity_unknown: Option<String>,
 }
 
 /// Everything the planner needs from the PSA.

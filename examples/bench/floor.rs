@@ -70,10 +70,16 @@ fn pages(rows: u64, per_page: u64) -> u64 {
     rows.div_ceil(per_page).max(1)
 }
 
-/// Reading an Autotask book of `companies` × one contract × `lines` lines: companies, services
-/// and contracts (500-row pages), then lines and their units by contract id.
-pub fn autotask_plan(companies: u64, lines: u64) -> Floor {
-    Floor {
+/// Reading an Autotask book of `companies` × one contract × `lines` lines: the picklists the
+/// reads filter by (unless `cached` in the state folder by an earlier run), companies, services
+/// and contracts (500-row pages), then lines, their units and the contracts' Service Bundles by
+/// contract id (the book has no bundles, so no ServiceBundleServices read).
+pub fn autotask_plan(companies: u64, lines: u64, cached: bool) -> Floor {
+    let picklists = vec![
+        ("Companies/entityInformation/fields", 1),
+        ("Contracts/entityInformation/fields", 1),
+    ];
+    let mut floor = Floor {
         concurrency: AUTOTASK_CONCURRENCY,
         stages: vec![
             vec![
@@ -84,9 +90,14 @@ pub fn autotask_plan(companies: u64, lines: u64) -> Floor {
             vec![
                 ("ContractServices", pages(companies * lines, 500)),
                 ("ContractServiceUnits", pages(companies * lines, 500)),
+                ("ContractServiceBundles", pages(companies, 500)),
             ],
         ],
+    };
+    if !cached {
+        floor.stages.insert(0, picklists);
     }
+    floor
 }
 
 /// Writing `writes` quantity changes to Autotask: one adjustment POST each.

@@ -45,7 +45,12 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
         &reckon::ops::plan::Request::all(period, period.next_month_start()),
     ))?;
     let plan_floor = match kind {
-        Kind::Autotask => floor::autotask_plan(companies as u64, lines),
+        // A fresh workspace: the plan reads the picklists, which the reads below find cached.
+        Kind::Autotask => floor::autotask_plan(companies as u64, lines, false),
+        Kind::ConnectWise => floor::connectwise_plan(companies as u64, lines),
+    };
+    let reads_floor = match kind {
+        Kind::Autotask => floor::autotask_plan(companies as u64, lines, true),
         Kind::ConnectWise => floor::connectwise_plan(companies as u64, lines),
     };
     let plan_time = started.elapsed();
@@ -60,7 +65,7 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     println!(
         "  plan's PSA reads alone (observe::psa_snapshot): {:.2} s; measured/floor {}",
         reads.as_secs_f64(),
-        ratio(reads, plan_floor.time(args.latency))
+        ratio(reads, reads_floor.time(args.latency))
     );
     let changes = plan.applicable().count();
     println!(

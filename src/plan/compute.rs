@@ -177,6 +177,19 @@ impl<'a> Planner<'a> {
         };
         self.touched
             .insert((contract.id.clone(), target.service.to_owned()));
+        let nothing_to_add = line.is_none() && quantity.is_zero();
+        if !nothing_to_add
+            && let Some(finding) = findings::unwritable(
+                integration,
+                target,
+                contract,
+                line,
+                usage,
+                self.inputs.workspace.effective_date(self.inputs.period),
+            )
+        {
+            return self.findings.push(finding);
+        }
         let action = match line {
             Some(line) if line.quantity.normalize() == quantity => Action::NoOp {
                 line: line.id.clone(),
@@ -289,7 +302,10 @@ impl<'a> Planner<'a> {
             let with_line: Vec<&Contract> = contracts
                 .iter()
                 .copied()
-                .filter(|c| c.lines.iter().any(|l| l.service_id == target.service))
+                .filter(|c| {
+                    c.lines.iter().any(|l| l.service_id == target.service)
+                        || c.bundled.iter().any(|b| b.service_id == target.service)
+                })
                 .collect();
             match (with_line.as_slice(), contracts) {
                 ([only], _) | ([], [only]) => *only,

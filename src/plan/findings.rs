@@ -11,7 +11,7 @@ use super::matching::{AccountMatch, CompanyIndex};
 use super::target::Target;
 use super::{Change, Finding, FindingKind};
 use crate::config::model::Integration;
-use crate::observed::Contract;
+use crate::observed::{Contract, Line};
 use crate::period::Period;
 use crate::usage::{AccountUsage, display_usage};
 
@@ -322,4 +322,64 @@ pub(super) fn finding_key(f: &Finding) -> impl Ord + '_ {
         &f.psa_service,
         &f.message,
     )
+}
+
+/// Why the usage cannot be written to `contract` at all, if it cannot: its line holds no
+/// quantity on the effective date (a change from an unknown quantity is no change), or the
+/// contract bills the service inside a bundle (a standalone line would bill it twice).
+pub(super) fn unwritable(
+    integration: &Integration,
+    target: &Target<'_>,
+    contract: &Contract,
+    line: Option<&Line>,
+    usage: Decimal,
+    effective_date: chrono::NaiveDate,
+) -> Option<Finding> {
+    let mut finding = match line {
+        Some(line) => {
+            let why = line.quantity_unknown.as_deref()?;
+            let mut f = Finding::new(
+                FindingKind::QuantityUnknown,
+                format!(
+                    "contract {} line {} ({} of {}) has no quantity on {effective_date}: {why}; usage {} not written",
+                    contract.id,
+                    line.id,
+                    target.service,
+                    target.company_name,
+                    display_usage(usage)
+                ),
+            );
+            f.hint = Some(
+                "check the contract's periods and the line's units in the PSA, then plan again"
+                    .into(),
+            );
+            f.line = Some(line.id.clone());
+            f
+        }
+        None => {
+            let bundled = contract
+                .bundled
+                .iter()
+                .find(|b| b.service_id == target.service)?;
+            let mut f = Finding::new(
+                FindingKind::BundledService,
+                format!(
+                    "contract {} of {} bills {} inside {}; usage {} of {} not written",
+                    contract.id,
+                    target.company_name,
+                    target.service,
+                    bundled.bundle,
+                    display_usage(usage),
+                    target.account.account_name
+                ),
+            );
+            f.hint = Some(
+                "adjust the bundle's units in the PSA, or move the service out of the bundle onto a line of its own; reckon never adds a second, standalone line"
+                    .into(),
+            );
+            f
+        }
+    };
+    finding.contract = Some(contract.id.clone());
+    Some(about_target(finding, integration, target, Some(usage)))
 }

@@ -60,11 +60,16 @@ pub enum FindingKind {
     ConflictingSources,
     /// A PSA line for a mapped service that no usage fed this period.
     LineWithoutUsage,
+    /// The line exists but the PSA holds no quantity for it on the effective date (Autotask: no
+    /// ContractServiceUnits row covers it), so no change can be computed.
+    QuantityUnknown,
+    /// The contract bills the service inside a bundle, not on a line reckon can set.
+    BundledService,
 }
 
 impl FindingKind {
     /// Every kind, in order.
-    pub const ALL: [FindingKind; 10] = [
+    pub const ALL: [FindingKind; 12] = [
         Self::UnmappedAccount,
         Self::UnmappedService,
         Self::AmbiguousName,
@@ -75,6 +80,8 @@ impl FindingKind {
         Self::AmbiguousContract,
         Self::ConflictingSources,
         Self::LineWithoutUsage,
+        Self::QuantityUnknown,
+        Self::BundledService,
     ];
 
     /// The name used in JSON, text and `policy.fail_on`.
@@ -90,6 +97,8 @@ impl FindingKind {
             Self::AmbiguousContract => "ambiguous-contract",
             Self::ConflictingSources => "conflicting-sources",
             Self::LineWithoutUsage => "line-without-usage",
+            Self::QuantityUnknown => "quantity-unknown",
+            Self::BundledService => "bundled-service",
         }
     }
 
@@ -111,7 +120,11 @@ impl FindingKind {
             Self::UnmappedAccount
             | Self::UnmappedService
             | Self::MissingLine
-            | Self::LineWithoutUsage => Severity::Warning,
+            | Self::LineWithoutUsage
+            // The PSA's data, not the configuration, stops these lines; nothing is written to
+            // them, the rest of the integration is.
+            | Self::QuantityUnknown
+            | Self::BundledService => Severity::Warning,
         }
     }
 }

@@ -206,6 +206,7 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
                     .resolve(&workspace.root, "psa.integration_code")?,
             };
             autotask::AutotaskPsa::new(credentials, base_url.clone(), Default::default())
+                .map(|psa| psa.with_picklist_cache(workspace.root.join(crate::state::STATE_DIR)))
                 .map(|psa| AnyPsa::Autotask(Box::new(psa)))
                 .map_err(|e| ConnectError::Setup {
                     kind: "autotask",

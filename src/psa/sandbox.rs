@@ -365,11 +365,13 @@ impl Psa for SandboxPsa {
                         id: l.id.clone(),
                         service_id: l.service.clone(),
                         quantity: l.quantity_at(at),
+                        quantity_unknown: None,
                     })
                     .collect(),
                 id: c.id.clone(),
                 company_id: c.company.clone(),
                 name: c.name.clone(),
+                bundled: Vec::new(),
             })
             .collect())
     }

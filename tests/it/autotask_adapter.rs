@@ -213,6 +213,76 @@ async fn create_line_adds_the_service_and_its_units() {
             .contains(&(id.parse().expect("id"), other))
     );
     assert_eq!(sim.units(id.parse().expect("id"), at()), 2);
+    // The Service's catalogue price (5.00 in the simulator), sent with the new line.
+    assert_eq!(sim.line_price(id.parse().expect("id")), Some(json!(5.0)));
+}
+
+#[tokio::test]
+async fn a_service_without_a_price_is_not_added_as_a_zero_dollar_line() {
+    let (sim, psa, line, _) = one_line();
+    let unpriced = sim.insert(
+        "Services",
+        |id| json!({"id": id, "name": "Free trial", "isActive": true, "unitPrice": 0.0}),
+    );
+    let result = psa
+        .create_line(&line.contract, &unpriced.to_string(), dec!(2), at())
+        .await;
+    let Err(PsaError::Rejected { message, .. }) = result else {
+        panic!("expected a refusal, got {result:?}");
+    };
+    assert!(
+        message.contains(&format!("Service {unpriced} has no unit price")),
+        "{message}"
+    );
+    let contract: i64 = line.contract.parse().expect("id");
+    assert_eq!(sim.lines_of(contract).len(), 1, "nothing was added");
+}
+
+#[tokio::test]
+async fn an_adjustment_answered_with_an_unreadable_success_is_re_read_not_refused() {
+    let result = fault_converges(Fault::UnreadableAfterCommit, "ContractServiceAdjustments").await;
+    assert_eq!(result, Ok(()));
+}
+
+#[tokio::test]
+async fn a_line_created_with_an_unreadable_success_is_found_by_re_reading() {
+    let (sim, psa, line, _) = one_line();
+    let other = sim.add_service("KeeperChat");
+    sim.inject("Contracts", Fault::UnreadableAfterCommit);
+    let id = psa
+        .create_line(&line.contract, &other.to_string(), dec!(3), at())
+        .await
+        .expect("created, and found by re-reading");
+    let contract: i64 = line.contract.parse().expect("id");
+    let added: Vec<i64> = sim
+        .lines_of(contract)
+        .into_iter()
+        .filter(|(_, service)| *service == other)
+        .map(|(line, _)| line)
+        .collect();
+    assert_eq!(added, [id.parse::<i64>().expect("id")], "one line, not two");
+    assert_eq!(sim.units(added[0], at()), 3);
+}
+
+#[tokio::test]
+async fn a_line_with_no_units_row_on_the_date_is_not_written() {
+    let (sim, psa, line, _) = one_line();
+    let contract: i64 = line.contract.parse().expect("id");
+    let other = sim.add_service("KeeperChat");
+    let december = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+    let later = sim.add_line_from(contract, other, 4, december);
+    let later = LineRef {
+        contract: line.contract.clone(),
+        line: later.to_string(),
+    };
+    let read = psa.line_quantity(&later, at()).await;
+    assert!(
+        matches!(&read, Err(PsaError::Unavailable(m)) if m.contains("no ContractServiceUnits row covering 2026-11-01")),
+        "{read:?}"
+    );
+    let written = psa.set_quantity(&later, dec!(0), dec!(6), at()).await;
+    assert!(written.is_err(), "{written:?}");
+    assert!(sim.adjustments().is_empty());
 }
 
 #[tokio::test]

@@ -26,6 +26,63 @@ fn companies_query() -> serde_json::Value {
         {"op": "eq", "field": "companyType", "value": 1}]})
 }
 
+/// Answers the two picklist reads (Swagger FieldInformationResultModel, values as strings)
+/// with `customer` as the Customer company type; each is expected exactly once.
+pub async fn mount_picklists(zone: &MockServer, customer: &str) {
+    let picklist = |name: &str, values: &[(&str, &str)]| {
+        let values: Vec<serde_json::Value> = values
+            .iter()
+            .map(|(v, l)| json!({"value": v, "label": l, "isActive": true, "isSystem": true}))
+            .collect();
+        json!({"name": name, "isPickList": true, "picklistValues": values})
+    };
+    let companies = json!({"fields": [
+        {"name": "companyName", "isPickList": false, "picklistValues": null},
+        picklist("companyType", &[("2", "Lead"), (customer, "Customer")])]});
+    let contracts = json!({"fields": [
+        picklist("contractType", &[("1", "Time and Materials"), ("7", "Recurring Service")]),
+        picklist("status", &[("0", "Inactive"), ("1", "Active")])]});
+    for (entity, fields) in [("Companies", companies), ("Contracts", contracts)] {
+        authed_get(Mock::given(method("GET")))
+            .and(path(format!(
+                "/ATServicesRest/V1.0/{entity}/entityInformation/fields"
+            )))
+            .respond_with(ResponseTemplate::new(200).set_body_json(fields))
+            .expect(1)
+            .mount(zone)
+            .await;
+    }
+}
+
+fn authed_get(mock: wiremock::MockBuilder) -> wiremock::MockBuilder {
+    mock.and(header("ApiIntegrationCode", INTEGRATION_CODE))
+        .and(header("UserName", USERNAME))
+        .and(header("Secret", SECRET))
+}
+
+#[tokio::test]
+async fn the_company_type_filtered_by_is_the_value_the_tenant_labels_customer() {
+    let zone = MockServer::start().await;
+    mount_picklists(&zone, "5").await;
+    authed(Mock::given(method("POST")))
+        .and(path("/ATServicesRest/V1.0/Companies/query"))
+        .and(body_json(json!({"MaxRecords": 500, "filter": [
+            {"op": "eq", "field": "isActive", "value": true},
+            {"op": "eq", "field": "companyType", "value": 5}]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "items": [{"id": 1, "companyName": "A"}],
+            "pageDetails": {"count": 1, "requestCount": 500, "prevPageUrl": null, "nextPageUrl": null}})))
+        .expect(2)
+        .mount(&zone)
+        .await;
+    let base = format!("{}/ATServicesRest", zone.uri());
+    let psa = AutotaskPsa::new(credentials(), Some(base), quick()).expect("client");
+    let companies = psa.companies().await.expect("companies");
+    assert_eq!(companies.len(), 1);
+    // Read once per client, whoever asks.
+    psa.companies().await.expect("companies again");
+}
+
 #[tokio::test]
 async fn queries_post_the_filter_and_follow_next_pages_on_the_zone_origin_only() {
     let zone = MockServer::start().await;
@@ -58,15 +115,18 @@ async fn queries_post_the_filter_and_follow_next_pages_on_the_zone_origin_only()
         .expect(0)
         .mount(&elsewhere)
         .await;
+    mount_picklists(&zone, "1").await;
 
     let base = format!("{}/ATServicesRest", zone.uri());
     let psa = AutotaskPsa::new(credentials(), Some(base), quick()).expect("client");
     let companies = psa.companies().await.expect("companies");
     let names: Vec<&str> = companies.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["A", "B"]);
+    let used = psa.requests_used().by_endpoint;
     assert_eq!(
-        psa.requests_used().by_endpoint,
-        [("Companies/query".to_owned(), 2)]
+        used.iter().find(|(e, _)| e == "Companies/query"),
+        Some(&("Companies/query".to_owned(), 2)),
+        "{used:?}"
     );
 }
 
@@ -203,7 +263,7 @@ async fn the_zone_is_discovered_once_without_credentials_then_used_with_them() {
 #[tokio::test]
 async fn a_401_names_the_credentials_to_check_and_never_their_values() {
     let zone = MockServer::start().await;
-    Mock::given(method("POST"))
+    Mock::given(wiremock::matchers::any())
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"errors": ["Unauthorized"]})))
         .mount(&zone)
         .await;

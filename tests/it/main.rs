@@ -2,6 +2,7 @@
 
 mod autotask;
 mod autotask_adapter;
+mod autotask_in_force;
 mod autotask_wire;
 mod blockers;
 mod browser;

@@ -148,8 +148,10 @@ impl Scenario {
                     id: (*line).into(),
                     service_id: (*service).into(),
                     quantity: Decimal::from(*quantity),
+                    quantity_unknown: None,
                 })
                 .collect(),
+            bundled: Vec::new(),
         });
         self
     }

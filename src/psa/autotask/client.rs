@@ -104,6 +104,10 @@ pub enum CallError {
     /// An answer reckon cannot read.
     #[error("unexpected answer from Autotask: {0}")]
     Decode(String),
+    /// A write answered with success whose body cannot be read: it was most likely made, but
+    /// which record it made is unknown.
+    #[error("Autotask answered a write with success but its answer cannot be read: {0}")]
+    UnreadableSuccess(String),
     /// The zone (base URL) could not be determined.
     #[error("cannot find the Autotask zone: {0}")]
     Zone(String),
@@ -114,7 +118,7 @@ impl CallError {
     /// dropped connection, a server error): the caller must re-read before deciding anything.
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            Self::Transport(_) => true,
+            Self::Transport(_) | Self::UnreadableSuccess(_) => true,
             Self::Api { status, .. } => *status >= 500,
             _ => false,
         }
@@ -254,7 +258,9 @@ impl Client {
     }
 
     /// `POST /V1.0/{path}` creating a record; returns its id. Never repeated after an unknown
-    /// outcome (only after an explicit throttling refusal, which means nothing was done).
+    /// outcome (only after an explicit throttling refusal, which means nothing was done). A 2xx
+    /// whose body names no id is [`CallError::UnreadableSuccess`]: an unknown outcome, for the
+    /// caller to settle by re-reading, never a refusal.
     pub async fn create(
         &self,
         entity: &str,
@@ -266,8 +272,16 @@ impl Client {
         let bytes = self
             .call(entity, path, Method::POST, url, Some(&body), false)
             .await?;
-        let created: wire::Created = decode(&bytes)?;
-        Ok(created.item_id)
+        serde_json::from_slice::<wire::Created>(&bytes)
+            .ok()
+            .and_then(|created| created.new_id())
+            .ok_or_else(|| {
+                let text = String::from_utf8_lossy(&bytes);
+                CallError::UnreadableSuccess(format!(
+                    "no itemId in {:?}",
+                    text.chars().take(120).collect::<String>()
+                ))
+            })
     }
 
     /// Requests made so far, by endpoint, in first-use order.

@@ -97,6 +97,14 @@ pub fn date_time(date: chrono::NaiveDate) -> String {
     format!("{}T00:00:00", date.format("%Y-%m-%d"))
 }
 
+/// A JSON number as an exact decimal, from its text (`12.5`, `10`, `1e3`).
+pub fn decimal(number: &serde_json::Number) -> Option<Decimal> {
+    let text = number.to_string();
+    text.parse::<Decimal>()
+        .or_else(|_| Decimal::from_scientific(&text))
+        .ok()
+}
+
 /// The date part of an Autotask date-time.
 pub fn date_of(text: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
@@ -144,12 +152,58 @@ impl Errors {
     }
 }
 
-/// `{"itemId": N}`, the answer to a create.
+/// The answer to a create: `{"itemId": N}` by Autotask's REST conventions (DeveloperHelp,
+/// REST_Create_Update_Delete), or the created record itself (`{"id": N, …}`), which is what the
+/// Swagger documents for `POST /V1.0/Contracts/{parentId}/Services` (ContractServiceModel).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Created {
-    /// The new record's id.
-    pub item_id: i64,
+    /// The new record's id, by convention.
+    #[serde(default)]
+    pub item_id: Option<i64>,
+    /// The new record's id, when the record is returned.
+    #[serde(default)]
+    pub id: Option<i64>,
+}
+
+impl Created {
+    /// The new record's id, whichever way it came.
+    pub fn new_id(&self) -> Option<i64> {
+        self.item_id.or(self.id)
+    }
+}
+
+/// `GET /V1.0/{Entity}/entityInformation/fields` (Swagger: FieldInformationResultModel).
+#[derive(Debug, Deserialize)]
+pub struct Fields {
+    /// Every field of the entity.
+    #[serde(default)]
+    pub fields: Vec<FieldInfo>,
+}
+
+/// One field's metadata (Swagger: FieldInformationModel).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldInfo {
+    /// Field name, e.g. `companyType`.
+    pub name: String,
+    /// Its picklist, when it is one.
+    #[serde(default)]
+    pub picklist_values: Option<Vec<PicklistValue>>,
+}
+
+/// One picklist entry (Swagger: PickListValue; `value` is a string there).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PicklistValue {
+    /// The stored value, e.g. `"7"`.
+    pub value: Value,
+    /// What the UI shows, e.g. `Recurring Service`.
+    #[serde(default)]
+    pub label: String,
+    /// Whether it can still be chosen.
+    #[serde(default)]
+    pub is_active: Option<bool>,
 }
 
 /// `zoneInformation` answer.
@@ -181,11 +235,16 @@ pub struct Company {
 
 /// A catalogue service.
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Service {
     /// Id.
     pub id: i64,
     /// Name.
     pub name: String,
+    /// Its catalogue price (Swagger ServiceModel.UnitPrice, a double; kept as the number
+    /// Autotask sent so it goes back unchanged).
+    #[serde(default)]
+    pub unit_price: Option<serde_json::Number>,
 }
 
 /// A contract.
@@ -199,6 +258,46 @@ pub struct Contract {
     pub company_id: i64,
     /// Name.
     pub contract_name: String,
+    /// First day in force (`status` is a manual flag; the dates decide).
+    #[serde(default)]
+    pub start_date: Option<String>,
+    /// Last day in force.
+    #[serde(default)]
+    pub end_date: Option<String>,
+}
+
+impl Contract {
+    /// Whether the contract is in force on `at`: started on or before it, and ending on or
+    /// after it. A date that is missing or unreadable does not count as in force.
+    pub fn in_force(&self, at: chrono::NaiveDate) -> bool {
+        let day = |text: &Option<String>| text.as_deref().and_then(date_of);
+        day(&self.start_date).is_some_and(|s| s <= at)
+            && day(&self.end_date).is_some_and(|e| at <= e)
+    }
+}
+
+/// A Service Bundle on a contract (Swagger: ContractServiceBundleModel).
+#[derive(Debug, Deserialize)]
+pub struct ContractServiceBundle {
+    /// Id.
+    pub id: i64,
+    /// Contract.
+    #[serde(rename = "contractID")]
+    pub contract_id: i64,
+    /// The catalogue bundle.
+    #[serde(rename = "serviceBundleID")]
+    pub service_bundle_id: i64,
+}
+
+/// One service of a catalogue bundle (Swagger: ServiceBundleServiceModel).
+#[derive(Debug, Deserialize)]
+pub struct ServiceBundleService {
+    /// The bundle.
+    #[serde(rename = "serviceBundleID")]
+    pub service_bundle_id: i64,
+    /// The service in it.
+    #[serde(rename = "serviceID")]
+    pub service_id: i64,
 }
 
 /// A contract line (which service is on a contract; it holds no quantity).
@@ -260,6 +359,10 @@ pub struct NewContractService {
     /// Service.
     #[serde(rename = "serviceID")]
     pub service_id: i64,
+    /// Price per unit (Swagger ContractServiceModel.UnitPrice). Always sent: no source says a
+    /// line created without one takes the Service's price.
+    #[serde(rename = "unitPrice")]
+    pub unit_price: serde_json::Number,
 }
 
 #[cfg(test)]

@@ -344,6 +344,7 @@ fn contract(
         company_id,
         name: agreement.name,
         lines,
+        bundled: Vec::new(),
     })
 }
 

@@ -287,6 +287,7 @@ impl Addition {
             id: self.id.to_string(),
             service_id: self.product_id()?.to_owned(),
             quantity: self.quantity()?.normalize(),
+            quantity_unknown: None,
         })
     }
 }

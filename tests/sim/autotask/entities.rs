@@ -138,6 +138,14 @@ impl State {
             );
         }
         let line = found["id"].as_i64().unwrap_or(0);
+        // Assumed (no source states the rule): no units outside the contract's dates.
+        let (start, end) = self.contract_dates(found["contractID"].as_i64().unwrap_or(0));
+        if effective < start || end < effective {
+            return errors(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &["The effectiveDate is outside the contract's start and end dates."],
+            );
+        }
         if let Err(message) = self.split_units(&found, effective, change) {
             return errors(StatusCode::INTERNAL_SERVER_ERROR, &[&message]);
         }
@@ -188,13 +196,15 @@ impl State {
                 return Err("The adjustment would make the units negative.".into());
             }
             let start = effective;
-            let end = NaiveDate::from_ymd_opt(start.year(), start.month(), 1).unwrap_or(start)
+            let (_, contract_end) = self.contract_dates(line["contractID"].as_i64().unwrap_or(0));
+            let end = (NaiveDate::from_ymd_opt(start.year(), start.month(), 1).unwrap_or(start)
                 + Months::new(1)
-                - chrono::Days::new(1);
+                - chrono::Days::new(1))
+            .min(contract_end);
             added.push(
                 json!({"contractID": line["contractID"], "contractServiceID": line_id,
                 "serviceID": line["serviceID"], "startDate": day(start), "endDate": day(end),
-                "units": change, "price": "5.00", "approveAndPostDate": null}),
+                "units": change, "price": line["unitPrice"], "approveAndPostDate": null}),
             );
         }
         for mut row in added {
@@ -246,7 +256,35 @@ impl State {
                 &["This service is already on the contract."],
             );
         }
-        let id = self.create_line(contract, service, 0);
+        // Swagger ContractServiceModel.UnitPrice; without one the line bills 0 (no source says
+        // it takes the Service's price).
+        let price = field(&body, "unitPrice").cloned().unwrap_or(json!(0));
+        let id = self.create_line(contract, service, 0, None, price);
         axum::Json(json!({"itemId": id})).into_response()
+    }
+
+    /// `GET /V1.0/{Entity}/entityInformation/fields` (Swagger FieldInformationResultModel):
+    /// the picklists the simulator knows for the entity; other fields are left out.
+    pub(super) fn fields(&self, entity: &str) -> Response {
+        let fields: Vec<Value> = self
+            .picklists
+            .iter()
+            .filter(|((e, _), _)| e.eq_ignore_ascii_case(entity))
+            .map(|((_, name), values)| {
+                let values: Vec<Value> = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (value, label))| {
+                        json!({"value": value, "label": label, "isDefaultValue": false,
+                               "sortOrder": i, "parentValue": "", "isActive": true,
+                               "isSystem": true})
+                    })
+                    .collect();
+                json!({"name": name, "dataType": "integer", "isRequired": true,
+                       "isReadOnly": false, "isQueryable": true, "isReference": false,
+                       "isPickList": true, "picklistValues": values})
+            })
+            .collect();
+        axum::Json(json!({"fields": fields})).into_response()
     }
 }

@@ -1,16 +1,54 @@
 //! A stateful Autotask REST simulator: axum on 127.0.0.1:0, on its own thread and runtime, so
 //! synchronous tests (driving the reckon binary) and async tests can both use it.
 //!
-//! It behaves like the real API where reckon depends on it: zone discovery, the three auth
-//! headers, `POST /V1.0/{Entity}/query` with JSON filters (eq, noteq, gt, gte, lt, lte, in,
-//! notIn, and, or), pages of at most 500 rows whose `nextPageUrl` must be POSTed with the same
-//! body (GET → 405), ContractServiceAdjustments that take an integer `unitChange` only and split
-//! the ContractServiceUnits row at their effective date, contract lines created under
-//! `Contracts/{id}/Services`, at most 3 requests in flight per endpoint (the 4th gets the
-//! `Itgenatr005` thread-limit error), and ThresholdInformation. Tests can inject faults per
-//! endpoint, add latency, and read the state and request counters back.
+//! It behaves like the real API where reckon depends on it (filters: eq, noteq, gt, gte, lt,
+//! lte, in, notIn, and, or). Tests can inject faults per endpoint, add latency, and read the
+//! state and request counters back.
 //!
-//! Not modelled: picklist metadata, bundles, posted periods, UDFs, impersonation, the hourly
+//! Each behaviour names its source (a path or definition of
+//! `/work/shared/specs/autotask-rest-v1.swagger.json`, an Autotask DeveloperHelp page, or client
+//! code and issue threads as collected in `/work/shared/reference/psa-apis.md` §3):
+//! - zone discovery `GET /V1.0/ZoneInformation?user=` without credentials (Swagger path;
+//!   DeveloperHelp `GetZoneInfoCall.htm`; go-autotask `zone.go` sends no auth headers);
+//! - the headers `ApiIntegrationCode`, `UserName`, `Secret` on every other call (Swagger: every
+//!   operation's header parameters; DeveloperHelp `REST_Security_Auth.htm`), 401 without them;
+//! - `POST /V1.0/{Entity}/query` with `MaxRecords` 1–500 and a `filter` (Swagger
+//!   `#/definitions/QueryModel`, `#/definitions/Filter`; DeveloperHelp
+//!   `REST_Basic_Query_Calls.htm`), camelCase JSON (go-autotask struct tags), and
+//!   `pageDetails.nextPageUrl` that must be POSTed again with the same body, a GET answering 405
+//!   (WYRE-AI/autotask-mcp PR #170; n8n-nodes-autotask, go-autotask `crud.go`);
+//! - ContractServiceAdjustments: create-only, `unitChange` int32 (Swagger
+//!   `/V1.0/ContractServiceAdjustments` post, `#/definitions/ContractServiceAdjustmentModel`;
+//!   DeveloperHelp `ContractServiceAdjustmentsEntity.htm`), splitting the units row at the
+//!   effective date (`RecurringSerContractEntityRelation.htm`);
+//! - lines created under `POST /V1.0/Contracts/{parentId}/Services` on a Recurring Service
+//!   contract only (Swagger path; DeveloperHelp `ContractServicesEntity.htm`);
+//! - at most 3 requests in flight per endpoint, the 4th refused with `Itgenatr005`, not always
+//!   HTTP 429 (DeveloperHelp `ThreadLimiting.htm`; n8n-nodes-autotask PR #107);
+//! - `GET /V1.0/ThresholdInformation` (Swagger `#/definitions/ThresholdStatusResultModel`);
+//! - contracts carry `startDate`/`endDate` and a manual `status` (Swagger
+//!   `#/definitions/ContractModel`); an expired contract keeps `status` 1 until someone
+//!   changes it, so the simulator never changes it either;
+//! - ContractServiceUnits rows exist per contract period, only within the contract's dates
+//!   (Swagger `#/definitions/ContractServiceUnitModel` StartDate/EndDate/Units; DeveloperHelp
+//!   `ContractServiceUnitEntity.htm`, `RecurringSerContractEntityRelation.htm`); a line added
+//!   to a contract from a later date has no row before it ([`Sim::add_line_from`]);
+//! - Service Bundles on a contract (`/V1.0/ContractServiceBundles/query`,
+//!   `#/definitions/ContractServiceBundleModel`) and the services of a catalogue bundle
+//!   (`/V1.0/ServiceBundleServices/query`, `#/definitions/ServiceBundleServiceModel`);
+//! - Services carry `unitPrice` (`#/definitions/ServiceModel`); a line created through
+//!   `POST /V1.0/Contracts/{parentId}/Services` has the `unitPrice` of its body, and 0 without
+//!   one (no source says it takes the Service's price: the simulator assumes the worst);
+//! - `GET /V1.0/{Entity}/entityInformation/fields` for Companies and Contracts, with the
+//!   picklists `companyType`, `contractType` and `status` (`#/definitions/FieldInformationModel`,
+//!   `#/definitions/PickListValue`, whose `Value` is a string); the default values are those of
+//!   the DeveloperHelp pages `CompaniesEntity.htm` and `ContractsEntity.htm` (1 Customer,
+//!   7 Recurring Service, 1 Active), and tests can change them ([`Sim::set_picklist`]).
+//!
+//! Assumed, not from a source: an adjustment whose effective date lies outside its contract's
+//! dates is refused (DeveloperHelp states no rule; the notes expect a validation error).
+//!
+//! Not modelled: bundle units and adjustments, posted periods, UDFs, impersonation, the hourly
 //! request threshold (ThresholdInformation reports the simulator's own count).
 
 // Each user (tests, examples) uses a different part of the simulator.
@@ -67,6 +105,8 @@ pub enum Fault {
     SlowAfterCommit(Duration),
     /// The work is done, then the connection is dropped without an answer.
     DropAfterCommit,
+    /// The work is done, then answered `200 OK` with a body that is not the answer (cut off).
+    UnreadableAfterCommit,
 }
 
 /// The simulated tenant.
@@ -86,6 +126,10 @@ struct State {
     pages: HashMap<String, Paging>,
     requests_seen: Vec<String>,
     units_by_line: LineIndex,
+    /// Position of each contract in Contracts, extended on use like [`LineIndex`] (contracts
+    /// are only appended): spares a scan of every contract per line created or adjusted.
+    contract_positions: (usize, HashMap<i64, usize>),
+    picklists: BTreeMap<(String, String), Vec<(String, String)>>,
 }
 
 /// Positions of the ContractServiceUnits rows of each line (contractServiceID), extended on use:
@@ -113,12 +157,48 @@ pub struct Sim {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-const ENTITIES: [&str; 5] = [
+const ENTITIES: [&str; 7] = [
     "Companies",
     "Services",
     "Contracts",
     "ContractServices",
     "ContractServiceUnits",
+    "ContractServiceBundles",
+    "ServiceBundleServices",
+];
+
+/// A picklist's `(value, label)` entries.
+type Entries = &'static [(&'static str, &'static str)];
+
+/// The picklists reckon reads, as the DeveloperHelp pages `CompaniesEntity.htm` and
+/// `ContractsEntity.htm` list them: (entity, field, entries).
+const PICKLISTS: [(&str, &str, Entries); 3] = [
+    (
+        "Companies",
+        "companyType",
+        &[
+            ("1", "Customer"),
+            ("2", "Lead"),
+            ("3", "Prospect"),
+            ("4", "Dead"),
+            ("6", "Cancellation"),
+            ("7", "Vendor"),
+            ("8", "Partner"),
+        ],
+    ),
+    (
+        "Contracts",
+        "contractType",
+        &[
+            ("1", "Time and Materials"),
+            ("3", "Fixed Price"),
+            ("4", "Block Hours"),
+            ("6", "Retainer"),
+            ("7", "Recurring Service"),
+            ("8", "Per Ticket"),
+        ],
+    ),
+    ("Contracts", "status", &[("0", "Inactive"), ("1", "Active")]),
 ];
 
 impl Sim {
@@ -147,11 +227,22 @@ impl Sim {
             ("ContractServices", 4_411),
             ("ContractServiceUnits", 900_001),
             ("ContractServiceAdjustments", 70_001),
+            ("ContractServiceBundles", 881),
+            ("ServiceBundleServices", 5_001),
         ] {
             state.next_id.insert(entity, first_id);
         }
         for entity in ENTITIES {
             state.entities.insert(entity, Vec::new());
+        }
+        for (entity, field, values) in PICKLISTS {
+            let values = values
+                .iter()
+                .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+                .collect();
+            state
+                .picklists
+                .insert((entity.to_owned(), field.to_owned()), values);
         }
         let state = Arc::new(Mutex::new(state));
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -218,27 +309,94 @@ impl Sim {
         lock(&self.state).next_id.insert(entity, id);
     }
 
-    /// Adds an active catalogue service; returns its id.
+    /// Adds an active catalogue service priced 5.00 a unit; returns its id.
     pub fn add_service(&self, name: &str) -> i64 {
         self.insert(
             "Services",
-            |id| json!({"id": id, "name": name, "isActive": true, "periodType": 1}),
+            |id| json!({"id": id, "name": name, "isActive": true, "periodType": 1, "unitPrice": 5.0}),
         )
     }
 
-    /// Adds an active recurring-service contract; returns its id.
+    /// Adds an active recurring-service contract in force from 2026-01-01 to 2027-12-31;
+    /// returns its id.
     pub fn add_contract(&self, company: i64, name: &str) -> i64 {
+        let start = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        let end = NaiveDate::from_ymd_opt(2027, 12, 31).expect("date");
+        self.add_contract_dated(company, name, start, end)
+    }
+
+    /// Adds a recurring-service contract with `status` 1 (active) from `start` to `end`,
+    /// whatever today is: the flag is manual (Swagger ContractModel.Status).
+    pub fn add_contract_dated(
+        &self,
+        company: i64,
+        name: &str,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> i64 {
         self.insert("Contracts", |id| {
             json!({"id": id, "companyID": company, "contractName": name,
                    "contractType": 7, "status": 1, "contractPeriodType": 1,
-                   "startDate": "2026-01-01T00:00:00", "endDate": "2027-12-31T00:00:00"})
+                   "startDate": day(start), "endDate": day(end)})
         })
     }
 
-    /// Adds a line for `service` to `contract` holding `units` in every period; returns its id.
+    /// Adds a line for `service` to `contract` holding `units` in every period within the
+    /// contract's dates; returns its id.
     pub fn add_line(&self, contract: i64, service: i64, units: i64) -> i64 {
         let mut state = lock(&self.state);
-        state.create_line(contract, service, units)
+        state.create_line(contract, service, units, None, json!(5.0))
+    }
+
+    /// As [`Sim::add_line`], for a service added to the contract from `from` on: it has no
+    /// units row before that date.
+    pub fn add_line_from(&self, contract: i64, service: i64, units: i64, from: NaiveDate) -> i64 {
+        let mut state = lock(&self.state);
+        state.create_line(contract, service, units, Some(from), json!(5.0))
+    }
+
+    /// Puts catalogue bundle `bundle`, holding `services`, on `contract`; returns the contract
+    /// service bundle's id.
+    pub fn add_bundle(&self, contract: i64, bundle: i64, services: &[i64]) -> i64 {
+        for service in services {
+            self.insert(
+                "ServiceBundleServices",
+                |id| json!({"id": id, "serviceBundleID": bundle, "serviceID": service}),
+            );
+        }
+        self.insert("ContractServiceBundles", |id| {
+            json!({"id": id, "contractID": contract, "serviceBundleID": bundle,
+                   "unitPrice": 30.0, "adjustedPrice": null})
+        })
+    }
+
+    /// Replaces the picklist of `entity.field` with `(value, label)` entries.
+    pub fn set_picklist(&self, entity: &str, field: &str, values: &[(&str, &str)]) {
+        let values = values
+            .iter()
+            .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+            .collect();
+        lock(&self.state)
+            .picklists
+            .insert((entity.to_owned(), field.to_owned()), values);
+    }
+
+    /// Sets `field` of every row of `entity` to `value` (e.g. every contract's `status`).
+    pub fn set_all(&self, entity: &'static str, field: &str, value: Value) {
+        let mut state = lock(&self.state);
+        for row in state.rows(entity) {
+            row[field] = value.clone();
+        }
+    }
+
+    /// The `unitPrice` of line `line`.
+    pub fn line_price(&self, line: i64) -> Option<Value> {
+        let mut state = lock(&self.state);
+        state
+            .rows("ContractServices")
+            .iter()
+            .find(|r| r["id"] == line)
+            .map(|r| r["unitPrice"].clone())
     }
 
     /// Units of line `line` on `at` (0 when no period covers it).
@@ -402,23 +560,59 @@ impl State {
         self.entities.entry(entity).or_default()
     }
 
-    fn create_line(&mut self, contract: i64, service: i64, units: i64) -> i64 {
+    /// A line and its units rows: one per monthly period of the simulated range, clipped to
+    /// the contract's dates and starting no earlier than `from` (rows exist only where the
+    /// contract, and the service on it, are in force: ContractServiceUnitEntity.htm).
+    fn create_line(
+        &mut self,
+        contract: i64,
+        service: i64,
+        units: i64,
+        from: Option<NaiveDate>,
+        price: Value,
+    ) -> i64 {
         let line = self.take_id("ContractServices");
         self.rows("ContractServices").push(
-            json!({"id": line, "contractID": contract, "serviceID": service, "unitPrice": "5.00"}),
+            json!({"id": line, "contractID": contract, "serviceID": service, "unitPrice": price}),
         );
+        let (contract_start, contract_end) = self.contract_dates(contract);
         let first = self.first_month.unwrap_or_default();
         for month in 0..self.months {
-            let start = first + Months::new(month);
-            let end = start + Months::new(1) - chrono::Days::new(1);
+            let period_start = first + Months::new(month);
+            let period_end = period_start + Months::new(1) - chrono::Days::new(1);
+            let start = period_start
+                .max(contract_start)
+                .max(from.unwrap_or(period_start));
+            let end = period_end.min(contract_end);
+            if start > end {
+                continue;
+            }
             let id = self.take_id("ContractServiceUnits");
             self.rows("ContractServiceUnits").push(json!({
                 "id": id, "contractID": contract, "contractServiceID": line, "serviceID": service,
                 "startDate": day(start), "endDate": day(end), "units": units,
-                "price": "5.00", "approveAndPostDate": null
+                "price": price, "approveAndPostDate": null
             }));
         }
         line
+    }
+
+    /// A contract's first and last day (unbounded when it has no such contract or dates).
+    fn contract_dates(&mut self, contract: i64) -> (NaiveDate, NaiveDate) {
+        let rows = self.entities.entry("Contracts").or_default();
+        let (covered, positions) = &mut self.contract_positions;
+        for (position, row) in rows.iter().enumerate().skip(*covered) {
+            if let Some(id) = row["id"].as_i64() {
+                positions.insert(id, position);
+            }
+        }
+        *covered = rows.len();
+        let found = positions.get(&contract).map(|&i| &rows[i]);
+        let date = |field: &str| found.and_then(|c| date_of(&c[field]));
+        (
+            date("startDate").unwrap_or(NaiveDate::MIN),
+            date("endDate").unwrap_or(NaiveDate::MAX),
+        )
     }
 
     /// Positions in ContractServiceUnits of `line`'s rows, in row order.

@@ -65,6 +65,10 @@ pub(super) async fn dispatch(
         // The connection refuses the answer, so the server drops it: the client sees a
         // connection closed after the work was committed.
         Some(Fault::DropAfterCommit) => cut.0.store(true, Atomic::SeqCst),
+        Some(Fault::UnreadableAfterCommit) => {
+            drop(thread);
+            return (StatusCode::OK, "{\"item").into_response();
+        }
         _ => {}
     }
     drop(thread);
@@ -202,6 +206,9 @@ fn route(state: &Shared, method: &Method, uri: &Uri, segments: &[String], body: 
             StatusCode::METHOD_NOT_ALLOWED,
             &["The requested resource does not support http method 'GET'."],
         ),
+        ("GET", [entity, info, "fields"]) if info.eq_ignore_ascii_case("entityInformation") => {
+            s.fields(entity)
+        }
         ("POST", ["ContractServiceAdjustments"]) => s.adjust(body),
         ("POST", ["Contracts", contract, "Services"]) => s.add_contract_service(contract, body),
         ("GET", ["ThresholdInformation"]) => {
