@@ -6,6 +6,7 @@ mod autotask_wire;
 mod browser;
 mod config_fixtures;
 mod connectwise;
+mod connectwise_schema;
 mod connectwise_wire;
 mod html;
 mod import;

@@ -24,7 +24,7 @@ use crate::secret::Secret;
 pub const API_VERSION: &str = "2025.1";
 
 /// Records per page: ConnectWise's maximum.
-const PAGE_SIZE: &str = "1000";
+const PAGE_SIZE: usize = 1000;
 
 /// More pages than any tenant has (10 million records); a server that keeps linking a next
 /// page beyond it is treated as broken rather than followed forever.
@@ -210,6 +210,10 @@ impl Client {
 
     /// As [`Client::get_all`], handing each page to `on_page` as it arrives, so a caller can
     /// start the reads that depend on it while the next page is on its way.
+    ///
+    /// A full page whose `Link` names no next page is not taken as the end: the list may have
+    /// exactly that many rows, or the link may have been lost, so the next page is read too and
+    /// the list fails unless it is empty.
     pub async fn get_pages<T: DeserializeOwned>(
         &self,
         request: Request,
@@ -217,17 +221,12 @@ impl Client {
     ) -> Result<(), Failure> {
         let mut page = 1;
         loop {
-            let mut paged = Request {
-                query: request.query.clone(),
-                path: request.path.clone(),
-                body: None,
-                ..Request::get(String::new(), request.endpoint)
-            };
-            paged.query.push(("pageSize", PAGE_SIZE.to_owned()));
-            paged.query.push(("page", page.to_string()));
-            let response = self.send(&paged).await?;
-            on_page(response.json::<Vec<T>>()?);
+            let response = self.send(&page_of(&request, page)).await?;
+            let rows = response.json::<Vec<T>>()?;
+            let full = rows.len() >= PAGE_SIZE;
+            on_page(rows);
             match response.next_page() {
+                None if full => return self.confirm_last(&request, page, response.url).await,
                 Some(next) if next > page && next <= MAX_PAGES => page = next,
                 Some(next) if next <= page => {
                     return Err(Failure::Body {
@@ -244,6 +243,25 @@ impl Client {
                 None => return Ok(()),
             }
         }
+    }
+
+    /// After full page `page` without a next link: `Ok` when the page after it is empty (the
+    /// list ended on a page boundary), else the failure of a list that cannot be read whole.
+    async fn confirm_last(&self, request: &Request, page: u32, url: String) -> Result<(), Failure> {
+        let after = self.send(&page_of(request, page + 1)).await?;
+        let rows = after.json::<Vec<serde::de::IgnoredAny>>()?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::Body {
+            url,
+            reason: format!(
+                "page {page} was full ({PAGE_SIZE} rows) but its Link header named no next page, \
+                 and page {} has {} more rows: the list cannot be read completely",
+                page + 1,
+                rows.len()
+            ),
+        })
     }
 
     async fn send_to(&self, base: &str, request: &Request) -> Result<Response, Failure> {
@@ -367,6 +385,19 @@ enum Attempt {
     Done(Result<Response, Failure>),
     /// Retryable, after the wait the server asked for (if it did).
     Retry(Failure, Option<Duration>),
+}
+
+/// Page `page` of list `request`: its own parameters, then `pageSize` and `page`.
+fn page_of(request: &Request, page: u32) -> Request {
+    let mut paged = Request {
+        query: request.query.clone(),
+        path: request.path.clone(),
+        body: None,
+        ..Request::get(String::new(), request.endpoint)
+    };
+    paged.query.push(("pageSize", PAGE_SIZE.to_string()));
+    paged.query.push(("page", page.to_string()));
+    paged
 }
 
 /// The pinned `Accept` header.

@@ -99,6 +99,43 @@ impl ConnectWisePsa {
     }
 }
 
+impl ConnectWisePsa {
+    /// The catalog price of Product ID `service`, which a created addition carries: one
+    /// `GET procurement/catalog` for it. An item without a price is refused rather than added
+    /// as a line billed at nothing.
+    async fn catalog_price(&self, service: &str, action: &str) -> Result<Decimal, PsaError> {
+        let escaped = service.replace('\\', "\\\\").replace('"', "\\\"");
+        let request = Request::get("procurement/catalog".into(), "GET procurement/catalog")
+            .param("conditions", format!("identifier=\"{escaped}\""))
+            .param("fields", "identifier,description,price")
+            .param("pageSize", "2");
+        let items: Vec<wire::CatalogItem> = self
+            .client
+            .send(&request)
+            .await
+            .and_then(|r| r.json())
+            .map_err(|f| read_error(f, &format!("read the price of {service}")))?;
+        let item = items
+            .into_iter()
+            .find(|item| item.identifier == service)
+            .ok_or_else(|| PsaError::NotFound {
+                entity: "catalog item",
+                id: service.to_owned(),
+            })?;
+        let whose = format!("catalog item {service}");
+        match item.price().map_err(|u| unreadable(&u, &whose))? {
+            Some(price) => Ok(price),
+            None => Err(PsaError::Rejected {
+                action: action.to_owned(),
+                message: format!(
+                    "catalog item {service} has no price, so the addition would bill nothing; \
+                     set its price in ConnectWise (Procurement → Product Catalog) and re-run"
+                ),
+            }),
+        }
+    }
+}
+
 impl Psa for ConnectWisePsa {
     fn describe(&self) -> String {
         format!(
@@ -197,7 +234,7 @@ impl Psa for ConnectWisePsa {
         let operation = wire::PatchOperation {
             op: "replace",
             path: "quantity",
-            value: wire::quantity_value(quantity),
+            value: wire::number_value(quantity),
         };
         let request = Request::patch(
             format!("finance/agreements/{agreement}/additions/{addition}"),
@@ -292,12 +329,15 @@ impl Psa for ConnectWisePsa {
             entity: "agreement",
             id: contract.to_owned(),
         })?;
+        let action = format!("add a {service} addition to agreement {agreement}");
+        let price = self.catalog_price(service, &action).await?;
         let body = wire::NewAddition {
             product: wire::ProductByIdentifier {
                 identifier: service.to_owned(),
             },
             bill_customer: "Billable",
-            quantity: wire::quantity_value(quantity),
+            quantity: wire::number_value(quantity),
+            unit_price: wire::number_value(price),
             effective_date: wire::datetime(at),
         };
         let request = Request::post(
@@ -305,7 +345,6 @@ impl Psa for ConnectWisePsa {
             "POST finance/agreements/{id}/additions",
             &body,
         );
-        let action = format!("add a {service} addition to agreement {agreement}");
         let created: wire::Addition = self
             .client
             .send(&request)

@@ -156,8 +156,8 @@ fn route(tenant: &Tenant, method: Method, uri: &Uri, headers: &HeaderMap, body: 
     let mut state = lock(tenant);
     let request = Listing {
         query: &query,
-        raw_query: uri.query().unwrap_or(""),
         url: format!("http://{}{}", host(headers), path),
+        drop_next: state.drop_next_links,
     };
     match (method, segments.as_slice()) {
         (Method::GET, ["system", "info"]) => {
@@ -326,6 +326,7 @@ fn product_json(product: &Product) -> Value {
         "identifier": product.identifier,
         "description": product.description,
         "inactiveFlag": product.inactive,
+        "price": product.price,
         "productClass": "Service",
         "recurringFlag": true
     })
@@ -365,7 +366,7 @@ fn addition_json(state: &State, addition: &Addition) -> Value {
         "effectiveDate": addition.effective_date,
         "cancelledDate": addition.cancelled_date,
         "agreementId": addition.agreement,
-        "unitPrice": 4.5
+        "unitPrice": addition.unit_price
     })
 }
 
@@ -485,6 +486,7 @@ fn create_addition(state: &mut State, agreement: i64, body: &[u8]) -> Response {
         agreement,
         product: product.to_owned(),
         quantity: Value::Number(quantity),
+        unit_price: number(body.get("unitPrice")).map_or(Value::from(0), Value::Number),
         bill_customer: "Billable".to_owned(),
         effective_date: body
             .get("effectiveDate")
