@@ -5,6 +5,7 @@
 
 pub mod autotask;
 pub mod connectwise;
+pub mod http;
 pub mod sandbox;
 
 use std::future::Future;

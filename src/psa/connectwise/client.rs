@@ -3,12 +3,13 @@
 //!
 //! Owns codebase discovery (`/login/companyinfo/{companyId}`, redone once when a request answers
 //! 404, as hosted tenants move codebase on upgrade), the Basic credentials and `clientId` header,
-//! bounded retries (429 honouring `Retry-After`; 5xx and lost connections only for requests that
-//! are safe to repeat), `Link`-header paging and per-endpoint request counts. It knows nothing of
+//! which failures may be retried (429 always, as ConnectWise refuses before doing anything; 5xx
+//! and lost connections only for requests that are safe to repeat) and `Link`-header paging.
+//! When and how often to retry, and the request count, are the shared [`crate::psa::http`]
+//! policy. It knows nothing of
 //! agreements or quantities and never formats a credential: failures carry URLs and
 //! ConnectWise's own messages, and the keys live only in [`Secret`]s.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use serde::de::DeserializeOwned;
 
 use super::request::{Failure, Request, Response, chain, describe, error_message};
 use super::wire;
+use crate::psa::http::{self, Counter, Retrier, RetryAfter, Step};
 use crate::secret::Secret;
 
 /// The API version reckon is written against, pinned in every `Accept` header so a server
@@ -37,10 +39,22 @@ pub struct Options {
     pub timeout: Duration,
     /// Attempts per request, the first included.
     pub attempts: u32,
-    /// Wait before the second attempt; doubled before each further one.
+    /// Wait before the second attempt; doubled before each further one (with jitter).
     pub backoff: Duration,
-    /// The longest `Retry-After` honoured; a longer one ends the request as failed.
+    /// The longest wait: backoffs are capped at it, and a longer `Retry-After` ends the
+    /// request as failed.
     pub max_retry_after: Duration,
+}
+
+impl Options {
+    /// The shared retry policy these options describe.
+    fn policy(&self) -> http::Policy {
+        http::Policy {
+            attempts: self.attempts,
+            backoff: self.backoff,
+            max_wait: self.max_retry_after,
+        }
+    }
 }
 
 impl Default for Options {
@@ -68,10 +82,10 @@ pub(super) struct Client {
     site: String,
     fixed_base: Option<String>,
     credentials: Credentials,
-    options: Options,
+    retrier: Retrier,
     base: tokio::sync::Mutex<Option<String>>,
     rediscovered: AtomicBool,
-    counts: Mutex<Vec<(String, u64)>>,
+    counter: Counter,
 }
 
 impl Client {
@@ -83,10 +97,7 @@ impl Client {
         credentials: Credentials,
         options: Options,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .user_agent(concat!("reckon/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = http::client(options.timeout)?;
         let site = site.trim().trim_end_matches('/');
         let site = if site.contains("://") {
             site.to_owned()
@@ -100,9 +111,9 @@ impl Client {
             base: tokio::sync::Mutex::new(fixed_base.clone()),
             fixed_base,
             credentials,
-            options,
+            retrier: Retrier::new(options.policy()),
             rediscovered: AtomicBool::new(false),
-            counts: Mutex::new(Vec::new()),
+            counter: Counter::default(),
         })
     }
 
@@ -118,7 +129,7 @@ impl Client {
 
     /// Requests made so far, by endpoint, in first-use order.
     pub fn counts(&self) -> Vec<(String, u64)> {
-        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+        self.counter.counts()
     }
 
     /// The REST root: the configured `base_url`, or the one discovered (once) from the site.
@@ -269,35 +280,27 @@ impl Client {
         self.attempt_all(&url, request, true).await
     }
 
-    /// Sends `request` to `url`, retrying what may be retried.
+    /// Sends `request` to `url`, retrying what may be retried under the shared policy.
     async fn attempt_all(
         &self,
         url: &str,
         request: &Request,
         authenticated: bool,
     ) -> Result<Response, Failure> {
-        let attempts = self.options.attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            let last = attempt >= attempts;
-            self.count(request.endpoint);
-            let wait = match self.attempt(url, request, authenticated).await {
-                Attempt::Done(result) => return result.map_err(|f| f.after(attempt)),
-                Attempt::Retry(failure, _) if last => return Err(failure.after(attempt)),
-                Attempt::Retry(failure, wait) => {
-                    let wait = wait.unwrap_or_else(|| self.backoff(attempt));
-                    if wait > self.options.max_retry_after {
-                        return Err(failure.after(attempt));
-                    }
-                    wait
-                }
-            };
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+        self.retrier
+            .run(&self.counter, request.endpoint, || {
+                self.attempt(url, request, authenticated)
+            })
+            .await
+            .map_err(|failed| failed.error.after(failed.attempts))
     }
 
-    async fn attempt(&self, url: &str, request: &Request, authenticated: bool) -> Attempt {
+    async fn attempt(
+        &self,
+        url: &str,
+        request: &Request,
+        authenticated: bool,
+    ) -> Step<Response, Failure> {
         let mut builder = self
             .http
             .request(request.method.clone(), url)
@@ -327,10 +330,17 @@ impl Client {
             reason: chain(&error.without_url()),
             attempts: 1,
         };
+        // No answer, or a 5xx: repeated only when the request is safe to repeat.
+        let lost = |failure| {
+            if request.repeatable {
+                Step::Retry(failure, http::Failure::Transient)
+            } else {
+                Step::Done(Err(failure))
+            }
+        };
         let response = match builder.send().await {
             Ok(response) => response,
-            Err(error) if request.repeatable => return Attempt::Retry(transport(error), None),
-            Err(error) => return Attempt::Done(Err(transport(error))),
+            Err(error) => return lost(transport(error)),
         };
         let status = response.status();
         let retry_after = retry_after(&response);
@@ -341,11 +351,10 @@ impl Client {
             .map(str::to_owned);
         let body = match response.bytes().await {
             Ok(body) => body.to_vec(),
-            Err(error) if request.repeatable => return Attempt::Retry(transport(error), None),
-            Err(error) => return Attempt::Done(Err(transport(error))),
+            Err(error) => return lost(transport(error)),
         };
         if status.is_success() {
-            return Attempt::Done(Ok(Response {
+            return Step::Done(Ok(Response {
                 url: url.to_owned(),
                 body,
                 link,
@@ -356,35 +365,13 @@ impl Client {
             message: error_message(&body),
         };
         if status == StatusCode::TOO_MANY_REQUESTS {
-            Attempt::Retry(failure, retry_after)
-        } else if status.is_server_error() && request.repeatable {
-            Attempt::Retry(failure, None)
+            Step::Retry(failure, http::Failure::Throttled(retry_after))
+        } else if status.is_server_error() {
+            lost(failure)
         } else {
-            Attempt::Done(Err(failure))
+            Step::Done(Err(failure))
         }
     }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        self.options
-            .backoff
-            .saturating_mul(1 << (attempt - 1).min(10))
-    }
-
-    fn count(&self, endpoint: &str) {
-        if let Ok(mut counts) = self.counts.lock() {
-            match counts.iter_mut().find(|(e, _)| e == endpoint) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((endpoint.to_owned(), 1)),
-            }
-        }
-    }
-}
-
-/// The outcome of one attempt.
-enum Attempt {
-    Done(Result<Response, Failure>),
-    /// Retryable, after the wait the server asked for (if it did).
-    Retry(Failure, Option<Duration>),
 }
 
 /// Page `page` of list `request`: its own parameters, then `pageSize` and `page`.
@@ -405,15 +392,8 @@ pub(super) fn accept() -> String {
     format!("application/vnd.connectwise.com+json; version={API_VERSION}")
 }
 
-/// `Retry-After` in seconds (ConnectWise sends a number).
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+/// `Retry-After`, in seconds (what ConnectWise sends) or as an HTTP-date.
+fn retry_after(response: &reqwest::Response) -> Option<RetryAfter> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    RetryAfter::parse(value.to_str().ok()?)
 }
