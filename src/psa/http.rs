@@ -1,5 +1,5 @@
 //! One HTTP policy for every PSA adapter: when a failed request is tried again and after how
-//! long, how requests are counted, and how the HTTP client is built.
+//! long, how requests are counted, how the HTTP client is built, and where a request may go.
 //!
 //! Retrying is a state machine in the style of cargo's `RetryResult`: [`Retry::next`] takes how
 //! an attempt failed and the current time (`now` is passed in, never read here) and answers
@@ -12,6 +12,12 @@
 //! deterministic. [`Retrier::run`] drives an attempt closure through the machine on tokio's
 //! clock (paused in tests), counting every attempt in one [`Counter`].
 //!
+//! Outbound trust ([`Outbound`], [`url_problem`]): no redirect is ever followed (a 3xx is a
+//! failure naming only the origin it pointed at), a URL with userinfo is refused, `http://`
+//! only reaches loopback, and when `RECKON_PSA_HOSTS` is set (by CI, outside the repository)
+//! nothing at all is sent to a host outside it, so a pull request that repoints the PSA gets no
+//! request and no credential.
+//!
 //! Knows nothing of any PSA's statuses or bodies: each adapter says how an attempt ended
 //! ([`Step`]), and whether it is safe to repeat.
 
@@ -20,6 +26,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use reqwest::Url;
+use reqwest::header::{HeaderMap, LOCATION};
 
 /// How hard to try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,6 +337,149 @@ pub fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
+/// What is wrong with `url` as a PSA address, if anything: a scheme other than `https` (or
+/// `http` to loopback, for local simulators), userinfo (`user:pw@`, which would be sent and
+/// printed), or no host.
+pub fn url_problem(url: &Url) -> Option<String> {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Some(
+            "it holds a user name or password (`user:pw@host`); credentials belong in \
+             psa.* credential fields ({env: NAME} or {file: path}), never in a URL"
+                .to_owned(),
+        );
+    }
+    let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+        return Some("it names no host".to_owned());
+    };
+    match url.scheme() {
+        "https" => None,
+        "http" if is_loopback(host) => None,
+        "http" => Some(format!(
+            "it is plain http:// to {host}, which would send credentials unencrypted; use \
+             https:// (http:// is accepted only for localhost and 127.0.0.1)"
+        )),
+        other => Some(format!("its scheme is {other}:, not https:")),
+    }
+}
+
+/// [`url_problem`] of a URL as written in config: a bare host (ConnectWise's `site`) is taken
+/// as `https://host`.
+pub fn text_url_problem(text: &str) -> Option<String> {
+    let text = text.trim();
+    let full = if text.contains("://") {
+        text.to_owned()
+    } else {
+        format!("https://{text}")
+    };
+    match Url::parse(&full) {
+        Ok(url) => url_problem(&url),
+        Err(error) => Some(format!("it is not a URL ({error})")),
+    }
+}
+
+/// `localhost`, `127.0.0.0/8` or `[::1]`.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Where PSA requests may go: every URL must pass [`url_problem`], and when an allowlist is set
+/// (`RECKON_PSA_HOSTS`) its host must be on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outbound {
+    /// Host patterns (`host`, `host:port`, `*.domain`), lower case; `None` allows any host.
+    allowed: Option<Vec<String>>,
+}
+
+impl Outbound {
+    /// The environment variable holding the allowlist: hosts separated by commas or spaces.
+    pub const VARIABLE: &'static str = "RECKON_PSA_HOSTS";
+
+    /// The allowlist in `value` (the variable's content); `None` (unset) allows any host, and a
+    /// set but empty list allows none.
+    pub fn from_list(value: Option<&str>) -> Self {
+        let allowed = value.map(|list| {
+            list.split([',', ' ', '\n', '\t'])
+                .map(|entry| entry.trim().trim_end_matches('.').to_ascii_lowercase())
+                .filter(|entry| !entry.is_empty())
+                .collect()
+        });
+        Self { allowed }
+    }
+
+    /// `Ok` when a request may be sent to `url`; else why not, in words for the user.
+    pub fn check(&self, url: &str) -> Result<(), String> {
+        let parsed = Url::parse(url).map_err(|e| format!("{url} is not a URL ({e})"))?;
+        if let Some(problem) = url_problem(&parsed) {
+            return Err(format!(
+                "reckon sends nothing to {}: {problem}",
+                origin(&parsed)
+            ));
+        }
+        let Some(allowed) = &self.allowed else {
+            return Ok(());
+        };
+        let host = parsed.host_str().unwrap_or("").to_ascii_lowercase();
+        let port = parsed.port_or_known_default();
+        if allowed
+            .iter()
+            .any(|pattern| host_matches(pattern, &host, port))
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "reckon sends nothing to {}: {host} is not in {} ({}), the PSA hosts this \
+             environment allows; check psa.site / psa.base_url, or the variable where it is set",
+            origin(&parsed),
+            Self::VARIABLE,
+            if allowed.is_empty() {
+                "empty".to_owned()
+            } else {
+                allowed.join(", ")
+            }
+        ))
+    }
+}
+
+/// Whether allowlist `pattern` (`host`, `host:port`, `*.domain`) admits `host` on `port`.
+fn host_matches(pattern: &str, host: &str, port: Option<u16>) -> bool {
+    let (name, wanted_port) = match pattern.rsplit_once(':') {
+        Some((name, digits)) if !name.ends_with(':') && digits.parse::<u16>().is_ok() => {
+            (name, digits.parse::<u16>().ok())
+        }
+        _ => (pattern, None),
+    };
+    if wanted_port.is_some() && wanted_port != port {
+        return false;
+    }
+    match name.strip_prefix("*.") {
+        Some(domain) => host.len() > domain.len() && host.ends_with(&format!(".{domain}")),
+        None => host == name,
+    }
+}
+
+/// `scheme://host[:port]`, the part of a URL safe to print (no path, query or userinfo).
+pub fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// Why a 3xx answer is a failure: the origin it pointed at (never its path or query, which may
+/// carry a token) and what to do.
+pub fn redirect_note(status: u16, headers: &HeaderMap, from: &str) -> String {
+    let target = headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|location| Url::parse(from).ok()?.join(location).ok())
+        .map_or_else(|| "an unnamed address".to_owned(), |url| origin(&url));
+    format!(
+        "HTTP {status}: a redirect to {target}, which reckon does not follow (it would carry the \
+         credentials); point psa.base_url at the address the PSA answers on"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -465,6 +616,84 @@ mod tests {
         assert_eq!(
             asked(RetryAfter::At(at(4_600)), at(1_000), 0),
             RetryResult::GiveUp(GiveUp::WaitTooLong(Duration::from_secs(3600)))
+        );
+    }
+
+    #[test]
+    fn urls_with_userinfo_plain_http_to_a_remote_host_or_no_https_are_refused() {
+        let problem = |text: &str| text_url_problem(text);
+        assert_eq!(problem("api-na.myconnectwise.net"), None);
+        assert_eq!(
+            problem("https://webservices5.autotask.net/ATServicesRest"),
+            None
+        );
+        assert_eq!(problem("http://127.0.0.1:8080/v2025_1/apis/3.0"), None);
+        assert_eq!(problem("http://localhost:9"), None);
+        assert_eq!(problem("http://[::1]:9/x"), None);
+        let userinfo = problem("http://user:s3cr3t-77@127.0.0.1:9/").expect("refused");
+        assert!(userinfo.contains("user name or password"), "{userinfo}");
+        assert!(
+            !userinfo.contains("s3cr3t-77"),
+            "the password is not echoed: {userinfo}"
+        );
+        assert!(problem("https://user@cw.example").is_some());
+        let plain = problem("http://cw.example/apis/3.0").expect("refused");
+        assert!(plain.contains("plain http:// to cw.example"), "{plain}");
+        assert!(problem("ftp://cw.example").is_some());
+    }
+
+    #[test]
+    fn the_allowlist_admits_hosts_ports_and_subdomains_and_nothing_else() {
+        let open = Outbound::from_list(None);
+        assert_eq!(open.check("https://anywhere.example/x"), Ok(()));
+        let list = Outbound::from_list(Some(
+            "api-na.myconnectwise.net, *.autotask.net 127.0.0.1:8080",
+        ));
+        assert_eq!(
+            list.check("https://API-NA.myconnectwise.net/v/apis/3.0"),
+            Ok(())
+        );
+        assert_eq!(
+            list.check("https://webservices5.autotask.net/ATServicesRest"),
+            Ok(())
+        );
+        assert_eq!(list.check("http://127.0.0.1:8080/x"), Ok(()));
+        assert!(list.check("http://127.0.0.1:9090/x").is_err(), "other port");
+        assert!(
+            list.check("https://autotask.net/").is_err(),
+            "*. needs a subdomain"
+        );
+        assert!(list.check("https://evil-autotask.net/").is_err());
+        let refused = list
+            .check("https://pr.attacker.example/apis?key=1")
+            .expect_err("outside");
+        assert!(
+            refused.starts_with("reckon sends nothing to https://pr.attacker.example: pr.attacker.example is not in RECKON_PSA_HOSTS"),
+            "{refused}"
+        );
+        assert!(!refused.contains("key=1"), "no path or query: {refused}");
+        let none = Outbound::from_list(Some(""));
+        assert!(
+            none.check("https://api-na.myconnectwise.net/").is_err(),
+            "set but empty"
+        );
+    }
+
+    #[test]
+    fn a_redirect_names_only_its_target_origin() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            LOCATION,
+            "https://elsewhere.example:8443/steal?token=abc"
+                .parse()
+                .expect("value"),
+        );
+        let note = redirect_note(302, &headers, "https://cw.example/v/apis/3.0/x");
+        assert!(note.starts_with("HTTP 302: a redirect to https://elsewhere.example:8443, which reckon does not follow"), "{note}");
+        assert!(!note.contains("token"), "{note}");
+        headers.insert(LOCATION, "/other".parse().expect("value"));
+        assert!(
+            redirect_note(307, &headers, "https://cw.example/x").contains("to https://cw.example,")
         );
     }
 

@@ -7,7 +7,9 @@
 //! typed [`CallError`]s, and never decides whether a failed write may be repeated — it only says
 //! whether the outcome is unknown ([`CallError::outcome_unknown`]); the adapter re-reads and
 //! decides. Auth headers go only to the zone's origin: a `nextPageUrl` contributes its path and
-//! query, never its host.
+//! query, never its host; and only where [`Options::outbound`] allows (no request at all to a
+//! host outside `RECKON_PSA_HOSTS`). Error bodies pass a [`Redactor`] of the three credentials
+//! before they are kept.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,8 +21,8 @@ use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::wire::{self, Errors, Page};
-use crate::psa::http::{self, Counter, GiveUp, Retrier, RetryAfter, Step};
-use crate::secret::Secret;
+use crate::psa::http::{self, Counter, GiveUp, Outbound, Retrier, RetryAfter, Step};
+use crate::secret::{Redactor, Secret};
 
 /// The zone-discovery root used when no `base_url` is configured.
 pub const DISCOVERY_ROOT: &str = "https://webservices2.autotask.net/ATServicesRest";
@@ -56,6 +58,8 @@ pub struct Options {
     /// Longest single wait: backoffs are capped at it, and a longer `Retry-After` ends the
     /// request as throttled.
     pub max_backoff: Duration,
+    /// Where requests may go (any https or loopback http host unless an allowlist is set).
+    pub outbound: Outbound,
 }
 
 impl Options {
@@ -77,6 +81,7 @@ impl Default for Options {
             max_retries: 5,
             backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(60),
+            outbound: Outbound::default(),
         }
     }
 }
@@ -122,6 +127,9 @@ pub enum CallError {
     /// The zone (base URL) could not be determined.
     #[error("cannot find the Autotask zone: {0}")]
     Zone(String),
+    /// Not sent: the address is outside what reckon may reach.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl CallError {
@@ -144,6 +152,7 @@ pub struct Client {
     configured_base: Option<String>,
     options: Options,
     retrier: Retrier,
+    redactor: Redactor,
     zone: OnceCell<Url>,
     gates: Mutex<HashMap<String, Arc<Semaphore>>>,
     counter: Counter,
@@ -159,11 +168,16 @@ impl Client {
     ) -> Result<Self, CallError> {
         let http = http::client(options.timeout)
             .map_err(|e| CallError::Transport(e.without_url().to_string()))?;
+        let redactor = Redactor::new()
+            .secret(&credentials.username)
+            .secret(&credentials.secret)
+            .secret(&credentials.integration_code);
         Ok(Self {
             http,
             credentials,
             configured_base: base_url,
             retrier: Retrier::new(options.policy()),
+            redactor,
             options,
             zone: OnceCell::new(),
             gates: Mutex::new(HashMap::new()),
@@ -193,6 +207,10 @@ impl Client {
     async fn discover(&self) -> Result<String, CallError> {
         let url = parse_root(&self.options.discovery_root)?;
         let url = join(&url, "V1.0/ZoneInformation")?;
+        self.options
+            .outbound
+            .check(url.as_str())
+            .map_err(CallError::Refused)?;
         self.counter.count("ZoneInformation");
         let response = self
             .http
@@ -207,7 +225,7 @@ impl Client {
             return Err(CallError::Zone(format!(
                 "HTTP {}: {} (check psa.username: it must be the API user's email address)",
                 status.as_u16(),
-                error_messages(&body).join("; ")
+                error_messages(&body, &self.redactor).join("; ")
             )));
         }
         let zone: wire::ZoneInfo = serde_json::from_slice(&body)
@@ -300,6 +318,10 @@ impl Client {
         body: Option<&Value>,
         idempotent: bool,
     ) -> Result<Vec<u8>, CallError> {
+        self.options
+            .outbound
+            .check(url.as_str())
+            .map_err(CallError::Refused)?;
         let gate = self.gate(entity);
         let attempt = || async {
             // The thread limit is held for the attempt only, never across a wait.
@@ -370,8 +392,15 @@ impl Client {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(RetryAfter::parse);
+        if status.is_redirection() {
+            let note = http::redirect_note(status.as_u16(), response.headers(), url.as_str());
+            return Ok(Answer::Failed(CallError::Api {
+                status: status.as_u16(),
+                messages: vec![note],
+            }));
+        }
         let bytes = response.bytes().await.map_err(transport)?.to_vec();
-        let messages = error_messages(&bytes);
+        let messages = error_messages(&bytes, &self.redactor);
         if status == StatusCode::TOO_MANY_REQUESTS || is_thread_limit(&messages) {
             return Ok(Answer::Throttled {
                 retry_after,
@@ -430,14 +459,19 @@ fn body_has_errors(bytes: &[u8]) -> bool {
     serde_json::from_slice::<Errors>(bytes).is_ok_and(|e| !e.errors.is_empty())
 }
 
-/// The `errors` of a body, or a short excerpt of a body that has none.
-fn error_messages(bytes: &[u8]) -> Vec<String> {
+/// The `errors` of a body, or a short excerpt of a body that has none; credentials redacted
+/// (before the excerpt is cut, so no prefix of one survives).
+fn error_messages(bytes: &[u8], redactor: &Redactor) -> Vec<String> {
     match serde_json::from_slice::<Errors>(bytes) {
-        Ok(errors) if !errors.errors.is_empty() => errors.messages(),
+        Ok(errors) if !errors.errors.is_empty() => errors
+            .messages()
+            .iter()
+            .map(|m| redactor.redact(m))
+            .collect(),
         Ok(_) => Vec::new(),
         Err(_) if bytes.is_empty() => Vec::new(),
         Err(_) => {
-            let text = String::from_utf8_lossy(bytes);
+            let text = redactor.redact(&String::from_utf8_lossy(bytes));
             vec![text.chars().take(200).collect()]
         }
     }

@@ -10,6 +10,7 @@
 //! agreements or quantities and never formats a credential: failures carry URLs and
 //! ConnectWise's own messages, and the keys live only in [`Secret`]s.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -18,8 +19,8 @@ use serde::de::DeserializeOwned;
 
 use super::request::{Failure, Request, Response, chain, describe, error_message};
 use super::wire;
-use crate::psa::http::{self, Counter, Retrier, RetryAfter, Step};
-use crate::secret::Secret;
+use crate::psa::http::{self, Counter, Outbound, Retrier, RetryAfter, Step};
+use crate::secret::{Redactor, Secret};
 
 /// The API version reckon is written against, pinned in every `Accept` header so a server
 /// upgrade cannot change response shapes under it.
@@ -83,6 +84,8 @@ pub(super) struct Client {
     fixed_base: Option<String>,
     credentials: Credentials,
     retrier: Retrier,
+    outbound: Outbound,
+    redactor: Arc<Redactor>,
     base: tokio::sync::Mutex<Option<String>>,
     rediscovered: AtomicBool,
     counter: Counter,
@@ -90,12 +93,14 @@ pub(super) struct Client {
 
 impl Client {
     /// A client for `site` (a host, or a URL with scheme), using `base_url` (the REST root,
-    /// `…/apis/3.0`) when given instead of discovering it.
+    /// `…/apis/3.0`) when given instead of discovering it; it sends only where `outbound`
+    /// allows.
     pub fn new(
         site: &str,
         base_url: Option<&str>,
         credentials: Credentials,
         options: Options,
+        outbound: Outbound,
     ) -> Result<Self, reqwest::Error> {
         let http = http::client(options.timeout)?;
         let site = site.trim().trim_end_matches('/');
@@ -105,6 +110,10 @@ impl Client {
             format!("https://{site}")
         };
         let fixed_base = base_url.map(|b| b.trim().trim_end_matches('/').to_owned());
+        let redactor = Redactor::new()
+            .secret(&credentials.public_key)
+            .secret(&credentials.private_key)
+            .basic(&basic_user(&credentials), &credentials.private_key);
         Ok(Self {
             http,
             site,
@@ -112,6 +121,8 @@ impl Client {
             fixed_base,
             credentials,
             retrier: Retrier::new(options.policy()),
+            outbound,
+            redactor: Arc::new(redactor),
             rediscovered: AtomicBool::new(false),
             counter: Counter::default(),
         })
@@ -125,6 +136,11 @@ impl Client {
     /// The login company id, for messages.
     pub fn company_id(&self) -> &str {
         &self.credentials.company_id
+    }
+
+    /// `text` from the server with every form of the credentials removed.
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
     }
 
     /// Requests made so far, by endpoint, in first-use order.
@@ -287,6 +303,7 @@ impl Client {
         request: &Request,
         authenticated: bool,
     ) -> Result<Response, Failure> {
+        self.outbound.check(url).map_err(Failure::Refused)?;
         self.retrier
             .run(&self.counter, request.endpoint, || {
                 self.attempt(url, request, authenticated)
@@ -310,11 +327,7 @@ impl Client {
             let credentials = &self.credentials;
             builder = builder
                 .basic_auth(
-                    format!(
-                        "{}+{}",
-                        credentials.company_id,
-                        credentials.public_key.expose()
-                    ),
+                    basic_user(credentials),
                     Some(credentials.private_key.expose()),
                 )
                 .header("clientId", &credentials.client_id);
@@ -343,6 +356,7 @@ impl Client {
             Err(error) => return lost(transport(error)),
         };
         let status = response.status();
+        let headers = response.headers().clone();
         let retry_after = retry_after(&response);
         let link = response
             .headers()
@@ -358,11 +372,19 @@ impl Client {
                 url: url.to_owned(),
                 body,
                 link,
+                redactor: Arc::clone(&self.redactor),
+            }));
+        }
+        if status.is_redirection() {
+            let note = http::redirect_note(status.as_u16(), &headers, url);
+            return Step::Done(Err(Failure::Status {
+                status: status.as_u16(),
+                message: note,
             }));
         }
         let failure = Failure::Status {
             status: status.as_u16(),
-            message: error_message(&body),
+            message: error_message(&body, &self.redactor),
         };
         if status == StatusCode::TOO_MANY_REQUESTS {
             Step::Retry(failure, http::Failure::Throttled(retry_after))
@@ -385,6 +407,15 @@ fn page_of(request: &Request, page: u32) -> Request {
     paged.query.push(("pageSize", PAGE_SIZE.to_string()));
     paged.query.push(("page", page.to_string()));
     paged
+}
+
+/// The Basic-auth user: `companyId+publicKey`.
+fn basic_user(credentials: &Credentials) -> String {
+    format!(
+        "{}+{}",
+        credentials.company_id,
+        credentials.public_key.expose()
+    )
 }
 
 /// The pinned `Accept` header.

@@ -1,11 +1,16 @@
 //! One ConnectWise request and its answer: what was asked (method, path, query, JSON body,
 //! whether it may be repeated), what came back (body, `Link` paging), and why a request failed,
-//! in words that carry URLs and ConnectWise's own messages but never a credential.
+//! in words that carry URLs and ConnectWise's own messages but never a credential: whatever
+//! text came from the server passes a [`Redactor`] first, so an error body echoing the request's
+//! headers prints `****` where they were.
+
+use std::sync::Arc;
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use super::wire;
+use crate::secret::Redactor;
 
 /// Why a request produced no usable answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +40,8 @@ pub(super) enum Failure {
     },
     /// The codebase could not be discovered.
     Discovery(String),
+    /// Not sent: the address is outside what reckon may reach (see [`crate::psa::http::Outbound`]).
+    Refused(String),
 }
 
 impl Failure {
@@ -127,6 +134,8 @@ pub(super) struct Response {
     pub(super) url: String,
     pub(super) body: Vec<u8>,
     pub(super) link: Option<String>,
+    /// Removes credentials from what a body that cannot be read makes serde quote.
+    pub(super) redactor: Arc<Redactor>,
 }
 
 impl Response {
@@ -134,7 +143,7 @@ impl Response {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Failure> {
         serde_json::from_slice(&self.body).map_err(|error| Failure::Body {
             url: self.url.clone(),
-            reason: error.to_string(),
+            reason: self.redactor.redact(&error.to_string()),
         })
     }
 
@@ -243,14 +252,15 @@ fn param_value(text: &str) -> (String, &str) {
     (value, "")
 }
 
-/// ConnectWise's `{code, message, errors[]}` summarised, or the start of a non-JSON body.
-pub(super) fn error_message(body: &[u8]) -> String {
+/// ConnectWise's `{code, message, errors[]}` summarised, or the start of a non-JSON body; with
+/// credentials redacted before it is cut (so no prefix of one survives the cut).
+pub(super) fn error_message(body: &[u8], redactor: &Redactor) -> String {
     if let Ok(error) = serde_json::from_slice::<wire::ErrorBody>(body)
         && (error.code.is_some() || error.message.is_some())
     {
-        return error.summary();
+        return redactor.redact(&error.summary());
     }
-    let text = String::from_utf8_lossy(body);
+    let text = redactor.redact(&String::from_utf8_lossy(body));
     let text = text.trim();
     if text.is_empty() {
         return "no error message".to_owned();
@@ -288,7 +298,7 @@ pub(super) fn describe(failure: &Failure) -> String {
         } => format!("got no answer from {url} ({reason}; {attempts} attempt(s))"),
         Failure::Status { status, message } => format!("HTTP {status}: {message}"),
         Failure::Body { url, reason } => format!("cannot read the answer from {url}: {reason}"),
-        Failure::Discovery(reason) => reason.clone(),
+        Failure::Discovery(reason) | Failure::Refused(reason) => reason.clone(),
     }
 }
 
@@ -301,6 +311,7 @@ mod tests {
             url: "http://cw/x".into(),
             body: Vec::new(),
             link: link.map(str::to_owned),
+            redactor: Arc::default(),
         }
     }
 
@@ -335,10 +346,30 @@ mod tests {
     #[test]
     fn error_bodies_are_summarised_or_cut() {
         let body = br#"{"code":"NotFound","message":"Agreement not found","errors":[]}"#;
-        assert_eq!(error_message(body), "NotFound: Agreement not found");
-        assert_eq!(error_message(b""), "no error message");
+        let none = Redactor::new();
+        assert_eq!(error_message(body, &none), "NotFound: Agreement not found");
+        assert_eq!(error_message(b"", &none), "no error message");
         let html = "<html>".repeat(100);
-        let cut = error_message(html.as_bytes());
+        let cut = error_message(html.as_bytes(), &none);
         assert!(cut.ends_with('…') && cut.chars().count() == 201, "{cut}");
+    }
+
+    #[test]
+    fn an_echoed_credential_is_redacted_before_the_body_is_cut() {
+        let key = crate::secret::Secret::new("private-key-0123456789");
+        let redactor = Redactor::new().secret(&key);
+        // The key straddles the 200-character cut: redacting after cutting would leave its start.
+        let body = format!("{}{}", "x".repeat(190), key.expose());
+        let text = error_message(body.as_bytes(), &redactor);
+        assert!(!text.contains("private-key"), "{text}");
+        assert!(text.ends_with("****"), "{text}");
+        let json = format!(
+            r#"{{"code":"Unauthorized","message":"bad key {}"}}"#,
+            key.expose()
+        );
+        assert_eq!(
+            error_message(json.as_bytes(), &redactor),
+            "Unauthorized: bad key ****"
+        );
     }
 }

@@ -132,8 +132,32 @@ async fn serve(
             "simulated failure",
         ),
         Some(FaultKind::DropBeforeCommit) => cut_answer(),
+        Some(FaultKind::EchoCredentials { padding }) => echo_credentials(&headers, padding),
         _ => route(&tenant, method, &uri, &headers, &body),
     }
+}
+
+/// A 401 repeating the request's `Authorization` header, raw and decoded, and its `clientId`.
+fn echo_credentials(headers: &HeaderMap, padding: usize) -> Response {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let authorization = text(header::AUTHORIZATION.as_str());
+    let decoded = format!("{COMPANY_ID}+{PUBLIC_KEY}:{PRIVATE_KEY}");
+    let echoed = authorization
+        .strip_prefix("Basic ")
+        .filter(|b64| *b64 == base64(decoded.as_bytes()))
+        .map_or_else(String::new, |_| format!(" (decoded: {decoded})"));
+    let body = format!(
+        "{}Unauthorized. Request headers: Authorization: {authorization}{echoed}; clientId: {}",
+        "-".repeat(padding),
+        text("clientId")
+    );
+    (StatusCode::UNAUTHORIZED, body).into_response()
 }
 
 /// Discovery and the REST API.

@@ -105,6 +105,10 @@ pub enum FaultKind {
     Drop,
     /// Start a 200 answer and drop the connection mid-body without doing anything.
     DropBeforeCommit,
+    /// 401 whose plain-text body echoes the request's credentials: its `Authorization` header,
+    /// decoded too, after `padding` characters of preamble (a misconfigured proxy or a hostile
+    /// server; issue 15 reproduced one). Nothing done.
+    EchoCredentials { padding: usize },
 }
 
 /// A fault for the next `times` requests whose method matches and whose path contains `path`.
