@@ -13,6 +13,7 @@ mod import;
 mod init;
 mod inventory;
 mod keeper;
+mod psa_http;
 mod psa_trust;
 mod quickstart;
 mod safety;
