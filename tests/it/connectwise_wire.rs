@@ -17,9 +17,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 /// base64("acme+pub:priv"), worked out independently of any encoder in the code under test.
 const BASIC: &str = "Basic YWNtZStwdWI6cHJpdg==";
 const ACCEPT: &str = "application/vnd.connectwise.com+json; version=2025.1";
-const ROOT: &str = "/v2025_1/apis/3.0";
+pub(crate) const ROOT: &str = "/v2025_1/apis/3.0";
 
-fn psa(server: &MockServer, discover: bool, options: Options) -> ConnectWisePsa {
+pub(crate) fn psa(server: &MockServer, discover: bool, options: Options) -> ConnectWisePsa {
     let settings = Settings {
         site: server.uri(),
         company_id: "acme".into(),

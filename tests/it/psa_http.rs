@@ -6,13 +6,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reckon::psa::Psa;
 use reckon::psa::autotask::AutotaskPsa;
-use reckon::psa::connectwise::{ConnectWisePsa, Options, Settings};
-use reckon::secret::Secret;
+use reckon::psa::connectwise::{ConnectWisePsa, Options};
 use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::autotask_adapter::{credentials, quick};
+use crate::connectwise_wire::{ROOT, psa};
 
 /// An IMF-fixdate `seconds` from now.
 fn http_date_in(seconds: u64) -> String {
@@ -22,21 +22,13 @@ fn http_date_in(seconds: u64) -> String {
 }
 
 fn connectwise(server: &MockServer) -> ConnectWisePsa {
-    let settings = Settings {
-        site: server.uri(),
-        company_id: "acme".into(),
-        public_key: Secret::new("pub"),
-        private_key: Secret::new("priv"),
-        client_id: "cid-123".into(),
-        base_url: Some(format!("{}/v/apis/3.0", server.uri())),
-    };
     let options = Options {
         timeout: Duration::from_secs(5),
         attempts: 3,
         backoff: Duration::from_millis(10),
         max_retry_after: Duration::from_secs(10),
     };
-    ConnectWisePsa::new(settings, options).expect("client")
+    psa(server, false, options)
 }
 
 fn autotask(server: &MockServer) -> AutotaskPsa {
@@ -69,7 +61,7 @@ async fn a_retry_after_http_date_is_waited_for_by_both_adapters() {
     let server = MockServer::start().await;
     throttle_once(
         &server,
-        "/v/apis/3.0/company/companies",
+        &format!("{ROOT}/company/companies"),
         &http_date_in(2),
         json!([]),
     )
@@ -103,7 +95,13 @@ async fn a_retry_after_http_date_is_waited_for_by_both_adapters() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_longest_wait_fails_at_once_in_both_adapters() {
     let server = MockServer::start().await;
-    throttle_once(&server, "/v/apis/3.0/company/companies", "3600", json!([])).await;
+    throttle_once(
+        &server,
+        &format!("{ROOT}/company/companies"),
+        "3600",
+        json!([]),
+    )
+    .await;
     let started = Instant::now();
     let error = connectwise(&server)
         .companies()

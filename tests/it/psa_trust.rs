@@ -9,8 +9,7 @@ use axum::http::Method;
 use reckon::observed::LineRef;
 use reckon::psa::Psa;
 use reckon::psa::autotask::AutotaskPsa;
-use reckon::psa::connectwise::{ConnectWisePsa, Options, Settings};
-use reckon::secret::Secret;
+use reckon::psa::connectwise::{ConnectWisePsa, Options};
 use rust_decimal_macros::dec;
 use serde_json::json;
 use wiremock::matchers::any;
@@ -18,6 +17,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::autotask_adapter::{credentials, quick};
 use crate::connectwise::{KEYS, Reach, assert_no_secret, tenant, workspace};
+use crate::connectwise_wire::psa;
 use crate::sim::autotask::{self as at, Sim, autotask_psa_block};
 use crate::sim::connectwise::{FaultKind, Simulator};
 use crate::support::{Run, copy_of, reckon_with_env};
@@ -247,21 +247,13 @@ fn autotask_at(server: &MockServer) -> AutotaskPsa {
 }
 
 fn connectwise_at(server: &MockServer) -> ConnectWisePsa {
-    let settings = Settings {
-        site: server.uri(),
-        company_id: "acme".into(),
-        public_key: Secret::new("pub-planted"),
-        private_key: Secret::new("priv-planted"),
-        client_id: "cid-123".into(),
-        base_url: Some(format!("{}/v2025_1/apis/3.0", server.uri())),
-    };
     let options = Options {
         timeout: Duration::from_secs(5),
         attempts: 2,
         backoff: Duration::from_millis(10),
         max_retry_after: Duration::from_secs(1),
     };
-    ConnectWisePsa::new(settings, options).expect("client")
+    psa(server, false, options)
 }
 
 /// A server redirecting elsewhere, and the elsewhere that must see nothing.
