@@ -141,9 +141,12 @@ impl Checker<'_> {
                 self.error(
                     value,
                     format!("psa.{field} is refused: {problem}"),
-                    Some(format!(
-                        "write psa.{field} as https://host/… (or a bare host for psa.site)"
-                    )),
+                    Some(if field == "site" {
+                        "write psa.site as a bare host (api-na.myconnectwise.net) or https://host"
+                            .to_owned()
+                    } else {
+                        format!("write psa.{field} as https://host/…")
+                    }),
                 );
                 None
             }

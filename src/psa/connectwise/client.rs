@@ -173,6 +173,10 @@ impl Client {
         );
         let request = Request::get(String::new(), "GET login/companyinfo");
         let response = self.attempt_all(&url, &request, false).await.map_err(|failure| {
+            // A refusal already says what to check.
+            if let Failure::Refused(_) = failure {
+                return failure;
+            }
             Failure::Discovery(format!(
                 "cannot discover the API codebase from {url}: {}; check psa.site and psa.company_id, \
                  or set psa.base_url",
