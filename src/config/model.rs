@@ -210,6 +210,10 @@ pub struct CommandInput {
     pub argv: CommandTemplate,
     /// How long it may run before it is killed.
     pub timeout: std::time::Duration,
+    /// How many bytes it may print on standard output before it is killed.
+    pub max_stdout: u64,
+    /// How many bytes it may print on standard error before it is killed.
+    pub max_stderr: u64,
     /// Where `command:` was written, for errors about running it.
     pub origin: Origin,
 }

@@ -252,6 +252,13 @@ pub struct RawSource {
     /// With `command`: how long it may run, e.g. `120s` or `5m` (default 120s).
     #[schemars(with = "Option<String>")]
     pub timeout: Option<Spanned<String>>,
+    /// With `command`: how much it may print on standard output (the report), e.g. `256MB`
+    /// (default 256MB; units B, KB, MB, GB of 1024).
+    #[schemars(with = "Option<String>")]
+    pub max_stdout: Option<Spanned<String>>,
+    /// With `command`: how much it may print on standard error, e.g. `64KB` (default 64KB).
+    #[schemars(with = "Option<String>")]
+    pub max_stderr: Option<Spanned<String>>,
 }
 
 /// How unmapped vendor accounts are matched to PSA companies.

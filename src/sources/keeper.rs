@@ -35,6 +35,8 @@ pub enum ReportInput {
         dir: PathBuf,
         /// Its time limit.
         timeout: Duration,
+        /// How much it may print.
+        limits: command::Limits,
         /// Where its output is kept (shown path; relative to the current directory like `dir`).
         keep_as: PathBuf,
         /// The integration file and position of `command:`, for errors about running it.
@@ -63,14 +65,18 @@ impl UsageSource for KeeperSource {
                 argv,
                 dir,
                 timeout,
+                limits,
                 keep_as,
                 config,
             } => {
-                let text = command::output(argv, dir, *timeout)
+                let printed = command::output(argv, dir, *timeout, *limits)
                     .await
                     .map_err(|error| command_error(&error, config))?;
-                let origin = keep(&text, keep_as, argv);
-                (text, origin)
+                if !report::looks_like_report(&printed.stdout) {
+                    return Err(no_report(argv, &printed, config));
+                }
+                let origin = keep(&printed.stdout, keep_as, argv);
+                (printed.stdout, origin)
             }
         };
         report::check_statement_month(&text, &origin, period)?;
@@ -89,6 +95,62 @@ fn read_file(path: &Path, shown: &Path, period: Period) -> Result<String, Source
         )));
         SourceError::Invalid(diagnostics)
     })
+}
+
+/// At most this many lines of a non-report's standard output are shown.
+const STDOUT_LINES_SHOWN: usize = 20;
+
+/// The error for a run that exited 0 without printing a report: Commander exits 0 when it cannot
+/// log in (`LoginCommand` logs the reason and returns, commands/utils.py:1801-1804; `do_command`
+/// then returns nothing, cli.py:436-437; the batch loop's status stays 0, cli.py:853-855), and
+/// prints at most `Registering new device...` on stdout (api.py:80). Shows what it printed on
+/// both streams, where Commander's own words are.
+fn no_report(
+    argv: &[String],
+    printed: &command::Printed,
+    (file, location): &(PathBuf, Option<Location>),
+) -> SourceError {
+    let stdout = printed.stdout.trim();
+    let shown_stdout = if stdout.is_empty() {
+        "it printed nothing on standard output".to_owned()
+    } else {
+        let lines: Vec<&str> = stdout.lines().take(STDOUT_LINES_SHOWN).collect();
+        let more = stdout.lines().count().saturating_sub(STDOUT_LINES_SHOWN);
+        let more = if more > 0 {
+            format!("\n    … {more} more line(s)")
+        } else {
+            String::new()
+        };
+        format!(
+            "on standard output it printed:\n{}{more}",
+            command::indented(&command::tail(&lines.join("\n")))
+        )
+    };
+    let stderr = command::tail(&printed.stderr);
+    let shown_stderr = if stderr.is_empty() {
+        "and nothing on standard error".to_owned()
+    } else {
+        format!("and on standard error:\n{}", command::indented(&stderr))
+    };
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(
+        Diagnostic::error(
+            file,
+            *location,
+            format!(
+                "keeper-commander source: `{}` exited 0 but printed no report; {shown_stdout}\n{shown_stderr}",
+                command::display(argv)
+            ),
+        )
+        .with_hint(
+            "Commander exits 0 when it cannot log in: it must log in unattended. Log in once \
+             by hand with persistent login on (`keeper shell`, then `this-device \
+             persistent-login on` and `this-device register`), or give it its config file \
+             (`keeper --config /path/config.json msp-billing-report …`); nothing was planned \
+             or applied",
+        ),
+    );
+    SourceError::Invalid(diagnostics)
 }
 
 /// Saves the command's output at `keep_as` and returns it as the origin of the rows; when it
@@ -119,6 +181,11 @@ fn command_error(
         CommandError::Failed { .. } => {
             "run the command by hand to see what it needs (often a fresh `keeper login`)"
         }
+        CommandError::TooMuchOutput { .. } => {
+            "check that the command prints only the report (a month of Commander's report is \
+             megabytes), or raise `source.max_stdout` / `source.max_stderr`"
+        }
+        CommandError::Interrupted(_) => "run it again when ready",
         CommandError::Spawn { .. } | CommandError::NotText(_) => {
             "check the program named in `source.command`"
         }

@@ -202,7 +202,7 @@ fn with_report(example: &str, report: &str, edit: impl Fn(String) -> String) -> 
     ws
 }
 
-/// The CSV report's line 5 is `2026-10-01,Acme Dental,3862,1TB,8,1.00`; it has 298 lines.
+/// The CSV report's line 5 is `2026-10-01,Acme Dental,3862,1TB,8,$1.0`; it has 298 lines.
 #[test]
 fn csv_row_outside_the_month_is_refused() {
     let ws = with_report(AUTOTASK, CSV, |t| {
@@ -217,7 +217,7 @@ fn csv_row_outside_the_month_is_refused() {
 #[test]
 fn csv_duplicate_row_is_refused() {
     let ws = with_report(AUTOTASK, CSV, |t| {
-        t + "2026-10-01,Acme Dental,3862,1TB,8,1.00\r\n"
+        t + "2026-10-01,Acme Dental,3862,1TB,8,$1.0\r\n"
     });
     assert_refused(
         ws.path(),
@@ -288,7 +288,7 @@ fn a_summary_report_is_refused_with_the_export_to_make() {
     });
     assert_refused(
         ws.path(),
-        "reports/keeper-2026-10.csv:4:1: this is a summary report (it has avg_per_day)",
+        "reports/keeper-2026-10.csv:4:1: this is a summary report (exported without `-d`",
     );
 }
 

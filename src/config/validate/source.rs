@@ -10,6 +10,7 @@ use super::Checker;
 use crate::config::model::{CommandInput, Source, SourceInput};
 use crate::config::raw::{RawSource, SourceKind};
 use crate::config::template::{CommandTemplate, PathTemplate};
+use crate::sources::command::{self, Limits};
 use crate::sources::keeper::catalogue;
 use crate::yaml::Spanned;
 
@@ -25,6 +26,8 @@ pub(super) fn source(check: &mut Checker<'_>, raw: &RawSource) -> Option<Source>
         for (field, present) in [
             ("command", raw.command.is_some()),
             ("timeout", raw.timeout.is_some()),
+            ("max_stdout", raw.max_stdout.is_some()),
+            ("max_stderr", raw.max_stderr.is_some()),
         ] {
             if present {
                 check.error(
@@ -35,12 +38,22 @@ pub(super) fn source(check: &mut Checker<'_>, raw: &RawSource) -> Option<Source>
             }
         }
     }
-    if let (Some(timeout), None) = (&raw.timeout, &raw.command) {
-        check.error(
-            timeout,
-            "source.timeout applies only with source.command",
-            Some("remove `timeout`, or run the report with `command:`".into()),
-        );
+    if raw.command.is_none() {
+        for (field, value) in [
+            ("timeout", &raw.timeout),
+            ("max_stdout", &raw.max_stdout),
+            ("max_stderr", &raw.max_stderr),
+        ] {
+            if let Some(value) = value {
+                check.error(
+                    value,
+                    format!("source.{field} applies only with source.command"),
+                    Some(format!(
+                        "remove `{field}`, or run the report with `command:`"
+                    )),
+                );
+            }
+        }
     }
     let input = match (&raw.path, &raw.command) {
         (Some(_), Some(command)) => {
@@ -56,7 +69,7 @@ pub(super) fn source(check: &mut Checker<'_>, raw: &RawSource) -> Option<Source>
         }
         (Some(path), None) => file(check, path)?,
         (None, Some(command)) if kind != SourceKind::Csv => {
-            SourceInput::Command(command_input(check, command, raw.timeout.as_ref())?)
+            SourceInput::Command(command_input(check, command, raw)?)
         }
         (None, Some(_)) => return None, // reported above
         (None, None) => {
@@ -96,12 +109,43 @@ fn file(check: &mut Checker<'_>, path: &Spanned<String>) -> Option<SourceInput> 
 fn command_input(
     check: &mut Checker<'_>,
     command: &Spanned<Vec<String>>,
-    timeout: Option<&Spanned<String>>,
+    raw: &RawSource,
 ) -> Option<CommandInput> {
     let argv = CommandTemplate::parse(&command.value)
         .map_err(|error| check.error(command, format!("source.command: {error}"), None))
         .ok();
-    let timeout = match timeout {
+    if let Some(flag) = command
+        .value
+        .iter()
+        .find(|arg| *arg == "--output" || arg.starts_with("--output="))
+    {
+        // With --output, Commander writes the file and prints nothing (commands/base.py:395-400).
+        check.error(
+            command,
+            format!(
+                "source.command has `{flag}`: Commander then writes the report to a file and \
+                 prints nothing, but reckon reads the command's standard output"
+            ),
+            Some(
+                "remove `--output …` from `command`, or export the file beforehand and read it \
+                 with `source.path`"
+                    .into(),
+            ),
+        );
+    }
+    let max_stdout = output_limit(
+        check,
+        "max_stdout",
+        raw.max_stdout.as_ref(),
+        Limits::DEFAULT.stdout,
+    );
+    let max_stderr = output_limit(
+        check,
+        "max_stderr",
+        raw.max_stderr.as_ref(),
+        Limits::DEFAULT.stderr,
+    );
+    let timeout = match raw.timeout.as_ref() {
         None => Some(DEFAULT_TIMEOUT),
         Some(text) => {
             let parsed = parse_timeout(&text.value);
@@ -118,8 +162,50 @@ fn command_input(
     Some(CommandInput {
         argv: argv?,
         timeout: timeout?,
+        max_stdout: max_stdout?,
+        max_stderr: max_stderr?,
         origin: check.origin(command),
     })
+}
+
+/// `source.max_stdout` / `source.max_stderr`, or `default` when not given.
+fn output_limit(
+    check: &mut Checker<'_>,
+    field: &str,
+    written: Option<&Spanned<String>>,
+    default: u64,
+) -> Option<u64> {
+    let Some(text) = written else {
+        return Some(default);
+    };
+    let parsed = parse_size(&text.value);
+    if parsed.is_none() {
+        check.error(
+            text,
+            format!("source.{field} `{}` is not a size", text.value),
+            Some(format!(
+                "write a whole number and a unit, e.g. `{}` (B, KB, MB, GB; 1 KB = 1024 bytes)",
+                command::size(default).replace(' ', "")
+            )),
+        );
+    }
+    parsed
+}
+
+/// `64KB`, `256MB`, `1GB`, `500B` (a positive whole number and a unit of 1024s).
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let multiple: u64 = match unit.trim() {
+        "B" => 1,
+        "KB" => 1 << 10,
+        "MB" => 1 << 20,
+        "GB" => 1 << 30,
+        _ => return None,
+    };
+    let count: u64 = number.parse().ok()?;
+    count.checked_mul(multiple).filter(|bytes| *bytes > 0)
 }
 
 /// `120s` or `5m` (a positive whole number and a unit).
@@ -154,6 +240,21 @@ pub(super) fn vendor_product(
     if let Some(product) = catalogue::find(&sku) {
         return product.name.to_owned();
     }
+    if let Some(product) = catalogue::deprecated(&sku) {
+        check.warning(
+            written,
+            format!(
+                "`{sku}` is Keeper's enterprise storage code; Commander's MSP code for {} is `{}`",
+                product.name, product.code
+            ),
+            format!(
+                "write `vendor: {}` (or `vendor: {}`, as the report prints it); `{sku}` still \
+                 matches {} for now",
+                product.code, product.name, product.name
+            ),
+        );
+        return product.name.to_owned();
+    }
     if !catalogue::is_product_id(&sku) {
         let hint = match catalogue::nearest_name(&sku) {
             Some(name) => format!("did you mean `{name}`?"),
@@ -173,6 +274,26 @@ pub(super) fn vendor_product(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_whole_numbers_of_bytes_kb_mb_or_gb() {
+        assert_eq!(parse_size("64KB"), Some(64 * 1024));
+        assert_eq!(parse_size("256MB"), Some(256 << 20));
+        assert_eq!(parse_size("1 GB"), Some(1 << 30));
+        assert_eq!(parse_size("500B"), Some(500));
+        for bad in [
+            "",
+            "MB",
+            "0MB",
+            "1.5MB",
+            "-1KB",
+            "10",
+            "2TB",
+            "99999999999999GB",
+        ] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn timeouts_are_whole_seconds_or_minutes() {

@@ -1,9 +1,10 @@
-//! Keeper's MSP products as Keeper Commander 18 names them (`keepercommander/constants.py`:
-//! `MSP_PLANS`, `MSP_FILE_PLANS`, `MSP_ADDONS`).
+//! Keeper's MSP products as Keeper Commander 18.1.8 names them (`keepercommander/constants.py`:
+//! `MSP_FILE_PLANS` at lines 21-25, `MSP_PLANS` at 27-33, `MSP_ADDONS` at 35-51).
 //!
 //! Pure data and lookups. The billing report prints display names (`Business Plus`); people
 //! also write Commander's codes (`businessPlus`), so both resolve to the display name, which is
-//! the one spelling the rest of reckon compares.
+//! the one spelling the rest of reckon compares. A product Commander has no name for is printed
+//! as its bare number (`commands/msp.py:845-867`), which stays mappable as written.
 
 use crate::diagnostic::nearest;
 
@@ -27,9 +28,11 @@ pub const PRODUCTS: [Product; 23] = [
     product("businessStarter", "Business Starter"),
     product("enterprise", "Enterprise"),
     product("enterprisePlus", "Enterprise Plus"),
+    // MSP file plans (constants.py:21-25); the enterprise list's STORAGE_1000GB/STORAGE_10000GB
+    // are other codes for the same sizes, accepted with a warning (see DEPRECATED_CODES).
     product("STORAGE_100GB", "100GB"),
-    product("STORAGE_1000GB", "1TB"),
-    product("STORAGE_10000GB", "10TB"),
+    product("STORAGE_1TB", "1TB"),
+    product("STORAGE_10TB", "10TB"),
     product("chat", "KeeperChat"),
     product(
         "enterprise_audit_and_reporting",
@@ -65,9 +68,23 @@ pub const PRODUCTS: [Product; 23] = [
     ),
 ];
 
-/// The product written as `text` (display name or code, exactly).
+/// Codes reckon once listed that are not Commander's MSP codes (they are the enterprise storage
+/// codes), with the MSP code for the same product. Still accepted, with a warning naming the
+/// right one, so an existing mapping keeps billing.
+pub const DEPRECATED_CODES: [(&str, &str); 2] = [
+    ("STORAGE_1000GB", "STORAGE_1TB"),
+    ("STORAGE_10000GB", "STORAGE_10TB"),
+];
+
+/// The product written as `text` (display name or code, exactly; not a deprecated code).
 pub fn find(text: &str) -> Option<&'static Product> {
     PRODUCTS.iter().find(|p| p.name == text || p.code == text)
+}
+
+/// For a deprecated code, the product it stands for (found by its right code).
+pub fn deprecated(text: &str) -> Option<&'static Product> {
+    let (_, right) = DEPRECATED_CODES.iter().find(|(old, _)| *old == text)?;
+    find(right)
 }
 
 /// The display name for `text` when it names a known product; otherwise `text` unchanged
@@ -95,12 +112,25 @@ mod tests {
     fn codes_and_names_resolve_to_the_display_name() {
         assert_eq!(display_name("businessPlus"), "Business Plus");
         assert_eq!(display_name("Business Plus"), "Business Plus");
-        assert_eq!(display_name("STORAGE_1000GB"), "1TB");
+        assert_eq!(display_name("STORAGE_1TB"), "1TB");
+        assert_eq!(display_name("STORAGE_10TB"), "10TB");
+        assert_eq!(display_name("STORAGE_100GB"), "100GB");
         assert_eq!(
             display_name("enterprise_audit_and_reporting"),
             "Advanced Reporting & Alerts Module"
         );
         assert_eq!(display_name("chat"), "KeeperChat");
+    }
+
+    #[test]
+    fn the_enterprise_storage_codes_are_deprecated_spellings_of_the_msp_ones() {
+        assert!(find("STORAGE_1000GB").is_none(), "not a Commander MSP code");
+        assert_eq!(
+            deprecated("STORAGE_1000GB").map(|p| p.code),
+            Some("STORAGE_1TB")
+        );
+        assert_eq!(deprecated("STORAGE_10000GB").map(|p| p.name), Some("10TB"));
+        assert!(deprecated("STORAGE_1TB").is_none());
     }
 
     #[test]

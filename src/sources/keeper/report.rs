@@ -6,19 +6,26 @@
 //! products become catalogue display names. Every bad row is reported with its line. Commander's
 //! own `avg_per_day` is never read: it divides by the days a company had data, not by the days
 //! in the month. Pure: text in, rows out.
+//!
+//! What Commander 18.1.8 writes (tests/fixtures/keeper/commander-18.1.8/ holds reports made by
+//! this code): the columns come from commands/msp.py:808-812 (`date`, `company`, `company_id`,
+//! `product`, `licenses`, `rate`); the CSV has a blank line, the title and a blank line above the
+//! header, rows ended by CRLF (commands/base.py:400-418), and on stdout one more LF from
+//! `print` (cli.py:857); JSON leaves out empty strings, so a company without a name has no
+//! `company` key and a product without a price no `rate` (base.py:281-286, :429), and writes
+//! `company_id` and `licenses` as numbers, non-ASCII as `\u` escapes (base.py:440-442).
 
 use std::path::Path;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::catalogue;
-use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::diagnostic::{Diagnostic, Diagnostics, Location, RowProblems};
 use crate::period::Period;
 use crate::sources::SourceError;
-use crate::sources::csv::Interner;
-use crate::usage::UsageRow;
+use crate::sources::csv::{Interner, surplus_fields, unterminated_last_row};
+use crate::usage::{UsageRow, parse_quantity};
 
 /// The columns the daily, per-company report must have (`rate` is read by no one).
 const COLUMNS: [&str; 5] = ["date", "company", "company_id", "product", "licenses"];
@@ -38,11 +45,76 @@ struct Fields<'a> {
 /// Parses a report (CSV or JSON) read from `origin`.
 pub fn parse(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim_start().starts_with('[') {
-        parse_json(text, origin)
+    let rows = if text.trim_start().starts_with('[') {
+        parse_json(text, origin)?
     } else {
-        parse_csv(text, origin)
+        parse_csv(text, origin)?
+    };
+    match unnamed_collisions(&rows, origin) {
+        Some(error) => Err(error),
+        None => Ok(rows),
     }
+}
+
+/// Whether `text` starts as one of Commander's reports (a JSON array, the CSV title, or a CSV
+/// header naming `product` and `licenses`), as opposed to nothing or a login message.
+pub fn looks_like_report(text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(first) = text.lines().map(str::trim).find(|line| !line.is_empty()) else {
+        return false;
+    };
+    first.starts_with('[')
+        || first.starts_with(TITLE)
+        || (first.contains("product") && first.contains("licenses"))
+}
+
+/// One error for rows that share date, company and a bare-number product: Commander prints a
+/// product it has no name for as its number (`str(count_id)`, commands/msp.py:847, :854, :861),
+/// and a base plan, a storage plan and an add-on of the same number are then printed alike,
+/// so their counts cannot be told apart. Without this, each such row would be a "duplicate".
+fn unnamed_collisions(rows: &[UsageRow], origin: &Path) -> Option<SourceError> {
+    let mut seen: std::collections::HashMap<(NaiveDate, &str, &str), u64> =
+        std::collections::HashMap::new();
+    let mut first: Option<(u64, u64, &UsageRow)> = None;
+    let mut count = 0usize;
+    let mut products = std::collections::BTreeSet::new();
+    for row in rows.iter().filter(|row| catalogue::is_product_id(&row.sku)) {
+        let key = (row.date, &*row.account_id, &*row.sku);
+        match seen.get(&key) {
+            Some(&earlier) => {
+                count += 1;
+                products.insert(&*row.sku);
+                first.get_or_insert((earlier, row.line, row));
+            }
+            None => {
+                seen.insert(key, row.line);
+            }
+        }
+    }
+    let (earlier, line, row) = first?;
+    let products: Vec<String> = products.iter().map(|p| format!("`{p}`")).collect();
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(
+        Diagnostic::error(
+            origin,
+            Some(Location { line, column: 1 }),
+            format!(
+                "product {} is printed for more than one product: {count} row(s) repeat a \
+                 (date, company, product), first company {} on {} (lines {earlier} and {line}). \
+                 Commander prints a product it has no name for as its bare number, and a base \
+                 plan, a storage plan and an add-on can have the same number, so these rows \
+                 cannot be told apart",
+                products.join(", "),
+                row.account_id,
+                row.date,
+            ),
+        )
+        .with_hint(
+            "upgrade Keeper Commander (`pip install --upgrade keepercommander`) so that it \
+             names the product, then export again; nothing was planned or applied",
+        ),
+    );
+    Some(SourceError::Invalid(diagnostics))
 }
 
 /// When the CSV title names another month than `period` (`Consumption Billing Statement:
@@ -64,8 +136,30 @@ pub fn check_statement_month(text: &str, origin: &Path, period: Period) -> Resul
     let Some((line, month)) = title else {
         return Ok(());
     };
+    // Commander writes `calendar.month_name[month]` (commands/msp.py:797), English whatever
+    // the locale (it never calls setlocale). A title that names no month is not trusted.
     let Ok(first_day) = NaiveDate::parse_from_str(&format!("1 {month}"), "%d %B %Y") else {
-        return Ok(()); // a title reckon cannot read: the rows' dates are still checked
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.push(
+            Diagnostic::error(
+                origin,
+                Some(Location { line, column: 1 }),
+                format!(
+                    "the report's title names no month: `{}` (Commander writes e.g. \
+                     `{TITLE}: October 2026`)",
+                    if month.is_empty() {
+                        TITLE.to_owned()
+                    } else {
+                        format!("{TITLE}: {month}")
+                    }
+                ),
+            )
+            .with_hint(format!(
+                "export the report again with `keeper msp-billing-report --month {period} -d -c \
+                 --format csv`; nothing was planned or applied"
+            )),
+        );
+        return Err(SourceError::Invalid(diagnostics));
     };
     if Period::containing(first_day) == period {
         return Ok(());
@@ -92,7 +186,7 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
         return Err(SourceError::at(
             origin,
             None,
-            "the report is empty: no header line",
+            "the report is empty: no CSV header and no JSON array",
         ));
     };
     let header_line = skipped + 1;
@@ -105,19 +199,29 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
         .clone();
     let columns = find_columns(&headers, origin, header_line)?;
     let mut rows = Vec::new();
-    let mut problems = Diagnostics::default();
+    let mut problems = RowProblems::new(origin);
     let mut names = Interner::default();
+    let mut last_data_line = None;
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                let line = error.position().map(|p| p.line() + skipped);
-                problems.push(row_error(origin, line, format!("unreadable row: {error}")));
+                let line = error.position().map(|p| p.line().saturating_add(skipped));
+                problems.push(row_error(origin, line, "unreadable row (a stray quote?)"));
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line()) + skipped;
+        let line = record
+            .position()
+            .map_or(0, |p| p.line())
+            .saturating_add(skipped);
         if record.iter().all(|field| field.trim().is_empty()) {
+            last_data_line = None;
+            continue;
+        }
+        last_data_line = Some(line);
+        if let Some(message) = surplus_fields(record.len(), headers.len()) {
+            problems.push(row_error(origin, Some(line), message));
             continue;
         }
         let field = |i: usize| record.get(columns[i]).unwrap_or("").trim();
@@ -132,6 +236,9 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
             Ok(row) => rows.push(row),
             Err(message) => problems.push(row_error(origin, Some(line), message)),
         }
+    }
+    if let Some(line) = last_data_line.filter(|_| !text.ends_with('\n')) {
+        problems.push(unterminated_last_row(origin, line));
     }
     finish(rows, problems)
 }
@@ -167,12 +274,12 @@ fn find_columns(
     if missing.is_empty() {
         return Ok(found.into_iter().flatten().collect());
     }
-    let summary = index("avg_per_day").is_some();
-    let message = if summary {
-        "this is a summary report (it has avg_per_day), not daily rows per company".to_owned()
-    } else {
-        format!("missing column(s) {}", missing.join(", "))
-    };
+    let message = layout_problem(
+        index("avg_per_day").is_some(),
+        index("date").is_some(),
+        index("company_id").is_some(),
+    )
+    .unwrap_or_else(|| format!("missing column(s) {}", missing.join(", ")));
     let mut diagnostics = Diagnostics::default();
     diagnostics.push(
         Diagnostic::error(origin, Some(Location { line, column: 1 }), message).with_hint(
@@ -183,20 +290,66 @@ fn find_columns(
     Err(SourceError::Invalid(diagnostics))
 }
 
+/// What is wrong with a report of another layout than `-d -c`, from what it has: a summary
+/// (no `-d`: `avg_per_day` instead of `date`, commands/msp.py:813-814) or no companies (no `-c`:
+/// no `company_id`, commands/msp.py:810-811). `None` when it has both.
+fn layout_problem(avg_per_day: bool, date: bool, company_id: bool) -> Option<String> {
+    let message = match (date && !avg_per_day, company_id) {
+        (true, true) => return None,
+        (false, true) => {
+            "this is a summary report (exported without `-d`: one row per company and \
+             product, with avg_per_day), not daily rows per company"
+        }
+        (true, false) => {
+            "this report was exported without `-c`: its daily rows add up all companies \
+             (there is no company_id), not daily rows per company"
+        }
+        (false, false) => {
+            "this is a summary report for all companies together (exported without `-d` and \
+             `-c`), not daily rows per company"
+        }
+    };
+    Some(message.to_owned())
+}
+
+/// The one error for a JSON report of another layout, at its first item's line.
+fn json_layout_error(origin: &Path, line: u64, message: String) -> SourceError {
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(
+        Diagnostic::error(origin, Some(Location { line, column: 1 }), message).with_hint(
+            "export it with `keeper msp-billing-report --month YYYY-MM -d -c --format json`; \
+             nothing was planned or applied",
+        ),
+    );
+    SourceError::Invalid(diagnostics)
+}
+
 fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
     let mut rows = Vec::new();
-    let mut problems = Diagnostics::default();
+    let mut problems = RowProblems::new(origin);
     let mut names = Interner::default();
+    let mut layout: Option<(u64, Option<String>)> = None;
     each_json_item(text, origin, |line, value| {
         let Value::Object(object) = value else {
             problems.push(row_error(origin, Some(line), "item is not an object"));
             return;
         };
+        // The first object tells the layout; after a wrong one, the rest is not read.
+        let (_, wrong) = layout.get_or_insert_with(|| {
+            let has = |key: &str| object.contains_key(key);
+            (
+                line,
+                layout_problem(has("avg_per_day"), has("date"), has("company_id")),
+            )
+        });
+        if wrong.is_some() {
+            return;
+        }
         let text_of = |key: &str| -> Result<String, String> {
             match object.get(key) {
                 None | Some(Value::Null) => Ok(String::new()),
                 Some(Value::String(s)) => Ok(s.trim().to_owned()),
-                Some(Value::Number(n)) => Ok(n.to_string()),
+                Some(Value::Number(n)) => exact_number(key, n),
                 Some(other) => Err(format!("{key} is {other}, not a string or number")),
             }
         };
@@ -224,6 +377,9 @@ fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
             Err(message) => problems.push(row_error(origin, Some(line), message)),
         }
     })?;
+    if let Some((line, Some(message))) = layout {
+        return Err(json_layout_error(origin, line, message));
+    }
     finish(rows, problems)
 }
 
@@ -321,8 +477,8 @@ fn row(fields: &Fields<'_>, line: u64, names: &mut Interner) -> Result<UsageRow,
     if fields.licenses.is_empty() {
         return Err("licenses is missing".into());
     }
-    let quantity = Decimal::from_str_exact(fields.licenses)
-        .map_err(|_| format!("licenses `{}` is not a number", fields.licenses))?;
+    let quantity = parse_quantity(fields.licenses)
+        .map_err(|error| error.message("licenses", fields.licenses))?;
     let name = if fields.company.is_empty() {
         fields.company_id
     } else {
@@ -344,9 +500,22 @@ fn row_error(origin: &Path, line: Option<u64>, message: impl Into<String>) -> Di
         .with_hint("fix or re-export the report; nothing was planned or applied")
 }
 
-fn finish(rows: Vec<UsageRow>, problems: Diagnostics) -> Result<Vec<UsageRow>, SourceError> {
+/// The text of a JSON number, when it is exact. serde_json reads integers beyond 64 bits and
+/// every fraction as `f64`; past 2^53 an `f64` no longer holds every integer, so its digits
+/// are not the file's and must not be billed.
+fn exact_number(key: &str, number: &serde_json::Number) -> Result<String, String> {
+    const EXACT_F64: f64 = 9_007_199_254_740_992.0; // 2^53
+    match number.as_f64() {
+        Some(value) if number.is_f64() && value.abs() >= EXACT_F64 => Err(format!(
+            "{key} {number} is not a count reckon can read exactly (a JSON number this large has lost digits)"
+        )),
+        _ => Ok(number.to_string()),
+    }
+}
+
+fn finish(rows: Vec<UsageRow>, problems: RowProblems) -> Result<Vec<UsageRow>, SourceError> {
     if problems.has_errors() {
-        Err(SourceError::Invalid(problems))
+        Err(SourceError::Invalid(problems.finish()))
     } else {
         Ok(rows)
     }
@@ -419,12 +588,26 @@ mod tests {
             d.message,
             "the report is the statement for September 2026, not for 2026-10"
         );
+        for without_title in ["date,company\n", "[]"] {
+            assert!(check_statement_month(without_title, Path::new("r"), october).is_ok());
+        }
         for unreadable in [
-            "date,company\n",
-            "[]",
+            "\nConsumption Billing Statement: Octember 2026\n",
             "\nConsumption Billing Statement: soon\n",
+            "\nConsumption Billing Statement\n",
         ] {
-            assert!(check_statement_month(unreadable, Path::new("r"), october).is_ok());
+            let Err(SourceError::Invalid(d)) =
+                check_statement_month(unreadable, Path::new("r"), october)
+            else {
+                panic!("a title without a month is an error: {unreadable:?}");
+            };
+            let d = d.sorted()[0];
+            assert_eq!(d.location.map(|l| l.line), Some(2));
+            assert!(
+                d.message.starts_with("the report's title names no month"),
+                "{}",
+                d.message
+            );
         }
     }
 
@@ -489,5 +672,57 @@ mod tests {
         );
         let cut = error_lines("[\n{\"date\": \"2026-10-01\"},\n");
         assert_eq!(cut[0], (3, "the JSON report ends inside its array".into()));
+    }
+
+    #[test]
+    fn only_a_report_looks_like_one() {
+        for report in [
+            CSV,
+            "[\n]\n",
+            "date,company,company_id,product,licenses,rate\n",
+        ] {
+            assert!(looks_like_report(report), "{report:?}");
+        }
+        for other in ["", " \n\n", "Registering new device...\n", "Login failed\n"] {
+            assert!(!looks_like_report(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn bare_numbers_repeated_for_a_company_and_day_are_one_error() {
+        let text = "date,company,company_id,product,licenses,rate\n\
+            2026-10-01,A,1,20,10,\n2026-10-01,A,1,20,2,\n\
+            2026-10-02,A,1,20,10,\n2026-10-02,A,1,20,2,\n\
+            2026-10-01,B,2,20,1,\n";
+        let errors = error_lines(text);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, 3);
+        assert!(
+            errors[0].1.starts_with(
+                "product `20` is printed for more than one product: 2 row(s) repeat a \
+                 (date, company, product), first company 1 on 2026-10-01 (lines 2 and 3)"
+            ),
+            "{errors:?}"
+        );
+        let named = "date,company,company_id,product,licenses,rate\n\
+            2026-10-01,A,1,Business,10,\n2026-10-01,A,1,Business,2,\n";
+        assert_eq!(
+            rows(named).len(),
+            2,
+            "named duplicates are left to the usage checks"
+        );
+    }
+
+    #[test]
+    fn json_of_another_layout_is_one_error_at_its_first_item() {
+        let summary = "[\n  {\"product\": \"Business\", \"licenses\": 759, \"avg_per_day\": 24.48},\n  \
+            {\"product\": \"Business Plus\", \"licenses\": 346, \"avg_per_day\": 11.16}\n]";
+        let errors = error_lines(summary);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, 2);
+        assert!(errors[0].1.contains("without `-d` and `-c`"), "{errors:?}");
+        let no_company =
+            "[\n{\"date\": \"2026-10-01\", \"product\": \"Business\", \"licenses\": 3}\n]";
+        assert!(error_lines(no_company)[0].1.contains("without `-c`"));
     }
 }
