@@ -52,7 +52,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let lines: usize = snapshot.contracts.iter().map(|c| c.lines.len()).sum();
     let used = psa.requests_used();
-    let pages = |n: i64| (n.max(1) + 999) / 1000;
+    // A list ending exactly on a full page costs one more (empty) read confirming its end.
+    let pages = |n: i64| n.max(1) / 1000 + 1;
     let lists = pages(companies) + 1 + pages(companies);
     let bundles = (companies + 24) / 25;
     println!(

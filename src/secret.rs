@@ -36,6 +36,125 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Removes credentials from text that came from outside (a PSA's error body, a name it
+/// returned) before reckon prints it: a server that echoes the request's headers must not get
+/// them into a terminal or a CI log. Each credential is matched as it is, base64-encoded, and as
+/// the base64 of the `user:password` pairs sent as Basic auth, padded or not; every match
+/// becomes `****`. Values shorter than [`Redactor::MIN_LEN`] are left alone (redacting `ab`
+/// would mangle ordinary words, and no PSA issues such credentials).
+#[derive(Clone, Default)]
+pub struct Redactor {
+    /// Every form to remove, longest first (so a longer form is never cut by a shorter one).
+    forms: Vec<String>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} forms)", self.forms.len())
+    }
+}
+
+impl Redactor {
+    /// The shortest value redacted.
+    pub const MIN_LEN: usize = 4;
+
+    /// A redactor removing nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Also removes `secret`, raw and base64-encoded.
+    pub fn secret(self, secret: &Secret) -> Self {
+        let raw = secret.expose();
+        self.form(raw).form(&base64(raw.as_bytes()))
+    }
+
+    /// Also removes the Basic-auth encoding of `user:password`.
+    pub fn basic(self, user: &str, password: &Secret) -> Self {
+        let pair = format!("{user}:{}", password.expose());
+        self.form(&base64(pair.as_bytes()))
+    }
+
+    fn form(mut self, form: &str) -> Self {
+        let mut add = |text: &str| {
+            if text.chars().count() >= Self::MIN_LEN && !self.forms.iter().any(|f| f == text) {
+                self.forms.push(text.to_owned());
+            }
+        };
+        add(form);
+        add(form.trim_end_matches('='));
+        self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        self
+    }
+
+    /// `text` with every form replaced by `****`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for form in &self.forms {
+            if text.contains(form.as_str()) {
+                text = text.replace(form.as_str(), "****");
+            }
+        }
+        text
+    }
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as Basic auth uses.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod redactor_tests {
+    use super::*;
+
+    #[test]
+    fn every_form_of_a_credential_is_redacted() {
+        let public = Secret::new("pub-key-1");
+        let private = Secret::new("priv-key-2");
+        let redactor = Redactor::new()
+            .secret(&public)
+            .secret(&private)
+            .basic("acme+pub-key-1", &private);
+        // base64("acme+pub-key-1:priv-key-2"), worked out independently.
+        let basic = "YWNtZStwdWIta2V5LTE6cHJpdi1rZXktMg==";
+        let echoed = format!(
+            "denied: Authorization: Basic {basic}; raw priv-key-2 / pub-key-1; \
+             unpadded {}; b64 {}",
+            basic.trim_end_matches('='),
+            "cHJpdi1rZXktMg=="
+        );
+        assert_eq!(
+            redactor.redact(&echoed),
+            "denied: Authorization: Basic ****; raw **** / ****; unpadded ****; b64 ****"
+        );
+        assert_eq!(redactor.redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn very_short_values_are_left_alone() {
+        let redactor = Redactor::new().secret(&Secret::new("ab"));
+        assert_eq!(redactor.redact("a table"), "a table");
+    }
+}
+
 /// Where a credential comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialRef {

@@ -132,6 +132,27 @@ impl Checker<'_> {
         Some(reference)
     }
 
+    /// A PSA address (`psa.site`, `psa.base_url`), refused with the reason when reckon would not
+    /// send to it: userinfo in the URL, plain `http://` to a remote host, another scheme.
+    fn psa_url(&mut self, value: &Spanned<String>, field: &str) -> Option<String> {
+        match crate::psa::http::text_url_problem(&value.value) {
+            None => Some(value.value.clone()),
+            Some(problem) => {
+                self.error(
+                    value,
+                    format!("psa.{field} is refused: {problem}"),
+                    Some(if field == "site" {
+                        "write psa.site as a bare host (api-na.myconnectwise.net) or https://host"
+                            .to_owned()
+                    } else {
+                        format!("write psa.{field} as https://host/…")
+                    }),
+                );
+                None
+            }
+        }
+    }
+
     fn required<'v, T>(
         &mut self,
         value: &'v Option<T>,
@@ -301,17 +322,25 @@ fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
             let username = username.and_then(|v| check.credential(v, "psa.username"));
             let secret = secret.and_then(|v| check.credential(v, "psa.secret"));
             let integration_code = code.and_then(|v| check.credential(v, "psa.integration_code"));
+            let base_url = raw
+                .base_url
+                .as_ref()
+                .and_then(|v| check.psa_url(v, "base_url"));
             Some(PsaConfig::Autotask {
                 username: username?,
                 secret: secret?,
                 integration_code: integration_code?,
-                base_url: raw.base_url.as_ref().map(|v| v.value.clone()),
+                base_url: checked(&raw.base_url, base_url)?,
             })
         }
         PsaKind::Connectwise => {
             let site = check
                 .required(&raw.site, at, "site", kind_name)
-                .map(|v| v.value.clone());
+                .and_then(|v| check.psa_url(v, "site"));
+            let base_url = raw
+                .base_url
+                .as_ref()
+                .and_then(|v| check.psa_url(v, "base_url"));
             let company = check.required(&raw.company_id, at, "company_id", kind_name);
             let company_id = company.map(|v| v.value.clone());
             let public = check.required(&raw.public_key, at, "public_key", kind_name);
@@ -326,9 +355,18 @@ fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
                 public_key: public_key?,
                 private_key: private_key?,
                 client_id: client_id?,
-                base_url: raw.base_url.as_ref().map(|v| v.value.clone()),
+                base_url: checked(&raw.base_url, base_url)?,
             })
         }
+    }
+}
+
+/// An optional field's checked value: `Some(None)` when absent, `None` when present but refused.
+fn checked<T, U>(raw: &Option<T>, value: Option<U>) -> Option<Option<U>> {
+    match (raw, value) {
+        (None, _) => Some(None),
+        (Some(_), Some(value)) => Some(Some(value)),
+        (Some(_), None) => None,
     }
 }
 

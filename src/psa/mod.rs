@@ -5,6 +5,7 @@
 
 pub mod autotask;
 pub mod connectwise;
+pub mod http;
 pub mod sandbox;
 
 use std::future::Future;
@@ -178,9 +179,12 @@ pub enum ConnectError {
     },
 }
 
-/// Builds the PSA client `workspace` configures, resolving its credentials.
+/// Builds the PSA client `workspace` configures, resolving its credentials; a network PSA
+/// sends requests only to the hosts `RECKON_PSA_HOSTS` allows, when it is set.
 pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectError> {
     use crate::config::model::PsaConfig;
+    let outbound =
+        http::Outbound::from_list(std::env::var(http::Outbound::VARIABLE).ok().as_deref());
     match &workspace.psa {
         PsaConfig::Sandbox {
             path,
@@ -205,7 +209,11 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
                 integration_code: integration_code
                     .resolve(&workspace.root, "psa.integration_code")?,
             };
-            autotask::AutotaskPsa::new(credentials, base_url.clone(), Default::default())
+            let options = autotask::Options {
+                outbound,
+                ..Default::default()
+            };
+            autotask::AutotaskPsa::new(credentials, base_url.clone(), options)
                 .map(|psa| psa.with_picklist_cache(workspace.root.join(crate::state::STATE_DIR)))
                 .map(|psa| AnyPsa::Autotask(Box::new(psa)))
                 .map_err(|e| ConnectError::Setup {
@@ -229,12 +237,16 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
                 client_id: client_id.clone(),
                 base_url: base_url.clone(),
             };
-            connectwise::ConnectWisePsa::new(settings, connectwise::Options::default())
-                .map(AnyPsa::ConnectWise)
-                .map_err(|e| ConnectError::Setup {
-                    kind: "connectwise",
-                    message: e.to_string(),
-                })
+            connectwise::ConnectWisePsa::reaching(
+                settings,
+                connectwise::Options::default(),
+                outbound,
+            )
+            .map(AnyPsa::ConnectWise)
+            .map_err(|e| ConnectError::Setup {
+                kind: "connectwise",
+                message: e.to_string(),
+            })
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::support::{Run, copy_of, reckon_with_env};
 const PERIOD: &[&str] = &["--period", "2026-10"];
 
 /// The tenant tests/fixtures/connectwise is reconciled against.
-fn tenant() -> State {
+pub(crate) fn tenant() -> State {
     let mut state = State::default();
     state
         .company(250, "Acme Dental")
@@ -53,7 +53,7 @@ fn tenant() -> State {
 }
 
 /// How the workspace finds the simulator.
-enum Reach {
+pub(crate) enum Reach {
     /// `site` → the simulator; the codebase is discovered.
     Discover,
     /// `base_url` → the simulator's REST root.
@@ -61,7 +61,7 @@ enum Reach {
 }
 
 /// A copy of tests/fixtures/connectwise pointed at `sim`.
-fn workspace(sim: &Simulator, reach: Reach) -> tempfile::TempDir {
+pub(crate) fn workspace(sim: &Simulator, reach: Reach) -> tempfile::TempDir {
     let ws = copy_of("tests/fixtures/connectwise");
     let file = ws.path().join("reckon.yaml");
     let yaml = std::fs::read_to_string(&file).expect("reckon.yaml");
@@ -75,12 +75,12 @@ fn workspace(sim: &Simulator, reach: Reach) -> tempfile::TempDir {
     ws
 }
 
-const KEYS: &[(&str, &str)] = &[
+pub(crate) const KEYS: &[(&str, &str)] = &[
     ("RECKON_CW_PUBLIC_KEY", cw::PUBLIC_KEY),
     ("RECKON_CW_PRIVATE_KEY", cw::PRIVATE_KEY),
 ];
 
-fn run(dir: &Path, command: &[&str]) -> Run {
+pub(crate) fn run(dir: &Path, command: &[&str]) -> Run {
     let mut args = command.to_vec();
     if command[0] != "check" {
         args.extend_from_slice(PERIOD);
@@ -89,18 +89,18 @@ fn run(dir: &Path, command: &[&str]) -> Run {
 }
 
 /// Replaces the simulator's port so snapshots are stable.
-fn stable(text: &str, sim: &Simulator) -> String {
+pub(crate) fn stable(text: &str, sim: &Simulator) -> String {
     text.replace(&sim.addr.to_string(), "127.0.0.1:PORT")
 }
 
-fn quantity(sim: &Simulator, addition: i64) -> String {
+pub(crate) fn quantity(sim: &Simulator, addition: i64) -> String {
     sim.state()
         .addition_by_id(addition)
         .map(|a| a.quantity.to_string())
         .unwrap_or_default()
 }
 
-fn assert_converged(sim: &Simulator, dir: &Path) {
+pub(crate) fn assert_converged(sim: &Simulator, dir: &Path) {
     let again = run(dir, &["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
     assert!(
@@ -345,7 +345,7 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// Every credential the tests use, and the Basic header built from them.
-fn assert_no_secret(output: &str, extra: &[&str]) {
+pub(crate) fn assert_no_secret(output: &str, extra: &[&str]) {
     let basic =
         cw::base64(format!("{}+{}:{}", cw::COMPANY_ID, cw::PUBLIC_KEY, cw::PRIVATE_KEY).as_bytes());
     let mut secrets = vec![cw::PUBLIC_KEY, cw::PRIVATE_KEY, basic.as_str()];
@@ -646,15 +646,17 @@ fn a_retry_after_beyond_the_limit_fails_the_plan_with_the_agreement_named() {
 }
 
 /// 1,000 companies, one agreement each, three additions each: the plan reads every list page
-/// once and the additions in bundles of 25 agreements (1 + 1 + 1 + 40 requests with a fixed
-/// base_url); without bundles, once per agreement (1 + 1 + 1 + 1,000, plus the refused bundle).
+/// once and the additions in bundles of 25 agreements (2 + 1 + 2 + 40 requests with a fixed
+/// base_url: the full pages of companies and agreements have no next link, so the empty page
+/// after each is read to confirm the end); without bundles, once per agreement (2 + 1 + 2 +
+/// 1,000, plus the refused bundle).
 #[test]
 fn a_thousand_company_plan_reads_additions_in_bundles() {
     let plan = scaled_plan(1000, true);
     assert!(
         plan.contains(
-            "PSA requests used: 43 (GET company/companies 1, GET procurement/catalog 1, \
-             GET finance/agreements 1, POST system/bundles 40)"
+            "PSA requests used: 45 (GET company/companies 2, GET procurement/catalog 1, \
+             GET finance/agreements 2, POST system/bundles 40)"
         ),
         "{plan}"
     );
@@ -665,8 +667,8 @@ fn without_bundles_additions_are_read_per_agreement() {
     let plan = scaled_plan(1000, false);
     assert!(
         plan.contains(
-            "PSA requests used: 1004 (GET company/companies 1, GET procurement/catalog 1, \
-             GET finance/agreements 1, POST system/bundles 1, \
+            "PSA requests used: 1006 (GET company/companies 2, GET procurement/catalog 1, \
+             GET finance/agreements 2, POST system/bundles 1, \
              GET finance/agreements/{id}/additions 1000)"
         ),
         "{plan}"
@@ -718,11 +720,26 @@ fn agreements_over_several_pages_have_every_addition_read() {
 
 /// Plans `companies` customers of three products each (checking every line is planned) and
 /// returns what the plan printed on stderr.
-fn scaled_plan(companies: i64, bundles: bool) -> String {
-    let products = ["KEEPER-BP", "KEEPER-1TB", "KEEPER-CHAT"];
-    let mut state = State::scaled(companies, &products);
+pub(crate) fn scaled_plan(companies: i64, bundles: bool) -> String {
+    let mut state = State::scaled(companies, &SCALED_PRODUCTS);
     state.bundles = bundles;
     let sim = Simulator::start(state);
+    let ws = scaled_workspace(&sim, companies);
+    let plan = run(ws.path(), &["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let json: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON plan");
+    // BP differs unless c % 7 == 0, TB never, CHAT always.
+    let updates = (0..companies).filter(|c| c % 7 != 0).count() as i64 + companies;
+    assert_eq!(json["summary"]["update"], updates, "{}", json["summary"]);
+    plan.stderr
+}
+
+/// The products of [`State::scaled`] tenants in these tests.
+pub(crate) const SCALED_PRODUCTS: [&str; 3] = ["KEEPER-BP", "KEEPER-1TB", "KEEPER-CHAT"];
+
+/// A workspace for a [`State::scaled`] tenant of `companies` customers served by `sim`: every
+/// customer mapped by name, three products, usage for each.
+pub(crate) fn scaled_workspace(sim: &Simulator, companies: i64) -> tempfile::TempDir {
     let ws = tempfile::tempdir().expect("tempdir");
     let dir = ws.path();
     std::fs::create_dir_all(dir.join("integrations")).expect("mkdir");
@@ -756,12 +773,5 @@ fn scaled_plan(companies: i64, bundles: bool) -> String {
         }
     }
     std::fs::write(dir.join("usage/keeper-2026-10.csv"), csv).expect("csv");
-
-    let plan = run(dir, &["plan", "--format", "json"]);
-    assert_eq!(plan.code, 0, "{}", plan.stderr);
-    let json: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON plan");
-    // BP differs unless c % 7 == 0, TB never, CHAT always.
-    let updates = (0..companies).filter(|c| c % 7 != 0).count() as i64 + companies;
-    assert_eq!(json["summary"]["update"], updates, "{}", json["summary"]);
-    plan.stderr
+    ws
 }

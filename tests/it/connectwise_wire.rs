@@ -17,9 +17,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 /// base64("acme+pub:priv"), worked out independently of any encoder in the code under test.
 const BASIC: &str = "Basic YWNtZStwdWI6cHJpdg==";
 const ACCEPT: &str = "application/vnd.connectwise.com+json; version=2025.1";
-const ROOT: &str = "/v2025_1/apis/3.0";
+pub(crate) const ROOT: &str = "/v2025_1/apis/3.0";
 
-fn psa(server: &MockServer, discover: bool, options: Options) -> ConnectWisePsa {
+pub(crate) fn psa(server: &MockServer, discover: bool, options: Options) -> ConnectWisePsa {
     let settings = Settings {
         site: server.uri(),
         company_id: "acme".into(),
@@ -257,12 +257,22 @@ async fn a_line_changed_since_planning_is_not_written() {
 }
 
 #[tokio::test]
-async fn a_missing_addition_is_posted_by_product_id() {
+async fn a_missing_addition_is_posted_by_product_id_at_the_catalog_price() {
     let server = MockServer::start().await;
+    signed(Mock::given(method("GET")))
+        .and(path(format!("{ROOT}/procurement/catalog")))
+        .and(query_param("conditions", "identifier=\"KEEPER-CHAT\""))
+        .and(query_param("fields", "identifier,description,price"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!([{"identifier": "KEEPER-CHAT", "description": "KeeperChat", "price": 3.25}]),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
     signed(Mock::given(method("POST")))
         .and(path(format!("{ROOT}/finance/agreements/301/additions")))
         .and(body_string(
-            r#"{"product":{"identifier":"KEEPER-CHAT"},"billCustomer":"Billable","quantity":2,"effectiveDate":"2026-11-01T00:00:00Z"}"#,
+            r#"{"product":{"identifier":"KEEPER-CHAT"},"billCustomer":"Billable","quantity":2,"unitPrice":3.25,"effectiveDate":"2026-11-01T00:00:00Z"}"#,
         ))
         .respond_with(ResponseTemplate::new(201).set_body_json(
             json!({"id": 77, "product": {"identifier": "KEEPER-CHAT"}, "quantity": 2}),

@@ -1,11 +1,15 @@
 //! The Autotask HTTP client: zone discovery, auth headers, paged queries, creates, the
-//! per-endpoint thread limit, throttling retries and request counting.
+//! per-endpoint thread limit, and which failures may be retried (throttling always; transport
+//! errors and 5xx only for idempotent calls). When and how often to retry, and the request
+//! count, are the shared [`crate::psa::http`] policy.
 //!
 //! It knows HTTP and Autotask's conventions, not reckon's model: it returns wire records and
 //! typed [`CallError`]s, and never decides whether a failed write may be repeated — it only says
 //! whether the outcome is unknown ([`CallError::outcome_unknown`]); the adapter re-reads and
 //! decides. Auth headers go only to the zone's origin: a `nextPageUrl` contributes its path and
-//! query, never its host.
+//! query, never its host; and only where [`Options::outbound`] allows (no request at all to a
+//! host outside `RECKON_PSA_HOSTS`). Error bodies pass a [`Redactor`] of the three credentials
+//! before they are kept.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,7 +21,8 @@ use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::wire::{self, Errors, Page};
-use crate::secret::Secret;
+use crate::psa::http::{self, Counter, GiveUp, Outbound, Retrier, RetryAfter, Step};
+use crate::secret::{Redactor, Secret};
 
 /// The zone-discovery root used when no `base_url` is configured.
 pub const DISCOVERY_ROOT: &str = "https://webservices2.autotask.net/ATServicesRest";
@@ -48,10 +53,24 @@ pub struct Options {
     pub discovery_root: String,
     /// How often a throttled (429 / thread-limit) request is retried.
     pub max_retries: u32,
-    /// First backoff when the API sends no `Retry-After`; doubles per retry.
+    /// First backoff when the API sends no `Retry-After`; doubles per retry (with jitter).
     pub backoff: Duration,
-    /// Longest single wait, whatever `Retry-After` says.
+    /// Longest single wait: backoffs are capped at it, and a longer `Retry-After` ends the
+    /// request as throttled.
     pub max_backoff: Duration,
+    /// Where requests may go (any https or loopback http host unless an allowlist is set).
+    pub outbound: Outbound,
+}
+
+impl Options {
+    /// The shared retry policy these options describe.
+    fn policy(&self) -> http::Policy {
+        http::Policy {
+            attempts: self.max_retries.saturating_add(1),
+            backoff: self.backoff,
+            max_wait: self.max_backoff,
+        }
+    }
 }
 
 impl Default for Options {
@@ -62,6 +81,7 @@ impl Default for Options {
             max_retries: 5,
             backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(60),
+            outbound: Outbound::default(),
         }
     }
 }
@@ -111,6 +131,9 @@ pub enum CallError {
     /// The zone (base URL) could not be determined.
     #[error("cannot find the Autotask zone: {0}")]
     Zone(String),
+    /// Not sent: the address is outside what reckon may reach.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl CallError {
@@ -132,9 +155,11 @@ pub struct Client {
     credentials: Credentials,
     configured_base: Option<String>,
     options: Options,
+    retrier: Retrier,
+    redactor: Redactor,
     zone: OnceCell<Url>,
     gates: Mutex<HashMap<String, Arc<Semaphore>>>,
-    counts: Mutex<Vec<(String, u64)>>,
+    counter: Counter,
 }
 
 impl Client {
@@ -145,19 +170,22 @@ impl Client {
         base_url: Option<String>,
         options: Options,
     ) -> Result<Self, CallError> {
-        let http = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
+        let http = http::client(options.timeout)
             .map_err(|e| CallError::Transport(e.without_url().to_string()))?;
+        let redactor = Redactor::new()
+            .secret(&credentials.username)
+            .secret(&credentials.secret)
+            .secret(&credentials.integration_code);
         Ok(Self {
             http,
             credentials,
             configured_base: base_url,
+            retrier: Retrier::new(options.policy()),
+            redactor,
             options,
             zone: OnceCell::new(),
             gates: Mutex::new(HashMap::new()),
-            counts: Mutex::new(Vec::new()),
+            counter: Counter::default(),
         })
     }
 
@@ -183,7 +211,11 @@ impl Client {
     async fn discover(&self) -> Result<String, CallError> {
         let url = parse_root(&self.options.discovery_root)?;
         let url = join(&url, "V1.0/ZoneInformation")?;
-        self.count("ZoneInformation");
+        self.options
+            .outbound
+            .check(url.as_str())
+            .map_err(CallError::Refused)?;
+        self.counter.count("ZoneInformation");
         let response = self
             .http
             .get(url)
@@ -197,7 +229,7 @@ impl Client {
             return Err(CallError::Zone(format!(
                 "HTTP {}: {} (check psa.username: it must be the API user's email address)",
                 status.as_u16(),
-                error_messages(&body).join("; ")
+                error_messages(&body, &self.redactor).join("; ")
             )));
         }
         let zone: wire::ZoneInfo = serde_json::from_slice(&body)
@@ -286,10 +318,7 @@ impl Client {
 
     /// Requests made so far, by endpoint, in first-use order.
     pub fn requests(&self) -> Vec<(String, u64)> {
-        self.counts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.counter.counts()
     }
 
     /// One request with auth headers, under the endpoint's thread limit, retried when
@@ -303,39 +332,52 @@ impl Client {
         body: Option<&Value>,
         idempotent: bool,
     ) -> Result<Vec<u8>, CallError> {
+        self.options
+            .outbound
+            .check(url.as_str())
+            .map_err(CallError::Refused)?;
         let gate = self.gate(entity);
-        let mut retries = 0;
-        loop {
-            let attempt = {
-                let _permit = gate
-                    .acquire()
-                    .await
-                    .map_err(|_| CallError::Transport("request limiter closed".into()))?;
-                self.count(endpoint);
-                self.send_once(&method, &url, body).await
+        let attempt = || async {
+            // The thread limit is held for the attempt only, never across a wait.
+            let answer = match gate.acquire().await {
+                Ok(_permit) => self.send_once(&method, &url, body).await,
+                Err(_) => Err(CallError::Transport("request limiter closed".into())),
             };
-            let wait = match attempt {
-                Ok(Answer::Done(bytes)) => return Ok(bytes),
+            match answer {
+                Ok(Answer::Done(bytes)) => Step::Done(Ok(bytes)),
                 Ok(Answer::Throttled {
                     retry_after,
                     messages,
-                }) => {
-                    if retries >= self.options.max_retries {
-                        return Err(CallError::Throttled { retries, messages });
-                    }
-                    retry_after.unwrap_or_else(|| self.backoff(retries))
+                }) => Step::Retry(
+                    CallError::Throttled {
+                        retries: 0,
+                        messages,
+                    },
+                    http::Failure::Throttled(retry_after),
+                ),
+                Ok(Answer::Failed(error)) | Err(error) if idempotent && error.outcome_unknown() => {
+                    Step::Retry(error, http::Failure::Transient)
                 }
-                Ok(Answer::Failed(error)) | Err(error)
-                    if idempotent
-                        && error.outcome_unknown()
-                        && retries < self.options.max_retries =>
-                {
-                    self.backoff(retries)
+                Ok(Answer::Failed(error)) | Err(error) => Step::Done(Err(error)),
+            }
+        };
+        let failed = match self.retrier.run(&self.counter, endpoint, attempt).await {
+            Ok(bytes) => return Ok(bytes),
+            Err(failed) => failed,
+        };
+        let retries = failed.attempts.saturating_sub(1);
+        match failed.error {
+            CallError::Throttled { mut messages, .. } => {
+                if let Some(GiveUp::WaitTooLong(wait)) = failed.gave_up {
+                    messages.push(format!(
+                        "Autotask asked to wait {} s, longer than reckon waits ({} s)",
+                        wait.as_secs(),
+                        self.options.max_backoff.as_secs()
+                    ));
                 }
-                Ok(Answer::Failed(error)) | Err(error) => return Err(classify(error, entity)),
-            };
-            retries += 1;
-            tokio::time::sleep(wait.min(self.options.max_backoff)).await;
+                Err(CallError::Throttled { retries, messages })
+            }
+            other => Err(classify(other, entity)),
         }
     }
 
@@ -363,10 +405,16 @@ impl Client {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(RetryAfter::parse);
+        if status.is_redirection() {
+            let note = http::redirect_note(status.as_u16(), response.headers(), url.as_str());
+            return Ok(Answer::Failed(CallError::Api {
+                status: status.as_u16(),
+                messages: vec![note],
+            }));
+        }
         let bytes = response.bytes().await.map_err(transport)?.to_vec();
-        let messages = error_messages(&bytes);
+        let messages = error_messages(&bytes, &self.redactor);
         if status == StatusCode::TOO_MANY_REQUESTS || is_thread_limit(&messages) {
             return Ok(Answer::Throttled {
                 retry_after,
@@ -383,10 +431,6 @@ impl Client {
         }))
     }
 
-    fn backoff(&self, retries: u32) -> Duration {
-        self.options.backoff.saturating_mul(1 << retries.min(16))
-    }
-
     fn gate(&self, entity: &str) -> Arc<Semaphore> {
         let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
         gates
@@ -394,21 +438,13 @@ impl Client {
             .or_insert_with(|| Arc::new(Semaphore::new(THREADS_PER_ENDPOINT)))
             .clone()
     }
-
-    fn count(&self, endpoint: &str) {
-        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        match counts.iter_mut().find(|(e, _)| e == endpoint) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((endpoint.to_owned(), 1)),
-        }
-    }
 }
 
 /// What one attempt produced.
 enum Answer {
     Done(Vec<u8>),
     Throttled {
-        retry_after: Option<Duration>,
+        retry_after: Option<RetryAfter>,
         messages: Vec<String>,
     },
     Failed(CallError),
@@ -437,14 +473,19 @@ fn body_has_errors(bytes: &[u8]) -> bool {
     serde_json::from_slice::<Errors>(bytes).is_ok_and(|e| !e.errors.is_empty())
 }
 
-/// The `errors` of a body, or a short excerpt of a body that has none.
-fn error_messages(bytes: &[u8]) -> Vec<String> {
+/// The `errors` of a body, or a short excerpt of a body that has none; credentials redacted
+/// (before the excerpt is cut, so no prefix of one survives).
+fn error_messages(bytes: &[u8], redactor: &Redactor) -> Vec<String> {
     match serde_json::from_slice::<Errors>(bytes) {
-        Ok(errors) if !errors.errors.is_empty() => errors.messages(),
+        Ok(errors) if !errors.errors.is_empty() => errors
+            .messages()
+            .iter()
+            .map(|m| redactor.redact(m))
+            .collect(),
         Ok(_) => Vec::new(),
         Err(_) if bytes.is_empty() => Vec::new(),
         Err(_) => {
-            let text = String::from_utf8_lossy(bytes);
+            let text = redactor.redact(&String::from_utf8_lossy(bytes));
             vec![text.chars().take(200).collect()]
         }
     }

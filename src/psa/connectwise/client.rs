@@ -3,12 +3,14 @@
 //!
 //! Owns codebase discovery (`/login/companyinfo/{companyId}`, redone once when a request answers
 //! 404, as hosted tenants move codebase on upgrade), the Basic credentials and `clientId` header,
-//! bounded retries (429 honouring `Retry-After`; 5xx and lost connections only for requests that
-//! are safe to repeat), `Link`-header paging and per-endpoint request counts. It knows nothing of
+//! which failures may be retried (429 always, as ConnectWise refuses before doing anything; 5xx
+//! and lost connections only for requests that are safe to repeat) and `Link`-header paging.
+//! When and how often to retry, and the request count, are the shared [`crate::psa::http`]
+//! policy. It knows nothing of
 //! agreements or quantities and never formats a credential: failures carry URLs and
 //! ConnectWise's own messages, and the keys live only in [`Secret`]s.
 
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -17,14 +19,15 @@ use serde::de::DeserializeOwned;
 
 use super::request::{Failure, Request, Response, chain, describe, error_message};
 use super::wire;
-use crate::secret::Secret;
+use crate::psa::http::{self, Counter, Outbound, Retrier, RetryAfter, Step};
+use crate::secret::{Redactor, Secret};
 
 /// The API version reckon is written against, pinned in every `Accept` header so a server
 /// upgrade cannot change response shapes under it.
 pub const API_VERSION: &str = "2025.1";
 
 /// Records per page: ConnectWise's maximum.
-const PAGE_SIZE: &str = "1000";
+const PAGE_SIZE: usize = 1000;
 
 /// More pages than any tenant has (10 million records); a server that keeps linking a next
 /// page beyond it is treated as broken rather than followed forever.
@@ -37,10 +40,22 @@ pub struct Options {
     pub timeout: Duration,
     /// Attempts per request, the first included.
     pub attempts: u32,
-    /// Wait before the second attempt; doubled before each further one.
+    /// Wait before the second attempt; doubled before each further one (with jitter).
     pub backoff: Duration,
-    /// The longest `Retry-After` honoured; a longer one ends the request as failed.
+    /// The longest wait: backoffs are capped at it, and a longer `Retry-After` ends the
+    /// request as failed.
     pub max_retry_after: Duration,
+}
+
+impl Options {
+    /// The shared retry policy these options describe.
+    fn policy(&self) -> http::Policy {
+        http::Policy {
+            attempts: self.attempts,
+            backoff: self.backoff,
+            max_wait: self.max_retry_after,
+        }
+    }
 }
 
 impl Default for Options {
@@ -68,25 +83,26 @@ pub(super) struct Client {
     site: String,
     fixed_base: Option<String>,
     credentials: Credentials,
-    options: Options,
+    retrier: Retrier,
+    outbound: Outbound,
+    redactor: Arc<Redactor>,
     base: tokio::sync::Mutex<Option<String>>,
     rediscovered: AtomicBool,
-    counts: Mutex<Vec<(String, u64)>>,
+    counter: Counter,
 }
 
 impl Client {
     /// A client for `site` (a host, or a URL with scheme), using `base_url` (the REST root,
-    /// `…/apis/3.0`) when given instead of discovering it.
+    /// `…/apis/3.0`) when given instead of discovering it; it sends only where `outbound`
+    /// allows.
     pub fn new(
         site: &str,
         base_url: Option<&str>,
         credentials: Credentials,
         options: Options,
+        outbound: Outbound,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .user_agent(concat!("reckon/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = http::client(options.timeout)?;
         let site = site.trim().trim_end_matches('/');
         let site = if site.contains("://") {
             site.to_owned()
@@ -94,15 +110,21 @@ impl Client {
             format!("https://{site}")
         };
         let fixed_base = base_url.map(|b| b.trim().trim_end_matches('/').to_owned());
+        let redactor = Redactor::new()
+            .secret(&credentials.public_key)
+            .secret(&credentials.private_key)
+            .basic(&basic_user(&credentials), &credentials.private_key);
         Ok(Self {
             http,
             site,
             base: tokio::sync::Mutex::new(fixed_base.clone()),
             fixed_base,
             credentials,
-            options,
+            retrier: Retrier::new(options.policy()),
+            outbound,
+            redactor: Arc::new(redactor),
             rediscovered: AtomicBool::new(false),
-            counts: Mutex::new(Vec::new()),
+            counter: Counter::default(),
         })
     }
 
@@ -116,9 +138,14 @@ impl Client {
         &self.credentials.company_id
     }
 
+    /// `text` from the server with every form of the credentials removed.
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
+    }
+
     /// Requests made so far, by endpoint, in first-use order.
     pub fn counts(&self) -> Vec<(String, u64)> {
-        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+        self.counter.counts()
     }
 
     /// The REST root: the configured `base_url`, or the one discovered (once) from the site.
@@ -146,6 +173,10 @@ impl Client {
         );
         let request = Request::get(String::new(), "GET login/companyinfo");
         let response = self.attempt_all(&url, &request, false).await.map_err(|failure| {
+            // A refusal already says what to check.
+            if let Failure::Refused(_) = failure {
+                return failure;
+            }
             Failure::Discovery(format!(
                 "cannot discover the API codebase from {url}: {}; check psa.site and psa.company_id, \
                  or set psa.base_url",
@@ -210,6 +241,10 @@ impl Client {
 
     /// As [`Client::get_all`], handing each page to `on_page` as it arrives, so a caller can
     /// start the reads that depend on it while the next page is on its way.
+    ///
+    /// A full page whose `Link` names no next page is not taken as the end: the list may have
+    /// exactly that many rows, or the link may have been lost, so the next page is read too and
+    /// the list fails unless it is empty.
     pub async fn get_pages<T: DeserializeOwned>(
         &self,
         request: Request,
@@ -217,17 +252,12 @@ impl Client {
     ) -> Result<(), Failure> {
         let mut page = 1;
         loop {
-            let mut paged = Request {
-                query: request.query.clone(),
-                path: request.path.clone(),
-                body: None,
-                ..Request::get(String::new(), request.endpoint)
-            };
-            paged.query.push(("pageSize", PAGE_SIZE.to_owned()));
-            paged.query.push(("page", page.to_string()));
-            let response = self.send(&paged).await?;
-            on_page(response.json::<Vec<T>>()?);
+            let response = self.send(&page_of(&request, page)).await?;
+            let rows = response.json::<Vec<T>>()?;
+            let full = rows.len() >= PAGE_SIZE;
+            on_page(rows);
             match response.next_page() {
+                None if full => return self.confirm_last(&request, page, response.url).await,
                 Some(next) if next > page && next <= MAX_PAGES => page = next,
                 Some(next) if next <= page => {
                     return Err(Failure::Body {
@@ -246,40 +276,52 @@ impl Client {
         }
     }
 
+    /// After full page `page` without a next link: `Ok` when the page after it is empty (the
+    /// list ended on a page boundary), else the failure of a list that cannot be read whole.
+    async fn confirm_last(&self, request: &Request, page: u32, url: String) -> Result<(), Failure> {
+        let after = self.send(&page_of(request, page + 1)).await?;
+        let rows = after.json::<Vec<serde::de::IgnoredAny>>()?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::Body {
+            url,
+            reason: format!(
+                "page {page} was full ({PAGE_SIZE} rows) but its Link header named no next page, \
+                 and page {} has {} more rows: the list cannot be read completely",
+                page + 1,
+                rows.len()
+            ),
+        })
+    }
+
     async fn send_to(&self, base: &str, request: &Request) -> Result<Response, Failure> {
         let url = format!("{base}/{}", request.path);
         self.attempt_all(&url, request, true).await
     }
 
-    /// Sends `request` to `url`, retrying what may be retried.
+    /// Sends `request` to `url`, retrying what may be retried under the shared policy.
     async fn attempt_all(
         &self,
         url: &str,
         request: &Request,
         authenticated: bool,
     ) -> Result<Response, Failure> {
-        let attempts = self.options.attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            let last = attempt >= attempts;
-            self.count(request.endpoint);
-            let wait = match self.attempt(url, request, authenticated).await {
-                Attempt::Done(result) => return result.map_err(|f| f.after(attempt)),
-                Attempt::Retry(failure, _) if last => return Err(failure.after(attempt)),
-                Attempt::Retry(failure, wait) => {
-                    let wait = wait.unwrap_or_else(|| self.backoff(attempt));
-                    if wait > self.options.max_retry_after {
-                        return Err(failure.after(attempt));
-                    }
-                    wait
-                }
-            };
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+        self.outbound.check(url).map_err(Failure::Refused)?;
+        self.retrier
+            .run(&self.counter, request.endpoint, || {
+                self.attempt(url, request, authenticated)
+            })
+            .await
+            .map_err(|failed| failed.error.after(failed.attempts))
     }
 
-    async fn attempt(&self, url: &str, request: &Request, authenticated: bool) -> Attempt {
+    async fn attempt(
+        &self,
+        url: &str,
+        request: &Request,
+        authenticated: bool,
+    ) -> Step<Response, Failure> {
         let mut builder = self
             .http
             .request(request.method.clone(), url)
@@ -289,11 +331,7 @@ impl Client {
             let credentials = &self.credentials;
             builder = builder
                 .basic_auth(
-                    format!(
-                        "{}+{}",
-                        credentials.company_id,
-                        credentials.public_key.expose()
-                    ),
+                    basic_user(credentials),
                     Some(credentials.private_key.expose()),
                 )
                 .header("clientId", &credentials.client_id);
@@ -309,12 +347,20 @@ impl Client {
             reason: chain(&error.without_url()),
             attempts: 1,
         };
+        // No answer, or a 5xx: repeated only when the request is safe to repeat.
+        let lost = |failure| {
+            if request.repeatable {
+                Step::Retry(failure, http::Failure::Transient)
+            } else {
+                Step::Done(Err(failure))
+            }
+        };
         let response = match builder.send().await {
             Ok(response) => response,
-            Err(error) if request.repeatable => return Attempt::Retry(transport(error), None),
-            Err(error) => return Attempt::Done(Err(transport(error))),
+            Err(error) => return lost(transport(error)),
         };
         let status = response.status();
+        let headers = response.headers().clone();
         let retry_after = retry_after(&response);
         let link = response
             .headers()
@@ -323,50 +369,57 @@ impl Client {
             .map(str::to_owned);
         let body = match response.bytes().await {
             Ok(body) => body.to_vec(),
-            Err(error) if request.repeatable => return Attempt::Retry(transport(error), None),
-            Err(error) => return Attempt::Done(Err(transport(error))),
+            Err(error) => return lost(transport(error)),
         };
         if status.is_success() {
-            return Attempt::Done(Ok(Response {
+            return Step::Done(Ok(Response {
                 url: url.to_owned(),
                 body,
                 link,
+                redactor: Arc::clone(&self.redactor),
+            }));
+        }
+        if status.is_redirection() {
+            let note = http::redirect_note(status.as_u16(), &headers, url);
+            return Step::Done(Err(Failure::Status {
+                status: status.as_u16(),
+                message: note,
             }));
         }
         let failure = Failure::Status {
             status: status.as_u16(),
-            message: error_message(&body),
+            message: error_message(&body, &self.redactor),
         };
         if status == StatusCode::TOO_MANY_REQUESTS {
-            Attempt::Retry(failure, retry_after)
-        } else if status.is_server_error() && request.repeatable {
-            Attempt::Retry(failure, None)
+            Step::Retry(failure, http::Failure::Throttled(retry_after))
+        } else if status.is_server_error() {
+            lost(failure)
         } else {
-            Attempt::Done(Err(failure))
-        }
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        self.options
-            .backoff
-            .saturating_mul(1 << (attempt - 1).min(10))
-    }
-
-    fn count(&self, endpoint: &str) {
-        if let Ok(mut counts) = self.counts.lock() {
-            match counts.iter_mut().find(|(e, _)| e == endpoint) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((endpoint.to_owned(), 1)),
-            }
+            Step::Done(Err(failure))
         }
     }
 }
 
-/// The outcome of one attempt.
-enum Attempt {
-    Done(Result<Response, Failure>),
-    /// Retryable, after the wait the server asked for (if it did).
-    Retry(Failure, Option<Duration>),
+/// Page `page` of list `request`: its own parameters, then `pageSize` and `page`.
+fn page_of(request: &Request, page: u32) -> Request {
+    let mut paged = Request {
+        query: request.query.clone(),
+        path: request.path.clone(),
+        body: None,
+        ..Request::get(String::new(), request.endpoint)
+    };
+    paged.query.push(("pageSize", PAGE_SIZE.to_string()));
+    paged.query.push(("page", page.to_string()));
+    paged
+}
+
+/// The Basic-auth user: `companyId+publicKey`.
+fn basic_user(credentials: &Credentials) -> String {
+    format!(
+        "{}+{}",
+        credentials.company_id,
+        credentials.public_key.expose()
+    )
 }
 
 /// The pinned `Accept` header.
@@ -374,15 +427,8 @@ pub(super) fn accept() -> String {
     format!("application/vnd.connectwise.com+json; version={API_VERSION}")
 }
 
-/// `Retry-After` in seconds (ConnectWise sends a number).
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+/// `Retry-After`, in seconds (what ConnectWise sends) or as an HTTP-date.
+fn retry_after(response: &reqwest::Response) -> Option<RetryAfter> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    RetryAfter::parse(value.to_str().ok()?)
 }

@@ -26,6 +26,7 @@ pub use client::{API_VERSION, Options};
 use client::{Client, Credentials};
 use request::{Failure, Request, describe};
 
+use super::http::Outbound;
 use super::{CheckStep, Psa, PsaError, RequestCount};
 use crate::observed::{Company, Contract, LineRef, Service};
 use crate::secret::Secret;
@@ -60,8 +61,18 @@ impl std::fmt::Debug for ConnectWisePsa {
 }
 
 impl ConnectWisePsa {
-    /// A client for `settings`; sends nothing yet.
+    /// A client for `settings`, allowed to reach any https (or loopback http) host; sends
+    /// nothing yet.
     pub fn new(settings: Settings, options: Options) -> Result<Self, reqwest::Error> {
+        Self::reaching(settings, options, Outbound::default())
+    }
+
+    /// A client for `settings` that sends requests only where `outbound` allows.
+    pub fn reaching(
+        settings: Settings,
+        options: Options,
+        outbound: Outbound,
+    ) -> Result<Self, reqwest::Error> {
         let credentials = Credentials {
             company_id: settings.company_id,
             public_key: settings.public_key,
@@ -73,6 +84,7 @@ impl ConnectWisePsa {
             settings.base_url.as_deref(),
             credentials,
             options,
+            outbound,
         )?;
         Ok(Self {
             client: Arc::new(client),
@@ -99,6 +111,43 @@ impl ConnectWisePsa {
     }
 }
 
+impl ConnectWisePsa {
+    /// The catalog price of Product ID `service`, which a created addition carries: one
+    /// `GET procurement/catalog` for it. An item without a price is refused rather than added
+    /// as a line billed at nothing.
+    async fn catalog_price(&self, service: &str, action: &str) -> Result<Decimal, PsaError> {
+        let escaped = service.replace('\\', "\\\\").replace('"', "\\\"");
+        let request = Request::get("procurement/catalog".into(), "GET procurement/catalog")
+            .param("conditions", format!("identifier=\"{escaped}\""))
+            .param("fields", "identifier,description,price")
+            .param("pageSize", "2");
+        let items: Vec<wire::CatalogItem> = self
+            .client
+            .send(&request)
+            .await
+            .and_then(|r| r.json())
+            .map_err(|f| read_error(f, &format!("read the price of {service}")))?;
+        let item = items
+            .into_iter()
+            .find(|item| item.identifier == service)
+            .ok_or_else(|| PsaError::NotFound {
+                entity: "catalog item",
+                id: service.to_owned(),
+            })?;
+        let whose = format!("catalog item {service}");
+        match item.price().map_err(|u| unreadable(&u, &whose))? {
+            Some(price) => Ok(price),
+            None => Err(PsaError::Rejected {
+                action: action.to_owned(),
+                message: format!(
+                    "catalog item {service} has no price, so the addition would bill nothing; \
+                     set its price in ConnectWise (Procurement → Product Catalog) and re-run"
+                ),
+            }),
+        }
+    }
+}
+
 impl Psa for ConnectWisePsa {
     fn describe(&self) -> String {
         format!(
@@ -117,7 +166,13 @@ impl Psa for ConnectWisePsa {
             .get_all(request)
             .await
             .map_err(|f| read_error(f, "read the companies"))?;
-        Ok(companies.into_iter().map(wire::Company::observed).collect())
+        let observed = companies.into_iter().map(wire::Company::observed);
+        Ok(observed
+            .map(|company| Company {
+                name: self.client.redact(&company.name),
+                ..company
+            })
+            .collect())
     }
 
     async fn services(&self) -> Result<Vec<Service>, PsaError> {
@@ -129,7 +184,13 @@ impl Psa for ConnectWisePsa {
             .get_all(request)
             .await
             .map_err(|f| read_error(f, "read the product catalog"))?;
-        Ok(items.into_iter().map(wire::CatalogItem::observed).collect())
+        let observed = items.into_iter().map(wire::CatalogItem::observed);
+        Ok(observed
+            .map(|service| Service {
+                name: self.client.redact(&service.name),
+                ..service
+            })
+            .collect())
     }
 
     async fn contracts(&self, at: NaiveDate) -> Result<Vec<Contract>, PsaError> {
@@ -161,7 +222,11 @@ impl Psa for ConnectWisePsa {
             .into_iter()
             .map(|agreement| {
                 let additions = lines.remove(&agreement.id).unwrap_or_default();
-                contract(agreement, additions, at)
+                let found = contract(agreement, additions, at)?;
+                Ok(Contract {
+                    name: self.client.redact(&found.name),
+                    ..found
+                })
             })
             .collect()
     }
@@ -197,7 +262,7 @@ impl Psa for ConnectWisePsa {
         let operation = wire::PatchOperation {
             op: "replace",
             path: "quantity",
-            value: wire::quantity_value(quantity),
+            value: wire::number_value(quantity),
         };
         let request = Request::patch(
             format!("finance/agreements/{agreement}/additions/{addition}"),
@@ -239,7 +304,10 @@ impl Psa for ConnectWisePsa {
             .await
             .and_then(|r| r.json::<wire::SystemInfo>())
             .map(|info| {
-                let version = info.version.unwrap_or_else(|| "(version not given)".into());
+                let version = info.version.map_or_else(
+                    || "(version not given)".to_owned(),
+                    |v| self.client.redact(&v),
+                );
                 format!("API keys and clientId accepted (ConnectWise {version})")
             })
             .map_err(|f| explain(&f));
@@ -258,7 +326,11 @@ impl Psa for ConnectWisePsa {
             .and_then(|r| r.json::<Vec<wire::Company>>())
         {
             Ok(companies) => match companies.into_iter().next() {
-                Some(c) => Ok(format!("read company {} ({})", c.id, c.name)),
+                Some(c) => Ok(format!(
+                    "read company {} ({})",
+                    c.id,
+                    self.client.redact(&c.name)
+                )),
                 None => Err("the API member sees no companies; check its security role \
                              (Companies → Company Maintenance: Inquire)"
                     .to_owned()),
@@ -292,12 +364,15 @@ impl Psa for ConnectWisePsa {
             entity: "agreement",
             id: contract.to_owned(),
         })?;
+        let action = format!("add a {service} addition to agreement {agreement}");
+        let price = self.catalog_price(service, &action).await?;
         let body = wire::NewAddition {
             product: wire::ProductByIdentifier {
                 identifier: service.to_owned(),
             },
             bill_customer: "Billable",
-            quantity: wire::quantity_value(quantity),
+            quantity: wire::number_value(quantity),
+            unit_price: wire::number_value(price),
             effective_date: wire::datetime(at),
         };
         let request = Request::post(
@@ -305,7 +380,6 @@ impl Psa for ConnectWisePsa {
             "POST finance/agreements/{id}/additions",
             &body,
         );
-        let action = format!("add a {service} addition to agreement {agreement}");
         let created: wire::Addition = self
             .client
             .send(&request)

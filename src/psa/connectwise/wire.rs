@@ -5,6 +5,11 @@
 //! text form, never through arithmetic on `f64`. Deciding whether a line is in force on a date
 //! happens here, from `effectiveDate`/`cancelledDate`, because ConnectWise's `cancelledDate=null`
 //! condition would drop lines whose cancellation is still in the future.
+//!
+//! Field by field, these follow ConnectWise's OpenAPI document (`cw-api.json`, "Connectwise
+//! Manage Public Endpoints" 2025.8, as published in github.com/ai-connor/connectwise): every field
+//! it marks `nullable` is an `Option` here, and so is every field it does not list as `required`
+//! (an absent field and a `null` read the same). The schema paths are given per field.
 
 use std::str::FromStr;
 
@@ -14,9 +19,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::observed::{Company as ObservedCompany, Line, Service};
 
-/// A reference to another record: `{id, identifier?, name?}`.
+/// A reference to another record: `{id, identifier?, name?}`
+/// (`#/components/schemas/CompanyReference`, `…/IvItemReference`: `id` nullable, `identifier`
+/// optional).
 #[derive(Debug, Clone, Deserialize)]
 pub(super) struct Reference {
+    #[serde(default)]
     pub id: Option<i64>,
     #[serde(default)]
     pub identifier: Option<String>,
@@ -36,22 +44,27 @@ pub(super) struct SystemInfo {
     pub version: Option<String>,
 }
 
-/// `GET /company/companies`.
+/// `GET /company/companies` (`#/components/schemas/Company`: `id`, and `name` required).
 #[derive(Debug, Deserialize)]
 pub(super) struct Company {
     pub id: i64,
     pub name: String,
 }
 
-/// `GET /procurement/catalog`.
+/// `GET /procurement/catalog` (`#/components/schemas/CatalogItem`: `identifier` and
+/// `description` required, `price` nullable).
 #[derive(Debug, Deserialize)]
 pub(super) struct CatalogItem {
     pub identifier: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// `#/components/schemas/CatalogItem/properties/price`: a double, nullable.
+    #[serde(default)]
+    pub price: Option<serde_json::Number>,
 }
 
-/// `GET /finance/agreements`.
+/// `GET /finance/agreements` (`#/components/schemas/Agreement`: `name` and `company` required;
+/// `startDate`, `endDate` optional; `noEndingDateFlag` nullable).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Agreement {
@@ -66,13 +79,17 @@ pub(super) struct Agreement {
     pub no_ending_date_flag: Option<bool>,
 }
 
-/// `GET /finance/agreements/{id}/additions`.
+/// `GET /finance/agreements/{id}/additions` (`#/components/schemas/Addition`: `product`
+/// required; `quantity` nullable; `effectiveDate`, `cancelledDate` optional).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Addition {
     pub id: i64,
     pub product: Reference,
-    pub quantity: serde_json::Number,
+    /// `#/components/schemas/Addition/properties/quantity`: a double, nullable. `None` when null
+    /// or absent, read as 0 (see [`Addition::quantity`]).
+    #[serde(default)]
+    pub quantity: Option<serde_json::Number>,
     #[serde(default)]
     pub effective_date: Option<String>,
     #[serde(default)]
@@ -86,6 +103,9 @@ pub(super) struct NewAddition {
     pub product: ProductByIdentifier,
     pub bill_customer: &'static str,
     pub quantity: serde_json::Value,
+    /// `#/components/schemas/Addition/properties/unitPrice`: the catalog item's price, sent
+    /// rather than left to ConnectWise's default (which the schema does not state).
+    pub unit_price: serde_json::Value,
     pub effective_date: String,
 }
 
@@ -234,6 +254,19 @@ impl Company {
 }
 
 impl CatalogItem {
+    /// The price as an exact decimal; `None` when the catalog has none.
+    pub fn price(&self) -> Result<Option<Decimal>, Unreadable> {
+        self.price
+            .as_ref()
+            .map(|price| {
+                decimal(price).ok_or_else(|| Unreadable {
+                    field: "price",
+                    value: price.to_string(),
+                })
+            })
+            .transpose()
+    }
+
     pub fn observed(self) -> Service {
         Service {
             name: self.description.unwrap_or_else(|| self.identifier.clone()),
@@ -262,11 +295,15 @@ impl Addition {
         Ok(effective.is_none_or(|d| d <= at) && cancelled.is_none_or(|d| d > at))
     }
 
-    /// The quantity as an exact decimal.
+    /// The quantity as an exact decimal; a null (or absent) quantity is 0, which is what
+    /// ConnectWise bills for it (unverified against a live tenant) and what the plan then shows.
     pub fn quantity(&self) -> Result<Decimal, Unreadable> {
-        decimal(&self.quantity).ok_or_else(|| Unreadable {
+        let Some(quantity) = &self.quantity else {
+            return Ok(Decimal::ZERO);
+        };
+        decimal(quantity).ok_or_else(|| Unreadable {
             field: "quantity",
-            value: self.quantity.to_string(),
+            value: quantity.to_string(),
         })
     }
 
@@ -300,10 +337,10 @@ fn decimal(number: &serde_json::Number) -> Option<Decimal> {
         .ok()
 }
 
-/// A quantity as the JSON value ConnectWise takes: a number when it survives the trip through a
+/// A quantity (or price) as the JSON value ConnectWise takes: a number when it survives the trip through a
 /// double unchanged (always, for plan-rounded quantities), its exact text otherwise (ConnectWise
 /// accepts a string value in a patch operation).
-pub(super) fn quantity_value(quantity: Decimal) -> serde_json::Value {
+pub(super) fn number_value(quantity: Decimal) -> serde_json::Value {
     let quantity = quantity.normalize();
     if quantity.fract().is_zero()
         && let Ok(whole) = i64::try_from(quantity.mantissa())
@@ -360,7 +397,7 @@ mod tests {
                 id: Some(7),
                 identifier: Some("KEEPER-BP".into()),
             },
-            quantity: serde_json::Number::from(3),
+            quantity: Some(serde_json::Number::from(3)),
             effective_date: effective.map(str::to_owned),
             cancelled_date: cancelled.map(str::to_owned),
         }
@@ -416,14 +453,34 @@ mod tests {
     }
 
     #[test]
+    fn a_null_or_absent_quantity_reads_as_zero() {
+        // The schema marks `Addition.quantity` nullable.
+        for text in [
+            r#"{"id":5,"product":{"identifier":"X"},"quantity":null}"#,
+            r#"{"id":5,"product":{"identifier":"X"}}"#,
+        ] {
+            let parsed: Addition = serde_json::from_str(text).expect("addition");
+            assert_eq!(parsed.quantity(), Ok(Decimal::ZERO), "{text}");
+        }
+        let item: CatalogItem =
+            serde_json::from_str(r#"{"identifier":"X","description":"x","price":null}"#)
+                .expect("item");
+        assert_eq!(item.price(), Ok(None));
+        let priced: CatalogItem =
+            serde_json::from_str(r#"{"identifier":"X","description":"x","price":4.35}"#)
+                .expect("item");
+        assert_eq!(priced.price(), Ok(Some(dec!(4.35))));
+    }
+
+    #[test]
     fn quantities_are_written_as_numbers_that_read_back_exactly() {
-        assert_eq!(quantity_value(dec!(12)).to_string(), "12");
-        assert_eq!(quantity_value(dec!(12.00)).to_string(), "12");
-        assert_eq!(quantity_value(dec!(9.35)).to_string(), "9.35");
-        assert_eq!(quantity_value(dec!(0.1)).to_string(), "0.1");
+        assert_eq!(number_value(dec!(12)).to_string(), "12");
+        assert_eq!(number_value(dec!(12.00)).to_string(), "12");
+        assert_eq!(number_value(dec!(9.35)).to_string(), "9.35");
+        assert_eq!(number_value(dec!(0.1)).to_string(), "0.1");
         // 19 significant digits do not survive a double: sent as exact text instead.
         assert_eq!(
-            quantity_value(dec!(1234567.890123456789)).to_string(),
+            number_value(dec!(1234567.890123456789)).to_string(),
             "\"1234567.890123456789\""
         );
     }

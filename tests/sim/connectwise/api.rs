@@ -132,8 +132,32 @@ async fn serve(
             "simulated failure",
         ),
         Some(FaultKind::DropBeforeCommit) => cut_answer(),
+        Some(FaultKind::EchoCredentials { padding }) => echo_credentials(&headers, padding),
         _ => route(&tenant, method, &uri, &headers, &body),
     }
+}
+
+/// A 401 repeating the request's `Authorization` header, raw and decoded, and its `clientId`.
+fn echo_credentials(headers: &HeaderMap, padding: usize) -> Response {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let authorization = text(header::AUTHORIZATION.as_str());
+    let decoded = format!("{COMPANY_ID}+{PUBLIC_KEY}:{PRIVATE_KEY}");
+    let echoed = authorization
+        .strip_prefix("Basic ")
+        .filter(|b64| *b64 == base64(decoded.as_bytes()))
+        .map_or_else(String::new, |_| format!(" (decoded: {decoded})"));
+    let body = format!(
+        "{}Unauthorized. Request headers: Authorization: {authorization}{echoed}; clientId: {}",
+        "-".repeat(padding),
+        text("clientId")
+    );
+    (StatusCode::UNAUTHORIZED, body).into_response()
 }
 
 /// Discovery and the REST API.
@@ -156,8 +180,8 @@ fn route(tenant: &Tenant, method: Method, uri: &Uri, headers: &HeaderMap, body: 
     let mut state = lock(tenant);
     let request = Listing {
         query: &query,
-        raw_query: uri.query().unwrap_or(""),
         url: format!("http://{}{}", host(headers), path),
+        drop_next: state.drop_next_links,
     };
     match (method, segments.as_slice()) {
         (Method::GET, ["system", "info"]) => {
@@ -326,6 +350,7 @@ fn product_json(product: &Product) -> Value {
         "identifier": product.identifier,
         "description": product.description,
         "inactiveFlag": product.inactive,
+        "price": product.price,
         "productClass": "Service",
         "recurringFlag": true
     })
@@ -365,7 +390,7 @@ fn addition_json(state: &State, addition: &Addition) -> Value {
         "effectiveDate": addition.effective_date,
         "cancelledDate": addition.cancelled_date,
         "agreementId": addition.agreement,
-        "unitPrice": 4.5
+        "unitPrice": addition.unit_price
     })
 }
 
@@ -485,6 +510,7 @@ fn create_addition(state: &mut State, agreement: i64, body: &[u8]) -> Response {
         agreement,
         product: product.to_owned(),
         quantity: Value::Number(quantity),
+        unit_price: number(body.get("unitPrice")).map_or(Value::from(0), Value::Number),
         bill_customer: "Billable".to_owned(),
         effective_date: body
             .get("effectiveDate")

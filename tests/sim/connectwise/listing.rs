@@ -1,5 +1,10 @@
 //! List endpoints as ConnectWise serves them: `conditions` filtering, `fields` trimming, and
 //! `page`/`pageSize` paging (default 25, at most 1000) with a `Link` header.
+//!
+//! The `Link` header's URLs carry the request's own parameters with commas left raw
+//! (`fields=id,name`), as ConnectWise writes them (issue 14, reproduced against its Link
+//! header; RFC 3986 §3.4 allows a raw comma in a query): a client that splits the header on
+//! commas before reading the `<…>` target loses the next page.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,8 +15,9 @@ use super::api::Json;
 /// A list request's paging, filtering and trimming.
 pub(super) struct Listing<'a> {
     pub(super) query: &'a [(String, String)],
-    pub(super) raw_query: &'a str,
     pub(super) url: String,
+    /// Whether to leave `rel="next"` out of the `Link` header (a lost link, for tests).
+    pub(super) drop_next: bool,
 }
 
 impl Listing<'_> {
@@ -50,7 +56,7 @@ impl Listing<'_> {
             .map(|item| self.trim(item))
             .collect();
         let mut links = Vec::new();
-        if page < pages {
+        if page < pages && !self.drop_next {
             links.push(format!("<{}>; rel=\"next\"", self.page_url(page + 1)));
             links.push(format!("<{}>; rel=\"last\"", self.page_url(pages)));
         }
@@ -68,13 +74,13 @@ impl Listing<'_> {
     }
 
     fn page_url(&self, page: usize) -> String {
-        let mut pairs: Vec<&str> = self
-            .raw_query
-            .split('&')
-            .filter(|p| !p.is_empty() && !p.starts_with("page="))
+        let mut pairs: Vec<String> = self
+            .query
+            .iter()
+            .filter(|(k, _)| k != "page")
+            .map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v)))
             .collect();
-        let page = format!("page={page}");
-        pairs.push(&page);
+        pairs.push(format!("page={page}"));
         format!("{}?{}", self.url, pairs.join("&"))
     }
 
@@ -93,6 +99,21 @@ impl Listing<'_> {
                 .collect(),
         )
     }
+}
+
+/// Percent-encodes what a query parameter cannot hold raw (RFC 3986 §3.4: `&`, `=`, `#`, `+`,
+/// spaces, quotes, `<>`), leaving the other sub-delims (commas above all) as they are.
+fn query_escape(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        let raw = byte.is_ascii_alphanumeric() || b"-._~!$'()*,;:@/?".contains(&byte);
+        if raw {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn out_of_range(field: &str) -> Response {

@@ -57,6 +57,9 @@ pub struct Product {
     pub identifier: String,
     pub description: String,
     pub inactive: bool,
+    /// `CatalogItem.price`, a nullable double (`#/components/schemas/CatalogItem/properties/price`
+    /// in ConnectWise's OpenAPI document).
+    pub price: Value,
 }
 
 /// An agreement.
@@ -76,7 +79,13 @@ pub struct Addition {
     pub id: i64,
     pub agreement: i64,
     pub product: String,
+    /// `Addition.quantity`, a nullable double (`#/components/schemas/Addition/properties/quantity`):
+    /// `Value::Null` is served as `"quantity": null`.
     pub quantity: Value,
+    /// `Addition.unitPrice`, a nullable double. A created addition stores the `unitPrice` it was
+    /// posted with, or 0 without one (what ConnectWise does then is not documented; 0 is the
+    /// worst case, a line billed at nothing).
+    pub unit_price: Value,
     pub bill_customer: String,
     pub effective_date: Option<String>,
     pub cancelled_date: Option<String>,
@@ -96,6 +105,10 @@ pub enum FaultKind {
     Drop,
     /// Start a 200 answer and drop the connection mid-body without doing anything.
     DropBeforeCommit,
+    /// 401 whose plain-text body echoes the request's credentials: its `Authorization` header,
+    /// decoded too, after `padding` characters of preamble (a misconfigured proxy or a hostile
+    /// server; issue 15 reproduced one). Nothing done.
+    EchoCredentials { padding: usize },
 }
 
 /// A fault for the next `times` requests whose method matches and whose path contains `path`.
@@ -146,6 +159,8 @@ pub struct State {
     pub bundles: bool,
     /// The most entities one bundled GET returns (its `count` still says how many there are).
     pub bundle_page_cap: usize,
+    /// Leave `rel="next"` out of every `Link` header (a lost link: full pages that seem last).
+    pub drop_next_links: bool,
     pub requests: Vec<Seen>,
     /// Every quantity change committed by a PATCH, in order (a request log cannot tell a
     /// committed PATCH from one refused or cut before its work).
@@ -172,6 +187,7 @@ impl Default for State {
             latency: Duration::ZERO,
             bundles: true,
             bundle_page_cap: 1000,
+            drop_next_links: false,
             requests: Vec::new(),
             patches: Vec::new(),
             next_id: 90_000,
@@ -193,13 +209,27 @@ impl State {
         self
     }
 
+    /// A catalog item priced at 4.50.
     pub fn product(&mut self, id: i64, identifier: &str, description: &str) -> &mut Self {
         self.products.push(Product {
             id,
             identifier: identifier.to_owned(),
             description: description.to_owned(),
             inactive: false,
+            price: Value::from(4.5),
         });
+        self
+    }
+
+    /// Sets the catalog price of `identifier` (`Value::Null` for none).
+    pub fn price(&mut self, identifier: &str, price: Value) -> &mut Self {
+        for product in self
+            .products
+            .iter_mut()
+            .filter(|p| p.identifier == identifier)
+        {
+            product.price = price.clone();
+        }
         self
     }
 
@@ -216,7 +246,8 @@ impl State {
         self
     }
 
-    /// An addition; dates as `YYYY-MM-DD`.
+    /// An addition; dates as `YYYY-MM-DD`; `quantity` is JSON (`"null"` for a null quantity);
+    /// its unit price is its product's.
     pub fn addition(
         &mut self,
         id: i64,
@@ -227,11 +258,17 @@ impl State {
         cancelled: Option<&str>,
     ) -> &mut Self {
         let stamp = |d: &str| format!("{d}T00:00:00Z");
+        let unit_price = self
+            .products
+            .iter()
+            .find(|p| p.identifier == product)
+            .map_or(Value::Null, |p| p.price.clone());
         self.push_addition(Addition {
             id,
             agreement,
             product: product.to_owned(),
             quantity: serde_json::from_str(quantity).unwrap_or(Value::Null),
+            unit_price,
             bill_customer: "Billable".to_owned(),
             effective_date: effective.map(stamp),
             cancelled_date: cancelled.map(stamp),
