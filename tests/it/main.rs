@@ -7,6 +7,8 @@ mod browser;
 mod config_fixtures;
 mod connectwise;
 mod connectwise_wire;
+mod halopsa;
+mod halopsa_wire;
 mod html;
 mod import;
 mod init;

@@ -1,0 +1,242 @@
+//! HaloPSA end to end: the real binary on examples/keeper-halopsa pointed at the stateful
+//! simulator. Plan → apply → plan converges, `check`, faults (429, 500, an expired token, a
+//! write whose answer is lost after its commit) that converge with no double write, and the
+//! client secret never printed.
+
+use axum::http::Method;
+use std::path::Path;
+
+use crate::sim::halopsa::{self as halo, FaultKind, Simulator, State};
+use crate::support::{Run, copy_of, reckon_with_env};
+
+const PERIOD: &[&str] = &["--period", "2026-10"];
+
+/// The instance examples/keeper-halopsa is reconciled against.
+fn instance() -> State {
+    let mut state = State::default();
+    state.tenant = Some("acme".into());
+    state
+        .client(40, "Acme Dental")
+        .client(41, "Brightside Logistics")
+        .client(42, "Cedar Law LLP")
+        .client(43, "Delta Dental Group")
+        .client(44, "Gone Client")
+        .item(101, "Keeper Business Plus", "4.5")
+        .item(102, "Keeper Business", "3.75")
+        .item(103, "Keeper Enterprise", "6")
+        .item(104, "Keeper 1TB Storage", "1.25")
+        .item(105, "Keeper ARAM", "10")
+        .item(106, "KeeperChat", "2.5")
+        .item(107, "Keeper Enterprise BreachWatch", "2")
+        .invoice(70, 40, "Acme Dental – Security")
+        .invoice(71, 41, "Brightside Logistics – Security")
+        .invoice(72, 42, "Cedar Law – Security")
+        .invoice(73, 43, "Delta Dental Group – Security")
+        .invoice(74, 40, "Acme Dental – old")
+        .line(701, 70, 101, "10", None, None)
+        // Ends after the effective date: still in force on 2026-11-01.
+        .line(702, 70, 104, "8", Some("2025-01-01"), Some("2026-11-30"))
+        .line(703, 70, 105, "1", None, None)
+        // Ended before it: ignored (else Acme would have two Business Plus lines).
+        .line(704, 70, 101, "4", None, Some("2026-06-30"))
+        .line(711, 71, 102, "5", None, None)
+        .line(712, 71, 106, "2", None, None)
+        .line(721, 72, 101, "0", None, None)
+        .line(731, 73, 103, "20", None, None)
+        .line(741, 74, 101, "99", None, None);
+    state.clients[4].inactive = true;
+    state.invoices[4].disabled = true;
+    state
+}
+
+/// A copy of examples/keeper-halopsa pointed at `sim`.
+fn workspace(sim: &Simulator) -> tempfile::TempDir {
+    let ws = copy_of("examples/keeper-halopsa");
+    let file = ws.path().join("reckon.yaml");
+    let yaml = std::fs::read_to_string(&file).expect("reckon.yaml");
+    assert!(
+        yaml.contains("https://acme.halopsa.com/api"),
+        "the example names its servers"
+    );
+    let pointed = yaml
+        .replace("https://acme.halopsa.com/api", &sim.resource_server())
+        .replace("https://acme.halopsa.com/auth", &sim.auth_server());
+    std::fs::write(&file, pointed).expect("write reckon.yaml");
+    ws
+}
+
+const CREDENTIALS: &[(&str, &str)] = &[
+    ("HALO_CLIENT_ID", halo::CLIENT_ID),
+    ("HALO_CLIENT_SECRET", halo::CLIENT_SECRET),
+];
+
+fn run(dir: &Path, command: &[&str]) -> Run {
+    let mut args = command.to_vec();
+    if command[0] != "check" {
+        args.extend_from_slice(PERIOD);
+    }
+    let run = reckon_with_env(dir, &args, CREDENTIALS);
+    for output in [&run.stdout, &run.stderr] {
+        assert!(
+            !output.contains(halo::CLIENT_SECRET) && !output.contains("sim-token-"),
+            "a credential was printed by {command:?}:\n{output}"
+        );
+    }
+    run
+}
+
+fn quantity(sim: &Simulator, line: i64) -> String {
+    sim.state()
+        .line_by_id(line)
+        .map(|l| l.qty_order.to_string())
+        .unwrap_or_default()
+}
+
+/// Lines of item 107 (Enterprise BreachWatch) on Delta's invoice: the one line apply creates.
+fn breachwatch_lines(sim: &Simulator) -> usize {
+    sim.state()
+        .lines
+        .iter()
+        .filter(|l| l.ihid == 73 && l.item_id == 107)
+        .count()
+}
+
+fn assert_converged(sim: &Simulator, dir: &Path) {
+    let again = run(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("No changes. Contracts match usage."),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(quantity(sim, 701), "12.06");
+    assert_eq!(quantity(sim, 702), "9.36");
+    assert_eq!(quantity(sim, 721), "7.23");
+    assert_eq!(quantity(sim, 704), "4", "an ended line is never written");
+    assert_eq!(
+        quantity(sim, 741),
+        "99",
+        "a disabled invoice is never written"
+    );
+    assert_eq!(
+        breachwatch_lines(sim),
+        1,
+        "exactly one new BreachWatch line"
+    );
+}
+
+/// No line received two committed writes.
+fn assert_written_once(sim: &Simulator) {
+    let state = sim.state();
+    let mut lines: Vec<i64> = state.writes.iter().map(|w| w.line).collect();
+    let all = lines.len();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(
+        lines.len(),
+        all,
+        "a line was written twice: {:?}",
+        state.writes
+    );
+}
+
+#[test]
+fn plan_apply_plan_converges_against_the_simulator() {
+    let sim = Simulator::start(instance());
+    let ws = workspace(&sim);
+    let dir = ws.path();
+
+    let plan = run(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    let shown = plan.stdout.replace(&sim.addr.to_string(), "127.0.0.1:PORT");
+    insta::assert_snapshot!("halopsa_plan_text", shown);
+    {
+        let state = sim.state();
+        // One token, then one page each of clients, items and recurring invoices (with lines):
+        // the floor for a book below one page.
+        assert_eq!(state.count("POST /auth/token"), 1);
+        assert_eq!(state.count("GET /api/Client"), 1);
+        assert_eq!(state.count("GET /api/Item"), 1);
+        assert_eq!(state.count("GET /api/RecurringInvoice"), 1);
+        assert_eq!(state.requests.len(), 4);
+        let tenant = state.requests.iter().find(|r| r.path == "/auth/token");
+        assert_eq!(tenant.map(|r| r.query.as_str()), Some("tenant=acme"));
+    }
+
+    let apply = run(dir, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert_converged(&sim, dir);
+    assert_written_once(&sim);
+}
+
+#[test]
+fn check_authenticates_and_reads_one_client() {
+    let sim = Simulator::start(instance());
+    let ws = workspace(&sim);
+    let check = run(ws.path(), &["check"]);
+    assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains("read client 40 (Acme Dental)"),
+        "{}",
+        check.stdout
+    );
+}
+
+#[test]
+fn a_wrong_secret_fails_check_saying_what_to_check() {
+    let sim = Simulator::start(instance());
+    let ws = workspace(&sim);
+    let wrong = "wrong-secret-7d1e";
+    let check = reckon_with_env(
+        ws.path(),
+        &["check"],
+        &[
+            ("HALO_CLIENT_ID", halo::CLIENT_ID),
+            ("HALO_CLIENT_SECRET", wrong),
+        ],
+    );
+    assert_eq!(check.code, 1, "{}\n{}", check.stdout, check.stderr);
+    let all = format!("{}{}", check.stdout, check.stderr);
+    assert!(all.contains("psa.client_secret"), "{all}");
+    assert!(!all.contains(wrong), "{all}");
+}
+
+#[test]
+fn faults_converge_with_no_double_write() {
+    let sim = Simulator::start(instance());
+    let ws = workspace(&sim);
+    let dir = ws.path();
+    sim.state()
+        .fault(
+            Method::GET,
+            "/api/Client",
+            FaultKind::TooManyRequests { retry_after: 0 },
+            1,
+        )
+        .fault(
+            Method::GET,
+            "/api/RecurringInvoice",
+            FaultKind::ServerError,
+            1,
+        )
+        .fault(Method::GET, "/api/Item", FaultKind::Unauthorized, 1)
+        // Committed, then the answer is lost: re-read, found written, never sent again.
+        .fault(Method::POST, "/updatelines", FaultKind::Drop, 2);
+
+    let apply = run(dir, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    {
+        let state = sim.state();
+        assert!(
+            state.faults.iter().all(|f| f.times == 0),
+            "every fault met a request"
+        );
+        assert_eq!(
+            state.count("POST /auth/token"),
+            2,
+            "one refresh after the 401"
+        );
+    }
+    assert_written_once(&sim);
+    assert_converged(&sim, dir);
+}
