@@ -44,7 +44,7 @@ fn time(text: &str, period: Period) -> Result<(usize, Duration, Duration), Strin
     let parse = started.elapsed();
     let started = Instant::now();
     let problems = check_rows(&rows, period);
-    let usage = summarize(&rows, BillingModel::DailyAverage, period);
+    let usage = summarize(&rows, BillingModel::DailyAverage, period).map_err(|e| e.to_string())?;
     let check = started.elapsed();
     if !problems.is_empty() || usage.is_empty() {
         return Err(format!("unexpected: {} problems", problems.len()));

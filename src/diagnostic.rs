@@ -128,6 +128,74 @@ impl Extend<Diagnostic> for Diagnostics {
     }
 }
 
+/// A serde message with the names of Rust types replaced by plain words, for any format
+/// reckon reads (YAML here, JSON in saved plans and reports).
+pub fn plain_words(message: &str) -> String {
+    message.replace(
+        "a Decimal type representing a fixed-point number",
+        "a decimal number written as text, such as \"12\" or \"12.5\" (no exponent, at most \
+         28 significant digits)",
+    )
+}
+
+/// The most row problems shown for one file: past this, a count stands for the rest, so a
+/// million bad rows print a screenful, not 84 MB.
+pub const MAX_ROW_PROBLEMS: usize = 50;
+
+/// Row problems of one file, bounded: the first [`MAX_ROW_PROBLEMS`] are kept, the rest only
+/// counted, and [`RowProblems::finish`] adds one problem saying how many were left out.
+#[derive(Debug)]
+pub struct RowProblems {
+    file: PathBuf,
+    kept: Diagnostics,
+    left_out: u64,
+}
+
+impl RowProblems {
+    /// No problems yet, in `file`.
+    pub fn new(file: &Path) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            kept: Diagnostics::default(),
+            left_out: 0,
+        }
+    }
+
+    /// Records one problem, or only counts it once [`MAX_ROW_PROBLEMS`] are kept.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        if self.kept.0.len() < MAX_ROW_PROBLEMS {
+            self.kept.push(diagnostic);
+        } else {
+            self.left_out = self.left_out.saturating_add(1);
+        }
+    }
+
+    /// Whether any problem was recorded.
+    pub fn has_errors(&self) -> bool {
+        self.kept.has_errors()
+    }
+
+    /// The kept problems, plus one saying how many more there were.
+    pub fn finish(self) -> Diagnostics {
+        let mut all = self.kept;
+        if self.left_out > 0 {
+            all.push(
+                Diagnostic::error(
+                    &self.file,
+                    None,
+                    format!(
+                        "{} more problem(s) in this file are not shown: only the first \
+                         {MAX_ROW_PROBLEMS} are",
+                        self.left_out
+                    ),
+                )
+                .with_hint("fix the problems shown (they often share one cause) and run again"),
+            );
+        }
+        all
+    }
+}
+
 /// The known name nearest to `unknown`, if one is close enough to be a likely typo.
 pub fn nearest<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let unknown_lower = unknown.to_lowercase();
@@ -166,6 +234,28 @@ mod tests {
         assert_eq!(nearest("acounts", known), Some("accounts"));
         assert_eq!(nearest("billing-model", known), Some("billing_model"));
         assert_eq!(nearest("zebra", known), None);
+    }
+
+    #[test]
+    fn row_problems_keep_the_first_fifty_and_count_the_rest() {
+        let file = Path::new("u.csv");
+        let mut problems = RowProblems::new(file);
+        for line in 1..=1000 {
+            problems.push(Diagnostic::error(
+                file,
+                Some(Location { line, column: 1 }),
+                "bad",
+            ));
+        }
+        let all = problems.finish();
+        assert_eq!(all.error_count(), MAX_ROW_PROBLEMS + 1);
+        let summary = all.sorted()[0];
+        assert_eq!(summary.location, None);
+        assert!(
+            summary.message.starts_with("950 more problem(s)"),
+            "{}",
+            summary.message
+        );
     }
 
     #[test]

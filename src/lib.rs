@@ -51,6 +51,8 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod fingerprint;
+#[cfg(test)]
+mod fuzz;
 pub mod import;
 pub mod inventory;
 pub mod observe;

@@ -37,7 +37,8 @@ pub async fn usage(
             let runtime = runtime.clone();
             let read = tokio::task::spawn_blocking(move || {
                 let data = runtime.block_on(source.usage(period))?;
-                Ok(summarize(&data.rows, model, period))
+                summarize(&data.rows, model, period)
+                    .map_err(|overflow| SourceError::at(&data.origin, None, overflow.to_string()))
             });
             (integration, read)
         })
@@ -50,10 +51,13 @@ pub async fn usage(
                 measured.insert(integration.name.clone(), usage);
             }
             Ok(Err(SourceError::Invalid(diagnostics))) => problems.extend(diagnostics),
-            Err(stopped) => problems.push(Diagnostic::error(
+            // A panic or cancellation: its text names runtime internals, so it stays out of
+            // the message (the panic itself went to stderr).
+            Err(_) => problems.push(Diagnostic::error(
                 &integration.file,
                 None,
-                format!("reading this integration's usage stopped: {stopped}"),
+                "reading this integration's usage stopped on an internal error (a bug in \
+                 reckon: please report it); nothing was planned or applied",
             )),
         }
     }

@@ -123,7 +123,8 @@ impl SavedPlan {
 
     /// Parses a saved plan's text.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let doc: Doc = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let doc: Doc = serde_json::from_str(text)
+            .map_err(|e| crate::diagnostic::plain_words(&e.to_string()))?;
         if doc.format != FORMAT || doc.format_version != FORMAT_VERSION {
             return Err(format!(
                 "found format {} version {}",

@@ -2,6 +2,11 @@
 //!
 //! Pure functions over exact decimals (`rust_decimal`); never `f64`. No I/O, no clock: the period
 //! is passed in. The billing models and rounding modes here are the only place those rules live.
+//!
+//! Every count comes from outside (a vendor file), so all arithmetic here is checked: a sum too
+//! large for `Decimal` is a [`RowProblem`] at the line that made it so ([`check_rows`]) or an
+//! [`Overflow`] error, never a panic. The lint below keeps it that way.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -98,26 +103,112 @@ pub struct Measure {
     pub usage: Decimal,
 }
 
+/// Counts whose sum (or a figure derived from it) does not fit in a `Decimal`
+/// (about 7.9 × 10^28). [`check_rows`] reports this with the line first, so after it this is
+/// only a last line of defence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the counts add up to more than {}, the largest number reckon computes with",
+    Decimal::MAX
+)]
+pub struct Overflow;
+
+/// `a + b`, or [`Overflow`].
+pub fn add(a: Decimal, b: Decimal) -> Result<Decimal, Overflow> {
+    a.checked_add(b).ok_or(Overflow)
+}
+
+/// The sum of `values`, or [`Overflow`] (`Iterator::sum` on `Decimal` panics instead).
+pub fn sum(values: impl IntoIterator<Item = Decimal>) -> Result<Decimal, Overflow> {
+    values.into_iter().try_fold(Decimal::ZERO, add)
+}
+
 /// Applies `model` to the daily counts of one account and SKU within `period`.
 ///
 /// Counts for the same date are added (callers reject duplicate rows before this point); dates
 /// outside the period are ignored (callers reject those too, with file and line).
-pub fn measure(model: BillingModel, period: Period, counts: &[(NaiveDate, Decimal)]) -> Measure {
+pub fn measure(
+    model: BillingModel,
+    period: Period,
+    counts: &[(NaiveDate, Decimal)],
+) -> Result<Measure, Overflow> {
     let mut by_day: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
     for (date, count) in counts.iter().filter(|(date, _)| period.contains(*date)) {
-        *by_day.entry(*date).or_default() += *count;
+        let day = by_day.entry(*date).or_default();
+        *day = add(*day, *count)?;
     }
-    let total: Decimal = by_day.values().copied().sum();
+    let total = sum(by_day.values().copied())?;
     let usage = match model {
-        BillingModel::DailyAverage => total / Decimal::from(period.days()),
+        // A month has 28 to 31 days: dividing by it never overflows, but stay checked.
+        BillingModel::DailyAverage => total
+            .checked_div(Decimal::from(period.days()))
+            .ok_or(Overflow)?,
         BillingModel::Peak => by_day.values().copied().max().unwrap_or_default(),
         BillingModel::EndOfPeriod => by_day.values().next_back().copied().unwrap_or_default(),
         BillingModel::Sum => total,
     };
-    Measure {
+    Ok(Measure {
         days_with_data: u32::try_from(by_day.len()).unwrap_or(u32::MAX),
         total: total.normalize(),
         usage: usage.normalize(),
+    })
+}
+
+/// Why a quantity's text is not a count reckon accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuantityError {
+    /// Not a plain decimal number (`12`, `12.5`, `-1`): no exponent, no thousands separator.
+    NotANumber,
+    /// More than [`MAX_SIGNIFICANT_DIGITS`] significant digits: beyond what reckon keeps
+    /// exactly, so certainly not a count of seats or gigabytes.
+    TooManyDigits,
+}
+
+/// The most significant digits a quantity may have (`Decimal` holds 28 for every value).
+pub const MAX_SIGNIFICANT_DIGITS: usize = 28;
+
+/// Reads a vendor quantity exactly from its text: a plain decimal with at most
+/// [`MAX_SIGNIFICANT_DIGITS`] significant digits (leading zeros and trailing fractional zeros
+/// do not count).
+pub fn parse_quantity(text: &str) -> Result<Decimal, QuantityError> {
+    let digits = text
+        .strip_prefix('-')
+        .or_else(|| text.strip_prefix('+'))
+        .unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let plain = !(whole.is_empty() && fraction.is_empty())
+        && whole
+            .chars()
+            .chain(fraction.chars())
+            .all(|c| c.is_ascii_digit());
+    if !plain {
+        return Err(QuantityError::NotANumber);
+    }
+    let whole = whole.trim_start_matches('0');
+    let fraction = fraction.trim_end_matches('0');
+    let significant = if whole.is_empty() {
+        fraction.trim_start_matches('0').len()
+    } else {
+        whole.len().saturating_add(fraction.len())
+    };
+    if significant > MAX_SIGNIFICANT_DIGITS {
+        return Err(QuantityError::TooManyDigits);
+    }
+    // What is still refused here: more than 28 decimal places (`0.000…0001`, 29 places).
+    Decimal::from_str_exact(text).map_err(|_| QuantityError::TooManyDigits)
+}
+
+impl QuantityError {
+    /// The message for a row whose `column` holds `text`.
+    pub fn message(self, column: &str, text: &str) -> String {
+        match self {
+            Self::NotANumber => format!("{column} `{text}` is not a number"),
+            Self::TooManyDigits => format!(
+                "{column} `{text}` has more digits than reckon keeps exactly \
+                 ({MAX_SIGNIFICANT_DIGITS} significant digits, {MAX_SIGNIFICANT_DIGITS} decimal places): \
+                 not a usage count"
+            ),
+        }
     }
 }
 
@@ -163,7 +254,11 @@ pub struct AccountUsage {
 
 /// Groups rows by account and SKU and measures each group; sorted by account id, then SKU.
 /// The account name is the one on the latest row, so a renamed account shows its current name.
-pub fn summarize(rows: &[UsageRow], model: BillingModel, period: Period) -> Vec<AccountUsage> {
+pub fn summarize(
+    rows: &[UsageRow],
+    model: BillingModel,
+    period: Period,
+) -> Result<Vec<AccountUsage>, Overflow> {
     let mut groups: BTreeMap<(&str, &str), Vec<&UsageRow>> = BTreeMap::new();
     for row in rows {
         groups
@@ -186,16 +281,16 @@ pub fn summarize(rows: &[UsageRow], model: BillingModel, period: Period) -> Vec<
             let mut daily: Vec<(NaiveDate, Decimal)> =
                 rows.iter().map(|r| (r.date, r.quantity)).collect();
             daily.sort();
-            AccountUsage {
+            Ok(AccountUsage {
                 account_id: account.to_owned(),
                 account_name: latest_name
                     .get(account)
                     .map_or(account, |(_, n)| n)
                     .to_owned(),
                 sku: sku.to_owned(),
-                measure: measure(model, period, &daily),
+                measure: measure(model, period, &daily)?,
                 daily,
-            }
+            })
         })
         .collect()
 }
@@ -210,11 +305,26 @@ pub struct RowProblem {
     pub message: String,
 }
 
-/// Checks that rows belong to `period`, are not duplicated and are not negative, and that the
-/// period has any rows at all. A day missing for one account is not a problem (it may have
+/// Checks that rows belong to `period`, are not duplicated and are not negative, that the
+/// period has any rows at all, and that the counts of the whole source add up to a number
+/// reckon can compute with. A day missing for one account is not a problem (it may have
 /// started mid-month).
+///
+/// The last check bounds every figure made from these rows: any sum the engine or the planner
+/// forms (per day, per account and SKU, per PSA line, per unmapped SKU) is at most the sum of
+/// the absolute counts of the source, so once that fits, none of those overflows.
 pub fn check_rows(rows: &[UsageRow], period: Period) -> Vec<RowProblem> {
     let mut problems = Vec::new();
+    if let Some(line) = first_line_overflowing(rows) {
+        problems.push(RowProblem {
+            line,
+            message: format!(
+                "the counts up to this line add up to more than {}, the largest number reckon \
+                 computes with: a quantity here is not a usage count",
+                Decimal::MAX
+            ),
+        });
+    }
     if rows.is_empty() {
         problems.push(RowProblem {
             line: 0,
@@ -256,11 +366,29 @@ pub fn check_rows(rows: &[UsageRow], period: Period) -> Vec<RowProblem> {
     problems
 }
 
+/// The line of the first row at which the running sum of absolute counts overflows.
+fn first_line_overflowing(rows: &[UsageRow]) -> Option<u64> {
+    let mut total = Decimal::ZERO;
+    for row in rows {
+        total = match total.checked_add(row.quantity.abs()) {
+            Some(total) => total,
+            None => return Some(row.line),
+        };
+    }
+    None
+}
+
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)] // fixtures: small literal dates and counts
 mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
+
+    /// The engine on counts that fit (these tests are about the models, not overflow).
+    fn measure(model: BillingModel, period: Period, counts: &[(NaiveDate, Decimal)]) -> Measure {
+        super::measure(model, period, counts).expect("fits")
+    }
 
     fn period(text: &str) -> Period {
         text.parse().expect("period")
@@ -449,7 +577,7 @@ mod tests {
             row(day(oct, 1), "7", "Old Name", "BP", dec!(1), 2),
             row(day(oct, 1), "7", "Old Name", "Chat", dec!(5), 4),
         ];
-        let usage = summarize(&rows, BillingModel::Sum, oct);
+        let usage = summarize(&rows, BillingModel::Sum, oct).expect("fits");
         assert_eq!(usage.len(), 2);
         assert_eq!(
             (usage[0].sku.as_str(), usage[0].measure.usage),
@@ -471,5 +599,86 @@ mod tests {
         let lines: Vec<u64> = check_rows(&rows, oct).iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![3, 4, 5]);
         assert_eq!(check_rows(&[], oct)[0].message, "no usage rows for 2026-10");
+    }
+
+    #[test]
+    fn sums_too_large_for_a_decimal_are_errors_not_panics() {
+        let oct = period("2026-10");
+        let huge = Decimal::MAX;
+        let same_day = [(day(oct, 1), huge), (day(oct, 1), huge)];
+        assert_eq!(
+            super::measure(BillingModel::Peak, oct, &same_day),
+            Err(Overflow)
+        );
+        let two_days = [(day(oct, 1), huge), (day(oct, 2), huge)];
+        for model in [BillingModel::DailyAverage, BillingModel::Sum] {
+            assert_eq!(super::measure(model, oct, &two_days), Err(Overflow));
+        }
+        let rows = vec![
+            row(day(oct, 1), "7", "A", "BP", huge, 2),
+            row(day(oct, 2), "7", "A", "BP", huge, 3),
+        ];
+        assert_eq!(summarize(&rows, BillingModel::Sum, oct), Err(Overflow));
+    }
+
+    #[test]
+    fn check_rows_names_the_line_where_the_counts_stop_fitting() {
+        let oct = period("2026-10");
+        let big = dec!(9999999999999999999999999999);
+        let rows: Vec<UsageRow> = (1..=9)
+            .map(|n| row(day(oct, n), "7", "A", "BP", big, u64::from(n) + 1))
+            .collect();
+        let problems = check_rows(&rows, oct);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, 9, "the 8th row makes the sum pass 7.9e28");
+        assert!(
+            problems[0].message.contains("largest number"),
+            "{problems:?}"
+        );
+        // Negative counts count by size: they could cancel out in a sum, but not in a peak.
+        let mixed = vec![
+            row(day(oct, 1), "7", "A", "BP", Decimal::MAX, 2),
+            row(day(oct, 2), "7", "A", "BP", Decimal::MIN, 3),
+        ];
+        assert!(check_rows(&mixed, oct).iter().any(|p| p.line == 3));
+    }
+
+    #[test]
+    fn quantities_are_plain_decimals_of_at_most_28_significant_digits() {
+        for ok in [
+            "12",
+            "12.50",
+            "-1",
+            "+3",
+            "0.5",
+            ".5",
+            "9999999999999999999999999999",
+            "0.0000000000000000000000000001",
+            "000000000000000000000000000000001",
+        ] {
+            assert!(parse_quantity(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(parse_quantity("12.50"), Ok(dec!(12.50)));
+        for (bad, why) in [
+            ("1e3", QuantityError::NotANumber),
+            ("1,5", QuantityError::NotANumber),
+            ("", QuantityError::NotANumber),
+            (".", QuantityError::NotANumber),
+            ("--1", QuantityError::NotANumber),
+            (
+                "79228162514264337593543950335",
+                QuantityError::TooManyDigits,
+            ),
+            (
+                "1.0000000000000000000000000001",
+                QuantityError::TooManyDigits,
+            ),
+            (
+                "0.00000000000000000000000000001",
+                QuantityError::TooManyDigits,
+            ),
+        ] {
+            assert_eq!(parse_quantity(bad), Err(why), "{bad}");
+        }
     }
 }

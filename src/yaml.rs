@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_saphyr::MessageFormatter;
 
-use crate::diagnostic::{Diagnostic, Location, nearest};
+use crate::diagnostic::{Diagnostic, Location, nearest, plain_words};
 
 /// A value with the place in the YAML file it came from.
 pub type Spanned<T> = serde_saphyr::Spanned<T>;
@@ -33,9 +33,10 @@ pub fn from_str<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, Diagn
     let options = serde_saphyr::options! { strict_booleans: true };
     serde_saphyr::from_str_with_options(text, options).map_err(|error| {
         let plain = error.without_snippet();
-        let message = serde_saphyr::UserMessageFormatter
-            .format_message(plain)
-            .into_owned();
+        let message = match plain {
+            serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+            _ => plain_words(&serde_saphyr::UserMessageFormatter.format_message(plain)),
+        };
         let location = plain.location().filter(|l| l.line() > 0).map(|l| Location {
             line: l.line(),
             column: l.column(),
@@ -52,6 +53,29 @@ pub fn from_str<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, Diagn
 /// Serializes `value` as YAML.
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|error| error.to_string())
+}
+
+/// A YAML budget breach in words: the library's own message prints the Rust value
+/// (`limits breached: Depth { depth: 65 }`).
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let what = match breach {
+        B::Depth { depth } => format!("it nests {depth} levels deep"),
+        B::Aliases { aliases } => format!("it uses {aliases} aliases"),
+        B::Anchors { anchors } => format!("it defines {anchors} anchors"),
+        B::AliasAnchorRatio { aliases, anchors } => {
+            format!("it uses {aliases} aliases of only {anchors} anchors")
+        }
+        B::Nodes { nodes } => format!("it has {nodes} values"),
+        B::Events { .. } => "it has too many values".to_owned(),
+        B::Documents { documents } => format!("it holds {documents} documents"),
+        B::ScalarBytes { total_scalar_bytes } => format!("its text is {total_scalar_bytes} bytes"),
+        B::MergeKeys { merge_keys } => format!("it uses {merge_keys} merge keys (`<<`)"),
+        _ => "it is too large or too complex".to_owned(),
+    };
+    format!(
+        "the YAML is beyond what reckon reads ({what}); a workspace file needs nothing like this"
+    )
 }
 
 /// For "unknown field `x`, expected one of a, b" (and the same for variants), suggests the
@@ -120,5 +144,31 @@ mod tests {
         }
         let deep = "[".repeat(100_000);
         assert!(parse(&deep).is_err());
+    }
+
+    #[test]
+    fn limits_and_decimals_are_explained_without_rust_names() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Quantity {
+            quantity: rust_decimal::Decimal,
+        }
+        let deep = format!("name: {}{}\n", "[".repeat(70), "]".repeat(70));
+        let error =
+            from_str::<serde_json::Value>(&deep, &PathBuf::from("x.yaml")).expect_err("too deep");
+        assert!(error.message.contains("nests"), "{}", error.message);
+        assert!(!error.message.contains('{'), "{}", error.message);
+        let decimal = from_str::<Quantity>("quantity: 1e99\n", &PathBuf::from("x.yaml"))
+            .expect_err("not a decimal");
+        assert!(
+            !decimal.message.contains("Decimal type"),
+            "{}",
+            decimal.message
+        );
+        assert!(
+            decimal.message.contains("decimal number"),
+            "{}",
+            decimal.message
+        );
     }
 }

@@ -110,7 +110,11 @@ fn stop_signal() -> Result<impl Future<Output = ()>, Error> {
     }
 }
 
-/// `90s`, `15m`, `1h`, `1d`: a whole positive number and a unit.
+/// The longest `--interval`: a year. Longer is surely a typo, and it keeps the timer's
+/// deadline arithmetic far from overflow.
+const MAX_INTERVAL: Duration = Duration::from_secs(365 * 86_400);
+
+/// `90s`, `15m`, `1h`, `1d`: a whole positive number and a unit, at most [`MAX_INTERVAL`].
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let usage = || format!("`{text}` is not a duration; write e.g. 90s, 15m, 1h or 1d");
     let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(usage)?;
@@ -127,7 +131,11 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     if seconds == 0 {
         return Err(format!("`{text}`: the interval must be at least 1s"));
     }
-    Ok(Duration::from_secs(seconds))
+    let interval = Duration::from_secs(seconds);
+    if interval > MAX_INTERVAL {
+        return Err(format!("`{text}`: the interval must be at most 365d"));
+    }
+    Ok(interval)
 }
 
 fn show_duration(duration: Duration) -> String {
@@ -150,6 +158,10 @@ mod tests {
         assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("365d"), Ok(MAX_INTERVAL));
+        for too_long in ["366d", "213503982334601d", "99999999999999999999s"] {
+            assert!(parse_duration(too_long).is_err(), "{too_long}");
+        }
         for bad in [
             "",
             "h",

@@ -1,7 +1,10 @@
 //! Approval thresholds: which changes are too large to apply without a human saying so, and
 //! which of those a grant (an `approvals.yaml` entry or `--approve ADDRESS`) approves.
 //!
-//! Pure: thresholds come from the validated policy, grants from the caller; no I/O.
+//! Pure: thresholds come from the validated policy, grants from the caller; no I/O. Both
+//! quantities come from outside (vendor usage, the PSA), so the arithmetic is checked: a
+//! change too large to compute needs approval, it never panics.
+#![deny(clippy::arithmetic_side_effects)]
 
 use rust_decimal::Decimal;
 
@@ -13,7 +16,12 @@ use crate::period::Period;
 pub fn reasons(current: Option<Decimal>, quantity: Decimal, t: &Thresholds) -> Vec<String> {
     let mut reasons = Vec::new();
     let before = current.unwrap_or_default();
-    let delta = quantity - before;
+    let Some(delta) = quantity.checked_sub(before) else {
+        reasons.push(format!(
+            "change from {before} to {quantity} is too large to compute; it needs approval"
+        ));
+        return reasons;
+    };
     if let Some(max) = t.max_change_units
         && delta.abs() > Decimal::from(max)
     {
@@ -37,7 +45,7 @@ pub fn reasons(current: Option<Decimal>, quantity: Decimal, t: &Thresholds) -> V
     }
     if delta < Decimal::ZERO {
         if let Some(max) = t.max_decrease_percent
-            && let Some(p) = percent(-delta, before)
+            && let Some(p) = percent(delta.abs(), before)
             && p > Decimal::from(max)
         {
             reasons.push(format!(
@@ -53,16 +61,22 @@ pub fn reasons(current: Option<Decimal>, quantity: Decimal, t: &Thresholds) -> V
     reasons
 }
 
-/// `delta` as a percentage of `base`, to 2 places; `None` when `base` is zero.
+/// `delta` as a percentage of `base`, to 2 places; `None` when `base` is zero. A percentage
+/// too large for a `Decimal` is shown as `Decimal::MAX` (it exceeds any threshold anyway).
 fn percent(delta: Decimal, base: Decimal) -> Option<Decimal> {
     if base.is_zero() {
         return None;
     }
-    Some(
-        (delta * Decimal::ONE_HUNDRED / base)
-            .round_dp(2)
-            .normalize(),
-    )
+    let exact = delta
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|d| d.checked_div(base));
+    let dividing_first = || {
+        delta
+            .checked_div(base)
+            .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+    };
+    let p = exact.or_else(dividing_first).unwrap_or(Decimal::MAX);
+    Some(p.round_dp(2).normalize())
 }
 
 /// Permission to apply one change that needs approval.
@@ -127,6 +141,7 @@ impl Plan {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)] // fixtures: small literal dates and counts
 mod tests {
     use rust_decimal_macros::dec;
 
@@ -169,5 +184,23 @@ mod tests {
             from_zero.iter().any(|r| r.contains("increase from 0 to 7")),
             "{from_zero:?}"
         );
+    }
+
+    #[test]
+    fn huge_quantities_need_approval_instead_of_overflowing() {
+        let huge = dec!(1000000000000000000000000000);
+        let up = reasons(Some(dec!(1)), huge, &limits());
+        assert!(
+            up.iter().any(|r| r.contains("max_increase_percent")),
+            "{up:?}"
+        );
+        let down = reasons(Some(Decimal::MAX), dec!(1), &limits());
+        assert!(
+            down.iter().any(|r| r.contains("max_decrease_percent")),
+            "{down:?}"
+        );
+        let across = reasons(Some(Decimal::MIN), Decimal::MAX, &limits());
+        assert!(across[0].contains("too large to compute"), "{across:?}");
+        assert_eq!(percent(huge, dec!(0.001)), Some(Decimal::MAX));
     }
 }

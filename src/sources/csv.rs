@@ -2,19 +2,21 @@
 //! account and SKU.
 //!
 //! Columns are found by header name (any order, extra columns ignored); quantities are read as
-//! exact decimals from their text. A UTF-8 BOM and CRLF line ends are accepted.
+//! exact decimals from their text. A UTF-8 BOM and CRLF line ends are accepted. Rows are strict:
+//! a row with more fields than the header, or a last row without its newline, is an error, so a
+//! decimal comma or a cut file never bills a wrong number. At most 50 row problems are listed.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 
 use super::{SourceError, UsageData, UsageSource, checked};
-use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::diagnostic::{Diagnostic, Diagnostics, Location, RowProblems};
 use crate::period::Period;
-use crate::usage::UsageRow;
+use crate::usage::{UsageRow, parse_quantity};
 
 /// The columns a usage CSV must have.
 pub const COLUMNS: [&str; 5] = ["date", "account_id", "account_name", "sku", "quantity"];
@@ -92,9 +94,10 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Sourc
     }
     let columns: Vec<usize> = columns.into_iter().flatten().collect();
     let mut rows = Vec::new();
-    let mut diagnostics = Diagnostics::default();
+    let mut problems = RowProblems::new(shown);
     let mut record = csv::StringRecord::new();
     let mut names = Interner::default();
+    let mut last_data_line = None;
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
@@ -102,10 +105,10 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Sourc
             Err(error) => {
                 let line = error.position().map(|p| p.line());
                 let location = line.map(|line| Location { line, column: 1 });
-                diagnostics.push(Diagnostic::error(
+                problems.push(Diagnostic::error(
                     shown,
                     location,
-                    format!("unreadable row: {error}"),
+                    "unreadable row (a stray or unbalanced quote?)",
                 ));
                 if matches!(error.kind(), csv::ErrorKind::Io(_)) {
                     break;
@@ -115,6 +118,13 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Sourc
         }
         let line = record.position().map_or(0, |p| p.line());
         if record.iter().all(|field| field.trim().is_empty()) {
+            last_data_line = None;
+            continue;
+        }
+        last_data_line = Some(line);
+        let at = Some(Location { line, column: 1 });
+        if let Some(message) = surplus_fields(record.len(), headers.len()) {
+            problems.push(Diagnostic::error(shown, at, message));
             continue;
         }
         let field = |i: usize| record.get(columns[i]).unwrap_or("").trim();
@@ -124,18 +134,44 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Sourc
             &mut names,
         ) {
             Ok(row) => rows.push(row),
-            Err(message) => diagnostics.push(Diagnostic::error(
-                shown,
-                Some(Location { line, column: 1 }),
-                message,
-            )),
+            Err(message) => problems.push(Diagnostic::error(shown, at, message)),
         }
     }
-    if diagnostics.has_errors() {
-        Err(SourceError::Invalid(diagnostics))
+    if let Some(line) = last_data_line.filter(|_| !text.ends_with('\n')) {
+        problems.push(unterminated_last_row(shown, line));
+    }
+    if problems.has_errors() {
+        Err(SourceError::Invalid(problems.finish()))
     } else {
         Ok(rows)
     }
+}
+
+/// Why a row with `fields` fields under a header of `columns` cannot be trusted, if it cannot.
+/// Extra fields are never ignored: the usual cause is a decimal comma (`9,5` for 9.5), which
+/// would otherwise bill 9.
+pub fn surplus_fields(fields: usize, columns: usize) -> Option<String> {
+    (fields > columns).then(|| {
+        format!(
+            "the row has {fields} fields but the header has {columns}: a decimal comma \
+             (`9,5` for 9.5) is the usual cause; write decimals with a point, or quote a field \
+             that contains a comma"
+        )
+    })
+}
+
+/// The error for a last row not followed by a newline: the file may have been cut inside it
+/// (`14` cut to `1` still reads as a number), so it is not billed from.
+pub fn unterminated_last_row(file: &std::path::Path, line: u64) -> Diagnostic {
+    Diagnostic::error(
+        file,
+        Some(Location { line, column: 1 }),
+        "the file ends inside this row (no newline after it): it may have been cut short",
+    )
+    .with_hint(
+        "re-export the file; if the row is complete, end the file with a newline. Nothing was \
+         planned or applied",
+    )
 }
 
 /// Shares one allocation per distinct id, name and SKU across all rows.
@@ -164,8 +200,7 @@ fn parse_row(fields: [&str; 5], line: u64, names: &mut Interner) -> Result<Usage
     if sku.is_empty() {
         return Err("sku is empty".into());
     }
-    let quantity = Decimal::from_str_exact(quantity)
-        .map_err(|_| format!("quantity `{quantity}` is not a number"))?;
+    let quantity = parse_quantity(quantity).map_err(|error| error.message("quantity", quantity))?;
     Ok(UsageRow {
         date,
         account_id: names.get(account_id),
@@ -208,6 +243,45 @@ mod tests {
             .filter_map(|d| d.location.map(|l| l.line))
             .collect();
         assert_eq!(lines, vec![3, 4, 5]);
+    }
+
+    fn problems(text: &str) -> Vec<(u64, String)> {
+        let Err(SourceError::Invalid(diagnostics)) = parse(text, Path::new("u.csv")) else {
+            panic!("expected errors");
+        };
+        diagnostics
+            .sorted()
+            .iter()
+            .map(|d| (d.location.map_or(0, |l| l.line), d.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn extra_fields_and_an_unterminated_last_row_are_errors() {
+        let header = "date,account_id,account_name,sku,quantity\n";
+        let comma = problems(&format!("{header}2026-10-01,1,A,X,9,5\n"));
+        assert_eq!(comma.len(), 1);
+        assert_eq!(comma[0].0, 2);
+        assert!(comma[0].1.contains("decimal comma"), "{comma:?}");
+        let cut = problems(&format!("{header}2026-10-01,1,A,X,1\n2026-10-02,1,A,X,1"));
+        assert_eq!(cut.len(), 1);
+        assert_eq!(cut[0].0, 3);
+        assert!(cut[0].1.contains("no newline"), "{cut:?}");
+        // Trailing blank space after the last newline is not a cut row; CRLF files end in "\r\n".
+        assert!(
+            parse(
+                &format!("{header}2026-10-01,1,A,X,1\n  "),
+                Path::new("u.csv")
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                &format!("{header}2026-10-01,1,A,X,1\r\n"),
+                Path::new("u.csv")
+            )
+            .is_ok()
+        );
     }
 
     #[test]

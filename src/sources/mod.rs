@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use crate::config::model::{Integration, SourceInput, SourceKind};
 use crate::config::{Workspace, shown_path};
-use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::diagnostic::{Diagnostic, Diagnostics, Location, RowProblems};
 use crate::period::Period;
 use crate::usage::{RowProblem, UsageRow, check_rows};
 
@@ -61,7 +61,7 @@ pub fn checked(data: UsageData, period: Period) -> Result<UsageData, SourceError
     if problems.is_empty() {
         return Ok(data);
     }
-    let mut diagnostics = Diagnostics::default();
+    let mut diagnostics = RowProblems::new(&data.origin);
     for RowProblem { line, message } in problems {
         let location = (line > 0).then_some(Location { line, column: 1 });
         diagnostics.push(
@@ -69,7 +69,7 @@ pub fn checked(data: UsageData, period: Period) -> Result<UsageData, SourceError
                 .with_hint("fix or re-export the usage data; nothing was planned or applied"),
         );
     }
-    Err(SourceError::Invalid(diagnostics))
+    Err(SourceError::Invalid(diagnostics.finish()))
 }
 
 /// The usage source configured for `integration`.

@@ -106,7 +106,12 @@ impl Lock {
         command: &str,
         timeout: Duration,
     ) -> Result<Self, LockError> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let now = tokio::time::Instant::now();
+        // `parse_timeout` caps the timeout; a caller passing more waits "forever" (a year).
+        let deadline = now
+            .checked_add(timeout)
+            .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)))
+            .unwrap_or(now);
         loop {
             match Self::try_acquire(state_dir, command) {
                 Err(LockError::Released) => {}
@@ -200,7 +205,10 @@ pub fn unlock(state_dir: &Path, id: &str) -> Result<LockInfo, LockError> {
     Ok(held)
 }
 
-/// Parses `30s`, `2m`, `1h`, `500ms` or a bare number of seconds.
+/// The longest `--lock-timeout`: a day (an apply holds the lock for minutes).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+
+/// Parses `30s`, `2m`, `1h`, `500ms` or a bare number of seconds, at most [`MAX_TIMEOUT`].
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -210,18 +218,21 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     let n: u64 = number
         .parse()
         .map_err(|_| format!("`{text}` is not a duration such as 30s, 2m or 0"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "ms" => return Ok(Duration::from_millis(n)),
-        "m" => n * 60,
-        "h" => n * 3600,
+    let timeout = match unit {
+        "" | "s" => Some(Duration::from_secs(n)),
+        "ms" => Some(Duration::from_millis(n)),
+        "m" => n.checked_mul(60).map(Duration::from_secs),
+        "h" => n.checked_mul(3600).map(Duration::from_secs),
         _ => {
             return Err(format!(
                 "unknown unit `{unit}` in `{text}`: use ms, s, m or h"
             ));
         }
     };
-    Ok(Duration::from_secs(seconds))
+    match timeout {
+        Some(timeout) if timeout <= MAX_TIMEOUT => Ok(timeout),
+        _ => Err(format!("`{text}`: the lock timeout must be at most 24h")),
+    }
 }
 
 fn new_info(command: &str) -> LockInfo {
@@ -282,5 +293,9 @@ mod tests {
         assert_eq!(parse_timeout("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_timeout("soon").is_err());
         assert!(parse_timeout("3d").is_err());
+        assert_eq!(parse_timeout("24h"), Ok(MAX_TIMEOUT));
+        for too_long in ["25h", "5124095576030431h", "86400001ms"] {
+            assert!(parse_timeout(too_long).is_err(), "{too_long}");
+        }
     }
 }

@@ -15,8 +15,13 @@ const JITTER_DIVISOR: u32 = 10;
 
 /// `interval` plus up to a tenth of it, chosen by `seed` (any number; e.g. clock nanoseconds).
 pub fn with_jitter(interval: Duration, seed: u32) -> Duration {
-    let max = interval / JITTER_DIVISOR;
-    interval + max * (seed % 1000) / 1000
+    // Checked: `--interval` is capped at a year, but this must not panic for any input.
+    let max = interval.checked_div(JITTER_DIVISOR).unwrap_or_default();
+    let jitter = max
+        .checked_mul(seed % 1000)
+        .and_then(|d| d.checked_div(1000))
+        .unwrap_or_default();
+    interval.saturating_add(jitter)
 }
 
 /// Sends [`Trigger::Timer`] every `interval` (jittered afresh each time) until the receiver is

@@ -20,6 +20,8 @@ fn fixture(name: &str) -> PathBuf {
 /// The fixture workspace with Commander's `report` as its October report.
 fn workspace_with(report: &str) -> tempfile::TempDir {
     let ws = copy_of(&format!("{FIXTURES}/workspace"));
+    // git keeps no empty folder: the fixture workspace has no reports/ in a fresh checkout.
+    std::fs::create_dir_all(ws.path().join("reports")).expect("reports folder");
     std::fs::copy(
         fixture(report),
         ws.path().join("reports/keeper-2026-10.report"),

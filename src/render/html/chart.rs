@@ -7,6 +7,11 @@
 //! error at the displayed size); styling lives in the page's CSS, the three paths told apart by
 //! their order rather than by classes; and the chart sits in a closed `<details>`, so the
 //! browser lays it out only when opened.
+//!
+//! The counts come from vendor files, so the arithmetic is checked: a month whose counts do not
+//! add up within a `Decimal` gets a note instead of a chart, and scaling divides before it
+//! multiplies, so no value overflows the plot.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::fmt::Write as _;
 
@@ -34,30 +39,40 @@ pub struct Chart<'a> {
 }
 
 impl Chart<'_> {
-    /// The count of every day of the period, in order.
-    fn days(&self) -> Vec<Decimal> {
+    /// The count of every day of the period, in order; `None` when a day's counts do not add
+    /// up within a `Decimal`.
+    fn days(&self) -> Option<Vec<Decimal>> {
         let mut days = vec![Decimal::ZERO; self.period.days() as usize];
         for (date, count) in self.daily {
             if !self.period.contains(*date) {
                 continue;
             }
-            let index = (*date - self.period.first_day()).num_days();
+            let index = date
+                .signed_duration_since(self.period.first_day())
+                .num_days();
             if let Some(slot) = usize::try_from(index).ok().and_then(|i| days.get_mut(i)) {
-                *slot += *count;
+                *slot = slot.checked_add(*count)?;
             }
         }
-        days
+        Some(days)
     }
 
     /// Writes `<details><summary>…</summary><svg>…</svg></details>` into `html`.
     pub fn write(&self, html: &mut String) {
-        let days = self.days();
-        let average = days.iter().copied().sum::<Decimal>() / Decimal::from(days.len().max(1));
+        let Some((days, average)) = self.days().and_then(|days| {
+            let average = crate::usage::sum(days.iter().copied())
+                .ok()?
+                .checked_div(Decimal::from(days.len().max(1)))?;
+            Some((days, average))
+        }) else {
+            html.push_str("<details><summary>counts too large to chart</summary></details>");
+            return;
+        };
         let low = days.iter().copied().min().unwrap_or_default();
         let high = days.iter().copied().max().unwrap_or_default();
         let top = high.max(average).max(self.billed);
         let y = |value: Decimal| y_of(value, top);
-        let width = DAY * u32::try_from(days.len()).unwrap_or(31);
+        let width = DAY.saturating_mul(u32::try_from(days.len()).unwrap_or(31));
         // Unquoted attribute values (no spaces: "M0,2H124") and a space before "/>" so the
         // slash is not read as part of the value; the numbers are in the row and the summary,
         // so the drawing itself is hidden from screen readers.
@@ -78,12 +93,18 @@ impl Chart<'_> {
 /// The y coordinate of `value` on a plot whose highest value is `top` (SVG y grows downwards:
 /// `top` is drawn at MARGIN, zero at HEIGHT - MARGIN).
 fn y_of(value: Decimal, top: Decimal) -> Decimal {
-    let bottom = Decimal::from(HEIGHT - MARGIN);
+    let bottom = Decimal::from(HEIGHT.saturating_sub(MARGIN));
     if top <= Decimal::ZERO {
         return bottom;
     }
-    let span = Decimal::from(HEIGHT - 2 * MARGIN);
-    let scaled = bottom - value.max(Decimal::ZERO) * span / top;
+    let span = Decimal::from(HEIGHT.saturating_sub(MARGIN.saturating_mul(2)));
+    // value ≤ top, so the share is in 0..=1 and neither product nor difference can overflow.
+    let share = value
+        .max(Decimal::ZERO)
+        .checked_div(top)
+        .unwrap_or(Decimal::ONE)
+        .min(Decimal::ONE);
+    let scaled = bottom.saturating_sub(share.saturating_mul(span));
     scaled
         .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
         .normalize()
@@ -96,7 +117,7 @@ fn step_path(days: &[Decimal], top: Decimal) -> String {
     let mut last = None;
     for (index, count) in days.iter().enumerate() {
         let y = y_of(*count, top);
-        let x = DAY * u32::try_from(index).unwrap_or(0);
+        let x = DAY.saturating_mul(u32::try_from(index).unwrap_or(0));
         match last {
             None => {
                 let _ = write!(path, "M0,{y}");
@@ -108,12 +129,13 @@ fn step_path(days: &[Decimal], top: Decimal) -> String {
         }
         last = Some(y);
     }
-    let end = DAY * u32::try_from(days.len()).unwrap_or(0);
+    let end = DAY.saturating_mul(u32::try_from(days.len()).unwrap_or(0));
     let _ = write!(path, "H{end}");
     path
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)] // fixtures: small literal dates and counts
 mod tests {
     use rust_decimal_macros::dec;
 
@@ -137,7 +159,8 @@ mod tests {
                     daily: &daily,
                     billed: dec!(5)
                 }
-                .days(),
+                .days()
+                .expect("fits"),
                 dec!(5)
             ),
             "M0,2H112"
@@ -152,7 +175,10 @@ mod tests {
             daily: &daily,
             billed: dec!(5),
         };
-        assert_eq!(step_path(&chart.days(), dec!(10)), "M0,38H56V2H112");
+        assert_eq!(
+            step_path(&chart.days().expect("fits"), dec!(10)),
+            "M0,38H56V2H112"
+        );
         let mut html = String::new();
         chart.write(&mut html);
         assert!(html.contains("<summary>0–10</summary>"), "{html}");
@@ -174,6 +200,36 @@ mod tests {
             daily: &outside,
             billed: Decimal::ZERO,
         };
-        assert_eq!(step_path(&chart.days(), Decimal::ZERO), "M0,38H112");
+        assert_eq!(
+            step_path(&chart.days().expect("fits"), Decimal::ZERO),
+            "M0,38H112"
+        );
+    }
+
+    #[test]
+    fn huge_counts_scale_without_overflow_or_get_a_note() {
+        // 10^28 × the plot's 36 units would overflow: scaling divides first.
+        let big = dec!(10000000000000000000000000000);
+        let daily = [(date(1), big), (date(2), dec!(1))];
+        let chart = Chart {
+            period: period(),
+            daily: &daily,
+            billed: big,
+        };
+        let mut html = String::new();
+        chart.write(&mut html);
+        assert!(html.contains("<path d=M0,2H4V38H112 />"), "{html}");
+        let same_day = [(date(1), Decimal::MAX), (date(1), Decimal::MAX)];
+        let mut note = String::new();
+        Chart {
+            period: period(),
+            daily: &same_day,
+            billed: dec!(1),
+        }
+        .write(&mut note);
+        assert_eq!(
+            note,
+            "<details><summary>counts too large to chart</summary></details>"
+        );
     }
 }

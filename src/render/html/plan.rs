@@ -1,6 +1,10 @@
 //! The plan as a review page: the summary (counts, net change in billed units per service), a
 //! sortable and filterable table of every planned line with its daily-usage chart, and the
 //! findings — unmapped accounts first, each with the YAML that would map it.
+//!
+//! Quantities here come from vendors and the PSA: totals are checked (a sum too large for a
+//! `Decimal` is shown as such), never a panic.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -31,7 +35,8 @@ const COLUMNS: [Column; 12] = [
 
 /// Writes the plan as one self-contained HTML page.
 pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
-    let mut html = String::with_capacity(4096 + plan.changes.len() * 400);
+    let mut html =
+        String::with_capacity(plan.changes.len().saturating_mul(400).saturating_add(4096));
     header(&mut html, plan);
     summary(&mut html, plan);
     lines(&mut html, plan);
@@ -87,13 +92,12 @@ fn net_change(html: &mut String, changes: &[Change]) {
     if changes.is_empty() {
         return;
     }
-    let mut by_service: BTreeMap<&str, (usize, usize, Decimal, Decimal)> = BTreeMap::new();
+    let mut by_service: BTreeMap<&str, ServiceTotal> = BTreeMap::new();
     for change in changes {
-        let entry = by_service.entry(&change.psa_service).or_default();
-        entry.0 += 1;
-        entry.1 += usize::from(change.action != Action::NoOp);
-        entry.2 += change.current.unwrap_or_default();
-        entry.3 += change.quantity;
+        by_service
+            .entry(&change.psa_service)
+            .or_default()
+            .add(change);
     }
     html.push_str(
         "<table class=\"net\">\n<caption>Billed units per PSA service</caption>\n<thead><tr>\
@@ -101,18 +105,61 @@ fn net_change(html: &mut String, changes: &[Change]) {
          <th scope=\"col\" class=\"n\">Changing</th><th scope=\"col\" class=\"n\">Current</th>\
          <th scope=\"col\" class=\"n\">New</th><th scope=\"col\" class=\"n\">Net change</th></tr></thead>\n<tbody>\n",
     );
-    for (service, (lines, changing, current, new)) in by_service {
+    for (service, total) in by_service {
+        let net = total
+            .new
+            .zip(total.current)
+            .and_then(|(new, current)| new.checked_sub(current));
         let _ = writeln!(
             html,
-            "<tr><th scope=\"row\">{}</th><td class=\"n\">{lines}</td><td class=\"n\">{changing}</td>\
+            "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td>\
              <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             escape(service),
-            current.normalize(),
-            new.normalize(),
-            signed(new - current)
+            total.lines,
+            total.changing,
+            shown(total.current, |v| v.normalize().to_string()),
+            shown(total.new, |v| v.normalize().to_string()),
+            shown(net, signed)
         );
     }
     html.push_str("</tbody>\n</table>\n");
+}
+
+/// One service's lines, changing lines and billed units now and after apply. A sum that does
+/// not fit in a `Decimal` (quantities come from vendors and the PSA) is `None`, shown as such.
+struct ServiceTotal {
+    lines: usize,
+    changing: usize,
+    current: Option<Decimal>,
+    new: Option<Decimal>,
+}
+
+impl Default for ServiceTotal {
+    fn default() -> Self {
+        Self {
+            lines: 0,
+            changing: 0,
+            current: Some(Decimal::ZERO),
+            new: Some(Decimal::ZERO),
+        }
+    }
+}
+
+impl ServiceTotal {
+    fn add(&mut self, change: &Change) {
+        self.lines = self.lines.saturating_add(1);
+        self.changing = self
+            .changing
+            .saturating_add(usize::from(change.action != Action::NoOp));
+        let current = change.current.unwrap_or_default();
+        self.current = self.current.and_then(|t| t.checked_add(current));
+        self.new = self.new.and_then(|t| t.checked_add(change.quantity));
+    }
+}
+
+/// `value` rendered by `show`, or a note when the total did not fit.
+fn shown(value: Option<Decimal>, show: impl Fn(Decimal) -> String) -> String {
+    value.map_or_else(|| "too large to add".to_owned(), show)
 }
 
 /// `+2`, `-1`, `0`.
@@ -312,7 +359,7 @@ fn snippet(f: &Finding) -> Option<String> {
 
 /// A YAML double-quoted scalar: backslashes, quotes and control characters escaped.
 fn yaml_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
+    let mut out = String::with_capacity(text.len().saturating_add(2));
     out.push('"');
     for ch in text.chars() {
         match ch {

@@ -18,15 +18,14 @@
 use std::path::Path;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::catalogue;
-use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::diagnostic::{Diagnostic, Diagnostics, Location, RowProblems};
 use crate::period::Period;
 use crate::sources::SourceError;
-use crate::sources::csv::Interner;
-use crate::usage::UsageRow;
+use crate::sources::csv::{Interner, surplus_fields, unterminated_last_row};
+use crate::usage::{UsageRow, parse_quantity};
 
 /// The columns the daily, per-company report must have (`rate` is read by no one).
 const COLUMNS: [&str; 5] = ["date", "company", "company_id", "product", "licenses"];
@@ -200,19 +199,29 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
         .clone();
     let columns = find_columns(&headers, origin, header_line)?;
     let mut rows = Vec::new();
-    let mut problems = Diagnostics::default();
+    let mut problems = RowProblems::new(origin);
     let mut names = Interner::default();
+    let mut last_data_line = None;
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                let line = error.position().map(|p| p.line() + skipped);
-                problems.push(row_error(origin, line, format!("unreadable row: {error}")));
+                let line = error.position().map(|p| p.line().saturating_add(skipped));
+                problems.push(row_error(origin, line, "unreadable row (a stray quote?)"));
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line()) + skipped;
+        let line = record
+            .position()
+            .map_or(0, |p| p.line())
+            .saturating_add(skipped);
         if record.iter().all(|field| field.trim().is_empty()) {
+            last_data_line = None;
+            continue;
+        }
+        last_data_line = Some(line);
+        if let Some(message) = surplus_fields(record.len(), headers.len()) {
+            problems.push(row_error(origin, Some(line), message));
             continue;
         }
         let field = |i: usize| record.get(columns[i]).unwrap_or("").trim();
@@ -227,6 +236,9 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
             Ok(row) => rows.push(row),
             Err(message) => problems.push(row_error(origin, Some(line), message)),
         }
+    }
+    if let Some(line) = last_data_line.filter(|_| !text.ends_with('\n')) {
+        problems.push(unterminated_last_row(origin, line));
     }
     finish(rows, problems)
 }
@@ -314,7 +326,7 @@ fn json_layout_error(origin: &Path, line: u64, message: String) -> SourceError {
 
 fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
     let mut rows = Vec::new();
-    let mut problems = Diagnostics::default();
+    let mut problems = RowProblems::new(origin);
     let mut names = Interner::default();
     let mut layout: Option<(u64, Option<String>)> = None;
     each_json_item(text, origin, |line, value| {
@@ -337,7 +349,7 @@ fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
             match object.get(key) {
                 None | Some(Value::Null) => Ok(String::new()),
                 Some(Value::String(s)) => Ok(s.trim().to_owned()),
-                Some(Value::Number(n)) => Ok(n.to_string()),
+                Some(Value::Number(n)) => exact_number(key, n),
                 Some(other) => Err(format!("{key} is {other}, not a string or number")),
             }
         };
@@ -465,8 +477,8 @@ fn row(fields: &Fields<'_>, line: u64, names: &mut Interner) -> Result<UsageRow,
     if fields.licenses.is_empty() {
         return Err("licenses is missing".into());
     }
-    let quantity = Decimal::from_str_exact(fields.licenses)
-        .map_err(|_| format!("licenses `{}` is not a number", fields.licenses))?;
+    let quantity = parse_quantity(fields.licenses)
+        .map_err(|error| error.message("licenses", fields.licenses))?;
     let name = if fields.company.is_empty() {
         fields.company_id
     } else {
@@ -488,9 +500,22 @@ fn row_error(origin: &Path, line: Option<u64>, message: impl Into<String>) -> Di
         .with_hint("fix or re-export the report; nothing was planned or applied")
 }
 
-fn finish(rows: Vec<UsageRow>, problems: Diagnostics) -> Result<Vec<UsageRow>, SourceError> {
+/// The text of a JSON number, when it is exact. serde_json reads integers beyond 64 bits and
+/// every fraction as `f64`; past 2^53 an `f64` no longer holds every integer, so its digits
+/// are not the file's and must not be billed.
+fn exact_number(key: &str, number: &serde_json::Number) -> Result<String, String> {
+    const EXACT_F64: f64 = 9_007_199_254_740_992.0; // 2^53
+    match number.as_f64() {
+        Some(value) if number.is_f64() && value.abs() >= EXACT_F64 => Err(format!(
+            "{key} {number} is not a count reckon can read exactly (a JSON number this large has lost digits)"
+        )),
+        _ => Ok(number.to_string()),
+    }
+}
+
+fn finish(rows: Vec<UsageRow>, problems: RowProblems) -> Result<Vec<UsageRow>, SourceError> {
     if problems.has_errors() {
-        Err(SourceError::Invalid(problems))
+        Err(SourceError::Invalid(problems.finish()))
     } else {
         Ok(rows)
     }
