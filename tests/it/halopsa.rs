@@ -240,3 +240,41 @@ fn faults_converge_with_no_double_write() {
     assert_written_once(&sim);
     assert_converged(&sim, dir);
 }
+
+/// The requests a plan's reads make for 1,000 clients with 4 lines each, in pages of 100:
+/// one token, then ⌈1,000 / 100⌉ pages of clients and of recurring invoices (lines included)
+/// and one page of items — the floor, as HaloPSA has no bigger unit to read.
+#[tokio::test]
+async fn a_thousand_clients_plan_in_the_fewest_requests() {
+    use reckon::psa::Psa;
+    use reckon::psa::halopsa::{HaloPsa, Options, Settings};
+    use reckon::secret::Secret;
+
+    let sim = Simulator::start(State::scaled(1000, &["BP", "1TB", "CHAT", "EBW"]));
+    let settings = Settings {
+        resource_server: sim.resource_server(),
+        auth_server: sim.auth_server(),
+        client_id: Secret::new(halo::CLIENT_ID),
+        client_secret: Secret::new(halo::CLIENT_SECRET),
+        tenant: None,
+    };
+    let psa = HaloPsa::new(settings, Options::default()).expect("client");
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+    let (companies, services, contracts) =
+        tokio::join!(psa.companies(), psa.services(), psa.contracts(at));
+    assert_eq!(companies.expect("clients").len(), 1000);
+    assert_eq!(services.expect("items").len(), 4);
+    let contracts = contracts.expect("invoices");
+    assert_eq!(contracts.len(), 1000);
+    assert!(contracts.iter().all(|c| c.lines.len() == 4));
+    let state = sim.state();
+    assert_eq!(
+        state.count("POST /auth/token"),
+        1,
+        "one token for concurrent reads"
+    );
+    assert_eq!(state.count("GET /api/Client"), 10);
+    assert_eq!(state.count("GET /api/Item"), 1);
+    assert_eq!(state.count("GET /api/RecurringInvoice"), 10);
+    assert_eq!(psa.requests_used().total(), 22);
+}

@@ -370,3 +370,30 @@ async fn a_new_line_carries_the_items_recurring_price_and_start_date() {
         .expect("created");
     assert_eq!(id, "777");
 }
+
+#[tokio::test]
+async fn an_expired_token_is_replaced_before_the_next_request() {
+    let server = MockServer::start().await;
+    // expires_in 0: expired as soon as issued, so each request needs a new one.
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "short", "expires_in": 0})),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/Item"))
+        .and(header("authorization", "Bearer short"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"record_count": 0, "items": []})),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    let psa = psa(&server, 100);
+    psa.services().await.expect("first");
+    psa.services().await.expect("second");
+}
