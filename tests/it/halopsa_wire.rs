@@ -397,3 +397,26 @@ async fn an_expired_token_is_replaced_before_the_next_request() {
     psa.services().await.expect("first");
     psa.services().await.expect("second");
 }
+
+#[tokio::test]
+async fn without_record_count_pages_follow_until_one_comes_short() {
+    let server = MockServer::start().await;
+    token(&server, &["tok"], 1).await;
+    for (page, rows) in [
+        (
+            "1",
+            json!([{"id": 101, "name": "A"}, {"id": 102, "name": "B"}]),
+        ),
+        ("2", json!([{"id": 103, "name": "C"}])),
+    ] {
+        Mock::given(method("GET"))
+            .and(path("/api/Item"))
+            .and(query_param("page_no", page))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "items": rows })))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let services = psa(&server, 2).services().await.expect("items");
+    assert_eq!(services.len(), 3);
+}

@@ -4,9 +4,10 @@
 //! `grant_type=client_credentials`, `client_id`, `client_secret`, `scope=all`, plus
 //! `?tenant=` for hosted instances), reused until shortly before it expires and fetched again
 //! once when a request answers 401; the retry rule (429 after `Retry-After`; 5xx and lost
-//! connections only for reads, never for a write); `page_size`/`page_no` paging read until
-//! `record_count`; and per-endpoint counts. It knows nothing of invoices or quantities and never
-//! formats a credential: the id, secret and token live only in [`Secret`]s.
+//! connections only for reads, never for a write); `page_size`/`page_no` paging (after the
+//! first page, whose `record_count` says how many there are, the rest a few at a time); and
+//! per-endpoint counts. It knows nothing of invoices or quantities and never formats a
+//! credential: the id, secret and token live only in [`Secret`]s.
 //!
 //! The retry loop is kept here, in one function (`send`), so it can move to the shared HTTP
 //! policy when that exists.
@@ -14,14 +15,19 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use futures_util::{StreamExt, stream};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::wire;
 use crate::secret::Secret;
 
-/// More pages than any tenant has; a server that never reaches `record_count` is broken.
+/// More pages than any tenant has; a server that counts or sends more is broken.
 const MAX_PAGES: u64 = 100_000;
+
+/// Pages of one list read at once once the first page has said how many there are. HaloPSA
+/// documents no concurrency limit; hosted instances limit by rate (429).
+pub(super) const PAGES_IN_FLIGHT: usize = 4;
 
 /// A token is fetched again this long before HaloPSA said it expires.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
@@ -293,40 +299,77 @@ impl Client {
         })
     }
 
-    /// Every page of a list endpoint: `pageinate=true`, `page_size`, `page_no` from 1, until
-    /// `record_count` rows have come (or a page comes short or empty).
+    /// Every page of a list endpoint: `pageinate=true`, `page_size`, `page_no` from 1. The
+    /// first page's `record_count` says how many pages there are; the rest are then read
+    /// [`PAGES_IN_FLIGHT`] at a time, in order.
     pub async fn get_all<T: DeserializeOwned>(&self, request: Request) -> Result<Vec<T>, Failure> {
         let size = u64::from(self.options.page_size.max(1));
-        let mut rows = Vec::new();
-        for page_no in 1..=MAX_PAGES {
-            let paged = Request {
-                query: request.query.clone(),
-                path: request.path.clone(),
-                body: None,
-                ..Request::get(String::new(), request.endpoint)
-            }
-            .param("pageinate", "true")
-            .param("page_size", size.to_string())
-            .param("page_no", page_no.to_string());
-            let body = self.send(&paged).await?;
-            let page: wire::Page<T> = serde_json::from_slice(&body).map_err(|e| Failure::Body {
-                url: format!("{}/{}", self.resource, request.path),
-                reason: format!("page {page_no} is not a HaloPSA list ({e})"),
-            })?;
-            let got = page.rows.len() as u64;
-            rows.extend(page.rows);
-            let done = match page.record_count {
-                Some(total) => rows.len() as u64 >= total,
-                None => got < size,
-            };
-            if done || got == 0 {
+        let first = self.page::<T>(&request, size, 1).await?;
+        let mut rows = first.rows;
+        let Some(total) = first.record_count else {
+            return self.rest_in_sequence(&request, size, rows).await;
+        };
+        let pages = total.div_ceil(size);
+        if pages > MAX_PAGES {
+            return Err(self.broken(&request, format!("it counts more than {MAX_PAGES} pages")));
+        }
+        let mut rest = stream::iter(2..=pages)
+            .map(|page_no| self.page::<T>(&request, size, page_no))
+            .buffered(PAGES_IN_FLIGHT);
+        while let Some(page) = rest.next().await {
+            rows.extend(page?.rows);
+        }
+        Ok(rows)
+    }
+
+    /// Without `record_count`, pages follow each other until one comes short.
+    async fn rest_in_sequence<T: DeserializeOwned>(
+        &self,
+        request: &Request,
+        size: u64,
+        mut rows: Vec<T>,
+    ) -> Result<Vec<T>, Failure> {
+        let mut got = rows.len() as u64;
+        for page_no in 2..=MAX_PAGES {
+            if got < size {
                 return Ok(rows);
             }
+            let page = self.page::<T>(request, size, page_no).await?;
+            got = page.rows.len() as u64;
+            rows.extend(page.rows);
         }
-        Err(Failure::Body {
-            url: format!("{}/{}", self.resource, request.path),
-            reason: format!("it pages past {MAX_PAGES} pages"),
+        Err(self.broken(request, format!("it pages past {MAX_PAGES} pages")))
+    }
+
+    async fn page<T: DeserializeOwned>(
+        &self,
+        request: &Request,
+        size: u64,
+        page_no: u64,
+    ) -> Result<wire::Page<T>, Failure> {
+        let paged = Request {
+            query: request.query.clone(),
+            path: request.path.clone(),
+            body: None,
+            ..Request::get(String::new(), request.endpoint)
+        }
+        .param("pageinate", "true")
+        .param("page_size", size.to_string())
+        .param("page_no", page_no.to_string());
+        let body = self.send(&paged).await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            self.broken(
+                request,
+                format!("page {page_no} is not a HaloPSA list ({e})"),
+            )
         })
+    }
+
+    fn broken(&self, request: &Request, reason: String) -> Failure {
+        Failure::Body {
+            url: format!("{}/{}", self.resource, request.path),
+            reason,
+        }
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
