@@ -43,6 +43,7 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     let plan_floor = match kind {
         Kind::Autotask => floor::autotask_plan(companies as u64, lines),
         Kind::ConnectWise => floor::connectwise_plan(companies as u64, lines),
+        Kind::HaloPsa => floor::halopsa_plan(companies as u64, lines),
     };
     let plan_time = started.elapsed();
     let plan_requests = psa.requests_used().total();
@@ -82,6 +83,10 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
         Kind::ConnectWise => (
             floor::connectwise_apply(changes as u64),
             floor::connectwise_apply_protocol(changes as u64),
+        ),
+        Kind::HaloPsa => (
+            floor::halopsa_apply(changes as u64),
+            floor::halopsa_apply_protocol(changes as u64),
         ),
     };
     report("apply", apply_time, &psa, &apply_floor, args.apply_latency);

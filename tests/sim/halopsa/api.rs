@@ -139,16 +139,21 @@ fn route(tenant: &Tenant, method: Method, uri: &Uri, headers: &HeaderMap, body: 
     match (method, segments.as_slice()) {
         (Method::GET, ["Client"]) => {
             let inactive = flag(&query, "includeinactive").unwrap_or(true);
-            let rows = state
+            let all: Vec<_> = state
                 .clients
                 .iter()
                 .filter(|c| inactive || !c.inactive)
+                .collect();
+            let (total, page) = page_of(&query, all);
+            let rows = page
+                .into_iter()
                 .map(|c| json!({"id": c.id, "name": c.name, "inactive": c.inactive}))
                 .collect();
-            list(&query, "clients", rows)
+            listed("clients", total, rows)
         }
         (Method::GET, ["Item"]) => {
-            list(&query, "items", state.items.iter().map(item_json).collect())
+            let (total, page) = page_of(&query, state.items.iter().collect());
+            listed("items", total, page.into_iter().map(item_json).collect())
         }
         (Method::GET, ["Item", id]) => match id
             .parse::<i64>()
@@ -160,17 +165,19 @@ fn route(tenant: &Tenant, method: Method, uri: &Uri, headers: &HeaderMap, body: 
         },
         (Method::GET, ["RecurringInvoice"]) => {
             let with_lines = flag(&query, "includelines").unwrap_or(false);
-            // Lines by invoice once per request: a real server answers from indexed tables,
-            // so a large simulated book must not cost a scan per invoice.
+            let (total, page) = page_of(&query, state.invoices.iter().collect());
+            // Only the page's invoices and their lines are built: a real server answers from
+            // indexed tables, so a large simulated book must not cost the simulator a scan of
+            // every record per page (that would be its time, not reckon's).
+            let wanted: std::collections::HashSet<i64> = page.iter().map(|i| i.id).collect();
             let mut lines: HashMap<i64, Vec<Value>> = HashMap::new();
             if with_lines {
-                for line in &state.lines {
+                for line in state.lines.iter().filter(|l| wanted.contains(&l.ihid)) {
                     lines.entry(line.ihid).or_default().push(line_json(line));
                 }
             }
-            let rows = state
-                .invoices
-                .iter()
+            let rows = page
+                .into_iter()
                 .map(|i| {
                     let mut row = header_json(&state, i);
                     if with_lines {
@@ -179,7 +186,7 @@ fn route(tenant: &Tenant, method: Method, uri: &Uri, headers: &HeaderMap, body: 
                     row
                 })
                 .collect();
-            list(&query, "invoices", rows)
+            listed("invoices", total, rows)
         }
         (Method::POST, ["RecurringInvoice", "updatelines"]) => update_lines(&mut state, body),
         (Method::GET, ["RecurringInvoice", id]) => {
@@ -243,26 +250,31 @@ fn authorised(state: &State, headers: &HeaderMap) -> bool {
         .is_some_and(|token| state.tokens.iter().any(|t| t == token))
 }
 
-/// A list answer: every row, or with `pageinate=true` the `page_no`th (from 1) page of
-/// `page_size`; `record_count` is the number of all matching rows either way.
-fn list(query: &[(String, String)], key: &str, rows: Vec<Value>) -> Response {
+/// The rows a list request asks for: all of them, or with `pageinate=true` the `page_no`th
+/// (from 1) page of `page_size`; with the number of all matching rows (`record_count`).
+fn page_of<'a, T>(query: &[(String, String)], rows: Vec<&'a T>) -> (usize, Vec<&'a T>) {
     let total = rows.len();
-    let rows = if flag(query, "pageinate").unwrap_or(false) {
-        let number = |name: &str| {
-            query
-                .iter()
-                .find(|(k, _)| k == name)
-                .and_then(|(_, v)| v.parse::<usize>().ok())
-        };
-        let size = number("page_size").unwrap_or(DEFAULT_PAGE_SIZE).max(1);
-        let page = number("page_no").unwrap_or(1).max(1);
-        rows.into_iter()
-            .skip((page - 1) * size)
-            .take(size)
-            .collect()
-    } else {
-        rows
+    if !flag(query, "pageinate").unwrap_or(false) {
+        return (total, rows);
+    }
+    let number = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse::<usize>().ok())
     };
+    let size = number("page_size").unwrap_or(DEFAULT_PAGE_SIZE).max(1);
+    let page = number("page_no").unwrap_or(1).max(1);
+    let rows = rows
+        .into_iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
+        .collect();
+    (total, rows)
+}
+
+/// A list answer: `{"record_count": total, key: rows}`.
+fn listed(key: &str, total: usize, rows: Vec<Value>) -> Response {
     json_response(json!({"record_count": total, key: rows}))
 }
 
