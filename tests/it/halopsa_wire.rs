@@ -420,3 +420,64 @@ async fn without_record_count_pages_follow_until_one_comes_short() {
     let services = psa(&server, 2).services().await.expect("items");
     assert_eq!(services.len(), 3);
 }
+
+#[tokio::test]
+async fn a_500_on_a_write_is_not_repeated_and_the_line_is_re_read() {
+    let server = MockServer::start().await;
+    token(&server, &["tok"], 1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/RecurringInvoice/70"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(invoice(10.0)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/RecurringInvoice/updatelines"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("boom"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = psa(&server, 100)
+        .set_quantity(&line(), dec!(10), dec!(12), day())
+        .await
+        .expect_err("refused");
+    assert!(matches!(error, PsaError::Rejected { .. }), "{error}");
+    assert!(error.to_string().contains("HTTP 500: boom"), "{error}");
+}
+
+#[tokio::test]
+async fn a_new_line_whose_answer_was_lost_is_found_by_the_re_read() {
+    let server = MockServer::start().await;
+    token(&server, &["tok"], 1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/Item/106"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 106, "baseprice": 3})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/RecurringInvoice/70"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(invoice(10.0)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/RecurringInvoice/updatelines"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/RecurringInvoice/70"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": 70, "client_id": 40,
+            "lines": [{"id": 701, "_itemid": 101, "qty_order": 10},
+                      {"id": 778, "_itemid": 106, "qty_order": 2}]})),
+        )
+        .mount(&server)
+        .await;
+    let id = psa_with(&server, 100, Duration::from_millis(300))
+        .create_line("70", "106", dec!(2), day())
+        .await
+        .expect("found on re-read");
+    assert_eq!(id, "778");
+}
