@@ -278,3 +278,28 @@ async fn a_thousand_clients_plan_in_the_fewest_requests() {
     assert_eq!(state.count("GET /api/RecurringInvoice"), 10);
     assert_eq!(psa.requests_used().total(), 22);
 }
+
+#[test]
+fn a_line_edited_in_halopsa_after_the_saved_plan_makes_it_stale() {
+    let sim = Simulator::start(instance());
+    let ws = workspace(&sim);
+    let dir = ws.path();
+    let plan = run(dir, &["plan", "--out", "plan.json"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    // Someone sets Acme's Business Plus line (10) to 11 by hand in HaloPSA.
+    if let Some(line) = sim.state().lines.iter_mut().find(|l| l.id == 701) {
+        line.qty_order = serde_json::json!(11);
+    }
+
+    let apply = reckon_with_env(dir, &["apply", "plan.json"], CREDENTIALS);
+    assert_eq!(apply.code, 1, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply
+            .stderr
+            .contains("contract 70 line 701): planned against 10, now 11"),
+        "{}",
+        apply.stderr
+    );
+    assert!(sim.state().writes.is_empty(), "nothing written");
+    assert!(!apply.stderr.contains(halo::CLIENT_SECRET));
+}
