@@ -481,3 +481,31 @@ async fn a_new_line_whose_answer_was_lost_is_found_by_the_re_read() {
         .expect("found on re-read");
     assert_eq!(id, "778");
 }
+
+#[tokio::test]
+async fn a_500_on_a_write_whose_re_read_fails_is_an_unknown_outcome() {
+    let server = MockServer::start().await;
+    token(&server, &["tok"], 1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/RecurringInvoice/70"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(invoice(10.0)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/RecurringInvoice/updatelines"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/RecurringInvoice/70"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let error = psa(&server, 100)
+        .set_quantity(&line(), dec!(10), dec!(12), day())
+        .await
+        .expect_err("unknown");
+    assert!(matches!(error, PsaError::OutcomeUnknown { .. }), "{error}");
+}

@@ -220,6 +220,16 @@ impl Psa for HaloPsa {
                 action,
                 message: format!("{} ({})", explain(&failure), still_holds(now)),
             }),
+            // A server error may have come after the commit; without a re-read, nobody knows.
+            (Err(failure @ Failure::Status { status: 500.., .. }), Err(reread)) => {
+                Err(PsaError::OutcomeUnknown {
+                    action,
+                    message: format!(
+                        "{}; re-reading the line failed too: {reread}",
+                        explain(&failure)
+                    ),
+                })
+            }
             (Err(failure), _) => Err(PsaError::Rejected {
                 action,
                 message: explain(&failure),
