@@ -13,40 +13,7 @@ const PERIOD: &[&str] = &["--period", "2026-10"];
 
 /// The instance examples/keeper-halopsa is reconciled against.
 fn instance() -> State {
-    let mut state = State::default();
-    state.tenant = Some("acme".into());
-    state
-        .client(40, "Acme Dental")
-        .client(41, "Brightside Logistics")
-        .client(42, "Cedar Law LLP")
-        .client(43, "Delta Dental Group")
-        .client(44, "Gone Client")
-        .item(101, "Keeper Business Plus", "4.5")
-        .item(102, "Keeper Business", "3.75")
-        .item(103, "Keeper Enterprise", "6")
-        .item(104, "Keeper 1TB Storage", "1.25")
-        .item(105, "Keeper ARAM", "10")
-        .item(106, "KeeperChat", "2.5")
-        .item(107, "Keeper Enterprise BreachWatch", "2")
-        .invoice(70, 40, "Acme Dental – Security")
-        .invoice(71, 41, "Brightside Logistics – Security")
-        .invoice(72, 42, "Cedar Law – Security")
-        .invoice(73, 43, "Delta Dental Group – Security")
-        .invoice(74, 40, "Acme Dental – old")
-        .line(701, 70, 101, "10", None, None)
-        // Ends after the effective date: still in force on 2026-11-01.
-        .line(702, 70, 104, "8", Some("2025-01-01"), Some("2026-11-30"))
-        .line(703, 70, 105, "1", None, None)
-        // Ended before it: ignored (else Acme would have two Business Plus lines).
-        .line(704, 70, 101, "4", None, Some("2026-06-30"))
-        .line(711, 71, 102, "5", None, None)
-        .line(712, 71, 106, "2", None, None)
-        .line(721, 72, 101, "0", None, None)
-        .line(731, 73, 103, "20", None, None)
-        .line(741, 74, 101, "99", None, None);
-    state.clients[4].inactive = true;
-    state.invoices[4].disabled = true;
-    state
+    State::keeper_example()
 }
 
 /// A copy of examples/keeper-halopsa pointed at `sim`.

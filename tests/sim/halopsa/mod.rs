@@ -246,6 +246,46 @@ impl State {
             .count()
     }
 
+    /// The instance `examples/keeper-halopsa` is reconciled against (tests/it/halopsa.rs,
+    /// examples/halopsa_sim.rs): its clients, items and recurring invoices with the example's
+    /// ids, an ended line, a disabled invoice and an inactive client.
+    pub fn keeper_example() -> Self {
+        let mut state = Self::default();
+        state.tenant = Some("acme".into());
+        state
+            .client(40, "Acme Dental")
+            .client(41, "Brightside Logistics")
+            .client(42, "Cedar Law LLP")
+            .client(43, "Delta Dental Group")
+            .client(44, "Gone Client")
+            .item(101, "Keeper Business Plus", "4.5")
+            .item(102, "Keeper Business", "3.75")
+            .item(103, "Keeper Enterprise", "6")
+            .item(104, "Keeper 1TB Storage", "1.25")
+            .item(105, "Keeper ARAM", "10")
+            .item(106, "KeeperChat", "2.5")
+            .item(107, "Keeper Enterprise BreachWatch", "2")
+            .invoice(70, 40, "Acme Dental – Security")
+            .invoice(71, 41, "Brightside Logistics – Security")
+            .invoice(72, 42, "Cedar Law – Security")
+            .invoice(73, 43, "Delta Dental Group – Security")
+            .invoice(74, 40, "Acme Dental – old")
+            .line(701, 70, 101, "10", None, None)
+            // Ends after the effective date: still in force on 2026-11-01.
+            .line(702, 70, 104, "8", Some("2025-01-01"), Some("2026-11-30"))
+            .line(703, 70, 105, "1", None, None)
+            // Ended before it: ignored (else Acme would have two Business Plus lines).
+            .line(704, 70, 101, "4", None, Some("2026-06-30"))
+            .line(711, 71, 102, "5", None, None)
+            .line(712, 71, 106, "2", None, None)
+            .line(721, 72, 101, "0", None, None)
+            .line(731, 73, 103, "20", None, None)
+            .line(741, 74, 101, "99", None, None);
+        state.clients[4].inactive = true;
+        state.invoices[4].disabled = true;
+        state
+    }
+
     /// `clients` clients with one recurring invoice each and a line per item of `items`.
     pub fn scaled(clients: i64, items: &[&str]) -> Self {
         let mut state = Self::default();
@@ -278,7 +318,12 @@ pub struct Simulator {
 impl Simulator {
     /// Serves `state` on 127.0.0.1 at a free port.
     pub fn start(state: State) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        Self::start_at("127.0.0.1:0", state)
+    }
+
+    /// Serves `state` at `addr` (`127.0.0.1:8766`).
+    pub fn start_at(addr: &str, state: State) -> Self {
+        let listener = std::net::TcpListener::bind(addr).expect("bind the simulator's address");
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(state));
