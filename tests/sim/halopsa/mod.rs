@@ -250,8 +250,10 @@ impl State {
     /// examples/halopsa_sim.rs): its clients, items and recurring invoices with the example's
     /// ids, an ended line, a disabled invoice and an inactive client.
     pub fn keeper_example() -> Self {
-        let mut state = Self::default();
-        state.tenant = Some("acme".into());
+        let mut state = Self {
+            tenant: Some("acme".into()),
+            ..Self::default()
+        };
         state
             .client(40, "Acme Dental")
             .client(41, "Brightside Logistics")
