@@ -509,3 +509,26 @@ async fn a_500_on_a_write_whose_re_read_fails_is_an_unknown_outcome() {
         .expect_err("unknown");
     assert!(matches!(error, PsaError::OutcomeUnknown { .. }), "{error}");
 }
+
+#[tokio::test]
+async fn a_429_on_the_token_request_is_waited_out() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    token(&server, &["tok"], 1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/Item"))
+        .and(header("authorization", "Bearer tok"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"record_count": 0, "items": []})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    psa(&server, 100).services().await.expect("after the 429");
+}

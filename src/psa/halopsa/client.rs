@@ -3,7 +3,8 @@
 //! Owns the client-credentials token (`POST {auth_server}/token`, form-encoded
 //! `grant_type=client_credentials`, `client_id`, `client_secret`, `scope=all`, plus
 //! `?tenant=` for hosted instances), reused until shortly before it expires and fetched again
-//! once when a request answers 401; the retry rule (429 after `Retry-After`; 5xx and lost
+//! once when a request answers 401 (the token request itself tried again after a 429, 5xx or
+//! lost answer); the retry rule (429 after `Retry-After`; 5xx and lost
 //! connections only for reads, never for a write); `page_size`/`page_no` paging (after the
 //! first page, whose `record_count` says how many there are, the rest a few at a time); and
 //! per-endpoint counts. It knows nothing of invoices or quantities and never formats a
@@ -191,7 +192,27 @@ impl Client {
         }
     }
 
+    /// `POST {auth}/token`; a 429, 5xx or lost answer is tried again (asking for a token
+    /// changes nothing), up to the same attempts as any request.
     async fn fetch_token(&self) -> Result<(Secret, Option<Instant>), Failure> {
+        let mut attempt = 1;
+        loop {
+            let (failure, wait) = match self.token_attempt().await {
+                Ok(token) => return Ok(token),
+                Err(Outcome::Retry(failure, wait)) => (failure, wait),
+                Err(Outcome::Final(failure) | Outcome::Unauthorised(failure)) => {
+                    return Err(failure);
+                }
+            };
+            match self.wait_before(attempt, wait) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(failure),
+            }
+            attempt += 1;
+        }
+    }
+
+    async fn token_attempt(&self) -> Result<(Secret, Option<Instant>), Outcome> {
         let url = format!("{}/token", self.auth);
         let form = [
             ("grant_type", "client_credentials"),
@@ -204,18 +225,27 @@ impl Client {
             builder = builder.query(&[("tenant", tenant)]);
         }
         self.count("POST token");
-        let response = builder.send().await.map_err(|e| transport(&url, e))?;
+        let lost = |e| Outcome::Retry(transport(&url, e), None);
+        let response = builder.send().await.map_err(lost)?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| transport(&url, e))?;
+        let retry_after = retry_after(&response);
+        let body = response.bytes().await.map_err(lost)?;
         if !status.is_success() {
-            return Err(Failure::Token {
+            let failure = Failure::Token {
                 status: status.as_u16(),
                 message: error_message(&body),
+            };
+            return Err(match status {
+                StatusCode::TOO_MANY_REQUESTS => Outcome::Retry(failure, retry_after),
+                s if s.is_server_error() => Outcome::Retry(failure, None),
+                _ => Outcome::Final(failure),
             });
         }
-        let token: wire::Token = serde_json::from_slice(&body).map_err(|e| Failure::Body {
-            url: url.clone(),
-            reason: format!("it is not a token answer ({e})"),
+        let token: wire::Token = serde_json::from_slice(&body).map_err(|e| {
+            Outcome::Final(Failure::Body {
+                url: url.clone(),
+                reason: format!("it is not a token answer ({e})"),
+            })
         })?;
         let expires = token.expires_in.map(|seconds| {
             let life = Duration::from_secs(seconds);
@@ -224,11 +254,18 @@ impl Client {
         Ok((Secret::new(token.access_token), expires))
     }
 
+    /// How long to wait before attempt `attempt + 1`: what the server asked for, else the
+    /// backoff; `None` when the attempts are spent or the server asks for too long.
+    fn wait_before(&self, attempt: u32, asked: Option<Duration>) -> Option<Duration> {
+        let wait = asked.unwrap_or_else(|| self.backoff(attempt));
+        (attempt < self.options.attempts.max(1) && wait <= self.options.max_retry_after)
+            .then_some(wait)
+    }
+
     /// Sends `request`: a 401 fetches a new token once; a 429 waits its `Retry-After`; a 5xx or
     /// lost answer is retried for reads only. Returns the body of a 2xx answer.
     pub async fn send(&self, request: &Request) -> Result<Vec<u8>, Failure> {
         let url = format!("{}/{}", self.resource, request.path);
-        let attempts = self.options.attempts.max(1);
         let mut refreshed = false;
         let mut attempt = 1;
         loop {
@@ -245,11 +282,10 @@ impl Client {
                 }
                 Err(Outcome::Retry(failure, wait)) => (failure, wait),
             };
-            let wait = wait.unwrap_or_else(|| self.backoff(attempt));
-            if attempt >= attempts || wait > self.options.max_retry_after {
-                return Err(failure);
+            match self.wait_before(attempt, wait) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(failure),
             }
-            tokio::time::sleep(wait).await;
             attempt += 1;
         }
     }
