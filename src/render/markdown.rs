@@ -16,7 +16,8 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     writeln!(
         out,
         "PSA: {} · changes take effect {}",
-        plan.psa, plan.effective_date
+        cell(&plan.psa),
+        plan.effective_date
     )?;
     for interrupted in &plan.interrupted {
         writeln!(out)?;
@@ -126,19 +127,9 @@ fn approvals(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     Ok(())
 }
 
-/// Text safe inside a markdown table cell or list item: pipes, markup characters and line
-/// breaks from vendor or PSA names cannot break the layout.
+/// Text safe inside a markdown table cell or list item: pipes, markup characters, control
+/// characters, mentions and issue references from vendor or PSA names cannot break the layout
+/// or ping anyone ([`super::escape::markdown`]).
 fn cell(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']' | '\\' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(ch),
-        }
-    }
-    out
+    super::escape::markdown(text)
 }

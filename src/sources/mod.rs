@@ -81,6 +81,7 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
             AnySource::Csv(csv::CsvSource::new(
                 root.join(&relative),
                 shown_path(root, &relative),
+                root.clone(),
             ))
         }
         (SourceKind::KeeperCommander, SourceInput::File(template)) => {
@@ -88,6 +89,7 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
             AnySource::Keeper(keeper::KeeperSource::new(keeper::ReportInput::File {
                 path: root.join(&relative),
                 shown: shown_path(root, &relative),
+                workspace: root.clone(),
             }))
         }
         // Validation allows `command` only on keeper-commander sources.
