@@ -70,6 +70,10 @@ fn pages(rows: u64, per_page: u64) -> u64 {
     rows.div_ceil(per_page).max(1)
 }
 
+/// HaloPSA documents no concurrency limit (hosted instances throttle by rate, answering 429);
+/// we assume 4, what reckon's adapter keeps in flight for pages and writes.
+pub const HALOPSA_CONCURRENCY: u64 = 4;
+
 /// Reading an Autotask book of `companies` × one contract × `lines` lines: the picklists the
 /// reads filter by (unless `cached` in the state folder by an earlier run), companies, services
 /// and contracts (500-row pages), then lines, their units and the contracts' Service Bundles by
@@ -151,5 +155,47 @@ pub fn connectwise_apply_protocol(writes: u64) -> Floor {
     Floor {
         concurrency: CONNECTWISE_CONCURRENCY,
         stages: vec![vec![("GET then PATCH additions", 2 * writes)]],
+    }
+}
+
+/// Reading a HaloPSA book: the token, then the first page (100 rows) of clients, items and
+/// recurring invoices (lines included), whose `record_count` says how many pages follow, then
+/// those. No stage needs another endpoint's ids.
+pub fn halopsa_plan(companies: u64, lines: u64) -> Floor {
+    let rest = |rows: u64| pages(rows, 100) - 1;
+    Floor {
+        concurrency: HALOPSA_CONCURRENCY,
+        stages: vec![
+            vec![("token", 1)],
+            vec![("Client", 1), ("Item", 1), ("RecurringInvoice", 1)],
+            vec![
+                ("Client", rest(companies)),
+                ("Item", rest(lines)),
+                ("RecurringInvoice", rest(companies)),
+            ],
+        ],
+    }
+}
+
+/// Writing `writes` quantity changes to HaloPSA: one `updatelines` POST each.
+pub fn halopsa_apply(writes: u64) -> Floor {
+    Floor {
+        concurrency: HALOPSA_CONCURRENCY,
+        stages: vec![
+            vec![("token", 1)],
+            vec![("RecurringInvoice/updatelines", writes)],
+        ],
+    }
+}
+
+/// The same writes with the adapter's protocol: the recurring invoice read before and after
+/// each POST, 4 writes in flight in all.
+pub fn halopsa_apply_protocol(writes: u64) -> Floor {
+    Floor {
+        concurrency: HALOPSA_CONCURRENCY,
+        stages: vec![
+            vec![("token", 1)],
+            vec![("GET, POST, GET RecurringInvoice", 3 * writes)],
+        ],
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! ```sh
 //! cargo run --release --example bench -- [--companies 5000] [--latency-ms 50]
-//!     [--apply-latency-ms 5] [--psa autotask|connectwise|both] [--naive] [--soak N]
+//!     [--apply-latency-ms 5] [--psa autotask|connectwise|halopsa|both|all] [--naive] [--soak N]
 //! ```
 //!
 //! `--naive` also reads the same PSA state one resource at a time (`naive.rs`), for comparison;
@@ -53,6 +53,8 @@ pub enum Kind {
     Autotask,
     /// ConnectWise Manage.
     ConnectWise,
+    /// HaloPSA.
+    HaloPsa,
 }
 
 impl Kind {
@@ -61,6 +63,7 @@ impl Kind {
         match self {
             Kind::Autotask => "autotask",
             Kind::ConnectWise => "connectwise",
+            Kind::HaloPsa => "halopsa",
         }
     }
 }
@@ -124,8 +127,14 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                 args.psas = match value()?.as_str() {
                     "autotask" => vec![Kind::Autotask],
                     "connectwise" => vec![Kind::ConnectWise],
+                    "halopsa" => vec![Kind::HaloPsa],
                     "both" => vec![Kind::Autotask, Kind::ConnectWise],
-                    other => return Err(format!("--psa {other}: autotask, connectwise or both")),
+                    "all" => vec![Kind::Autotask, Kind::ConnectWise, Kind::HaloPsa],
+                    other => {
+                        return Err(format!(
+                            "--psa {other}: autotask, connectwise, halopsa, both or all"
+                        ));
+                    }
                 }
             }
             other => return Err(format!("unknown argument {other}; see the file's header")),

@@ -207,3 +207,27 @@ pub fn connectwise(book: &Book) -> (sim::connectwise::State, [String; 4], Vec<Id
     }
     (state, LINES.map(|l| l.2.to_owned()), lines)
 }
+
+/// The HaloPSA instance holding `book.live`, its item ids and every customer's ids.
+pub fn halopsa(book: &Book) -> (sim::halopsa::State, [String; 4], Vec<Ids>) {
+    let mut state = sim::halopsa::State::default();
+    for (l, (_, sku, _)) in LINES.iter().enumerate() {
+        state.item(1 + l as i64, sku, "1");
+    }
+    let mut lines = Vec::with_capacity(book.live.len());
+    for (c, live) in book.live.iter().enumerate() {
+        let (client, invoice) = (10_000 + c as i64, 20_000 + c as i64);
+        state.client(client, &Book::name(c));
+        state.invoice(invoice, client, "Managed Services");
+        let ids: [i64; 4] = std::array::from_fn(|l| 1_000_000 + c as i64 * 10 + l as i64);
+        for (l, id) in ids.iter().enumerate() {
+            state.line(*id, invoice, 1 + l as i64, &live[l].to_string(), None, None);
+        }
+        lines.push(Ids {
+            company: client,
+            contract: invoice,
+            lines: ids,
+        });
+    }
+    (state, std::array::from_fn(|l| (1 + l).to_string()), lines)
+}

@@ -38,6 +38,10 @@ pub fn compare(runtime: &Runtime, tenant: &Tenant, reckon: (u64, Duration)) -> R
             connectwise(&client, tenant, &sim.base_url()),
             CONNECTWISE_CONCURRENCY,
         ),
+        Server::HaloPsa(_) => {
+            println!("  naive refresh: not modelled for HaloPSA");
+            return Ok(());
+        }
     };
     let started = Instant::now();
     let counts = runtime.block_on(send_all(requests, concurrency as usize))?;

@@ -48,10 +48,12 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
         // A fresh workspace: the plan reads the picklists, which the reads below find cached.
         Kind::Autotask => floor::autotask_plan(companies as u64, lines, false),
         Kind::ConnectWise => floor::connectwise_plan(companies as u64, lines),
+        Kind::HaloPsa => floor::halopsa_plan(companies as u64, lines),
     };
     let reads_floor = match kind {
         Kind::Autotask => floor::autotask_plan(companies as u64, lines, true),
         Kind::ConnectWise => floor::connectwise_plan(companies as u64, lines),
+        Kind::HaloPsa => floor::halopsa_plan(companies as u64, lines),
     };
     let plan_time = started.elapsed();
     let plan_requests = psa.requests_used().total();
@@ -91,6 +93,10 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
         Kind::ConnectWise => (
             floor::connectwise_apply(changes as u64),
             floor::connectwise_apply_protocol(changes as u64),
+        ),
+        Kind::HaloPsa => (
+            floor::halopsa_apply(changes as u64),
+            floor::halopsa_apply_protocol(changes as u64),
         ),
     };
     report("apply", apply_time, &psa, &apply_floor, args.apply_latency);

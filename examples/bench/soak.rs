@@ -302,6 +302,8 @@ impl Soak<'_> {
         match self.kind {
             Kind::Autotask => tally.double += twice,
             Kind::ConnectWise => tally.repeats += twice,
+            // HaloPSA's write is re-read, never re-sent: a second one would be reckon's fault.
+            Kind::HaloPsa => tally.double += twice,
         }
     }
 
@@ -372,6 +374,27 @@ fn inject(tenant: &Tenant, rng: &mut Lcg, tally: &mut Tally) {
             sim.state().fault(method, path, kind, 1);
             *tally.injected.entry(name).or_default() += 1;
         }
+        Server::HaloPsa(sim) => {
+            use axum::http::Method;
+            use sim::halopsa::FaultKind;
+            let (method, path) = match rng.below(4) {
+                0 | 1 => (Method::POST, "/updatelines"),
+                2 => (Method::GET, "/api/RecurringInvoice/"),
+                _ => (Method::GET, "/api/Client"),
+            };
+            let (name, kind) = match rng.below(5) {
+                0 => (
+                    "429 Retry-After",
+                    FaultKind::TooManyRequests { retry_after: 1 },
+                ),
+                1 => ("500", FaultKind::ServerError),
+                2 => ("401 (token expired)", FaultKind::Unauthorized),
+                3 => ("timeout (after commit)", FaultKind::Slow(slow)),
+                _ => ("connection dropped after commit", FaultKind::Drop),
+            };
+            sim.state().fault(method, path, kind, 1);
+            *tally.injected.entry(name).or_default() += 1;
+        }
     }
 }
 
@@ -414,6 +437,24 @@ fn client(tenant: &Tenant) -> Result<AnyPsa, Failure> {
                 max_retry_after: Duration::from_secs(2),
             };
             AnyPsa::ConnectWise(ConnectWisePsa::new(settings, options)?)
+        }
+        Server::HaloPsa(sim) => {
+            use reckon::psa::halopsa::{HaloPsa, Options, Settings};
+            let settings = Settings {
+                resource_server: sim.resource_server(),
+                auth_server: sim.auth_server(),
+                client_id: Secret::new(sim::halopsa::CLIENT_ID),
+                client_secret: Secret::new(sim::halopsa::CLIENT_SECRET),
+                tenant: None,
+            };
+            let options = Options {
+                timeout: TIMEOUT,
+                attempts: 4,
+                backoff: Duration::from_millis(20),
+                max_retry_after: Duration::from_secs(2),
+                ..Options::default()
+            };
+            AnyPsa::HaloPsa(HaloPsa::new(settings, options)?)
         }
     })
 }

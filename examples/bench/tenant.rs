@@ -19,6 +19,8 @@ pub enum Server {
     Autotask(sim::autotask::Sim),
     /// ConnectWise.
     ConnectWise(sim::connectwise::Simulator),
+    /// HaloPSA.
+    HaloPsa(sim::halopsa::Simulator),
 }
 
 /// A seeded simulator, its PSA service ids and every line's id per customer.
@@ -56,6 +58,14 @@ impl Tenant {
                     customers,
                 }
             }
+            Kind::HaloPsa => {
+                let (state, services, customers) = msp::halopsa(book);
+                Self {
+                    server: Server::HaloPsa(sim::halopsa::Simulator::start(state)),
+                    services,
+                    customers,
+                }
+            }
         }
     }
 
@@ -83,6 +93,13 @@ impl Tenant {
                 sim::connectwise::CLIENT_ID,
                 sim.base_url()
             ),
+            Server::HaloPsa(sim) => format!(
+                "psa:\n  kind: halopsa\n  resource_server: {}\n  auth_server: {}\n  client_id: {}\n  client_secret: {}\n",
+                sim.resource_server(),
+                sim.auth_server(),
+                secret("client_id", sim::halopsa::CLIENT_ID)?,
+                secret("client_secret", sim::halopsa::CLIENT_SECRET)?,
+            ),
         })
     }
 
@@ -91,6 +108,7 @@ impl Tenant {
         match &self.server {
             Server::Autotask(sim) => sim.set_latency(latency),
             Server::ConnectWise(sim) => sim.state().latency = latency,
+            Server::HaloPsa(sim) => sim.state().latency = latency,
         }
     }
 
@@ -99,6 +117,10 @@ impl Tenant {
         match &self.server {
             Server::Autotask(sim) => sim.clear_faults(),
             Server::ConnectWise(sim) => {
+                let faults = std::mem::take(&mut sim.state().faults);
+                faults.iter().map(|f| f.times as usize).sum()
+            }
+            Server::HaloPsa(sim) => {
                 let faults = std::mem::take(&mut sim.state().faults);
                 faults.iter().map(|f| f.times as usize).sum()
             }
@@ -113,6 +135,7 @@ impl Tenant {
         match &self.server {
             Server::Autotask(sim) => sim.quiesce(limit).await,
             Server::ConnectWise(sim) => sim.quiesce(limit).await,
+            Server::HaloPsa(sim) => sim.quiesce(limit).await,
         }
     }
 
@@ -147,6 +170,24 @@ impl Tenant {
                     })
                     .collect()
             }
+            Server::HaloPsa(sim) => {
+                let state = sim.state();
+                let by_id: HashMap<i64, Decimal> = state
+                    .lines
+                    .iter()
+                    .map(|l| {
+                        let q = Decimal::from_str(&l.qty_order.to_string()).unwrap_or(Decimal::MIN);
+                        (l.id, q)
+                    })
+                    .collect();
+                self.customers
+                    .iter()
+                    .map(|c| {
+                        c.lines
+                            .map(|id| by_id.get(&id).copied().unwrap_or(Decimal::MIN))
+                    })
+                    .collect()
+            }
         }
     }
 
@@ -166,6 +207,12 @@ impl Tenant {
             Server::ConnectWise(sim) => {
                 for patched in &sim.state().patches {
                     *counts.entry(patched.addition).or_default() += 1;
+                }
+            }
+            // Each committed `updatelines` change of a line's quantity.
+            Server::HaloPsa(sim) => {
+                for written in &sim.state().writes {
+                    *counts.entry(written.line).or_default() += 1;
                 }
             }
         }

@@ -130,6 +130,19 @@ pub enum PsaConfig {
         /// Fixed codebase URL; discovered when absent.
         base_url: Option<String>,
     },
+    /// HaloPSA.
+    HaloPsa {
+        /// Resource server (`https://{tenant}.halopsa.com/api`).
+        resource_server: String,
+        /// Authorisation server (`https://{tenant}.halopsa.com/auth`).
+        auth_server: String,
+        /// API application Client ID.
+        client_id: CredentialRef,
+        /// API application Client Secret.
+        client_secret: CredentialRef,
+        /// Tenant name for hosted instances' token requests.
+        tenant: Option<String>,
+    },
 }
 
 impl PsaConfig {
@@ -139,6 +152,7 @@ impl PsaConfig {
             Self::Sandbox { .. } => "sandbox",
             Self::Autotask { .. } => "autotask",
             Self::ConnectWise { .. } => "connectwise",
+            Self::HaloPsa { .. } => "halopsa",
         }
     }
 
@@ -150,6 +164,9 @@ impl PsaConfig {
             } => *integer_quantities,
             Self::Autotask { .. } => true,
             Self::ConnectWise { .. } => false,
+            // `InvoiceDetail.qty_order` is `number`/`double` in the HaloPSA v2 OpenAPI
+            // (components.schemas.InvoiceDetail.properties.qty_order): decimals are taken.
+            Self::HaloPsa { .. } => false,
         }
     }
 }

@@ -39,13 +39,15 @@ pub enum PsaKind {
     Autotask,
     /// ConnectWise PSA (Manage REST API).
     Connectwise,
+    /// HaloPSA (REST API v2, OAuth2 client credentials).
+    Halopsa,
 }
 
 /// `psa:` — one block for every kind; which fields apply depends on `kind`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPsa {
-    /// sandbox | autotask | connectwise
+    /// sandbox | autotask | connectwise | halopsa
     #[schemars(with = "PsaKind")]
     pub kind: Spanned<PsaKind>,
     /// sandbox: the YAML file holding the sandbox PSA's live state, relative to the workspace.
@@ -78,9 +80,22 @@ pub struct RawPsa {
     /// connectwise: API member private key, as `{env: NAME}` or `{file: path}`.
     #[schemars(with = "Option<CredentialSchema>")]
     pub private_key: Option<Spanned<RawCredential>>,
-    /// connectwise: the clientId registered for the integration.
+    /// connectwise: the clientId registered for the integration (a plain string).
+    /// halopsa: the API application's Client ID, as `{env: NAME}` or `{file: path}`.
+    #[schemars(with = "Option<ClientIdSchema>")]
+    pub client_id: Option<Spanned<RawCredential>>,
+    /// halopsa: the API application's Client Secret, as `{env: NAME}` or `{file: path}`.
+    #[schemars(with = "Option<CredentialSchema>")]
+    pub client_secret: Option<Spanned<RawCredential>>,
+    /// halopsa: the resource server, e.g. `https://acme.halopsa.com/api`.
     #[schemars(with = "Option<String>")]
-    pub client_id: Option<Spanned<String>>,
+    pub resource_server: Option<Spanned<String>>,
+    /// halopsa: the authorisation server, e.g. `https://acme.halopsa.com/auth`.
+    #[schemars(with = "Option<String>")]
+    pub auth_server: Option<Spanned<String>>,
+    /// halopsa: the tenant name hosted instances need on the token request (`?tenant=`).
+    #[schemars(with = "Option<String>")]
+    pub tenant: Option<Spanned<String>>,
 }
 
 /// A credential as written in YAML. Only the reference forms are valid; the others exist so
@@ -119,6 +134,18 @@ pub enum CredentialSchema {
         /// File path, relative to the workspace.
         file: String,
     },
+}
+
+/// The schema of `client_id`: a plain string (ConnectWise's clientId) or a credential reference
+/// (HaloPSA's Client ID).
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum ClientIdSchema {
+    /// ConnectWise: the registered clientId.
+    Plain(String),
+    /// HaloPSA: a credential reference.
+    Credential(CredentialSchema),
 }
 
 /// When written quantities take effect.

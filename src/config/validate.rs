@@ -153,6 +153,46 @@ impl Checker<'_> {
         }
     }
 
+    /// ConnectWise's `client_id`: a plain string (it identifies the integration, not a secret).
+    fn plain_client_id(&mut self, value: &Spanned<RawCredential>) -> Option<String> {
+        match &value.value {
+            RawCredential::Literal(id) if !id.trim().is_empty() => Some(id.clone()),
+            _ => {
+                self.error(
+                    value,
+                    "psa.client_id must be the clientId string for psa.kind connectwise",
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// An `http://` or `https://` URL, without its trailing `/`.
+    fn http_url(&mut self, value: &Spanned<String>, field: &str) -> Option<String> {
+        let url = value.value.trim().trim_end_matches('/');
+        if let Some(problem) = crate::psa::http::text_url_problem(url) {
+            self.error(value, format!("{field} is refused: {problem}"), None);
+            return None;
+        }
+        if url.starts_with("https://") || url.starts_with("http://") {
+            return Some(url.to_owned());
+        }
+        self.error(
+            value,
+            format!("{field} must be an https:// URL"),
+            Some(format!(
+                "hosted HaloPSA: `{field}: https://TENANT.halopsa.com/{}`",
+                if field.ends_with("auth_server") {
+                    "auth"
+                } else {
+                    "api"
+                }
+            )),
+        );
+        None
+    }
+
     fn required<'v, T>(
         &mut self,
         value: &'v Option<T>,
@@ -292,11 +332,33 @@ fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
             ("path", raw.path.is_some()),
             ("secret", raw.secret.is_some()),
         ],
+        PsaKind::Halopsa => &[
+            ("path", raw.path.is_some()),
+            ("username", raw.username.is_some()),
+            ("secret", raw.secret.is_some()),
+            ("integration_code", raw.integration_code.is_some()),
+            ("base_url", raw.base_url.is_some()),
+            ("site", raw.site.is_some()),
+            ("company_id", raw.company_id.is_some()),
+            ("public_key", raw.public_key.is_some()),
+            ("private_key", raw.private_key.is_some()),
+        ],
+    };
+    let halo_only: &[(&str, bool)] = &[
+        ("client_secret", raw.client_secret.is_some()),
+        ("resource_server", raw.resource_server.is_some()),
+        ("auth_server", raw.auth_server.is_some()),
+        ("tenant", raw.tenant.is_some()),
+    ];
+    let foreign: Vec<(&str, bool)> = match kind {
+        PsaKind::Halopsa => foreign.to_vec(),
+        _ => foreign.iter().chain(halo_only).copied().collect(),
     };
     let kind_name = match kind {
         PsaKind::Sandbox => "sandbox",
         PsaKind::Autotask => "autotask",
         PsaKind::Connectwise => "connectwise",
+        PsaKind::Halopsa => "halopsa",
     };
     for (field, _) in foreign.iter().filter(|(_, present)| *present) {
         check.error_at(
@@ -346,7 +408,7 @@ fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
             let public = check.required(&raw.public_key, at, "public_key", kind_name);
             let private = check.required(&raw.private_key, at, "private_key", kind_name);
             let client = check.required(&raw.client_id, at, "client_id", kind_name);
-            let client_id = client.map(|v| v.value.clone());
+            let client_id = client.and_then(|v| check.plain_client_id(v));
             let public_key = public.and_then(|v| check.credential(v, "psa.public_key"));
             let private_key = private.and_then(|v| check.credential(v, "psa.private_key"));
             Some(PsaConfig::ConnectWise {
@@ -356,6 +418,27 @@ fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
                 private_key: private_key?,
                 client_id: client_id?,
                 base_url: checked(&raw.base_url, base_url)?,
+            })
+        }
+        PsaKind::Halopsa => {
+            let resource = check.required(&raw.resource_server, at, "resource_server", kind_name);
+            let resource_server = resource.and_then(|v| check.http_url(v, "psa.resource_server"));
+            let auth = check.required(&raw.auth_server, at, "auth_server", kind_name);
+            let auth_server = auth.and_then(|v| check.http_url(v, "psa.auth_server"));
+            let id = check.required(&raw.client_id, at, "client_id", kind_name);
+            let client_id = id.and_then(|v| check.credential(v, "psa.client_id"));
+            let secret = check.required(&raw.client_secret, at, "client_secret", kind_name);
+            let client_secret = secret.and_then(|v| check.credential(v, "psa.client_secret"));
+            Some(PsaConfig::HaloPsa {
+                resource_server: resource_server?,
+                auth_server: auth_server?,
+                client_id: client_id?,
+                client_secret: client_secret?,
+                tenant: raw
+                    .tenant
+                    .as_ref()
+                    .map(|v| v.value.trim().to_owned())
+                    .filter(|t| !t.is_empty()),
             })
         }
     }

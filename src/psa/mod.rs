@@ -5,6 +5,7 @@
 
 pub mod autotask;
 pub mod connectwise;
+pub mod halopsa;
 pub mod http;
 pub mod sandbox;
 
@@ -161,6 +162,8 @@ pub enum AnyPsa {
     Autotask(Box<autotask::AutotaskPsa>),
     /// ConnectWise PSA.
     ConnectWise(connectwise::ConnectWisePsa),
+    /// HaloPSA.
+    HaloPsa(halopsa::HaloPsa),
 }
 
 /// Why a PSA client could not be built.
@@ -248,6 +251,27 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
                 message: e.to_string(),
             })
         }
+        PsaConfig::HaloPsa {
+            resource_server,
+            auth_server,
+            client_id,
+            client_secret,
+            tenant,
+        } => {
+            let settings = halopsa::Settings {
+                resource_server: resource_server.clone(),
+                auth_server: auth_server.clone(),
+                client_id: client_id.resolve(&workspace.root, "psa.client_id")?,
+                client_secret: client_secret.resolve(&workspace.root, "psa.client_secret")?,
+                tenant: tenant.clone(),
+            };
+            halopsa::HaloPsa::new(settings, halopsa::Options::default())
+                .map(AnyPsa::HaloPsa)
+                .map_err(|e| ConnectError::Setup {
+                    kind: "halopsa",
+                    message: e.to_string(),
+                })
+        }
     }
 }
 
@@ -257,6 +281,7 @@ impl Psa for AnyPsa {
             Self::Sandbox(psa) => psa.describe(),
             Self::Autotask(psa) => psa.describe(),
             Self::ConnectWise(psa) => psa.describe(),
+            Self::HaloPsa(psa) => psa.describe(),
         }
     }
 
@@ -265,6 +290,7 @@ impl Psa for AnyPsa {
             Self::Sandbox(psa) => psa.check().await,
             Self::Autotask(psa) => psa.check().await,
             Self::ConnectWise(psa) => psa.check().await,
+            Self::HaloPsa(psa) => psa.check().await,
         }
     }
 
@@ -273,6 +299,7 @@ impl Psa for AnyPsa {
             Self::Sandbox(psa) => psa.requests_used(),
             Self::Autotask(psa) => psa.requests_used(),
             Self::ConnectWise(psa) => psa.requests_used(),
+            Self::HaloPsa(psa) => psa.requests_used(),
         }
     }
 
@@ -281,6 +308,7 @@ impl Psa for AnyPsa {
             Self::Sandbox(psa) => psa.write_concurrency(),
             Self::Autotask(psa) => psa.write_concurrency(),
             Self::ConnectWise(psa) => psa.write_concurrency(),
+            Self::HaloPsa(psa) => psa.write_concurrency(),
         }
     }
 
@@ -289,6 +317,7 @@ impl Psa for AnyPsa {
             Self::Sandbox(psa) => psa.companies().await,
             Self::Autotask(psa) => psa.companies().await,
             Self::ConnectWise(psa) => psa.companies().await,
+            Self::HaloPsa(psa) => psa.companies().await,
         }
     }
 
@@ -297,6 +326,7 @@ impl Psa for AnyPsa {
             Self::Sandbox(psa) => psa.services().await,
             Self::Autotask(psa) => psa.services().await,
             Self::ConnectWise(psa) => psa.services().await,
+            Self::HaloPsa(psa) => psa.services().await,
         }
     }
 
@@ -305,6 +335,7 @@ impl Psa for AnyPsa {
             Self::Sandbox(psa) => psa.contracts(at).await,
             Self::Autotask(psa) => psa.contracts(at).await,
             Self::ConnectWise(psa) => psa.contracts(at).await,
+            Self::HaloPsa(psa) => psa.contracts(at).await,
         }
     }
 
@@ -313,6 +344,7 @@ impl Psa for AnyPsa {
             Self::Sandbox(psa) => psa.line_quantity(line, at).await,
             Self::Autotask(psa) => psa.line_quantity(line, at).await,
             Self::ConnectWise(psa) => psa.line_quantity(line, at).await,
+            Self::HaloPsa(psa) => psa.line_quantity(line, at).await,
         }
     }
 
@@ -327,6 +359,7 @@ impl Psa for AnyPsa {
             Self::Sandbox(psa) => psa.set_quantity(line, expected, quantity, at).await,
             Self::Autotask(psa) => psa.set_quantity(line, expected, quantity, at).await,
             Self::ConnectWise(psa) => psa.set_quantity(line, expected, quantity, at).await,
+            Self::HaloPsa(psa) => psa.set_quantity(line, expected, quantity, at).await,
         }
     }
 
@@ -341,6 +374,7 @@ impl Psa for AnyPsa {
             Self::Sandbox(psa) => psa.create_line(contract, service, quantity, at).await,
             Self::Autotask(psa) => psa.create_line(contract, service, quantity, at).await,
             Self::ConnectWise(psa) => psa.create_line(contract, service, quantity, at).await,
+            Self::HaloPsa(psa) => psa.create_line(contract, service, quantity, at).await,
         }
     }
 }

@@ -10,6 +10,8 @@ mod config_fixtures;
 mod connectwise;
 mod connectwise_schema;
 mod connectwise_wire;
+mod halopsa;
+mod halopsa_wire;
 mod hostile_files;
 mod hostile_numbers;
 mod hostile_output;

@@ -3,3 +3,4 @@
 pub mod autotask;
 pub mod connection;
 pub mod connectwise;
+pub mod halopsa;
