@@ -46,6 +46,16 @@ pub struct Cli {
     /// Print more detail about what reckon is doing (to stderr).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Refuse to run `command:` usage sources (for jobs running untrusted YAML, such as a pull
+    /// request's); also set by RECKON_DENY_COMMANDS=1 (or true, yes, on; 0, false, no, off: not).
+    #[arg(
+        long,
+        global = true,
+        env = "RECKON_DENY_COMMANDS",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_commands: bool,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -99,6 +109,9 @@ pub struct Context {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
     let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if cli.no_commands {
+        crate::sources::deny_commands();
+    }
     let context = Context {
         dir: cli.dir,
         style: Style {

@@ -22,3 +22,4 @@ mod schema;
 mod sim;
 mod support;
 mod watch;
+mod workflows;
