@@ -233,10 +233,15 @@ pub fn annotate_problems(result: &Result<ExitStatus, Error>) {
 
 /// Appends the markdown plan to `$GITHUB_STEP_SUMMARY` when that is set (GitHub Actions).
 pub fn step_summary(plan: &crate::plan::Plan) -> std::io::Result<()> {
+    step_summary_within(plan, render::markdown::DEFAULT_MAX_BYTES)
+}
+
+/// [`step_summary`] with the markdown in at most `max_bytes` bytes.
+pub fn step_summary_within(plan: &crate::plan::Plan, max_bytes: usize) -> std::io::Result<()> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
         return Ok(());
     };
     let mut markdown = Vec::new();
-    render::markdown::plan(&mut markdown, plan)?;
+    render::markdown::plan_within(&mut markdown, plan, max_bytes)?;
     render::github::append_step_summary(std::path::Path::new(&path), &markdown)
 }

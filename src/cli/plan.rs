@@ -40,6 +40,10 @@ pub struct Args {
     /// Also save the plan to FILE for `reckon apply FILE` (applies exactly it, refusing if stale).
     #[arg(long, value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
+    /// Most bytes the markdown plan (`--format markdown`, the step summary of `--format github`)
+    /// may take; table rows are left out from the end beyond it, approvals and errors never.
+    #[arg(long, value_name = "N", default_value_t = render::markdown::DEFAULT_MAX_BYTES)]
+    pub max_bytes: usize,
 }
 
 /// Plans and prints.
@@ -61,11 +65,11 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
     match args.format {
         Format::Text => render::text::plan(&mut out, &plan, context.style),
         Format::Json => render::json::plan(&mut out, &plan),
-        Format::Markdown => render::markdown::plan(&mut out, &plan),
+        Format::Markdown => render::markdown::plan_within(&mut out, &plan, args.max_bytes),
         Format::Html => render::html::plan(&mut out, &plan),
         Format::Github => render::text::plan(&mut out, &plan, context.style)
             .and_then(|()| render::github::plan(&mut out, &plan))
-            .and_then(|()| super::step_summary(&plan)),
+            .and_then(|()| super::step_summary_within(&plan, args.max_bytes)),
     }
     .map_err(super::output_error)?;
     if let Some(path) = &args.out {

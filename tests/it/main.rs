@@ -14,6 +14,7 @@ mod init;
 mod inventory;
 mod keeper;
 mod keeper_commander;
+mod markdown_budget;
 mod messages;
 mod quickstart;
 mod safety;
