@@ -93,13 +93,14 @@ fn hash_files(root: &Path, files: &[PathBuf]) -> std::io::Result<String> {
     for file in files {
         all.extend_from_slice(file.to_string_lossy().as_bytes());
         all.push(0);
-        match std::fs::read(root.join(file)) {
+        let within = crate::fsio::Within::Workspace(root);
+        match crate::fsio::read::bytes(&root.join(file), within, crate::fsio::limit::USAGE) {
             Ok(bytes) => {
                 all.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
                 all.extend_from_slice(&bytes);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => all.extend_from_slice(b"absent"),
-            Err(e) => return Err(e),
+            Err(crate::fsio::ReadError::NotFound) => all.extend_from_slice(b"absent"),
+            Err(e) => return Err(std::io::Error::other(e)),
         }
         all.push(0);
     }

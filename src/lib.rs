@@ -43,6 +43,7 @@
 //! | [`inventory`] | vendor accounts and services with their PSA mapping |
 //! | [`render`] | every output format |
 //! | [`secret`] | credentials that never print |
+//! | [`fsio`] | reading only regular, bounded files; writing state never through links |
 //! | [`error`] | top-level errors and exit codes |
 
 pub mod apply;
@@ -51,6 +52,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod fingerprint;
+pub mod fsio;
 #[cfg(test)]
 mod fuzz;
 pub mod import;

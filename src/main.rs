@@ -34,7 +34,8 @@ fn main() -> ExitCode {
 
 /// Prints the error, the per-file problems behind it, and a hint, to stderr.
 fn report(error: &Error, style: Style) {
-    let mut err = std::io::stderr().lock();
+    // Errors carry PSA and workspace text: neutralised like stdout (CI runners read both).
+    let mut err = reckon::render::escape::stderr(style.color);
     if let Some(problems) = error.diagnostics() {
         let _ = diagnostics::text(&mut err, problems, style);
     }

@@ -102,19 +102,19 @@ impl SavedPlan {
         let mut text = serde_json::to_string_pretty(&Doc::from(self))
             .map_err(|e| io(std::io::Error::other(e)))?;
         text.push('\n');
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text)
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(io)
+        crate::fsio::write::replace(path, text.as_bytes()).map_err(io)
     }
 
     /// Reads a saved plan.
     pub fn read(path: &Path) -> Result<Self, SavedPlanError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Io {
-            action: "read",
-            path: path.to_owned(),
-            source,
-        })?;
+        let within = crate::fsio::Within::Anywhere;
+        let text = crate::fsio::read::text(path, within, crate::fsio::limit::SAVED_PLAN).map_err(
+            |error| SavedPlanError::Io {
+                action: "read",
+                path: path.to_owned(),
+                source: std::io::Error::other(error),
+            },
+        )?;
         Self::parse(&text).map_err(|reason| SavedPlanError::Invalid {
             path: path.to_owned(),
             reason,

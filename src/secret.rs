@@ -64,7 +64,7 @@ pub enum CredentialError {
         /// Which config field asked for it.
         field: String,
         /// Why.
-        source: std::io::Error,
+        source: crate::fsio::ReadError,
     },
     /// The variable or file exists but is empty.
     #[error("credential for {field} is empty ({origin})")]
@@ -90,8 +90,11 @@ impl CredentialRef {
             }
             Self::File(path) => {
                 let full = root.join(path);
-                let value =
-                    std::fs::read_to_string(&full).map_err(|source| CredentialError::File {
+                // Anywhere: a credential file may be a link into a secret store; its content is
+                // never printed. Regular and bounded: a FIFO or `/dev/zero` must not hang reckon.
+                let within = crate::fsio::Within::Anywhere;
+                let value = crate::fsio::read::text(&full, within, crate::fsio::limit::CREDENTIAL)
+                    .map_err(|source| CredentialError::File {
                         path: full.clone(),
                         field: field.to_owned(),
                         source,

@@ -81,7 +81,9 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
         .map_err(super::lock_error)?;
     let mut writer = journal::Writer::open(&state_dir).map_err(journal_error)?;
     close_interrupted(workspace, &psa, &mut writer).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = render::escape::stdout(render::escape::Sink::Text {
+        color: context.style.color,
+    });
     let (plan, commit) = match &args.plan_file {
         Some(path) => {
             let saved = checked_saved_plan(workspace, &psa, path).await?;
@@ -103,7 +105,8 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
     let mut plan = plan;
     plan::approval::approve(&mut plan, &cli_grants(&args.approve));
     if args.format == Format::Github {
-        render::github::plan(&mut out, &plan)
+        // Workflow commands by design, each value escaped by `render::github`.
+        render::github::plan(&mut std::io::stdout().lock(), &plan)
             .and_then(|()| super::step_summary(&plan))
             .map_err(super::output_error)?;
     }
@@ -127,11 +130,18 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
         journal::crash_hook(),
     );
     let report = apply::execute(&plan, &psa, &mut journal, |result| {
-        let _ = render::apply::result(&mut std::io::stdout().lock(), result, context.style);
+        let _ = render::apply::result(
+            &mut render::escape::stdout(render::escape::Sink::Text {
+                color: context.style.color,
+            }),
+            result,
+            context.style,
+        );
     })
     .await;
     if args.format == Format::Github {
-        render::github::apply(&mut out, &report).map_err(super::output_error)?;
+        render::github::apply(&mut std::io::stdout().lock(), &report)
+            .map_err(super::output_error)?;
     }
     for change in plan.held() {
         render::apply::held(&mut out, change, context.style).map_err(super::output_error)?;
@@ -178,7 +188,7 @@ async fn close_interrupted(
     for (intent, found) in reconcile::reread_unknown_outcomes(workspace, psa).await? {
         eprintln!(
             "note: an earlier apply was interrupted writing {} ({} → {}); the line now holds {}",
-            intent.address,
+            render::escape::text(&intent.address),
             intent
                 .before
                 .map_or_else(|| "new".into(), |q| q.to_string()),

@@ -16,20 +16,26 @@ pub async fn run(context: &super::Context, _args: &Args) -> Result<ExitStatus, E
     let loaded = super::load(context)?;
     let psa = psa::connect(&loaded.workspace)?;
     let steps = psa.check().await;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::render::escape::stdout(crate::render::escape::Sink::Text {
+        color: context.style.color,
+    });
     let style: Style = context.style;
-    writeln!(out, "Checking {}", psa.describe()).map_err(super::output_error)?;
+    let shown = crate::render::escape::text;
+    writeln!(out, "Checking {}", shown(&psa.describe())).map_err(super::output_error)?;
     for step in &steps {
         let line = match &step.outcome {
             Ok(detail) => format!(
-                "  {} {}: {detail}",
+                "  {} {}: {}",
                 style.paint(Paint::Green, "ok"),
-                step.name
+                step.name,
+                shown(detail)
             ),
+            // The PSA's own words: escaped, as any text from outside.
             Err(problem) => format!(
-                "  {} {}: {problem}",
+                "  {} {}: {}",
                 style.paint(Paint::Red, "failed"),
-                step.name
+                step.name,
+                shown(problem)
             ),
         };
         writeln!(out, "{line}").map_err(super::output_error)?;

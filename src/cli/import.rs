@@ -75,7 +75,9 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         .unwrap_or(file)
         .display()
         .to_string();
-    let mut out = std::io::stdout().lock();
+    let mut out = render::escape::stdout(render::escape::Sink::Text {
+        color: context.style.color,
+    });
     let header = render::import::Header {
         integration: &integration.name,
         file: &shown,
@@ -117,7 +119,13 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
 }
 
 fn read(file: &Path) -> Result<String, Error> {
-    config::read_text(file, file).map_err(|d| {
+    config::read_text(
+        file,
+        file,
+        crate::fsio::Within::Anywhere,
+        crate::fsio::limit::CONFIG,
+    )
+    .map_err(|d| {
         Error::refused(
             format!("cannot read {}: {}", file.display(), d.message),
             "check the file exists and is readable",
@@ -147,7 +155,7 @@ fn write_checked(root: &Path, file: &Path, original: &str, text: &str) -> Result
 }
 
 fn atomic_write(file: &Path, text: &str) -> Result<(), Error> {
-    crate::psa::sandbox::write_atomically(file, text.as_bytes()).map_err(|source| Error::Io {
+    crate::fsio::write::replace(file, text.as_bytes()).map_err(|source| Error::Io {
         context: format!("cannot write {}", file.display()),
         source,
     })

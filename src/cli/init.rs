@@ -23,12 +23,15 @@ pub fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
         ));
     }
     let period = Period::previous_to(context.today);
-    for (relative, content) in files(period) {
-        write(&dir, &relative, &content)?;
+    let schemas = crate::schema::generate()
+        .into_iter()
+        .map(|(name, text)| (Path::new("schemas").join(name), text));
+    let all: Vec<(PathBuf, String)> = files(period).into_iter().chain(schemas).collect();
+    refuse_existing(&dir, &all)?;
+    for (relative, content) in &all {
+        write(&dir, relative, content)?;
     }
-    for (name, text) in crate::schema::generate() {
-        write(&dir, &Path::new("schemas").join(name), &text)?;
-    }
+    ignore_state_folder(&dir)?;
     println!("Created a reckon workspace in {}.", dir.display());
     println!("Next: reckon -C {} plan", dir.display());
     Ok(ExitStatus::Success)
@@ -52,7 +55,6 @@ fn files(period: Period) -> Vec<(PathBuf, String)> {
             PathBuf::from(format!("usage/keeper-{period}.csv")),
             sample_usage(period),
         ),
-        (PathBuf::from(".gitignore"), ".reckon/\n".to_owned()),
     ]
 }
 
@@ -71,14 +73,62 @@ fn sample_usage(period: Period) -> String {
     csv
 }
 
+/// Refuses before writing anything when one of the files is already there (or is a link):
+/// init never overwrites a file, nor leaves half a workspace.
+fn refuse_existing(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), Error> {
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|(relative, _)| std::fs::symlink_metadata(dir.join(relative)).is_ok())
+        .map(|(relative, _)| relative.display().to_string())
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::refused(
+        format!(
+            "{} already has {}; nothing was written",
+            dir.display(),
+            existing.join(", ")
+        ),
+        "init only creates new files; move them aside or run init in an empty folder",
+    ))
+}
+
+/// Adds `.reckon/` to the folder's `.gitignore`, creating it, or appending to one that does not
+/// list it yet (never through a link).
+fn ignore_state_folder(dir: &Path) -> Result<(), Error> {
+    let path = dir.join(".gitignore");
+    let io = |source| Error::Io {
+        context: format!("cannot write {}", path.display()),
+        source,
+    };
+    let within = crate::fsio::Within::Workspace(dir);
+    let existing = crate::fsio::read::text_if_exists(&path, within, crate::fsio::limit::CONFIG)
+        .map_err(|e| io(std::io::Error::other(e)))?;
+    if existing.as_deref().is_some_and(|text| {
+        text.lines()
+            .any(|l| l.trim() == ".reckon/" || l.trim() == ".reckon")
+    }) {
+        return Ok(());
+    }
+    let separator = match existing.as_deref() {
+        Some(text) if !text.is_empty() && !text.ends_with('\n') => "\n",
+        _ => "",
+    };
+    let mut file = crate::fsio::write::open_append(&path).map_err(io)?;
+    std::io::Write::write_all(&mut file, format!("{separator}.reckon/\n").as_bytes()).map_err(io)
+}
+
+/// Creates `dir/relative` exclusively: never through a link, never over an existing file.
 fn write(dir: &Path, relative: &Path, content: &str) -> Result<(), Error> {
     let path = dir.join(relative);
     let io = |source| Error::Io {
         context: format!("cannot write {}", path.display()),
         source,
     };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
+    std::fs::create_dir_all(dir).map_err(io)?;
+    if let Some(parent) = relative.parent() {
+        crate::fsio::write::ensure_dir(dir, parent).map_err(io)?;
     }
-    std::fs::write(&path, content).map_err(io)
+    crate::fsio::write::create_new(&path, content.as_bytes()).map_err(io)
 }

@@ -65,7 +65,9 @@ pub async fn accounts(context: &super::Context, args: &Args) -> Result<ExitStatu
             matches_search(text, &fields)
         });
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = render::escape::stdout(render::escape::Sink::Text {
+        color: context.style.color,
+    });
     render::inventory::accounts(&mut out, &rows).map_err(super::output_error)?;
     super::print_requests(&listing.psa);
     Ok(ExitStatus::Success)
@@ -88,7 +90,9 @@ pub async fn services(context: &super::Context, args: &Args) -> Result<ExitStatu
             matches_search(text, &fields)
         });
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = render::escape::stdout(render::escape::Sink::Text {
+        color: context.style.color,
+    });
     render::inventory::services(&mut out, &rows).map_err(super::output_error)?;
     super::print_requests(&listing.psa);
     Ok(ExitStatus::Success)

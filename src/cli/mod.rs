@@ -155,7 +155,7 @@ fn block_on<F: Future<Output = Result<ExitStatus, Error>>>(future: F) -> Result<
 pub fn load(context: &Context) -> Result<Loaded, Error> {
     let loaded = config::load(&context.dir).map_err(Error::Config)?;
     if !loaded.warnings.is_empty() {
-        let mut stderr = std::io::stderr().lock();
+        let mut stderr = render::escape::stderr(context.err_style.color);
         let _ = render::diagnostics::text(&mut stderr, &loaded.warnings, context.err_style);
     }
     Ok(loaded)

@@ -5,6 +5,7 @@ use crate::period::Period;
 use crate::psa;
 use crate::reconcile;
 use crate::render;
+use crate::render::escape::{self, Sink};
 
 /// Output formats for `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -61,14 +62,22 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
     let psa = psa::connect(workspace)?;
     let period = super::period(context, args.period);
     let plan = reconcile::plan(workspace, &psa, period, &args.integrations).await?;
-    let mut out = std::io::stdout().lock();
+    let text = Sink::Text {
+        color: context.style.color,
+    };
+    let plain = Sink::Text { color: false };
     match args.format {
-        Format::Text => render::text::plan(&mut out, &plan, context.style),
-        Format::Json => render::json::plan(&mut out, &plan),
-        Format::Markdown => render::markdown::plan_within(&mut out, &plan, args.max_bytes),
-        Format::Html => render::html::plan(&mut out, &plan),
-        Format::Github => render::text::plan(&mut out, &plan, context.style)
-            .and_then(|()| render::github::plan(&mut out, &plan))
+        Format::Text => render::text::plan(&mut escape::stdout(text), &plan, context.style),
+        Format::Json => render::json::plan(&mut escape::stdout(Sink::Json), &plan),
+        Format::Markdown => {
+            render::markdown::plan_within(&mut escape::stdout(plain), &plan, args.max_bytes)
+        }
+        Format::Html => render::html::plan(&mut escape::stdout(plain), &plan),
+        // The text plan guarded, then the annotations: workflow commands by design, each value
+        // escaped by `render::github`.
+        Format::Github => escape::stdout(text)
+            .finish_with(|out| render::text::plan(out, &plan, context.style))
+            .and_then(|()| render::github::plan(&mut std::io::stdout().lock(), &plan))
             .and_then(|()| super::step_summary_within(&plan, args.max_bytes)),
     }
     .map_err(super::output_error)?;

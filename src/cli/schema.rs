@@ -24,7 +24,7 @@ pub fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     })?;
     for (name, text) in crate::schema::generate() {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|source| Error::Io {
+        crate::fsio::write::replace(&path, text.as_bytes()).map_err(|source| Error::Io {
             context: format!("cannot write {}", path.display()),
             source,
         })?;

@@ -27,7 +27,13 @@ pub fn run(context: &super::Context, _args: &Args) -> Result<ExitStatus, Error> 
         .map(|i| i.name.clone())
         .collect();
     let status = status::build(&names, &records, held, &grants);
-    render::status::text(&mut std::io::stdout().lock(), &status, context.style)
-        .map_err(super::output_error)?;
+    render::status::text(
+        &mut render::escape::stdout(render::escape::Sink::Text {
+            color: context.style.color,
+        }),
+        &status,
+        context.style,
+    )
+    .map_err(super::output_error)?;
     Ok(ExitStatus::Success)
 }

@@ -64,7 +64,10 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         lines.retain(|l| l.account == *filter || l.account_name.to_lowercase().contains(&needle));
     }
     sort(&mut lines, args.sort);
-    let mut out = std::io::stdout().lock();
+    let mut out = render::escape::stdout(match args.format {
+        Format::Json => render::escape::Sink::Json,
+        Format::Text | Format::Html => render::escape::Sink::Text { color: false },
+    });
     match args.format {
         Format::Text => render::usage::text(&mut out, &lines),
         Format::Json => render::usage::json(&mut out, &lines),

@@ -5,7 +5,7 @@ use std::io::Write;
 use crate::config;
 use crate::diagnostic::Diagnostics;
 use crate::error::{Error, ExitStatus};
-use crate::render::diagnostics;
+use crate::render::{self, diagnostics};
 
 /// Output formats for `validate`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -45,7 +45,14 @@ pub fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
             problems.warning_count()
         ),
     };
-    let mut out = std::io::stdout().lock();
+    // Annotations are workflow commands by design, each value escaped by `diagnostics::github`.
+    let mut out: Box<dyn Write> = match args.format {
+        Format::Text => Box::new(render::escape::stdout(render::escape::Sink::Text {
+            color: context.style.color,
+        })),
+        Format::Json => Box::new(render::escape::stdout(render::escape::Sink::Json)),
+        Format::Github => Box::new(std::io::stdout().lock()),
+    };
     write(&mut out, args.format, &problems, &summary, context).map_err(super::output_error)?;
     Ok(if problems.has_errors() {
         ExitStatus::Failure

@@ -73,7 +73,14 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         integrations: args.integrations.clone(),
         apply: args.apply,
     };
-    let reporter = Reporter::new(std::io::stdout(), args.format, context.style);
+    let sink = match args.format {
+        crate::render::watch::Format::Text => crate::render::escape::Sink::Text {
+            color: context.style.color,
+        },
+        crate::render::watch::Format::Json => crate::render::escape::Sink::Json,
+    };
+    let stdout = crate::render::escape::Guard::new(std::io::stdout(), sink);
+    let reporter = Reporter::new(stdout, args.format, context.style);
     Watch::new(settings, Box::new(chrono::Local::now), reporter)
         .on_inputs(move |files| watcher.follow(files))
         .run(events, shutdown)

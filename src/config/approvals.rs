@@ -43,11 +43,12 @@ pub fn load(root: &Path) -> Result<Vec<Grant>, Diagnostics> {
     let shown = super::shown_path(root, Path::new(APPROVALS_FILE));
     let file = shown.as_path();
     let mut problems = Diagnostics::default();
-    let raw: RawApprovals = super::read_yaml(&root.join(APPROVALS_FILE), file).map_err(|d| {
-        let mut all = Diagnostics::default();
-        all.push(d);
-        all
-    })?;
+    let raw: RawApprovals =
+        super::read_yaml(root, &root.join(APPROVALS_FILE), file).map_err(|d| {
+            let mut all = Diagnostics::default();
+            all.push(d);
+            all
+        })?;
     let mut grants = Vec::new();
     for entry in raw.approvals {
         let at = yaml::location(&entry.address);

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 pub use model::Workspace;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::fsio::{self, Within};
 use crate::yaml;
 
 /// The workspace file's name.
@@ -35,9 +36,10 @@ pub struct Loaded {
 pub fn load(root: &Path) -> Result<Loaded, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let workspace_file = shown_path(root, Path::new(WORKSPACE_FILE));
-    let raw_workspace = read_yaml::<raw::RawWorkspace>(&root.join(WORKSPACE_FILE), &workspace_file)
-        .map_err(|d| diagnostics.push(d.with_hint_if_missing(missing_workspace_hint(root))))
-        .ok();
+    let raw_workspace =
+        read_yaml::<raw::RawWorkspace>(root, &root.join(WORKSPACE_FILE), &workspace_file)
+            .map_err(|d| diagnostics.push(d.with_hint_if_missing(missing_workspace_hint(root))))
+            .ok();
     let integrations = load_integrations(root, &mut diagnostics);
     let workspace = raw_workspace.and_then(|raw| {
         validate::workspace(root, &workspace_file, raw, integrations, &mut diagnostics)
@@ -82,7 +84,7 @@ fn load_integrations(root: &Path, diagnostics: &mut Diagnostics) -> Vec<model::I
             );
             continue;
         }
-        let parsed = read_yaml::<raw::RawIntegration>(&root.join(&relative), &shown);
+        let parsed = read_yaml::<raw::RawIntegration>(root, &root.join(&relative), &shown);
         match parsed {
             Ok(raw) => {
                 if let Some(integration) =
@@ -115,7 +117,9 @@ fn integration_files(root: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf>
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|path| {
-            path.is_file()
+            // Not only regular files: a FIFO or device named like an integration must be an
+            // error when read, not an integration silently left out.
+            std::fs::metadata(path).is_ok_and(|m| !m.is_dir())
                 && path
                     .extension()
                     .is_some_and(|ext| ext == "yaml" || ext == "yml")
@@ -136,40 +140,27 @@ fn is_valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// Reads and parses one YAML file; `shown` is the path used in messages.
+/// Reads and parses one YAML file of the workspace in `root`; `shown` is the path used in
+/// messages.
 pub fn read_yaml<T: serde::de::DeserializeOwned>(
+    root: &Path,
     path: &Path,
     shown: &Path,
 ) -> Result<T, Diagnostic> {
-    let text = read_text(path, shown)?;
+    let text = read_text(path, shown, Within::Workspace(root), fsio::limit::CONFIG)?;
     yaml::from_str(&text, shown)
 }
 
-/// Reads a text file with a size limit and a UTF-8 check, as a diagnostic on failure.
-pub fn read_text(path: &Path, shown: &Path) -> Result<String, Diagnostic> {
-    let metadata = std::fs::metadata(path).map_err(|error| io_diagnostic(shown, &error))?;
-    if metadata.len() > yaml::MAX_FILE_BYTES {
-        return Err(Diagnostic::error(
-            shown,
-            None,
-            format!(
-                "file is {} bytes; reckon reads files up to {} bytes",
-                metadata.len(),
-                yaml::MAX_FILE_BYTES
-            ),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|error| io_diagnostic(shown, &error))?;
-    String::from_utf8(bytes).map_err(|_| Diagnostic::error(shown, None, "file is not UTF-8 text"))
-}
-
-fn io_diagnostic(shown: &Path, error: &std::io::Error) -> Diagnostic {
-    let message = match error.kind() {
-        std::io::ErrorKind::NotFound => "file not found".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => format!("cannot read file: {error}"),
-    };
-    Diagnostic::error(shown, None, message)
+/// Reads a text file through [`fsio::read`] (a regular file, at most `limit` bytes, UTF-8), as a
+/// diagnostic on failure.
+pub fn read_text(
+    path: &Path,
+    shown: &Path,
+    within: Within<'_>,
+    limit: u64,
+) -> Result<String, Diagnostic> {
+    fsio::read::text(path, within, limit)
+        .map_err(|error| Diagnostic::error(shown, None, error.to_string()))
 }
 
 /// The path shown to users for `relative`: relative to the current directory when possible.

@@ -185,11 +185,14 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
         PsaConfig::Sandbox {
             path,
             integer_quantities,
-        } => Ok(AnyPsa::Sandbox(sandbox::SandboxPsa::new(
-            workspace.root.join(path),
-            crate::config::shown_path(&workspace.root, path),
-            *integer_quantities,
-        ))),
+        } => Ok(AnyPsa::Sandbox(
+            sandbox::SandboxPsa::new(
+                workspace.root.join(path),
+                crate::config::shown_path(&workspace.root, path),
+                *integer_quantities,
+            )
+            .within(&workspace.root),
+        )),
         PsaConfig::Autotask {
             username,
             secret,

@@ -3,10 +3,11 @@
 //! It exists so reckon can be tried, demonstrated and tested without a real PSA. Every call reads
 //! the file fresh (so another process's writes are seen), and every write replaces it atomically
 //! (temp file in the same folder, fsync, rename), so a crash never leaves a half-written file.
+//! A write holds an advisory lock on the file ([`crate::fsio::locked`]) from its read to its
+//! rename, so two processes writing at once (two workspaces sharing the file) lose nothing.
 //! Quantities change from an effective date on, like a real PSA's history: each line keeps a base
 //! quantity and a list of dated changes.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -15,6 +16,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{CheckStep, Psa, PsaError};
+use crate::fsio;
 use crate::observed::{Company, Contract, Line, LineRef, Service};
 
 /// The sandbox file's content.
@@ -120,6 +122,8 @@ impl SandboxLine {
 pub struct SandboxPsa {
     path: PathBuf,
     shown: PathBuf,
+    /// The folder the file must stay inside once links are resolved.
+    workspace: PathBuf,
     integer_quantities: bool,
     /// Serializes read-modify-write cycles within this process.
     write_lock: Mutex<()>,
@@ -147,14 +151,25 @@ impl FileStamp {
 }
 
 impl SandboxPsa {
-    /// A sandbox over `path` (`shown` is the path used in messages).
+    /// A sandbox over `path` (`shown` is the path used in messages). Links may not lead out of
+    /// the file's folder; [`SandboxPsa::within`] widens that to the workspace.
     pub fn new(path: PathBuf, shown: PathBuf, integer_quantities: bool) -> Self {
+        let folder = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         Self {
+            workspace: folder,
             path,
             shown,
             integer_quantities,
             write_lock: Mutex::new(()),
             cache: Mutex::new(None),
+        }
+    }
+
+    /// The same sandbox, its file allowed anywhere inside the workspace `root`.
+    pub fn within(self, root: &Path) -> Self {
+        Self {
+            workspace: root.to_path_buf(),
+            ..self
         }
     }
 
@@ -180,24 +195,45 @@ impl SandboxPsa {
     }
 
     fn parse(&self) -> Result<SandboxState, PsaError> {
-        crate::config::read_yaml(&self.path, &self.shown).map_err(|d| {
-            let at = d
-                .location
-                .map(|l| format!(":{}:{}", l.line, l.column))
-                .unwrap_or_default();
-            PsaError::Unavailable(format!(
-                "sandbox file {}{at}: {}",
-                self.shown.display(),
-                d.message
-            ))
-        })
+        crate::config::read_yaml(&self.workspace, &self.path, &self.shown)
+            .map_err(|d| self.unreadable(&d))
     }
 
-    /// Replaces the state file atomically.
+    fn unreadable(&self, diagnostic: &crate::diagnostic::Diagnostic) -> PsaError {
+        let at = diagnostic
+            .location
+            .map(|l| format!(":{}:{}", l.line, l.column))
+            .unwrap_or_default();
+        PsaError::Unavailable(format!(
+            "sandbox file {}{at}: {}",
+            self.shown.display(),
+            diagnostic.message
+        ))
+    }
+
+    /// Reads the file under its lock, which the returned handle holds.
+    fn lock_and_read(&self) -> Result<(fsio::read::Opened, SandboxState), PsaError> {
+        let unreadable = |error: fsio::ReadError| {
+            self.unreadable(&crate::diagnostic::Diagnostic::error(
+                &self.shown,
+                None,
+                error.to_string(),
+            ))
+        };
+        let within = fsio::Within::Workspace(&self.workspace);
+        let mut locked = fsio::locked::exclusive(&self.path, within).map_err(unreadable)?;
+        let bytes = fsio::read::bounded(&mut locked, fsio::limit::CONFIG).map_err(unreadable)?;
+        let text = String::from_utf8(bytes).map_err(|_| unreadable(fsio::ReadError::NotText))?;
+        let state = crate::yaml::from_str(&text, &self.shown).map_err(|d| self.unreadable(&d))?;
+        Ok((locked, state))
+    }
+
+    /// Replaces the state file atomically. Takes no lock: a read-modify-write of another
+    /// process's file goes through `modify`, which holds it.
     pub fn save(&self, state: &SandboxState) -> Result<(), PsaError> {
         let text = crate::yaml::to_string(state)
             .map_err(|e| PsaError::Unavailable(format!("cannot encode sandbox state: {e}")))?;
-        write_atomically(&self.path, text.as_bytes()).map_err(|e| {
+        fsio::write::replace(&self.path, text.as_bytes()).map_err(|e| {
             PsaError::Unavailable(format!(
                 "cannot write sandbox file {}: {e}",
                 self.shown.display()
@@ -219,9 +255,11 @@ impl SandboxPsa {
             .write_lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut state = self.load()?;
+        // Read under the lock, not from the cache: another process may have written since.
+        let (held, mut state) = self.lock_and_read()?;
         let result = change(&mut state)?;
         self.save(&state)?;
+        drop(held);
         Ok(result)
     }
 
@@ -409,26 +447,6 @@ impl Psa for SandboxPsa {
     }
 }
 
-/// Writes `bytes` to `path` via a temp file in the same folder and a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("state");
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use rust_decimal_macros::dec;
@@ -531,6 +549,52 @@ mod tests {
             .find(|l| l.id == id)
             .expect("line");
         assert_eq!(created.quantity, dec!(4));
+    }
+
+    /// Two writers over one file (two workspaces sharing a sandbox), each with its own handle
+    /// as two processes have: every update of each must survive the other's.
+    #[test]
+    fn two_writers_sharing_the_file_lose_no_update() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("psa.yaml");
+        std::fs::write(
+            &path,
+            "services: [{id: S, name: Seats}, {id: T, name: Storage}]\ncontracts:\n  - id: C1\n    \
+             company: '1'\n    name: MSA\n    lines:\n      - {id: L1, service: S, quantity: '0'}\n      \
+             - {id: L2, service: T, quantity: '0'}\n",
+        )
+        .expect("write");
+        let at = date("2026-11-01");
+        let writer = |line: &'static str| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let psa = SandboxPsa::new(path.clone(), path, false);
+                let line = LineRef {
+                    contract: "C1".into(),
+                    line: line.into(),
+                };
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("runtime");
+                for n in 0..40u32 {
+                    runtime
+                        .block_on(psa.set_quantity(&line, n.into(), (n + 1).into(), at))
+                        .expect("the line holds what this writer last wrote");
+                }
+            })
+        };
+        let (first, second) = (writer("L1"), writer("L2"));
+        first.join().expect("first writer");
+        second.join().expect("second writer");
+        let state = SandboxPsa::new(path.clone(), path, false)
+            .load()
+            .expect("load");
+        let quantities: Vec<Decimal> = state.contracts[0]
+            .lines
+            .iter()
+            .map(|l| l.quantity_at(at))
+            .collect();
+        assert_eq!(quantities, [dec!(40), dec!(40)]);
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use super::escape::text as shown;
 use super::{Paint, Style};
 use crate::apply::{ActionResult, ApplyReport, Outcome};
 
@@ -17,30 +18,36 @@ pub fn result(out: &mut dyn Write, result: &ActionResult, style: Style) -> io::R
             out,
             "  {} cannot record the outcome of {} in the journal: {error}",
             style.paint(Paint::Yellow, "warning"),
-            change.address
+            shown(&change.address)
         )?;
     }
+    let (address, reason) = match &result.outcome {
+        Outcome::Applied => (shown(&change.address), String::new()),
+        Outcome::NotAttempted(reason) => (shown(&change.address), shown(reason).into_owned()),
+        Outcome::Failed(error) => (
+            shown(&change.address),
+            shown(&error.to_string()).into_owned(),
+        ),
+    };
     match &result.outcome {
         Outcome::Applied => writeln!(
             out,
             "  {} {} {} ({quantity})",
             style.paint(Paint::Green, "ok"),
             change.action.as_str(),
-            change.address
+            address
         ),
-        Outcome::NotAttempted(reason) => writeln!(
+        Outcome::NotAttempted(_) => writeln!(
             out,
-            "  {} {} {} ({quantity}): {reason}",
+            "  {} {} {address} ({quantity}): {reason}",
             style.paint(Paint::Red, "not attempted"),
             change.action.as_str(),
-            change.address
         ),
-        Outcome::Failed(error) => writeln!(
+        Outcome::Failed(_) => writeln!(
             out,
-            "  {} {} {} ({quantity}): {error}",
+            "  {} {} {address} ({quantity}): {reason}",
             style.paint(Paint::Red, "failed"),
             change.action.as_str(),
-            change.address
         ),
     }
 }
@@ -87,12 +94,13 @@ pub fn held(out: &mut dyn Write, change: &crate::plan::Change, style: Style) -> 
         crate::plan::Approval::Needed(reasons) => reasons.join("; "),
         _ => return Ok(()),
     };
+    let reasons = shown(&reasons).into_owned();
     writeln!(
         out,
         "  {} {} {}: needs approval: {reasons}",
         style.paint(Paint::Yellow, "held"),
         change.action.as_str(),
-        change.address
+        shown(&change.address)
     )?;
     writeln!(
         out,

@@ -76,17 +76,8 @@ pub fn github(out: &mut dyn Write, diagnostics: &Diagnostics) -> io::Result<()> 
     Ok(())
 }
 
-/// Escaping for a workflow command's message.
-pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escaping for a workflow command's property value.
-fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
-}
+pub use super::escape::annotation_data as escape_data;
+use super::escape::annotation_property as escape_property;
 
 #[cfg(test)]
 mod tests {

@@ -82,7 +82,7 @@ fn annotation(
 }
 
 fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+    super::escape::annotation_property(text)
 }
 
 /// Appends `text` to the file named by `GITHUB_STEP_SUMMARY` (the caller passes its value).

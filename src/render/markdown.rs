@@ -59,7 +59,8 @@ fn head(plan: &Plan) -> String {
     }
     out.push_str(&format!(
         "PSA: {} · changes take effect {}\n",
-        plan.psa, plan.effective_date
+        cell(&plan.psa),
+        plan.effective_date
     ));
     for interrupted in &plan.interrupted {
         out.push_str(&format!(
@@ -221,21 +222,11 @@ fn row(c: &Change) -> String {
     )
 }
 
-/// Text safe inside a markdown table cell or list item: pipes, markup characters and line
-/// breaks from vendor or PSA names cannot break the layout.
+/// Text safe inside a markdown table cell or list item: pipes, markup characters, control
+/// characters, mentions and issue references from vendor or PSA names cannot break the layout
+/// or ping anyone ([`super::escape::markdown`]).
 fn cell(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']' | '\\' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(ch),
-        }
-    }
-    out
+    super::escape::markdown(text)
 }
 
 /// Text safe inside HTML (the `<summary>` line, where markdown escapes do not apply).

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod diagnostics;
+pub mod escape;
 pub mod fit;
 pub mod github;
 pub mod html;

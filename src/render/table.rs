@@ -23,6 +23,16 @@ pub fn write(
             *width = (*width).max(cell.chars().count());
         }
     }
+    // Cells hold vendor and PSA names: control characters and line breaks made visible.
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| super::escape::text(cell).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = rows.as_slice();
     let header_cells: Vec<String> = headers.iter().map(|(h, _)| (*h).to_owned()).collect();
     write_row(out, headers, &widths, &header_cells)?;
     for row in rows {

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::escape::text as shown;
 use super::{Paint, Style};
 use crate::plan::{Action, Approval, Change, Finding, Interrupted, Plan};
 use crate::usage::display_usage;
@@ -26,7 +27,9 @@ pub fn plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
 fn header(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
     let title = format!(
         "reckon plan for {} against the {} PSA; changes take effect {}.",
-        plan.period, plan.psa, plan.effective_date
+        plan.period,
+        shown(&plan.psa),
+        plan.effective_date
     );
     writeln!(out, "{}", style.paint(Paint::Bold, &title))?;
     if plan.partial {
@@ -53,8 +56,8 @@ fn header(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
 /// line now holds 10`.
 pub fn interrupted_note(i: &Interrupted) -> String {
     let place = match &i.line {
-        Some(line) => format!("contract {} line {line}", i.contract),
-        None => format!("contract {} (new line)", i.contract),
+        Some(line) => format!("contract {} line {}", shown(&i.contract), shown(line)),
+        None => format!("contract {} (new line)", shown(&i.contract)),
     };
     let before = i.before.map_or_else(|| "new".to_owned(), |q| q.to_string());
     let now = i.found.map_or_else(
@@ -63,7 +66,9 @@ pub fn interrupted_note(i: &Interrupted) -> String {
     );
     format!(
         "apply interrupted: outcome unknown for {} ({place}, {before} → {}, started {}); {now}",
-        i.address, i.after, i.time
+        shown(&i.address),
+        i.after,
+        shown(&i.time)
     )
 }
 
@@ -73,7 +78,12 @@ fn write_change(out: &mut dyn Write, change: &Change, style: Style) -> io::Resul
         Action::Update => ("~ update", Paint::Yellow),
         Action::NoOp => ("  no-op", Paint::Dim),
     };
-    writeln!(out, "  {} {}", style.paint(paint, symbol), change.address)?;
+    writeln!(
+        out,
+        "  {} {}",
+        style.paint(paint, symbol),
+        shown(&change.address)
+    )?;
     let quantity = match change.current {
         Some(current) => format!("quantity {current} → {}", change.quantity),
         None => format!("quantity {}", change.quantity),
@@ -86,7 +96,7 @@ fn write_change(out: &mut dyn Write, change: &Change, style: Style) -> io::Resul
             "      {}",
             style.paint(
                 Paint::Red,
-                &format!("needs approval: {}", reasons.join("; "))
+                &format!("needs approval: {}", shown(&reasons.join("; ")))
             )
         )?,
         Approval::Approved { reasons, by } => writeln!(
@@ -94,13 +104,13 @@ fn write_change(out: &mut dyn Write, change: &Change, style: Style) -> io::Resul
             "      {}",
             style.paint(
                 Paint::Dim,
-                &format!("approved by {by}: {}", reasons.join("; "))
+                &format!("approved by {}: {}", shown(by), shown(&reasons.join("; ")))
             )
         )?,
     }
     let place = match &change.line {
-        Some(line) => format!("contract {} line {}", change.contract, line),
-        None => format!("contract {} (new line)", change.contract),
+        Some(line) => format!("contract {} line {}", shown(&change.contract), shown(line)),
+        None => format!("contract {} (new line)", shown(&change.contract)),
     };
     writeln!(out, "      {}", style.paint(Paint::Dim, &place))?;
     writeln!(out)
@@ -124,14 +134,14 @@ fn write_finding(out: &mut dyn Write, finding: &Finding, style: Style) -> io::Re
     let scope = finding
         .integration
         .as_deref()
-        .map(|i| format!("{i}: "))
+        .map(|i| format!("{}: ", shown(i)))
         .unwrap_or_default();
     writeln!(
         out,
         "  {} {}{}",
         style.paint(Paint::Yellow, &format!("! {}", finding.kind)),
         scope,
-        finding.message
+        shown(&finding.message)
     )?;
     if let Some(origin) = &finding.origin {
         let at = origin

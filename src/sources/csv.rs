@@ -14,7 +14,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::{SourceError, UsageData, UsageSource, checked};
+use crate::config::read_text;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location, RowProblems};
+use crate::fsio::{Within, limit};
 use crate::period::Period;
 use crate::usage::{UsageRow, parse_quantity};
 
@@ -26,18 +28,25 @@ pub const COLUMNS: [&str; 5] = ["date", "account_id", "account_name", "sku", "qu
 pub struct CsvSource {
     path: PathBuf,
     shown: PathBuf,
+    workspace: PathBuf,
 }
 
 impl CsvSource {
-    /// The source reading `path` (`shown` is used in messages).
-    pub fn new(path: PathBuf, shown: PathBuf) -> Self {
-        Self { path, shown }
+    /// The source reading `path` (`shown` is used in messages), which must stay inside
+    /// `workspace` once links are resolved.
+    pub fn new(path: PathBuf, shown: PathBuf, workspace: PathBuf) -> Self {
+        Self {
+            path,
+            shown,
+            workspace,
+        }
     }
 }
 
 impl UsageSource for CsvSource {
     async fn usage(&self, period: Period) -> Result<UsageData, SourceError> {
-        let text = crate::config::read_text(&self.path, &self.shown).map_err(|d| {
+        let within = Within::Workspace(&self.workspace);
+        let text = read_text(&self.path, &self.shown, within, limit::USAGE).map_err(|d| {
             let mut diagnostics = Diagnostics::default();
             diagnostics.push(d.with_hint(format!(
                 "the usage file for {period} is expected at {}",

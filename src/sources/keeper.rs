@@ -26,6 +26,8 @@ pub enum ReportInput {
         path: PathBuf,
         /// The same file as shown to users.
         shown: PathBuf,
+        /// The workspace it must stay inside once links are resolved.
+        workspace: PathBuf,
     },
     /// Run Commander (or anything that prints the report).
     Command {
@@ -60,7 +62,11 @@ impl KeeperSource {
 impl UsageSource for KeeperSource {
     async fn usage(&self, period: Period) -> Result<UsageData, SourceError> {
         let (text, origin) = match &self.input {
-            ReportInput::File { path, shown } => (read_file(path, shown, period)?, shown.clone()),
+            ReportInput::File {
+                path,
+                shown,
+                workspace,
+            } => (read_file(path, shown, workspace, period)?, shown.clone()),
             ReportInput::Command {
                 argv,
                 dir,
@@ -75,7 +81,7 @@ impl UsageSource for KeeperSource {
                 if !report::looks_like_report(&printed.stdout) {
                     return Err(no_report(argv, &printed, config));
                 }
-                let origin = keep(&printed.stdout, keep_as, argv);
+                let origin = keep(&printed.stdout, dir, keep_as, argv);
                 (printed.stdout, origin)
             }
         };
@@ -85,8 +91,14 @@ impl UsageSource for KeeperSource {
     }
 }
 
-fn read_file(path: &Path, shown: &Path, period: Period) -> Result<String, SourceError> {
-    crate::config::read_text(path, shown).map_err(|d| {
+fn read_file(
+    path: &Path,
+    shown: &Path,
+    workspace: &Path,
+    period: Period,
+) -> Result<String, SourceError> {
+    let within = crate::fsio::Within::Workspace(workspace);
+    crate::config::read_text(path, shown, within, crate::fsio::limit::USAGE).map_err(|d| {
         let mut diagnostics = Diagnostics::default();
         diagnostics.push(d.with_hint(format!(
             "export the report for {period} with `keeper msp-billing-report --month {period} \
@@ -153,13 +165,17 @@ fn no_report(
     SourceError::Invalid(diagnostics)
 }
 
-/// Saves the command's output at `keep_as` and returns it as the origin of the rows; when it
-/// cannot be saved, the rows are attributed to the command itself.
-fn keep(text: &str, keep_as: &Path, argv: &[String]) -> PathBuf {
-    let saved = keep_as
+/// Saves the command's output at `keep_as` (inside the workspace `dir`) and returns it as the
+/// origin of the rows; when it cannot be saved, the rows are attributed to the command itself.
+/// Never written through a link: the folders and the file are checked on the way.
+fn keep(text: &str, dir: &Path, keep_as: &Path, argv: &[String]) -> PathBuf {
+    let relative = keep_as.strip_prefix(dir).unwrap_or(keep_as);
+    let saved = relative
         .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::write(keep_as, text));
+        .map_or(Ok(dir.to_path_buf()), |folder| {
+            crate::fsio::write::ensure_dir(dir, folder)
+        })
+        .and_then(|_| crate::fsio::write::replace(keep_as, text.as_bytes()));
     match saved {
         Ok(()) => keep_as.to_path_buf(),
         Err(_) => PathBuf::from(format!("output of `{}`", command::display(argv))),

@@ -94,6 +94,7 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
             AnySource::Csv(csv::CsvSource::new(
                 root.join(&relative),
                 shown_path(root, &relative),
+                root.clone(),
             ))
         }
         (SourceKind::KeeperCommander, SourceInput::File(template)) => {
@@ -101,6 +102,7 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
             AnySource::Keeper(keeper::KeeperSource::new(keeper::ReportInput::File {
                 path: root.join(&relative),
                 shown: shown_path(root, &relative),
+                workspace: root.clone(),
             }))
         }
         (_, SourceInput::Command(command)) if COMMANDS_DENIED.load(Ordering::SeqCst) => {

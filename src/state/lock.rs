@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::Actor;
+use crate::fsio::limit;
 
 /// The lock file's name inside `.reckon/`.
 pub const LOCK_FILE: &str = "lock";
@@ -169,7 +170,8 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         // Only remove the file if it still holds our id (never someone else's lock).
-        let ours = std::fs::read_to_string(&self.path)
+        let within = super::within_workspace(self.path.parent().unwrap_or(Path::new(".")));
+        let ours = crate::fsio::read::text(&self.path, within, limit::LOCK)
             .ok()
             .and_then(|t| serde_json::from_str::<LockInfo>(&t).ok())
             .is_some_and(|held| held.id == self.info.id);
@@ -182,12 +184,16 @@ impl Drop for Lock {
 /// The current lock in `state_dir`, if any.
 pub fn read(state_dir: &Path) -> Result<Option<LockInfo>, LockError> {
     let path = state_dir.join(LOCK_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
+    let within = super::within_workspace(state_dir);
+    match crate::fsio::read::text_if_exists(&path, within, limit::LOCK) {
+        Ok(Some(text)) => serde_json::from_str(&text)
             .map(Some)
             .map_err(|_| LockError::Unreadable(path)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(LockError::Io { path, source }),
+        Ok(None) => Ok(None),
+        Err(error) => Err(LockError::Io {
+            path,
+            source: std::io::Error::other(error),
+        }),
     }
 }
 

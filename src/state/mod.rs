@@ -10,11 +10,20 @@ use std::path::{Path, PathBuf};
 /// The state folder's name inside a workspace.
 pub const STATE_DIR: &str = ".reckon";
 
-/// `.reckon/` under `root`, created when missing.
+/// `.reckon/` under `root`, created when missing; refused when it is a link (reckon would write
+/// its state wherever the link points).
 pub fn dir(root: &Path) -> std::io::Result<PathBuf> {
-    let dir = root.join(STATE_DIR);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+    crate::fsio::write::ensure_dir(root, Path::new(STATE_DIR))
+}
+
+/// Where files read from the state folder `state_dir` may lead: inside its workspace (a
+/// `.reckon` linked elsewhere is refused, as [`dir`] refuses it for writing).
+pub fn within_workspace(state_dir: &Path) -> crate::fsio::Within<'_> {
+    let root = state_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    crate::fsio::Within::Workspace(root)
 }
 
 /// Who is running reckon, where: for lock files and journal records.
@@ -39,7 +48,8 @@ impl Actor {
             .ok()
             .filter(|v| !v.is_empty())
             .or_else(|| {
-                std::fs::read_to_string("/etc/hostname")
+                let hostname = Path::new("/etc/hostname");
+                crate::fsio::read::text(hostname, crate::fsio::Within::Anywhere, 4096)
                     .ok()
                     .map(|s| s.trim().to_owned())
                     .filter(|s| !s.is_empty())

@@ -92,7 +92,9 @@ impl Stamp {
 
 /// The file's content hash, `None` when it cannot be read.
 fn content_hash(path: &Path) -> Option<u64> {
-    std::fs::read(path)
+    // Bounded and regular only: a FIFO among the watched files must not block the watcher.
+    let within = crate::fsio::Within::Anywhere;
+    crate::fsio::read::bytes(path, within, crate::fsio::limit::USAGE)
         .ok()
         .map(|bytes| crate::fingerprint::fnv1a64(&bytes))
 }

@@ -20,10 +20,12 @@ const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("script.js");
 
 /// `text` safe inside HTML text and double- or single-quoted attribute values.
+/// Control characters and bidi overrides become visible escapes ([`super::escape::multiline`]).
 pub fn escape(text: &str) -> Cow<'_, str> {
     if !text.contains(['&', '<', '>', '"', '\'']) {
-        return Cow::Borrowed(text);
+        return super::escape::multiline(text);
     }
+    let text = &*super::escape::multiline(text);
     let mut out = String::with_capacity(text.len() + 16);
     for ch in text.chars() {
         match ch {

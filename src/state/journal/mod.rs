@@ -36,6 +36,7 @@ pub use writer::{Position, Writer};
 
 use super::Actor;
 use crate::apply::{self, IntentId, Outcome};
+use crate::fsio::limit;
 use crate::period::Period;
 use crate::plan::Change;
 
@@ -129,14 +130,15 @@ pub fn path(state_dir: &Path) -> PathBuf {
 /// not parse — a torn last line after a power cut — is skipped rather than failing every later
 /// command; the intents around it still show.
 pub fn read(state_dir: &Path) -> std::io::Result<Vec<Record>> {
-    match std::fs::read_to_string(path(state_dir)) {
-        Ok(text) => Ok(text
+    let within = super::within_workspace(state_dir);
+    let read = crate::fsio::read::text_if_exists(&path(state_dir), within, limit::JOURNAL);
+    match read.map_err(std::io::Error::other)? {
+        Some(text) => Ok(text
             .lines()
             .filter(|l| !l.trim().is_empty())
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e),
+        None => Ok(Vec::new()),
     }
 }
 

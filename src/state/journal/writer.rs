@@ -5,7 +5,7 @@
 //! commit): [`Writer::push`] appends, [`Writer::durable`] waits until everything up to a
 //! position is on disk.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -54,10 +54,11 @@ impl Progress {
 }
 
 impl Writer {
-    /// Opens (creating) the journal in `state_dir` for appending.
+    /// Opens (creating) the journal in `state_dir` for appending; a link or a file with other
+    /// names in its place is refused ([`crate::fsio::write::open_append`]).
     pub fn open(state_dir: &Path) -> io::Result<Self> {
         let path = super::path(state_dir);
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let file = crate::fsio::write::open_append(&path)?;
         Ok(Self {
             file: Arc::new(file),
             path,
