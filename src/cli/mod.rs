@@ -46,6 +46,16 @@ pub struct Cli {
     /// Accepted for compatibility; reckon prints no extra detail yet.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Refuse to run `command:` usage sources (for jobs running untrusted YAML, such as a pull
+    /// request's); also set by RECKON_DENY_COMMANDS=1 (or true, yes, on; 0, false, no, off: not).
+    #[arg(
+        long,
+        global = true,
+        env = "RECKON_DENY_COMMANDS",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_commands: bool,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -97,6 +107,9 @@ pub struct Context {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
     let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if cli.no_commands {
+        crate::sources::deny_commands();
+    }
     let context = Context {
         dir: cli.dir,
         style: Style {
@@ -199,11 +212,16 @@ pub fn annotate_problems(result: &Result<ExitStatus, Error>) {
 
 /// Appends the markdown plan to `$GITHUB_STEP_SUMMARY` when that is set (GitHub Actions).
 pub fn step_summary(plan: &crate::plan::Plan) -> std::io::Result<()> {
+    step_summary_within(plan, render::markdown::DEFAULT_MAX_BYTES)
+}
+
+/// [`step_summary`] with the markdown in at most `max_bytes` bytes.
+pub fn step_summary_within(plan: &crate::plan::Plan, max_bytes: usize) -> std::io::Result<()> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
         return Ok(());
     };
     let mut markdown = Vec::new();
-    render::markdown::plan(&mut markdown, plan)?;
+    render::markdown::plan_within(&mut markdown, plan, max_bytes)?;
     render::github::append_step_summary(std::path::Path::new(&path), &markdown)
 }
 

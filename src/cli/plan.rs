@@ -42,6 +42,10 @@ pub struct Args {
     /// Also save the plan to FILE for `reckon apply FILE` (applies exactly it, refusing if stale).
     #[arg(long, value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
+    /// Most bytes the markdown plan (`--format markdown`, the step summary of `--format github`)
+    /// may take; table rows are left out from the end beyond it, approvals and errors never.
+    #[arg(long, value_name = "N", default_value_t = render::markdown::DEFAULT_MAX_BYTES)]
+    pub max_bytes: usize,
 }
 
 /// Plans and prints.
@@ -72,14 +76,16 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
     match args.format {
         Format::Text => render::text::plan(&mut escape::stdout(text), &plan, context.style),
         Format::Json => render::json::plan(&mut escape::stdout(Sink::Json), &plan),
-        Format::Markdown => render::markdown::plan(&mut escape::stdout(plain), &plan),
+        Format::Markdown => {
+            render::markdown::plan_within(&mut escape::stdout(plain), &plan, args.max_bytes)
+        }
         Format::Html => render::html::plan(&mut escape::stdout(plain), &plan),
         // The text plan guarded, then the annotations: workflow commands by design, each value
         // escaped by `render::github`.
         Format::Github => escape::stdout(text)
             .finish_with(|out| render::text::plan(out, &plan, context.style))
             .and_then(|()| render::github::plan(&mut std::io::stdout().lock(), &plan))
-            .and_then(|()| super::step_summary(&plan)),
+            .and_then(|()| super::step_summary_within(&plan, args.max_bytes)),
     }
     .map_err(super::output_error)?;
     if let Some(path) = &args.out {

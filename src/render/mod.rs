@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod diagnostics;
 pub mod escape;
+pub mod fit;
 pub mod github;
 pub mod html;
 pub mod import;

@@ -5,6 +5,9 @@
 //! [`UsageRow`]s at its edge and checks them with [`crate::usage::check_rows`], so every source
 //! refuses the same dangerous data (rows outside the month, duplicates, negative counts, an empty
 //! month) with the file and line.
+//!
+//! Where `command:` sources may not run (a pull-request job, whose YAML anyone with push access
+//! writes), [`deny_commands`] makes every `command:` source an error instead.
 
 pub mod command;
 pub mod csv;
@@ -12,8 +15,11 @@ pub mod keeper;
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::config::model::{CommandProblem, Integration, SourceInput, SourceKind, VendorProduct};
+use crate::config::model::{
+    CommandInput, CommandProblem, Integration, SourceInput, SourceKind, VendorProduct,
+};
 use crate::config::{Workspace, shown_path};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location, RowProblems};
 use crate::period::Period;
@@ -94,6 +100,15 @@ impl SourceKind {
     }
 }
 
+/// Whether `command:` sources are refused in this process. Process-wide and never cleared, so no
+/// command path (plan, apply, watch's reloads, import, usage) can run a program once it is set.
+static COMMANDS_DENIED: AtomicBool = AtomicBool::new(false);
+
+/// Refuse to run `command:` sources from now on (`--no-commands`, `RECKON_DENY_COMMANDS=1`).
+pub fn deny_commands() {
+    COMMANDS_DENIED.store(true, Ordering::SeqCst);
+}
+
 /// The usage source configured for `integration`.
 pub fn source_for(workspace: &Workspace, integration: &Integration, period: Period) -> AnySource {
     let root = &workspace.root;
@@ -113,6 +128,9 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
                 shown: shown_path(root, &relative),
                 workspace: root.clone(),
             }))
+        }
+        (_, SourceInput::Command(command)) if COMMANDS_DENIED.load(Ordering::SeqCst) => {
+            AnySource::Denied(denied_command(integration, command, period))
         }
         // Validation allows `command` only on keeper-commander sources.
         (_, SourceInput::Command(command)) => {
@@ -135,9 +153,39 @@ pub fn source_for(workspace: &Workspace, integration: &Integration, period: Peri
     }
 }
 
+/// The error for a `command:` source where commands are denied: it names the integration and
+/// the program, and says how to get the report without running it here.
+fn denied_command(
+    integration: &Integration,
+    command: &CommandInput,
+    period: Period,
+) -> SourceError {
+    let program = command.argv.expand(period).into_iter().next();
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(
+        Diagnostic::error(
+            &command.origin.file,
+            command.origin.location,
+            format!(
+                "integration `{}` reads usage by running a program (`{}`), and running programs \
+                 is denied here (--no-commands or RECKON_DENY_COMMANDS=1); nothing was run",
+                integration.name,
+                program.unwrap_or_default()
+            ),
+        )
+        .with_hint(
+            "plan it where commands are allowed (the scheduled or main-branch CI job, or your \
+             own machine), or export the report beforehand and point `source.path:` at the file",
+        ),
+    );
+    SourceError::Invalid(diagnostics)
+}
+
 /// Every source kind, for dispatch without trait objects.
 #[derive(Debug)]
 pub enum AnySource {
+    /// A `command:` source where commands are denied: reading it is this error.
+    Denied(SourceError),
     /// The generic CSV file.
     Csv(csv::CsvSource),
     /// Keeper Commander's billing report.
@@ -147,6 +195,7 @@ pub enum AnySource {
 impl UsageSource for AnySource {
     async fn usage(&self, period: Period) -> Result<UsageData, SourceError> {
         match self {
+            Self::Denied(error) => Err(error.clone()),
             Self::Csv(source) => source.usage(period).await,
             Self::Keeper(source) => source.usage(period).await,
         }
