@@ -258,6 +258,15 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
             client_secret,
             tenant,
         } => {
+            // HaloPSA is reached only at these two configured addresses (no discovery, no
+            // redirect followed), so checking them before any credential is read keeps every
+            // request, the token request included, inside RECKON_PSA_HOSTS.
+            for url in [resource_server, auth_server] {
+                outbound.check(url).map_err(|message| ConnectError::Setup {
+                    kind: "halopsa",
+                    message,
+                })?;
+            }
             let settings = halopsa::Settings {
                 resource_server: resource_server.clone(),
                 auth_server: auth_server.clone(),

@@ -150,6 +150,25 @@ fn check_authenticates_and_reads_one_client() {
 }
 
 #[test]
+fn nothing_is_sent_outside_reckon_psa_hosts() {
+    let sim = Simulator::start(instance());
+    let ws = workspace(&sim);
+    let mut env = CREDENTIALS.to_vec();
+    env.push(("RECKON_PSA_HOSTS", "acme.halopsa.com"));
+    for command in [&["check"][..], &["plan", "--period", "2026-10"][..]] {
+        let run = reckon_with_env(ws.path(), command, &env);
+        assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("is not in RECKON_PSA_HOSTS"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains(halo::CLIENT_SECRET), "{}", run.stderr);
+    }
+    assert_eq!(sim.state().count(""), 0, "no request reached the simulator");
+}
+
+#[test]
 fn a_wrong_secret_fails_check_saying_what_to_check() {
     let sim = Simulator::start(instance());
     let ws = workspace(&sim);
