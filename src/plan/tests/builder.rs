@@ -156,6 +156,28 @@ impl Scenario {
         self
     }
 
+    /// Line `line` of the contracts holds no quantity on the effective date, for `why`
+    /// (Autotask: no ContractServiceUnits row covers it).
+    pub fn quantity_unknown(mut self, line: &str, why: &str) -> Self {
+        for contract in &mut self.psa.contracts {
+            for l in contract.lines.iter_mut().filter(|l| l.id == line) {
+                l.quantity_unknown = Some(why.into());
+            }
+        }
+        self
+    }
+
+    /// Contract `contract` bills `service` inside bundle `bundle` (not on a line of its own).
+    pub fn bundled(mut self, contract: &str, service: &str, bundle: &str) -> Self {
+        for c in self.psa.contracts.iter_mut().filter(|c| c.id == contract) {
+            c.bundled.push(crate::observed::BundledService {
+                service_id: service.into(),
+                bundle: bundle.into(),
+            });
+        }
+        self
+    }
+
     /// `accounts.map: [{vendor, psa, contract}]` in `integration`.
     pub fn map_account(
         mut self,

@@ -405,3 +405,30 @@ fn interrupted_writes_are_an_input_shown_with_the_plan() {
         rendered(&plan)
     );
 }
+
+#[test]
+fn a_line_without_a_quantity_and_a_bundled_service_are_warnings_never_writes() {
+    // Acme's TB line has no units row on the effective date; CHAT is billed inside a bundle.
+    let plan = acme()
+        .quantity_unknown("C-1-2", "no units row covers 2026-11-01")
+        .bundled("C-1", "CHAT", "bundle 7")
+        .policy(|p| p.create_missing_lines = true)
+        .plan();
+    insta::assert_snapshot!("quantity_unknown_and_bundled", rendered(&plan));
+    assert_eq!(
+        kinds(&plan),
+        vec![
+            (FindingKind::QuantityUnknown, Severity::Warning),
+            (FindingKind::BundledService, Severity::Warning),
+        ]
+    );
+    // Only the line that holds a quantity is planned: nothing computed from 0, no second line.
+    assert_eq!(
+        actions(&plan),
+        vec![(
+            "keeper/Acme Inc/Business → Acme/BP",
+            ActionKind::NoOp,
+            "10".into()
+        )]
+    );
+}
