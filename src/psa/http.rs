@@ -327,6 +327,36 @@ impl Retrier {
     }
 }
 
+/// An error and its sources, `: `-joined (reqwest's own message omits the cause).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Server text as a short message: trimmed, at most 200 characters (`…` when cut), or
+/// "no error message". Redact credentials before calling, so no prefix of one survives the cut.
+pub fn short_text(text: &str) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return "no error message".to_owned();
+    }
+    let cut: String = text.chars().take(200).collect();
+    if cut.len() < text.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
 /// The HTTP client every PSA adapter uses: its timeout, reckon's user agent, no proxy
 /// surprises beyond the environment's, and no redirects followed (see the outbound rules).
 pub fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {

@@ -214,6 +214,22 @@ async fn refused_credentials_say_what_to_check_and_never_echo_the_secret() {
 }
 
 #[tokio::test]
+async fn a_server_echoing_the_secret_in_its_error_has_it_redacted() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_string("invalid_client: client_secret=s3cret"),
+        )
+        .mount(&server)
+        .await;
+    let steps = psa(&server, 100).check().await;
+    let message = steps[0].outcome.clone().expect_err("refused");
+    assert!(message.contains("client_secret=****"), "{message}");
+    assert!(!message.contains("s3cret"), "{message}");
+}
+
+#[tokio::test]
 async fn a_quantity_change_reads_posts_the_line_and_reads_it_back() {
     let server = MockServer::start().await;
     token(&server, &["tok"], 1).await;

@@ -17,7 +17,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
-use super::request::{Failure, Request, Response, chain, describe, error_message};
+use super::request::{Failure, Request, Response, describe, error_message};
 use super::wire;
 use crate::psa::http::{self, Counter, Outbound, Retrier, RetryAfter, Step};
 use crate::secret::{Redactor, Secret};
@@ -344,7 +344,7 @@ impl Client {
         let transport = |error: reqwest::Error| Failure::Transport {
             url: url.to_owned(),
             // The URL is reported once, by the failure; reqwest would repeat it.
-            reason: chain(&error.without_url()),
+            reason: crate::psa::http::error_chain(&error.without_url()),
             attempts: 1,
         };
         // No answer, or a 5xx: repeated only when the request is safe to repeat.

@@ -260,32 +260,7 @@ pub(super) fn error_message(body: &[u8], redactor: &Redactor) -> String {
     {
         return redactor.redact(&error.summary());
     }
-    let text = redactor.redact(&String::from_utf8_lossy(body));
-    let text = text.trim();
-    if text.is_empty() {
-        return "no error message".to_owned();
-    }
-    let cut: String = text.chars().take(200).collect();
-    if cut.len() < text.len() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
-}
-
-/// An error and its sources, `: `-joined (reqwest's own message omits the cause).
-pub(super) fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
+    crate::psa::http::short_text(&redactor.redact(&String::from_utf8_lossy(body)))
 }
 
 /// A failure in words, without the action it interrupted.

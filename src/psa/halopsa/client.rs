@@ -21,7 +21,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::wire;
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 
 /// More pages than any tenant has; a server that counts or sends more is broken.
 const MAX_PAGES: u64 = 100_000;
@@ -132,6 +132,8 @@ pub(super) struct Client {
     options: Options,
     token: tokio::sync::Mutex<Option<(Secret, Option<Instant>)>>,
     counts: Mutex<Vec<(String, u64)>>,
+    /// The client id and secret, taken out of any server text reckon prints.
+    redactor: Redactor,
 }
 
 impl Client {
@@ -141,12 +143,11 @@ impl Client {
         credentials: Credentials,
         options: Options,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .user_agent(concat!("reckon/", env!("CARGO_PKG_VERSION")))
-            // Never follow a redirect with the bearer token to another place.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        // No redirect is followed, so the bearer token never goes anywhere else.
+        let http = crate::psa::http::client(options.timeout)?;
+        let redactor = Redactor::new()
+            .secret(&credentials.client_id)
+            .secret(&credentials.client_secret);
         Ok(Self {
             http,
             resource: resource_server.trim().trim_end_matches('/').to_owned(),
@@ -155,6 +156,7 @@ impl Client {
             options,
             token: tokio::sync::Mutex::new(None),
             counts: Mutex::new(Vec::new()),
+            redactor,
         })
     }
 
@@ -233,7 +235,7 @@ impl Client {
         if !status.is_success() {
             let failure = Failure::Token {
                 status: status.as_u16(),
-                message: error_message(&body),
+                message: error_message(&body, &self.redactor),
             };
             return Err(match status {
                 StatusCode::TOO_MANY_REQUESTS => Outcome::Retry(failure, retry_after),
@@ -324,7 +326,7 @@ impl Client {
         }
         let failure = Failure::Status {
             status: status.as_u16(),
-            message: error_message(&body),
+            message: error_message(&body, &self.redactor),
         };
         Err(match status {
             StatusCode::UNAUTHORIZED => Outcome::Unauthorised(failure),
@@ -436,7 +438,7 @@ fn transport(url: &str, error: reqwest::Error) -> Failure {
     Failure::Transport {
         url: url.to_owned(),
         // The URL is reported once, by the failure; reqwest would repeat it (with its query).
-        reason: chain(&error.without_url()),
+        reason: crate::psa::http::error_chain(&error.without_url()),
     }
 }
 
@@ -453,34 +455,10 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// HaloPSA's error text, short: its body as text (the error body's shape is not documented).
-fn error_message(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return "no error message".to_owned();
-    }
-    let cut: String = text.chars().take(200).collect();
-    if cut.len() < text.len() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
-}
-
-/// An error and its sources, `: `-joined.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
+/// HaloPSA's error text, short: its body as text (the error body's shape is not documented),
+/// with the client credentials redacted before it is cut.
+fn error_message(body: &[u8], redactor: &Redactor) -> String {
+    crate::psa::http::short_text(&redactor.redact(&String::from_utf8_lossy(body)))
 }
 
 /// A failure in words (without advice; the adapter adds what to check).
