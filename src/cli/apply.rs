@@ -38,8 +38,9 @@ pub struct Args {
     /// How long to wait for another apply's lock, e.g. 30s or 2m (default 0: fail at once).
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = lock::parse_timeout)]
     pub lock_timeout: Duration,
-    /// Approve the change at ADDRESS (as printed in the plan) beyond a policy threshold, for
-    /// this run only (repeatable).
+    /// Approve the change at ADDRESS (as printed in the plan, with → or ->, e.g.
+    /// "keeper/Acme/1TB -> Acme/KEEPER-1TB") beyond a policy threshold, for this run only
+    /// (repeatable).
     #[arg(long = "approve", value_name = "ADDRESS")]
     pub approve: Vec<String>,
     /// Apply even when the plan would set every line it covers to zero (empty usage data).
@@ -106,6 +107,11 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
         target: psa.describe(),
         file: None,
         shown: None,
+        approvals: args.plan_file.is_none().then(|| Approvals {
+            root: workspace.root.clone(),
+            approve: args.approve.clone(),
+            style: context.err_style,
+        }),
     };
     let status = match ops_apply::apply(workspace, &psa, source, &policy, &mut terminal).await {
         Ok(Applied { plan, report: None }) => exit_status(&plan, 0),
@@ -153,6 +159,15 @@ struct Terminal<W: Write> {
     file: Option<Plan>,
     /// The plan shown, for the closing lines when nothing could be written.
     shown: Option<Plan>,
+    /// A fresh plan's approvals, checked against it when it is shown.
+    approvals: Option<Approvals>,
+}
+
+/// Where a fresh plan's approvals come from, for warning about those that match nothing.
+struct Approvals {
+    root: PathBuf,
+    approve: Vec<String>,
+    style: Style,
 }
 
 impl<W: Write> Progress for Terminal<W> {
@@ -171,6 +186,9 @@ impl<W: Write> Progress for Terminal<W> {
         let text = self.file.as_ref().unwrap_or(plan);
         render::text::plan(&mut self.out, text, self.style).map_err(super::output_error)?;
         self.shown = Some(plan.clone());
+        if let Some(a) = &self.approvals {
+            super::approvals::warn_unmatched(a.style, &a.root, plan, &a.approve);
+        }
         if self.github {
             // Workflow commands by design, each value escaped by `render::github`: written past
             // the guard, after what it holds.

@@ -2,6 +2,7 @@
 //! [`crate::ops`] (or a library module), and renders the result; it decides nothing more.
 
 mod apply;
+mod approvals;
 mod check;
 mod import;
 mod init;

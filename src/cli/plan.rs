@@ -69,6 +69,7 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
         approve: &[],
     };
     let plan = planning::plan(workspace, &psa, &request).await?;
+    super::approvals::warn_unmatched(context.err_style, &workspace.root, &plan, &[]);
     let text = Sink::Text {
         color: context.style.color,
     };

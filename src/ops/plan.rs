@@ -125,7 +125,7 @@ pub async fn plan<P: Psa>(
 /// `--approve ADDRESS` grants: this run's period, whatever quantity its plan says.
 fn command_line_grants(addresses: &[String]) -> impl Iterator<Item = Grant> + '_ {
     addresses.iter().map(|address| Grant {
-        address: address.clone(),
+        address: crate::config::approvals::normalize_address(address),
         period: None,
         quantity: None,
         source: "--approve".into(),

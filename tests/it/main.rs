@@ -6,6 +6,7 @@ mod autotask_in_force;
 mod autotask_wire;
 mod blockers;
 mod browser;
+mod cli_addresses;
 mod config_fixtures;
 mod connectwise;
 mod connectwise_schema;
