@@ -22,18 +22,19 @@ fn main() -> ExitCode {
     let style = Style {
         color: !no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
+    let invocation = reckon::render::command_line::Invocation::new(&cli.dir);
     match cli::run(cli) {
         Ok(status) => ExitCode::from(status.code()),
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            report(&error, style);
+            report(&error, style, &invocation);
             ExitCode::from(1)
         }
     }
 }
 
 /// Prints the error, the per-file problems behind it, and a hint, to stderr.
-fn report(error: &Error, style: Style) {
+fn report(error: &Error, style: Style, invocation: &reckon::render::command_line::Invocation) {
     // Errors carry PSA and workspace text: neutralised like stdout (CI runners read both).
     let mut err = reckon::render::escape::stderr(style.color);
     if let Some(problems) = error.diagnostics() {
@@ -46,7 +47,7 @@ fn report(error: &Error, style: Style) {
         source = cause.source();
     }
     if let Some(hint) = error.hint() {
-        let _ = writeln!(err, "  {}", style.hint(&hint));
+        let _ = writeln!(err, "  {}", style.hint(&invocation.pasteable(&hint)));
     }
 }
 

@@ -31,6 +31,9 @@ pub const FORMAT_VERSION: u32 = 1;
 pub struct SavedPlan {
     /// The reckon version that made it.
     pub reckon_version: String,
+    /// The workspace directory it was planned in (absolute when it could be resolved), for
+    /// hints that must run there; `None` in files saved before it was recorded.
+    pub workspace: Option<PathBuf>,
     /// The workspace's git state when planned (`None`: not a git work tree, or no git).
     pub git: Option<GitState>,
     /// [`crate::fingerprint::config_hash`] when planned.
@@ -147,6 +150,11 @@ pub fn save(workspace: &Workspace, plan: &Plan, path: &Path) -> Result<(), Saved
     };
     let saved = SavedPlan {
         reckon_version: env!("CARGO_PKG_VERSION").to_owned(),
+        workspace: Some(
+            std::fs::canonicalize(&workspace.root)
+                .or_else(|_| std::path::absolute(&workspace.root))
+                .unwrap_or_else(|_| workspace.root.clone()),
+        ),
         git: fingerprint::git_state(&workspace.root),
         config_hash: fingerprint::config_hash(&workspace.root).map_err(fingerprint)?,
         usage_hash: fingerprint::usage_hash(workspace, plan.period).map_err(fingerprint)?,
@@ -199,6 +207,8 @@ struct Doc {
     format: String,
     format_version: u32,
     reckon_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    workspace: Option<PathBuf>,
     period: Period,
     effective_date: NaiveDate,
     psa: String,
@@ -254,6 +264,7 @@ impl From<&SavedPlan> for Doc {
             format: FORMAT.to_owned(),
             format_version: FORMAT_VERSION,
             reckon_version: saved.reckon_version.clone(),
+            workspace: saved.workspace.clone(),
             period: plan.period,
             effective_date: plan.effective_date,
             psa: plan.psa.clone(),
@@ -315,6 +326,7 @@ impl TryFrom<Doc> for SavedPlan {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             reckon_version: doc.reckon_version,
+            workspace: doc.workspace,
             git: doc.git.map(|g| GitState {
                 commit: g.commit,
                 dirty: g.dirty,
@@ -494,6 +506,7 @@ mod tests {
     fn saved() -> SavedPlan {
         SavedPlan {
             reckon_version: "0.1.0".into(),
+            workspace: Some("/srv/billing".into()),
             git: Some(GitState {
                 commit: "abc".into(),
                 dirty: true,

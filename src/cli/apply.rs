@@ -103,6 +103,7 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
         }),
         style: context.style,
         ask: args.plan_file.is_none() && !args.auto_approve,
+        unattended: unattended_command(context, args),
         github: args.format == Format::Github,
         target: psa.describe(),
         file: None,
@@ -151,6 +152,8 @@ struct Terminal<W: Write> {
     style: Style,
     /// Ask for `yes` before writing (a fresh plan without --auto-approve).
     ask: bool,
+    /// This run as a command that needs no prompt, for the hint when there is no terminal.
+    unattended: String,
     /// `--format github`: annotations and the step summary too.
     github: bool,
     /// The PSA, as the question names it.
@@ -202,7 +205,7 @@ impl<W: Write> Progress for Terminal<W> {
 
     fn confirm(&mut self, _plan: &Plan) -> Result<(), Error> {
         if self.ask {
-            confirm(&mut self.out, &self.target)?;
+            confirm(&mut self.out, &self.target, &self.unattended)?;
         }
         Ok(())
     }
@@ -246,12 +249,30 @@ fn exit_status(plan: &Plan, failed: usize) -> ExitStatus {
     }
 }
 
-/// Asks for exactly `yes` on a terminal; refuses without one.
-fn confirm(out: &mut dyn Write, target: &str) -> Result<(), Error> {
+/// `reckon [-C DIR] apply [--period P] [--integration N]… [--approve A]… --auto-approve`:
+/// this run without its prompt.
+fn unattended_command(context: &super::Context, args: &Args) -> String {
+    let mut words = vec!["apply".to_owned()];
+    words.extend(crate::render::command_line::scope(
+        args.period,
+        &args.integrations,
+    ));
+    for address in &args.approve {
+        words.extend(["--approve".to_owned(), address.clone()]);
+    }
+    words.push("--auto-approve".into());
+    context.invocation.command(&words)
+}
+
+/// Asks for exactly `yes` on a terminal; refuses without one (`unattended` is the command to
+/// suggest instead).
+fn confirm(out: &mut dyn Write, target: &str, unattended: &str) -> Result<(), Error> {
     if !std::io::stdin().is_terminal() {
         return Err(Error::refused(
             "apply needs confirmation, and standard input is not a terminal",
-            "review the plan and run `reckon apply --auto-approve` in automation, or apply a saved plan file",
+            format!(
+                "review the plan and run `{unattended}` in automation, or apply a saved plan file"
+            ),
         ));
     }
     write!(

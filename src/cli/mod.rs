@@ -103,6 +103,8 @@ pub struct Context {
     pub err_style: Style,
     /// Today's date (the only clock read, so everything below can be tested with a fixed date).
     pub today: chrono::NaiveDate,
+    /// What printed commands must repeat (`-C DIR`).
+    pub invocation: render::command_line::Invocation,
 }
 
 /// Runs the parsed command line.
@@ -112,7 +114,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         crate::sources::deny_commands();
     }
     let context = Context {
-        dir: cli.dir,
+        dir: cli.dir.clone(),
         style: Style {
             color: !no_color && std::io::stdout().is_terminal(),
         },
@@ -120,6 +122,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
             color: !no_color && std::io::stderr().is_terminal(),
         },
         today: chrono::Local::now().date_naive(),
+        invocation: render::command_line::Invocation::new(&cli.dir),
     };
     match cli.command {
         Command::Validate(args) => validate::run(&context, &args),

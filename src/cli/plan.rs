@@ -96,9 +96,11 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
                 "check the --out path and its folder's permissions",
             )
         })?;
+        let apply = context
+            .invocation
+            .command(&["apply".to_owned(), path.display().to_string()]);
         eprintln!(
-            "Saved the plan to {}; apply exactly it with `reckon apply {}`.",
-            path.display(),
+            "Saved the plan to {}; apply exactly it with `{apply}`.",
             path.display()
         );
     }
