@@ -7,6 +7,7 @@ mod autotask_wire;
 mod blockers;
 mod browser;
 mod cli_addresses;
+mod cli_credentials;
 mod cli_hints;
 mod config_fixtures;
 mod connectwise;
