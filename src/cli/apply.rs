@@ -79,13 +79,17 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
+    let chosen = args
+        .plan_file
+        .is_none()
+        .then(|| super::period::choose(context, args.period));
     let source = match &args.plan_file {
         Some(path) => Source::Saved {
             path,
             today: context.today,
         },
         None => Source::Fresh(Request {
-            period: super::period(context, args.period),
+            period: chosen.map_or(Period::previous_to(context.today), |c| c.period),
             today: context.today,
             only: &args.integrations,
             approve: &args.approve,
@@ -131,7 +135,13 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
                 None => return Err(refusal.into()),
             }
         }
-        Err(stopped) => return Err(stopped.into()),
+        Err(stopped) => {
+            let error = stopped.into();
+            return Err(match chosen {
+                Some(chosen) => super::period::explain_missing_usage(workspace, chosen, error),
+                None => error,
+            });
+        }
     };
     super::print_requests(&psa);
     Ok(status)

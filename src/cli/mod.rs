@@ -7,6 +7,7 @@ mod check;
 mod import;
 mod init;
 mod inventory;
+mod period;
 mod plan;
 mod schema;
 mod status;
@@ -162,9 +163,9 @@ pub fn load(context: &Context) -> Result<Loaded, Error> {
     Ok(loaded)
 }
 
-/// `--period`, or the month before today.
+/// `--period`, or the month before today (then said so on stderr).
 pub fn period(context: &Context, given: Option<Period>) -> Period {
-    given.unwrap_or_else(|| Period::previous_to(context.today))
+    period::choose(context, given).period
 }
 
 /// Maps a write error on stdout (other than a closed pipe, handled in main) to an [`Error`].

@@ -9,6 +9,7 @@ mod browser;
 mod cli_addresses;
 mod cli_credentials;
 mod cli_hints;
+mod cli_period;
 mod config_fixtures;
 mod connectwise;
 mod connectwise_schema;
