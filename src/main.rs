@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             report(&error, style, &invocation);
-            ExitCode::from(1)
+            ExitCode::from(if cli::interrupted() { 130 } else { 1 })
         }
     }
 }

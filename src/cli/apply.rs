@@ -78,6 +78,7 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
 async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
+    super::interrupt::watch(workspace.root.join(crate::state::STATE_DIR))?;
     let psa = psa::connect(workspace)?;
     let chosen = args
         .plan_file
@@ -144,7 +145,11 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
         }
     };
     super::print_requests(&psa);
-    Ok(status)
+    Ok(if super::interrupt::interrupted() {
+        ExitStatus::Interrupted
+    } else {
+        status
+    })
 }
 
 /// How the lock file describes this run.
@@ -221,6 +226,7 @@ impl<W: Write> Progress for Terminal<W> {
     }
 
     fn applying(&mut self) -> Result<(), Error> {
+        super::interrupt::writing();
         writeln!(self.out).map_err(super::output_error)
     }
 

@@ -6,6 +6,7 @@ mod approvals;
 mod check;
 mod import;
 mod init;
+mod interrupt;
 mod inventory;
 mod period;
 mod plan;
@@ -92,6 +93,11 @@ pub enum Command {
     Status(status::Args),
     /// Remove the workspace's apply lock left by a crashed run (needs the lock's id).
     Unlock(unlock::Args),
+}
+
+/// Whether Ctrl-C or SIGTERM stopped the run (its exit code is then 130, error or not).
+pub fn interrupted() -> bool {
+    interrupt::interrupted()
 }
 
 /// Things every command may need, decided once.

@@ -11,8 +11,7 @@ fn a_defaulted_period_is_named_and_a_missing_file_lists_the_periods_with_data() 
     let plan = reckon(ws.path(), &["plan"]);
     assert_eq!(plan.code, 1);
     assert!(
-        plan.stderr
-            .contains("note: no --period given: using 20"),
+        plan.stderr.contains("note: no --period given: using 20"),
         "{}",
         plan.stderr
     );
@@ -23,7 +22,11 @@ fn a_defaulted_period_is_named_and_a_missing_file_lists_the_periods_with_data() 
     );
     let usage = reckon(ws.path(), &["usage", "--period", "2026-09"]);
     assert_eq!(usage.code, 1);
-    assert!(!usage.stderr.contains("note: no --period"), "{}", usage.stderr);
+    assert!(
+        !usage.stderr.contains("note: no --period"),
+        "{}",
+        usage.stderr
+    );
     assert!(
         usage.stderr.contains(
             "hint: --period 2026-09 was given; usage files exist for 2026-10: pass --period 2026-10"

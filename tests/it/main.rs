@@ -10,6 +10,7 @@ mod cli_addresses;
 mod cli_credentials;
 mod cli_hints;
 mod cli_period;
+mod cli_signals;
 mod config_fixtures;
 mod connectwise;
 mod connectwise_schema;
