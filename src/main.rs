@@ -18,6 +18,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::from(error.use_stderr()));
         }
     };
+    logs(cli.verbose);
     let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let style = Style {
         color: !no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()),
@@ -31,6 +32,27 @@ fn main() -> ExitCode {
             ExitCode::from(if cli::interrupted() { 130 } else { 1 })
         }
     }
+}
+
+/// Logs to stderr through `tracing`: `RECKON_LOG` (an `EnvFilter`, e.g. `reckon=debug`) when
+/// set, else `-v` info, `-vv` debug, none without. No colour, no time stamps (events carry
+/// their own `ms`).
+fn logs(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RECKON_LOG") {
+        Ok(text) if !text.trim().is_empty() => EnvFilter::new(text),
+        _ => EnvFilter::new(match verbose {
+            0 => "off",
+            1 => "reckon=info",
+            _ => "reckon=debug",
+        }),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .init();
 }
 
 /// Prints the error, the per-file problems behind it, and a hint, to stderr.

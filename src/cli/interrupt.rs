@@ -37,7 +37,7 @@ pub fn watch(state_dir: PathBuf) -> Result<(), Error> {
     std::thread::Builder::new()
         .name("reckon-interrupts".into())
         .spawn(move || listen(&state_dir, &ready))
-        .map_err(|source| io_error(source))?;
+        .map_err(io_error)?;
     installed
         .recv()
         .map_err(|_| io_error(std::io::Error::other("the signal thread stopped")))?

@@ -8,6 +8,7 @@ mod import;
 mod init;
 mod interrupt;
 mod inventory;
+mod meta;
 mod period;
 mod plan;
 mod schema;
@@ -46,9 +47,10 @@ pub struct Cli {
     /// Never colour output (also honoured: the NO_COLOR environment variable).
     #[arg(long, global = true)]
     pub no_color: bool,
-    /// Accepted for compatibility; reckon prints no extra detail yet.
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
+    /// Log to stderr what reckon does: -v each PSA request, source read and stage timing; -vv
+    /// more detail (RECKON_LOG, e.g. RECKON_LOG=reckon=debug, overrides). Never credentials.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Refuse to run `command:` usage sources (for jobs running untrusted YAML, such as a pull
     /// request's); also set by RECKON_DENY_COMMANDS=1 (or true, yes, on; 0, false, no, off: not).
     #[arg(
@@ -93,6 +95,12 @@ pub enum Command {
     Status(status::Args),
     /// Remove the workspace's apply lock left by a crashed run (needs the lock's id).
     Unlock(unlock::Args),
+    /// Print a shell completion script: `reckon completions bash > /etc/bash_completion.d/reckon`.
+    Completions(meta::CompletionsArgs),
+    /// Print the man page (roff): `reckon man > reckon.1`.
+    Man,
+    /// Print reckon's version and the git commit it was built from.
+    Version(meta::VersionArgs),
 }
 
 /// Whether Ctrl-C or SIGTERM stopped the run (its exit code is then 130, error or not).
@@ -145,6 +153,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Services(args) => block_on(inventory::services(&context, &args)),
         Command::Unlock(args) => unlock::run(&context, &args),
         Command::Status(args) => status::run(&context, &args),
+        Command::Completions(args) => meta::completions(&args),
+        Command::Man => meta::man(),
+        Command::Version(args) => meta::version(&args),
     }
 }
 

@@ -110,7 +110,8 @@ pub async fn plan<P: Psa>(
     let mut grants = crate::config::approvals::load(&workspace.root).map_err(Error::Config)?;
     grants.extend(command_line_grants(request.approve));
     let interrupted = interrupted(workspace, psa).await?;
-    Ok(plan::compute(&plan::Inputs {
+    let started = std::time::Instant::now();
+    let plan = plan::compute(&plan::Inputs {
         workspace,
         period,
         usage: &usage,
@@ -119,7 +120,9 @@ pub async fn plan<P: Psa>(
         grants: &grants,
         interrupted: &interrupted,
         today: request.today,
-    }))
+    });
+    tracing::info!(target: "reckon::stages", changes = plan.changes.len(), findings = plan.findings.len(), ms = started.elapsed().as_millis(), "plan computed");
+    Ok(plan)
 }
 
 /// `--approve ADDRESS` grants: this run's period, whatever quantity its plan says.

@@ -9,6 +9,8 @@ mod browser;
 mod cli_addresses;
 mod cli_credentials;
 mod cli_hints;
+mod cli_logs;
+mod cli_meta;
 mod cli_period;
 mod cli_signals;
 mod config_fixtures;
