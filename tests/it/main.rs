@@ -13,6 +13,7 @@ mod cli_logs;
 mod cli_meta;
 mod cli_period;
 mod cli_signals;
+mod cli_validate;
 mod config_fixtures;
 mod connectwise;
 mod connectwise_schema;
