@@ -87,9 +87,9 @@ pub async fn checked<P: Psa>(
         .into());
     }
     Ok(Checked {
+        commit: saved.plan.provenance.git.as_ref().map(|g| g.commit.clone()),
         shown: saved.plan,
         plan: fresh,
-        commit: saved.git.map(|g| g.commit),
     })
 }
 

@@ -7,6 +7,7 @@
 
 mod chart;
 mod plan;
+mod provenance;
 mod usage;
 
 use std::borrow::Cow;
