@@ -38,10 +38,7 @@ impl Provenance {
     /// Who made the plan, for people: the CI actor and run when there is one, else `user@host`
     /// (as [`crate::state::Actor::who`] says it).
     pub fn who(&self) -> String {
-        match &self.ci {
-            Some(run) => run.to_string(),
-            None => format!("{}@{}", self.user, self.host),
-        }
+        crate::state::who(&self.user, &self.host, self.ci.as_ref())
     }
 
     /// `abc1234 (dirty)`, `abc1234`, or `not in git`.

@@ -460,6 +460,7 @@ fn interrupted_intent() -> crate::state::journal::Record {
         time: "2026-11-01T08:00:00Z".into(),
         user: "ann".into(),
         host: "ci".into(),
+        ci: None,
         commit: None,
         integration: "keeper".into(),
         address: "keeper/gone".into(),
