@@ -498,7 +498,7 @@ async fn a_plan_made_before_an_apply_was_interrupted_is_refused_not_applied() {
         allow_partial: false,
     };
     let mut recovered = Recovered::default();
-    let source = Source::Planned(plan);
+    let source = Source::Planned(Box::new(plan));
     let result = ops_apply::apply(&workspace, &psa, source, &policy, &mut recovered).await;
     assert!(
         matches!(
