@@ -149,6 +149,9 @@ struct Seen {
     descending: Vec<String>,
     /// The sorted column's cells on the first page as rendered in the DOM.
     page: Vec<String>,
+    /// The same after "next" (the first page again when there is only one).
+    #[serde(rename = "nextPage")]
+    next_page: Vec<String>,
     search: String,
     visible: usize,
     width: Width,
@@ -371,6 +374,13 @@ fn assert_sorted(seen: &Seen, column: &str) {
         "the first page shows the first rows"
     );
     assert!(!seen.page.is_empty());
+    let size = seen.page.len();
+    if seen.ascending.len() > size {
+        let end = seen.ascending.len().min(2 * size);
+        assert_eq!(seen.next_page, seen.ascending[size..end], "the second page");
+    } else {
+        assert_eq!(seen.next_page, seen.page, "one page only");
+    }
     let mut reversed = seen.descending.clone();
     reversed.reverse();
     assert_eq!(

@@ -340,6 +340,9 @@
   var sort = timed(function () { heads[col].querySelector('button').click(); });
   result.ascending = column();
   result.page = onPage();
+  pager.querySelector('[data-page="1"]').click();
+  result.nextPage = onPage();
+  pager.querySelector('[data-page="-1"]').click();
   result.descending = (function () {
     heads[col].querySelector('button').click();
     return column();
