@@ -122,6 +122,7 @@ fn the_plan_page_of_5000_accounts_is_small_and_fast_in_chromium() {
     }
     assert_sorted(&runs[0], "New");
     assert_chart(&runs[0], "2026-10-01", "2026-10-31");
+    assert_fits(&selftest(&page, dir, PAPER), PAPER);
     let figure = |name: &str, of: fn(&Timing) -> f64, limit: f64| {
         let mut values: Vec<f64> = runs.iter().map(|s| of(&s.timing)).collect();
         values.sort_by(f64::total_cmp);

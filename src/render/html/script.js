@@ -87,8 +87,9 @@
       var kind = kinds[col];
       var c = r[col];
       if (kind === 'c') { tr.appendChild(chartCell(i, c)); continue; }
+      // Names ('h', 't') may break anywhere when the window is narrow; numbers and marks not.
       var node = cell(kind === 'h' ? 'th' : 'td',
-        kind === 'n' ? 'n' : kind === 'm' ? (MARKS[main(c).charAt(0)] || '') : '', main(c), sub(c));
+        kind === 'n' ? 'n' : kind === 'm' ? (MARKS[main(c).charAt(0)] || '') : 'w', main(c), sub(c));
       if (kind === 'h') { node.scope = 'row'; }
       tr.appendChild(node);
     }
