@@ -302,6 +302,7 @@ mod tests {
             psa_company: "1".into(),
             psa_company_name: "Acme".into(),
             psa_service: "KEEPER-BP".into(),
+            psa_service_name: "Keeper Business Plus".into(),
             contract: "C-1".into(),
             usage: dec!(12.064516129032258064516129032),
             quantity,

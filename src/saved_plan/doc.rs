@@ -53,6 +53,9 @@ struct ChangeDoc {
     psa_company: String,
     psa_company_name: String,
     psa_service: String,
+    /// The PSA service's catalogue name (absent when the PSA gave none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    psa_service_name: String,
     contract: String,
     line: Option<String>,
     usage: Decimal,
@@ -201,6 +204,7 @@ impl From<&Change> for ChangeDoc {
             psa_company: c.psa_company.clone(),
             psa_company_name: c.psa_company_name.clone(),
             psa_service: c.psa_service.clone(),
+            psa_service_name: c.psa_service_name.clone(),
             contract: c.contract.clone(),
             line: c.line().map(str::to_owned),
             usage: c.usage,
@@ -264,6 +268,7 @@ impl TryFrom<ChangeDoc> for Change {
             psa_company: c.psa_company,
             psa_company_name: c.psa_company_name,
             psa_service: c.psa_service,
+            psa_service_name: c.psa_service_name,
             contract: c.contract,
             usage: c.usage,
             quantity: c.quantity,
