@@ -110,6 +110,7 @@ pub async fn plan<P: Psa>(
     let mut grants = crate::config::approvals::load(&workspace.root).map_err(Error::Config)?;
     grants.extend(command_line_grants(request.approve));
     let interrupted = interrupted(workspace, psa).await?;
+    let provenance = super::provenance::now(workspace, psa);
     let started = std::time::Instant::now();
     let plan = plan::compute(&plan::Inputs {
         workspace,
@@ -120,6 +121,7 @@ pub async fn plan<P: Psa>(
         grants: &grants,
         interrupted: &interrupted,
         today: request.today,
+        provenance: &provenance,
     });
     tracing::info!(target: "reckon::stages", changes = plan.changes.len(), findings = plan.findings.len(), ms = started.elapsed().as_millis(), "plan computed");
     Ok(plan)
