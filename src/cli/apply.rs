@@ -113,6 +113,7 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
         target: psa.describe(),
         file: None,
         shown: None,
+        meter: super::progress::Meter::for_stderr(),
         approvals: args.plan_file.is_none().then(|| Approvals {
             root: workspace.root.clone(),
             approve: args.approve.clone(),
@@ -179,6 +180,8 @@ struct Terminal<W: Write> {
     shown: Option<Plan>,
     /// A fresh plan's approvals, checked against it when it is shown.
     approvals: Option<Approvals>,
+    /// Writes done of the total, on stderr.
+    meter: super::progress::Meter,
 }
 
 /// Where a fresh plan's approvals come from, for warning about those that match nothing.
@@ -227,17 +230,24 @@ impl<W: Write> Progress for Terminal<W> {
 
     fn applying(&mut self) -> Result<(), Error> {
         super::interrupt::writing();
+        if let Some(plan) = &self.shown {
+            self.meter.start(plan.applicable().count());
+        }
         writeln!(self.out).map_err(super::output_error)
     }
 
     fn result(&mut self, result: &ActionResult) {
         let _ = render::apply::result(&mut self.out, result, self.style);
+        let _ = self.out.flush();
+        self.meter
+            .record(result.outcome != crate::apply::Outcome::Applied);
     }
 }
 
 impl<W: Write> Terminal<W> {
     /// The held and blocked changes and the closing line.
     fn summary(&mut self, plan: &Plan, report: &ApplyReport) -> Result<ExitStatus, Error> {
+        self.meter.finish();
         if self.github {
             self.out.flush().map_err(super::output_error)?;
             render::github::apply(&mut std::io::stdout().lock(), report)

@@ -11,6 +11,7 @@ mod inventory;
 mod meta;
 mod period;
 mod plan;
+mod progress;
 mod schema;
 mod show;
 mod status;

@@ -12,6 +12,7 @@ mod cli_hints;
 mod cli_logs;
 mod cli_meta;
 mod cli_period;
+mod cli_progress;
 mod cli_signals;
 mod cli_validate;
 mod config_fixtures;
