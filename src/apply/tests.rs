@@ -237,6 +237,7 @@ fn plan_of(n: usize) -> Plan {
         findings: vec![],
         interrupted: vec![],
         blockers: Vec::new(),
+        provenance: Default::default(),
     }
 }
 

@@ -62,6 +62,7 @@ fn head(plan: &Plan) -> String {
         cell(&plan.psa),
         plan.effective_date
     ));
+    out.push_str(&format!("\n{}\n", super::provenance::markdown(plan)));
     for partial in plan.partial_data() {
         out.push_str(&format!(
             "\n> **Warning:** {}. `apply` refuses it without `--allow-partial`.\n",

@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod json;
 pub mod markdown;
 pub mod names;
+pub mod provenance;
 pub mod status;
 pub mod table;
 pub mod text;

@@ -7,6 +7,7 @@
 
 mod data;
 mod plan;
+mod provenance;
 mod series;
 mod usage;
 
