@@ -441,6 +441,8 @@ impl TryFrom<ChangeDoc> for Change {
             matched_by: c.matched_by,
             // A saved plan keeps no daily series: apply needs none, only the HTML charts do.
             daily: Vec::new(),
+            // Nor money: apply writes quantities only.
+            money: Default::default(),
             approval: match (c.needs_approval.is_empty(), c.approved_by) {
                 (true, _) => Approval::NotNeeded,
                 (false, None) => Approval::Needed(c.needs_approval),
@@ -488,6 +490,7 @@ mod tests {
                 reasons: vec!["increase of 15% exceeds max_increase_percent 10".into()],
                 by: "approvals.yaml:3".into(),
             },
+            money: Default::default(),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod import;
 pub mod inventory;
 pub mod json;
 pub mod markdown;
+pub mod money;
 pub mod status;
 pub mod table;
 pub mod text;

@@ -440,6 +440,7 @@ mod tests {
             matched_by: MatchedBy::Mapping,
             daily: vec![(day, dec!(3))],
             approval: Approval::Needed(vec![format!("{EVIL} grew")]),
+            money: Default::default(),
         };
         let mut finding = Finding::new(
             FindingKind::UnmappedAccount,

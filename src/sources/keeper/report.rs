@@ -27,8 +27,15 @@ use crate::sources::SourceError;
 use crate::sources::csv::{Interner, surplus_fields, unterminated_last_row};
 use crate::usage::{UsageRow, parse_quantity};
 
-/// The columns the daily, per-company report must have (`rate` is read by no one).
+/// The columns the daily, per-company report must have.
 const COLUMNS: [&str; 5] = ["date", "company", "company_id", "product", "licenses"];
+
+/// The column with the MSP's price per unit of the product, read when present: Commander writes
+/// the currency's sign or code and Python's float text of the amount, and nothing when the
+/// product has no price (`price_text_short`, commands/msp.py:182-199, :844-869). Commander drops
+/// the pricing unit (`amountPer`: per user per month, per month, per 50k API calls per month,
+/// commands/msp.py:205-213 prints it only in `msp-info`); reckon reads it as per unit per month.
+const RATE: &str = "rate";
 
 /// The title line Commander writes above the CSV header.
 const TITLE: &str = "Consumption Billing Statement";
@@ -40,6 +47,7 @@ struct Fields<'a> {
     company_id: &'a str,
     product: &'a str,
     licenses: &'a str,
+    rate: &'a str,
 }
 
 /// Parses a report (CSV or JSON) read from `origin`.
@@ -198,6 +206,7 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
         .map_err(|e| SourceError::at(origin, Some(header_line), format!("unreadable header: {e}")))?
         .clone();
     let columns = find_columns(&headers, origin, header_line)?;
+    let rate = headers.iter().position(|h| h.trim() == RATE);
     let mut rows = Vec::new();
     let mut problems = RowProblems::new(origin);
     let mut names = Interner::default();
@@ -231,6 +240,7 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
             company_id: field(2),
             product: field(3),
             licenses: field(4),
+            rate: rate.map_or("", |i| record.get(i).unwrap_or("").trim()),
         };
         match row(&fields, line, &mut names) {
             Ok(row) => rows.push(row),
@@ -360,15 +370,17 @@ fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
                 text_of("company_id")?,
                 text_of("product")?,
                 text_of("licenses")?,
+                text_of(RATE)?,
             ])
         })();
-        let parsed = fields.and_then(|[date, company, company_id, product, licenses]| {
+        let parsed = fields.and_then(|[date, company, company_id, product, licenses, rate]| {
             let fields = Fields {
                 date: &date,
                 company: &company,
                 company_id: &company_id,
                 product: &product,
                 licenses: &licenses,
+                rate: &rate,
             };
             row(&fields, line, &mut names)
         });
@@ -484,12 +496,14 @@ fn row(fields: &Fields<'_>, line: u64, names: &mut Interner) -> Result<UsageRow,
     } else {
         fields.company
     };
+    let unit_cost = names.price(RATE, fields.rate)?;
     Ok(UsageRow {
         date,
         account_id: names.get(fields.company_id),
         account_name: names.get(name),
         sku: names.get(catalogue::display_name(fields.product)),
         quantity,
+        unit_cost,
         line,
     })
 }
