@@ -94,8 +94,11 @@ impl<'a> Planner<'a> {
     }
 
     fn plan_integration(&mut self, integration: &'a Integration, usage: &'a [AccountUsage]) {
-        self.findings
-            .extend(findings::unmapped_services(integration, usage));
+        self.findings.extend(findings::unmapped_services(
+            integration,
+            usage,
+            self.inputs.workspace.currency.as_ref(),
+        ));
         self.findings
             .extend(findings::missing_services(integration, &self.catalogue));
         self.findings.extend(money::currency_findings(
@@ -132,8 +135,12 @@ impl<'a> Planner<'a> {
                 } => (company, contract, by),
                 AccountMatch::Excluded => continue,
                 other => {
-                    self.findings
-                        .extend(findings::unmatched(integration, &account, other));
+                    self.findings.extend(findings::unmatched(
+                        integration,
+                        &account,
+                        other,
+                        self.inputs.workspace.currency.as_ref(),
+                    ));
                     continue;
                 }
             };

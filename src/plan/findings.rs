@@ -11,6 +11,7 @@ use super::matching::{AccountMatch, CompanyIndex};
 use super::target::Target;
 use super::{Change, Finding, FindingKind};
 use crate::config::model::Integration;
+use crate::money::Currency;
 use crate::observed::{Contract, Line};
 use crate::period::Period;
 use crate::usage::{AccountUsage, display_usage};
@@ -62,10 +63,11 @@ pub(super) fn unmatched(
     integration: &Integration,
     account: &[&AccountUsage],
     matched: AccountMatch<'_>,
+    currency: Option<&Currency>,
 ) -> Option<Finding> {
     let first = account[0];
     let total = super::saturating_sum(account.iter().map(|u| u.measure.usage));
-    let (vendor_cost, cost_note) = super::money::unbilled(integration, account);
+    let (vendor_cost, cost_note) = super::money::unbilled(integration, account, currency);
     let by_sku: Vec<String> = account
         .iter()
         .map(|u| format!("{} {}", u.sku, display_usage(u.measure.usage)))
@@ -158,7 +160,11 @@ pub(super) fn two_accounts(
 }
 
 /// One finding per SKU with usage that no service mapping covers.
-pub(super) fn unmapped_services(integration: &Integration, usage: &[AccountUsage]) -> Vec<Finding> {
+pub(super) fn unmapped_services(
+    integration: &Integration,
+    usage: &[AccountUsage],
+    currency: Option<&Currency>,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut unmapped: BTreeMap<&str, (Decimal, BTreeSet<&str>, Vec<&AccountUsage>)> =
         BTreeMap::new();
@@ -177,7 +183,7 @@ pub(super) fn unmapped_services(integration: &Integration, usage: &[AccountUsage
         .into_iter()
         .filter(|(_, (total, _, _))| !total.is_zero())
     {
-        let (vendor_cost, cost_note) = super::money::unbilled(integration, &rows);
+        let (vendor_cost, cost_note) = super::money::unbilled(integration, &rows, currency);
         let mut finding = Finding::new(
             FindingKind::UnmappedService,
             format!(

@@ -64,8 +64,8 @@ impl ChangeMoney {
             },
             unit_cost: line.and_then(|l| l.unit_cost),
             list_price,
-            vendor_unit_cost,
-            vendor_cost: vendor_cost(contributions.iter().copied()),
+            vendor_unit_cost: vendor_unit_cost.map(|m| adopt(m, currency)),
+            vendor_cost: vendor_cost(contributions.iter().copied()).map(|m| adopt(m, currency)),
         }
     }
 
@@ -90,6 +90,14 @@ impl ChangeMoney {
     /// `amount` in the workspace's currency, for display.
     pub fn in_currency(&self, amount: Decimal) -> Money {
         Money::new(amount, self.currency.clone())
+    }
+}
+
+/// `money`, in `currency` when it states none (a bare number is read as the workspace's).
+fn adopt(money: Money, currency: Option<&Currency>) -> Money {
+    match money.currency {
+        Some(_) => money,
+        None => Money::new(money.amount, currency.cloned()),
     }
 }
 
@@ -147,11 +155,12 @@ impl Change {
 pub(super) fn unbilled(
     integration: &Integration,
     rows: &[&AccountUsage],
+    currency: Option<&Currency>,
 ) -> (Option<Money>, String) {
     if rows.iter().all(|r| r.vendor_unit_cost.is_none()) {
         return (None, String::new());
     }
-    match vendor_cost(rows.iter().copied()) {
+    match vendor_cost(rows.iter().copied()).map(|m| adopt(m, currency)) {
         Some(cost) => {
             let note = format!("; {cost}/month from {}, not billed", integration.vendor);
             (Some(cost), note)
@@ -295,7 +304,8 @@ impl Total {
 /// The money of a group of changes (an integration, a service, an account, or all).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Totals {
-    /// What the group is: an integration name, a PSA service, `company (account)`, or `total`.
+    /// What the group is: an integration name, a PSA service, the PSA company (with the vendor
+    /// account's name when it differs), or `total`.
     pub name: String,
     /// How many changes it adds up.
     pub count: usize,
@@ -362,10 +372,14 @@ impl Plan {
         let mut by_account: BTreeMap<String, Totals> = BTreeMap::new();
         let mut total = Totals::named("total".into());
         for change in &self.changes {
-            let account = format!(
-                "{} ({})",
-                change.psa_company_name, change.vendor_account_name
-            );
+            let account = if change.psa_company_name == change.vendor_account_name {
+                change.psa_company_name.clone()
+            } else {
+                format!(
+                    "{} ({})",
+                    change.psa_company_name, change.vendor_account_name
+                )
+            };
             by_integration
                 .entry(&change.integration)
                 .or_insert_with(|| Totals::named(change.integration.clone()))
