@@ -416,6 +416,10 @@ pub struct UsageLine {
     pub quantity: Decimal,
     /// The PSA company it bills, if the account is mapped.
     pub mapped_to: Option<String>,
+    /// The vendor's cost per unit, when the source states one rate for the month.
+    pub vendor_unit_cost: Option<Money>,
+    /// What the month costs at it: usage × cost per unit (`None`: unknown).
+    pub vendor_cost: Option<Money>,
     /// The daily counts, by date (for the HTML report's charts).
     pub daily: Vec<(NaiveDate, Decimal)>,
     /// The integration's billing model (it names the total and usage columns).

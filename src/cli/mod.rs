@@ -7,6 +7,7 @@ mod import;
 mod init;
 mod inventory;
 mod plan;
+mod report;
 mod schema;
 mod status;
 mod unlock;
@@ -76,6 +77,8 @@ pub enum Command {
     Apply(apply::Args),
     /// Show the measured usage per account and vendor service, without reading the PSA.
     Usage(usage::Args),
+    /// Reports from the plan's figures: `report margin` (revenue, vendor cost, margin).
+    Report(report::Args),
     /// Test the PSA connection (credentials, API, one read); writes nothing.
     Check(check::Args),
     /// Propose account and service mappings from the vendor's accounts and the PSA; --write adds them.
@@ -127,6 +130,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Plan(args) => block_on(plan::run(&context, &args)),
         Command::Apply(args) => block_on(apply::run(&context, &args)),
         Command::Usage(args) => block_on(usage::run(&context, &args)),
+        Command::Report(args) => block_on(report::run(&context, &args)),
         Command::Check(args) => block_on(check::run(&context, &args)),
         Command::Import(args) => block_on(import::run(&context, &args)),
         Command::Watch(args) => block_on(watch::run(&context, &args)),

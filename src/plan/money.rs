@@ -143,6 +143,12 @@ impl Change {
         self.revenue_after()?.checked_sub(self.revenue_before()?)
     }
 
+    /// Revenue billed now − the vendor's cost of the period's usage, when both are known.
+    pub fn billed_margin(&self) -> Option<Decimal> {
+        self.revenue_before()?
+            .checked_sub(self.money.vendor_cost_comparable()?)
+    }
+
     /// Revenue after the change − the vendor's cost, when both are known in one currency.
     pub fn margin(&self) -> Option<Decimal> {
         self.revenue_after()?
@@ -190,7 +196,7 @@ pub(super) fn findings(change: &Change) -> Vec<Finding> {
             change,
             FindingKind::BelowCost,
             format!(
-                "{} bills {} at {} per unit, under the vendor's cost of {per_unit}",
+                "{}'s {} line bills {} per unit, under the vendor's cost of {per_unit}",
                 change.psa_company_name,
                 change.psa_service,
                 money.in_currency(price)
@@ -206,7 +212,7 @@ pub(super) fn findings(change: &Change) -> Vec<Finding> {
             change,
             FindingKind::PriceMismatch,
             format!(
-                "{} bills {} at {} per unit; the price list says {}",
+                "{}'s {} line bills {} per unit; the price list says {}",
                 change.psa_company_name,
                 change.psa_service,
                 money.in_currency(price),
@@ -317,6 +323,9 @@ pub struct Totals {
     pub vendor_cost: Total,
     /// Revenue after − vendor cost, over the changes where both are known.
     pub margin: Total,
+    /// Revenue billed now (before the changes) − vendor cost: what the period earns as the PSA
+    /// stands.
+    pub billed_margin: Total,
 }
 
 impl Totals {
@@ -333,6 +342,7 @@ impl Totals {
         self.revenue_after.add(change.revenue_after());
         self.vendor_cost.add(change.money.vendor_cost_comparable());
         self.margin.add(change.margin());
+        self.billed_margin.add(change.billed_margin());
     }
 
     /// After − before, when both are exact.
@@ -424,5 +434,35 @@ impl Plan {
                 .collect(),
             any,
         }
+    }
+}
+
+/// `reckon report margin`: per account and per PSA service, billed revenue, vendor cost and
+/// margin, lowest margin first (unknown margins first of all: they need a price or a rate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarginReport {
+    /// The plan's money.
+    pub summary: Summary,
+}
+
+impl MarginReport {
+    /// The report of `plan`.
+    pub fn of(plan: &Plan) -> Self {
+        let mut summary = plan.money();
+        for rows in [&mut summary.by_account, &mut summary.by_service] {
+            rows.sort_by(|a, b| {
+                (
+                    Reverse(a.billed_margin.unknown),
+                    a.billed_margin.known,
+                    &a.name,
+                )
+                    .cmp(&(
+                        Reverse(b.billed_margin.unknown),
+                        b.billed_margin.known,
+                        &b.name,
+                    ))
+            });
+        }
+        Self { summary }
     }
 }

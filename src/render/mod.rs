@@ -11,6 +11,7 @@ pub mod html;
 pub mod import;
 pub mod inventory;
 pub mod json;
+pub mod margin;
 pub mod markdown;
 pub mod money;
 pub mod status;

@@ -23,6 +23,7 @@ mod keeper;
 mod keeper_commander;
 mod markdown_budget;
 mod messages;
+mod money;
 mod psa_http;
 mod psa_trust;
 mod quickstart;

@@ -18,7 +18,7 @@ use crate::plan::{ActionKind, Approval, Change, Finding, FindingKind, Plan};
 use crate::render::text::interrupted_note;
 use crate::usage::display_usage;
 
-const COLUMNS: [Column; 12] = [
+const COLUMNS: [Column; 15] = [
     Column::text("Integration"),
     Column::text("Account"),
     Column::text("Service"),
@@ -31,6 +31,10 @@ const COLUMNS: [Column; 12] = [
     Column::text("Action"),
     Column::fixed("Approval"),
     Column::fixed("Daily usage"),
+    // Money last, so the filters' column indices above stay put.
+    Column::number("Revenue/month"),
+    Column::number("Vendor cost"),
+    Column::number("Margin"),
 ];
 
 /// Writes the plan as one self-contained HTML page.
@@ -90,9 +94,15 @@ fn summary(html: &mut String, plan: &Plan) {
         counts.findings
     );
     net_change(html, &plan.changes);
-    html.push_str(
-        "<p class=\"note\">Amounts of money are not shown: the workspace has no prices.</p>\n</section>\n",
-    );
+    let money = plan.money();
+    if money.any {
+        super::margin::summary_table(html, &money);
+    } else {
+        html.push_str(
+            "<p class=\"note\">Amounts of money are not shown: the workspace has no prices.</p>\n",
+        );
+    }
+    html.push_str("</section>\n");
 }
 
 /// Billed units per PSA service: now, after apply, and the difference.
@@ -310,6 +320,18 @@ fn row(html: &mut String, plan: &Plan, c: &Change) {
         billed: c.quantity,
     }
     .write(html);
+    let currency = c.money.currency.as_ref();
+    super::margin::money_cell(html, c.revenue_after(), currency);
+    super::margin::money_cell(
+        html,
+        c.money.vendor_cost.as_ref().map(|m| m.amount),
+        c.money
+            .vendor_cost
+            .as_ref()
+            .and_then(|m| m.currency.as_ref())
+            .or(currency),
+    );
+    super::margin::money_cell(html, c.margin(), currency);
     html.push('\n');
 }
 
