@@ -247,3 +247,25 @@ fn connectwise_unit_price_and_cost_are_read_from_the_simulator() {
     // The fixture's CSV states no unit cost: the vendor's cost is unknown, not 0.
     assert!(acme["vendor_cost"].is_null() && acme["margin"].is_null());
 }
+
+#[test]
+fn halopsa_unit_price_and_cost_are_read_from_the_simulator() {
+    let mut state = crate::sim::halopsa::State::keeper_example();
+    for line in state.lines.iter_mut().filter(|l| l.id == 701) {
+        line.unit_price = json!(4.5);
+        line.unit_cost = json!(3.2);
+    }
+    let sim = crate::sim::halopsa::Simulator::start(state);
+    let ws = crate::halopsa::workspace(&sim);
+    let run = crate::halopsa::run(ws.path(), &["plan", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let acme = change(&json, "3862", "Business Plus");
+    assert_eq!(text(&acme["unit_price"]), "4.5", "InvoiceDetail.unit_price");
+    assert_eq!(text(&acme["unit_cost"]), "3.2", "InvoiceDetail.unit_cost");
+    assert_eq!(text(&acme["revenue_before"]), "45");
+    // Keeper's rate is in dollars; the example sets no billing.currency, so the cost is shown
+    // but not set against revenue (no margin is guessed).
+    assert_eq!(text(&acme["vendor_currency"]), "USD");
+    assert!(acme["margin"].is_null(), "{acme}");
+}

@@ -545,6 +545,49 @@ mod tests {
         parse(text, Path::new("r")).expect("rows")
     }
 
+    #[test]
+    fn the_rate_is_read_exactly_with_its_currency_and_a_missing_one_is_unknown() {
+        let csv = rows(
+            "date,company,company_id,product,licenses,rate\n\
+             2026-10-01,A,1,Business,1,$3.75\n2026-10-01,A,1,KeeperChat,1,\n\
+             2026-10-01,A,1,1TB,1,AUD1e-05\n",
+        );
+        let rate = csv[0].unit_cost.as_deref().expect("rate");
+        assert_eq!(
+            (rate.amount, rate.currency.as_ref().map(|c| c.code())),
+            (dec!(3.75), Some("USD"))
+        );
+        assert_eq!(csv[1].unit_cost, None, "no price: unknown, not 0");
+        let tiny = csv[2].unit_cost.as_deref().expect("rate");
+        assert_eq!(
+            (tiny.amount, tiny.currency.as_ref().map(|c| c.code())),
+            (dec!(0.00001), Some("AUD"))
+        );
+        let json = rows(
+            "[{\"date\": \"2026-10-01\", \"company_id\": 1, \"product\": \"Business\", \
+             \"licenses\": 1, \"rate\": \"\\u20ac1.25\"}]",
+        );
+        let euro = json[0].unit_cost.as_deref().expect("rate");
+        assert_eq!(
+            (euro.amount, euro.currency.as_ref().map(|c| c.code())),
+            (dec!(1.25), Some("EUR"))
+        );
+        let bad = error_lines(
+            "date,company,company_id,product,licenses,rate\n2026-10-01,A,1,Business,1,$3,75\n",
+        );
+        assert_eq!(bad.len(), 1, "{bad:?}");
+        let bad = error_lines(
+            "date,company,company_id,product,licenses,rate\n2026-10-01,A,1,Business,1,cheap\n",
+        );
+        assert_eq!(
+            bad,
+            vec![(
+                2,
+                "rate: `cheap` is not a price: not a decimal number".into()
+            )]
+        );
+    }
+
     fn error_lines(text: &str) -> Vec<(u64, String)> {
         let Err(SourceError::Invalid(diagnostics)) = parse(text, Path::new("r")) else {
             panic!("expected errors");
