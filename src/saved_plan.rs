@@ -229,6 +229,9 @@ struct ChangeDoc {
     psa_company: String,
     psa_company_name: String,
     psa_service: String,
+    /// The PSA service's catalogue name (absent in plans saved before it was kept).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    psa_service_name: String,
     contract: String,
     line: Option<String>,
     usage: Decimal,
@@ -282,6 +285,7 @@ impl From<&Change> for ChangeDoc {
             psa_company: c.psa_company.clone(),
             psa_company_name: c.psa_company_name.clone(),
             psa_service: c.psa_service.clone(),
+            psa_service_name: c.psa_service_name.clone(),
             contract: c.contract.clone(),
             line: c.line().map(str::to_owned),
             usage: c.usage,
@@ -429,6 +433,7 @@ impl TryFrom<ChangeDoc> for Change {
             psa_company: c.psa_company,
             psa_company_name: c.psa_company_name,
             psa_service: c.psa_service,
+            psa_service_name: c.psa_service_name,
             contract: c.contract,
             usage: c.usage,
             quantity: c.quantity,
@@ -475,6 +480,7 @@ mod tests {
             psa_company: "1".into(),
             psa_company_name: "Acme".into(),
             psa_service: "KEEPER-BP".into(),
+            psa_service_name: "Keeper Business Plus".into(),
             contract: "C-1".into(),
             usage: dec!(12.064516129032258064516129032),
             quantity,

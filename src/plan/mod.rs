@@ -176,6 +176,8 @@ pub struct Change {
     pub psa_company_name: String,
     /// PSA service identifier.
     pub psa_service: String,
+    /// The PSA service's name from its catalogue; empty when the catalogue does not list it.
+    pub psa_service_name: String,
     /// PSA contract id.
     pub contract: String,
     /// Raw usage (the billing model's result, summed over the SKUs), unrounded.

@@ -198,7 +198,7 @@ pub(super) fn findings(change: &Change) -> Vec<Finding> {
             format!(
                 "{}'s {} line bills {} per unit, under the vendor's cost of {per_unit}",
                 change.psa_company_name,
-                change.psa_service,
+                service_label(change),
                 money.in_currency(price)
             ),
             "raise the line's price in the PSA, or check the vendor's rate",
@@ -214,7 +214,7 @@ pub(super) fn findings(change: &Change) -> Vec<Finding> {
             format!(
                 "{}'s {} line bills {} per unit; the price list says {}",
                 change.psa_company_name,
-                change.psa_service,
+                service_label(change),
                 money.in_currency(price),
                 money.in_currency(listed)
             ),
@@ -222,6 +222,17 @@ pub(super) fn findings(change: &Change) -> Vec<Finding> {
         ));
     }
     found
+}
+
+/// `Keeper Business Plus (31)`, or the id alone when the catalogue gave no other name (as
+/// `render::names::service` words it; the planner may not use the renderers).
+fn service_label(change: &Change) -> String {
+    let (id, name) = (&change.psa_service, &change.psa_service_name);
+    if name.is_empty() || name == id {
+        id.clone()
+    } else {
+        format!("{name} ({id})")
+    }
 }
 
 fn about(change: &Change, kind: FindingKind, message: String, hint: &str) -> Finding {
@@ -396,7 +407,7 @@ impl Plan {
                 .add(change);
             by_service
                 .entry(&change.psa_service)
-                .or_insert_with(|| Totals::named(change.psa_service.clone()))
+                .or_insert_with(|| Totals::named(service_label(change)))
                 .add(change);
             by_account
                 .entry(account.clone())

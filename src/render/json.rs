@@ -110,6 +110,8 @@ struct ChangeDoc<'a> {
     psa_company: &'a str,
     psa_company_name: &'a str,
     psa_service: &'a str,
+    /// The service's catalogue name; null when the PSA's catalogue does not list it.
+    psa_service_name: Option<&'a str>,
     contract: &'a str,
     line: Option<&'a str>,
     usage: String,
@@ -286,6 +288,7 @@ fn change<'a>(plan: &Plan, c: &'a Change, with_money: bool) -> ChangeDoc<'a> {
         psa_company: &c.psa_company,
         psa_company_name: &c.psa_company_name,
         psa_service: &c.psa_service,
+        psa_service_name: Some(c.psa_service_name.as_str()).filter(|n| !n.is_empty()),
         contract: &c.contract,
         line: c.line(),
         usage: decimal(c.usage),

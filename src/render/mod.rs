@@ -14,6 +14,7 @@ pub mod json;
 pub mod margin;
 pub mod markdown;
 pub mod money;
+pub mod names;
 pub mod status;
 pub mod table;
 pub mod text;

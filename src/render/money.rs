@@ -72,7 +72,10 @@ pub fn totals_line(totals: &Totals, currency: Option<&Currency>) -> String {
 /// `Money per month in USD (amounts rounded half away from zero to the minor unit)`.
 pub fn heading(summary: &Summary) -> String {
     let currency = summary.currency.as_ref().map_or_else(
-        || "no currency set (billing.currency)".to_owned(),
+        || {
+            "no billing.currency set, so vendor costs are neither totalled nor set against revenue"
+                .to_owned()
+        },
         |c| format!("in {c}"),
     );
     format!("Money per month, {currency}; amounts rounded half away from zero to the minor unit")

@@ -318,6 +318,7 @@ fn update(contract: i64, line: i64, from: i64, to: i64) -> Change {
         psa_company: "1".into(),
         psa_company_name: "Acme".into(),
         psa_service: "1".into(),
+        psa_service_name: String::new(),
         contract: contract.to_string(),
         usage: Decimal::from(to),
         quantity: Decimal::from(to),

@@ -1,14 +1,14 @@
-//! Money on the review page: the money cells of the plan's lines table, the money summary of
-//! the plan page (per integration, service and account), and the `reckon report margin` page.
-//! Amounts are shown rounded to the currency's minor unit; each money cell carries its exact
-//! amount in `data-v` for sorting; an unknown figure reads `unknown`, never 0.
+//! Money on the review page: the money summary of the plan page (the whole, per integration
+//! and per service), and the `reckon report margin` page (per account and per service), whose
+//! cells carry their exact amount in `data-v`. Amounts are shown rounded to the currency's minor unit; an unknown figure reads
+//! `unknown`, never 0.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use rust_decimal::Decimal;
 
-use super::{Column, escape, page, table_head};
+use super::{escape, page};
 use crate::money::Currency;
 use crate::plan::money::{MarginReport, Summary, Totals};
 use crate::render::money::{amount, heading, total, unbilled_line};
@@ -28,8 +28,9 @@ pub(super) fn money_cell(html: &mut String, value: Option<Decimal>, currency: Op
     }
 }
 
-/// The plan page's money summary: the whole, per integration, per PSA service and per account
-/// (lowest margin first), and the vendor cost nobody is billed for.
+/// The plan page's money summary: the whole, per integration and per PSA service, and the
+/// vendor cost nobody is billed for. Per account it is `reckon report margin`'s page: a row per
+/// account would grow the plan page by the size of the book.
 pub(super) fn summary_table(html: &mut String, summary: &Summary) {
     let currency = summary.currency.as_ref();
     let _ = writeln!(
@@ -44,7 +45,6 @@ pub(super) fn summary_table(html: &mut String, summary: &Summary) {
         ("", std::slice::from_ref(&summary.total)),
         ("integration ", summary.by_integration.as_slice()),
         ("service ", summary.by_service.as_slice()),
-        ("account ", summary.by_account.as_slice()),
     ];
     for (what, rows) in groups {
         for row in rows {
@@ -70,14 +70,11 @@ pub(super) fn summary_table(html: &mut String, summary: &Summary) {
     }
 }
 
-const COLUMNS: [Column; 6] = [
-    Column::text("Account / service"),
-    Column::number("Lines"),
-    Column::number("Billed revenue"),
-    Column::number("Vendor cost"),
-    Column::number("Margin"),
-    Column::number("Revenue after apply"),
-];
+/// The margin tables' header: already in order (lowest margin first), so static.
+const HEAD: &str = "<thead><tr><th scope=\"col\">Account / service</th>\
+    <th scope=\"col\" class=\"n\">Lines</th><th scope=\"col\" class=\"n\">Billed revenue</th>\
+    <th scope=\"col\" class=\"n\">Vendor cost</th><th scope=\"col\" class=\"n\">Margin</th>\
+    <th scope=\"col\" class=\"n\">Revenue after apply</th></tr></thead>\n";
 
 /// The `reckon report margin` page for `period`: one sortable table per view.
 pub fn margin(out: &mut dyn Write, period: &str, report: &MarginReport) -> io::Result<()> {
@@ -92,8 +89,8 @@ pub fn margin(out: &mut dyn Write, period: &str, report: &MarginReport) -> io::R
         ("Per account", &summary.by_account),
         ("Per PSA service", &summary.by_service),
     ] {
-        let _ = writeln!(html, "<section>\n<h2>{title}</h2>\n<table data-sortable>");
-        table_head(&mut html, &COLUMNS, "");
+        let _ = writeln!(html, "<section>\n<h2>{title}</h2>\n<table class=\"net\">");
+        html.push_str(HEAD);
         html.push_str("<tbody>\n");
         for row in rows.iter().chain(std::iter::once(&summary.total)) {
             margin_row(&mut html, row, summary.currency.as_ref());
