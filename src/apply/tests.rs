@@ -238,6 +238,7 @@ fn plan_of(n: usize) -> Plan {
         findings: vec![],
         interrupted: vec![],
         blockers: Vec::new(),
+        provenance: Default::default(),
     }
 }
 

@@ -9,6 +9,7 @@ mod inventory;
 mod plan;
 mod report;
 mod schema;
+mod show;
 mod status;
 mod unlock;
 mod usage;
@@ -75,6 +76,8 @@ pub enum Command {
     Plan(plan::Args),
     /// Write the planned quantities to the PSA.
     Apply(apply::Args),
+    /// Show a plan saved with `plan --out FILE` as `plan` showed it, with where it came from.
+    Show(show::Args),
     /// Show the measured usage per account and vendor service, without reading the PSA.
     Usage(usage::Args),
     /// Reports from the plan's figures: `report margin` (revenue, vendor cost, margin).
@@ -129,6 +132,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Init(args) => init::run(&context, &args),
         Command::Plan(args) => block_on(plan::run(&context, &args)),
         Command::Apply(args) => block_on(apply::run(&context, &args)),
+        Command::Show(args) => show::run(&context, &args),
         Command::Usage(args) => block_on(usage::run(&context, &args)),
         Command::Report(args) => block_on(report::run(&context, &args)),
         Command::Check(args) => block_on(check::run(&context, &args)),

@@ -41,6 +41,8 @@ pub struct Inputs<'a> {
     pub interrupted: &'a [Interrupted],
     /// Today, to tell a period that has not ended yet.
     pub today: NaiveDate,
+    /// Where the plan comes from, built by the caller (the planner reads no clock or env).
+    pub provenance: &'a super::Provenance,
 }
 
 /// Computes the plan.
@@ -438,6 +440,7 @@ impl<'a> Planner<'a> {
             findings: self.findings,
             interrupted: inputs.interrupted.to_vec(),
             blockers,
+            provenance: inputs.provenance.clone(),
         }
     }
 }

@@ -28,6 +28,7 @@ pub use kind::{FindingKind, Severity};
 
 use crate::config::model::Origin;
 use crate::period::Period;
+pub use crate::provenance::Provenance;
 use crate::usage::{BillingModel, Rounding};
 
 /// The planned changes and the findings for one period.
@@ -52,6 +53,8 @@ pub struct Plan {
     pub interrupted: Vec<Interrupted>,
     /// Why apply must not write some or all of this plan, decided by the planner.
     pub blockers: Vec<Blocker>,
+    /// Where the plan came from (tenant, commit, time, who, version): an input, copied as is.
+    pub provenance: Provenance,
 }
 
 /// A write an earlier apply started but never recorded the outcome of.

@@ -1,4 +1,5 @@
-//! The JSON plan (`format_version` "1"): a contract with CI users, documented in the README.
+//! The JSON plan (`format_version` 1, a number as in the saved plan): a contract with CI users,
+//! documented in the README.
 //! Every quantity is a decimal *string*, so no consumer ever parses money through a float.
 //! New fields may be added; existing ones are never renamed or retyped within a major version.
 
@@ -9,19 +10,23 @@ use serde::Serialize;
 
 use crate::money::Money;
 use crate::plan::money::Totals;
-use crate::plan::{ActionKind, Approval, Blocker, Change, Finding, MatchedBy, Plan, Severity};
+use crate::plan::{
+    ActionKind, Approval, Blocker, Change, Finding, MatchedBy, Plan, Provenance, Severity,
+};
 
 /// The JSON plan format's version.
-pub const FORMAT_VERSION: &str = "1";
+pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct PlanDoc<'a> {
-    format_version: &'static str,
+    format_version: u32,
     period: String,
     effective_date: String,
     psa: &'a str,
     integrations: &'a [String],
     partial: bool,
+    /// Where the plan came from: tenant, commit, time, who, version.
+    provenance: &'a Provenance,
     has_changes: bool,
     changes: Vec<ChangeDoc<'a>>,
     findings: Vec<FindingDoc<'a>>,
@@ -219,6 +224,7 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         psa: &plan.psa,
         integrations: &plan.integrations,
         partial: plan.partial,
+        provenance: &plan.provenance,
         has_changes: plan.has_changes(),
         changes: plan
             .changes

@@ -63,6 +63,7 @@ fn head(plan: &Plan) -> String {
         cell(&plan.psa),
         plan.effective_date
     ));
+    out.push_str(&format!("\n{}\n", super::provenance::markdown(plan)));
     out.push_str(&money_totals(plan));
     for partial in plan.partial_data() {
         out.push_str(&format!(

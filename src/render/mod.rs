@@ -15,6 +15,7 @@ pub mod margin;
 pub mod markdown;
 pub mod money;
 pub mod names;
+pub mod provenance;
 pub mod status;
 pub mod table;
 pub mod text;

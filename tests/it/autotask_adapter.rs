@@ -366,6 +366,7 @@ async fn a_concurrent_apply_writes_every_line_once_within_the_thread_limit() {
         findings: vec![],
         interrupted: vec![],
         blockers: Vec::new(),
+        provenance: Default::default(),
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let writer = Writer::open(dir.path()).expect("journal");

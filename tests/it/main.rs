@@ -24,11 +24,13 @@ mod keeper_commander;
 mod markdown_budget;
 mod messages;
 mod money;
+mod provenance;
 mod psa_http;
 mod psa_trust;
 mod quickstart;
 mod safety;
 mod schema;
+mod show;
 #[path = "../sim/mod.rs"]
 mod sim;
 mod support;

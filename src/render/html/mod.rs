@@ -8,6 +8,7 @@
 mod data;
 mod margin;
 mod plan;
+mod provenance;
 mod series;
 mod usage;
 

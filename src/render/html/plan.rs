@@ -85,6 +85,7 @@ fn header(html: &mut String, plan: &Plan) {
             escape(&interrupted_note(interrupted))
         );
     }
+    super::provenance::block(html, plan);
     html.push_str("</header>\n");
 }
 
@@ -631,6 +632,7 @@ mod tests {
             findings: vec![finding],
             interrupted: Vec::new(),
             blockers: Vec::new(),
+            provenance: Default::default(),
         }
     }
 
