@@ -96,6 +96,43 @@ fn plan_and_usage_pages_sort_filter_chart_and_print_in_chromium() {
     assert_fits(&seen, LAPTOP);
 }
 
+/// A vendor account name that is markup, including the end of the data block's `<script>`,
+/// stays text: the page renders, its script runs without error, and no element is injected.
+#[test]
+fn a_hostile_vendor_name_stays_text_in_chromium() {
+    if chromium_missing() {
+        return;
+    }
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    let usage = dir.join("usage/keeper-2026-10.csv");
+    let csv = std::fs::read_to_string(&usage).expect("usage");
+    let hostile = "Acme </script><b id=injected>Dental</b><script>document.title=1</script>";
+    std::fs::write(
+        &usage,
+        csv.replace(",Acme Dental,", &format!(",{hostile},")),
+    )
+    .expect("usage");
+    let page = render(dir, "plan", "plan.html");
+    let seen = selftest(&page, dir, LAPTOP);
+    assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+    assert_eq!(seen.rows, 5);
+    assert_eq!(
+        seen.visible, 2,
+        "the search for the hostile name finds its two lines"
+    );
+    let (dom, _) = chromium(dir, &["--dump-dom", &format!("file://{}", page.display())]);
+    assert!(
+        !dom.contains("<b id=\"injected\""),
+        "markup was injected: {dom}"
+    );
+    assert!(
+        dom.contains("Acme &lt;/script&gt;&lt;b id=injected&gt;Dental"),
+        "{dom}"
+    );
+    assert!(dom.contains("<title>reckon plan for 2026-10</title>"));
+}
+
 /// Issue 23's targets are a first useful render under 1 s, sort and filter under 150 ms and
 /// a file under 2 MB. A shared 2-core CI machine is slower and noisier than a laptop, so the
 /// timing limits asserted here are several times the targets; the measured figures (median

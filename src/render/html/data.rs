@@ -7,10 +7,11 @@
 //! written once), a string (the text itself: quantities, which rarely repeat), `null` (shown as
 //! `—`) or a pair `[main, sub]` of those (a second, smaller line under the main text).
 //!
-//! Owns the encoding and its escaping: every text goes through [`super::super::escape::multiline`]
-//! (control characters and bidi overrides made visible, as in the rest of the page) and then
-//! JSON escaping with `<`, `>` and `&` written as `\u003c`…, so no name can end the `<script>`
-//! element it sits in. The script only ever puts these texts into the page as text.
+//! Owns the encoding and its escaping: every text goes through
+//! [`crate::render::escape::multiline`] (control characters and bidi overrides made visible, as
+//! in the rest of the page) and then JSON escaping with `<`, `>` and `&` written as `\u003c`…,
+//! so no name can end the `<script>` element it sits in. The script only ever puts these texts
+//! into the page as text.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -110,7 +111,7 @@ impl Rows {
 /// `text` as a JSON string that is also safe inside a `<script>` element.
 fn string(out: &mut String, text: &str) {
     out.push('"');
-    for ch in super::super::escape::multiline(text).chars() {
+    for ch in crate::render::escape::multiline(text).chars() {
         match ch {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
