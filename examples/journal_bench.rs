@@ -86,5 +86,6 @@ fn sample_change() -> Change {
         matched_by: MatchedBy::Mapping,
         daily: Vec::new(),
         approval: Approval::NotNeeded,
+        money: Default::default(),
     }
 }

@@ -280,6 +280,7 @@ fn rows() -> impl Strategy<Value = Vec<UsageRow>> {
                     account_name: name.into(),
                     sku: SKUS[sku].into(),
                     quantity,
+                    unit_cost: None,
                     line,
                 }
             })

@@ -34,6 +34,7 @@
 //! | [`diagnostic`] | problems pointing at file:line:col |
 //! | [`period`] | billing months and their date maths |
 //! | [`sources`] | usage sources: CSV files and Keeper Commander reports, behind one trait (and each kind's product names) |
+//! | [`money`] | currencies, prices read exactly from text, amounts rounded for display (pure) |
 //! | [`usage`] | billing models and rounding (pure) |
 //! | [`observed`] | what the PSA holds, in reckon's terms |
 //! | [`plan`] | `compute(desired, observed, grants, interrupted writes) -> Plan` (pure): actions, findings with their severity, blockers; `Plan::check` invariants |
@@ -63,6 +64,7 @@ pub mod fsio;
 mod fuzz;
 pub mod import;
 pub mod inventory;
+pub mod money;
 pub mod observed;
 pub mod ops;
 pub mod period;

@@ -60,6 +60,10 @@ pub struct Line {
     /// Why the PSA holds no quantity for the date (Autotask: no ContractServiceUnits row covers
     /// it). `quantity` is then 0, which is no reading: nothing may be written from it.
     pub quantity_unknown: Option<String>,
+    /// What the line bills per unit, as the PSA holds it (`None`: the PSA did not say).
+    pub unit_price: Option<Decimal>,
+    /// What the line costs the MSP per unit, as the PSA holds it (`None`: not said).
+    pub unit_cost: Option<Decimal>,
 }
 
 /// Everything the planner needs from the PSA.

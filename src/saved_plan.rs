@@ -22,6 +22,7 @@ use crate::plan::{Action, Approval, Change, Plan};
 
 mod daily;
 mod doc;
+mod money;
 
 use doc::Doc;
 
@@ -326,6 +327,7 @@ mod tests {
                 reasons: vec!["increase of 15% exceeds max_increase_percent 10".into()],
                 by: "approvals.yaml:3".into(),
             },
+            money: Default::default(),
         }
     }
 

@@ -17,6 +17,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::money::Money;
 use crate::period::Period;
 
 /// How a month of daily counts becomes one billable number.
@@ -233,6 +234,9 @@ pub struct UsageRow {
     pub sku: Arc<str>,
     /// That day's count.
     pub quantity: Decimal,
+    /// The vendor's cost per unit on that day, when the source says (Keeper's `rate`, a CSV
+    /// `unit_cost` column); shared between rows, as the names are.
+    pub unit_cost: Option<Arc<Money>>,
     /// The 1-based line in the source file, for error messages.
     pub line: u64,
 }
@@ -250,6 +254,10 @@ pub struct AccountUsage {
     pub measure: Measure,
     /// The daily counts, by date (for charts and audits).
     pub daily: Vec<(NaiveDate, Decimal)>,
+    /// The vendor's cost per unit for the month: the one rate every row that has one states,
+    /// `None` when no row states one or rows disagree (a rate that changed mid-month is not
+    /// guessed at).
+    pub vendor_unit_cost: Option<Money>,
 }
 
 /// Groups rows by account and SKU and measures each group; sorted by account id, then SKU.
@@ -290,9 +298,17 @@ pub fn summarize(
                 sku: sku.to_owned(),
                 measure: measure(model, period, &daily)?,
                 daily,
+                vendor_unit_cost: one_rate(&rows),
             })
         })
         .collect()
+}
+
+/// The one unit cost `rows` state, if they state exactly one.
+fn one_rate(rows: &[&UsageRow]) -> Option<Money> {
+    let mut rates = rows.iter().filter_map(|r| r.unit_cost.as_deref());
+    let first = rates.next()?;
+    rates.all(|r| r == first).then(|| first.clone())
 }
 
 /// A problem with usage rows that must stop a plan: billing from such data could silently
@@ -400,6 +416,10 @@ pub struct UsageLine {
     pub quantity: Decimal,
     /// The PSA company it bills, if the account is mapped.
     pub mapped_to: Option<String>,
+    /// The vendor's cost per unit, when the source states one rate for the month.
+    pub vendor_unit_cost: Option<Money>,
+    /// What the month costs at it: usage × cost per unit (`None`: unknown).
+    pub vendor_cost: Option<Money>,
     /// The daily counts, by date (for the HTML report's charts).
     pub daily: Vec<(NaiveDate, Decimal)>,
     /// The integration's billing model (it names the total and usage columns).
@@ -593,6 +613,7 @@ mod tests {
             account_name: name.into(),
             sku: sku.into(),
             quantity,
+            unit_cost: None,
             line,
         }
     }

@@ -222,6 +222,7 @@ pub(crate) fn update(i: usize) -> Change {
         matched_by: MatchedBy::Mapping,
         daily: Vec::new(),
         approval: Approval::NotNeeded,
+        money: Default::default(),
     }
 }
 

@@ -12,6 +12,7 @@ mod meta;
 mod period;
 mod plan;
 mod progress;
+mod report;
 mod schema;
 mod show;
 mod status;
@@ -85,6 +86,8 @@ pub enum Command {
     Show(show::Args),
     /// Show the measured usage per account and vendor service, without reading the PSA.
     Usage(usage::Args),
+    /// Reports from the plan's figures: `report margin` (revenue, vendor cost, margin).
+    Report(report::Args),
     /// Test the PSA connection (credentials, API, one read); writes nothing.
     Check(check::Args),
     /// Propose account and service mappings from the vendor's accounts and the PSA; --write adds them.
@@ -151,6 +154,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Apply(args) => block_on(apply::run(&context, &args)),
         Command::Show(args) => show::run(&context, &args),
         Command::Usage(args) => block_on(usage::run(&context, &args)),
+        Command::Report(args) => block_on(report::run(&context, &args)),
         Command::Check(args) => block_on(check::run(&context, &args)),
         Command::Import(args) => block_on(import::run(&context, &args)),
         Command::Watch(args) => block_on(watch::run(&context, &args)),

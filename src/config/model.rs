@@ -81,6 +81,8 @@ pub struct Workspace {
     pub decimals: u32,
     /// What reckon may do without being asked.
     pub policy: Policy,
+    /// `billing.currency`: the currency of the PSA's prices and the price lists.
+    pub currency: Option<crate::money::Currency>,
     /// Integrations, sorted by name.
     pub integrations: Vec<Integration>,
 }
@@ -378,6 +380,8 @@ pub struct ServiceMapping {
     pub psa_service: String,
     /// Per-service rounding override.
     pub rounding: Option<RoundingMode>,
+    /// `price`: what the PSA service should bill per unit (the price list), if set.
+    pub price: Option<rust_decimal::Decimal>,
     /// Where it was written.
     pub origin: Origin,
 }
@@ -398,6 +402,20 @@ impl Workspace {
             self.decimals
         };
         Rounding { mode, decimals }
+    }
+
+    /// The price list's price per unit for one PSA service of an integration, if set
+    /// (validation makes every entry of a service agree).
+    pub fn price_for(
+        &self,
+        integration: &Integration,
+        psa_service: &str,
+    ) -> Option<rust_decimal::Decimal> {
+        integration
+            .services
+            .iter()
+            .filter(|s| s.psa_service == psa_service)
+            .find_map(|s| s.price)
     }
 
     /// The date a change planned for `period` takes effect.

@@ -166,6 +166,12 @@ pub struct RawBilling {
     /// next-month-start (default) | period-start
     #[serde(default)]
     pub effective_date: Option<EffectiveDate>,
+    /// The workspace's currency, an ISO 4217 code such as USD: the currency of the PSA's prices
+    /// and of `services[].price`. A vendor cost in another currency is a finding (nothing is
+    /// converted); without it, margins are computed only against costs stated without one.
+    #[schemars(with = "Option<String>")]
+    #[serde(default)]
+    pub currency: Option<Spanned<String>>,
 }
 
 /// `rounding:`
@@ -361,4 +367,10 @@ pub struct RawServiceMap {
     /// Set on every entry of a SKU that deliberately feeds more than one PSA service.
     #[serde(default)]
     pub fan_out: Option<bool>,
+    /// The price per unit the PSA service should bill, in `billing.currency` (e.g. 4.50): a
+    /// line billed at another price is a `price-mismatch` finding. reckon never writes prices.
+    /// Read as the YAML text, so `4.50` is exactly 4.50 and never goes through a float.
+    #[schemars(with = "Option<rust_decimal::Decimal>")]
+    #[serde(default)]
+    pub price: Option<Spanned<String>>,
 }

@@ -256,6 +256,20 @@ pub fn workspace(
         None => Some(2),
     };
     let policy = policy(&mut check, &raw.policy);
+    let currency = match &raw.billing.currency {
+        None => Some(None),
+        Some(code) => match crate::money::Currency::parse(code.value.trim()) {
+            Some(currency) if currency.code().len() == 3 => Some(Some(currency)),
+            _ => {
+                check.error(
+                    code,
+                    format!("billing.currency `{}` is not a currency code", code.value),
+                    Some("write the ISO 4217 code in capitals, e.g. `currency: USD`".into()),
+                );
+                None
+            }
+        },
+    };
     Some(Workspace {
         root: root.to_path_buf(),
         psa: psa?,
@@ -263,6 +277,7 @@ pub fn workspace(
         rounding_mode: raw.rounding.mode.unwrap_or_default(),
         decimals: decimals?,
         policy,
+        currency: currency?,
         integrations,
     })
 }
@@ -579,6 +594,53 @@ fn accounts(
     })
 }
 
+/// Whether `entry`'s `price` is a price and agrees with the price of the other entries of
+/// `service` (the first written is remembered in `seen`); reports the problem when not.
+fn price_agrees(
+    check: &mut Checker<'_>,
+    entry: &RawServiceMap,
+    service: &str,
+    seen: &mut BTreeMap<String, (rust_decimal::Decimal, u64)>,
+) -> bool {
+    let Some(written) = &entry.price else {
+        return true;
+    };
+    let Some(price) = price_of(written) else {
+        check.error(
+            written,
+            format!("price `{}` is not a price", written.value),
+            Some("write the price per unit as a plain decimal, e.g. `price: 4.50`".into()),
+        );
+        return false;
+    };
+    let line = location(written).map_or(0, |l| l.line);
+    match seen.get(service) {
+        Some((first, at)) if first.normalize() != price.normalize() => {
+            check.error(
+                written,
+                format!(
+                    "PSA service \"{service}\" is priced {price} here and {first} at line {at}"
+                ),
+                Some("SKUs that add up into one PSA service share one price".into()),
+            );
+            false
+        }
+        Some(_) => true,
+        None => {
+            seen.insert(service.to_owned(), (price, line));
+            true
+        }
+    }
+}
+
+/// `price:` as an exact non-negative decimal, from the YAML text (no currency: prices are in
+/// `billing.currency`).
+fn price_of(written: &Spanned<String>) -> Option<rust_decimal::Decimal> {
+    let text = written.value.trim();
+    let price = rust_decimal::Decimal::from_str_exact(text).ok()?;
+    (!price.is_sign_negative()).then_some(price)
+}
+
 fn services(
     check: &mut Checker<'_>,
     raw: &[RawServiceMap],
@@ -600,6 +662,7 @@ fn services(
         String,
         (Option<crate::usage::RoundingMode>, Option<Location>),
     > = BTreeMap::new();
+    let mut price_of_service = BTreeMap::new();
     let mut out = Vec::new();
     for entry in raw {
         let (Some(sku), Some(service)) = (
@@ -641,11 +704,15 @@ fn services(
         if entry.rounding.is_some() || !rounding_of_service.contains_key(&service) {
             rounding_of_service.insert(service.clone(), (entry.rounding, location(&entry.psa)));
         }
+        if !price_agrees(check, entry, &service, &mut price_of_service) {
+            ok = false;
+        }
         by_sku.entry(sku.clone()).or_default().push(entry);
         out.push(ServiceMapping {
             vendor_sku: sku,
             psa_service: service,
             rounding: entry.rounding,
+            price: entry.price.as_ref().and_then(price_of),
             origin: check.origin(&entry.vendor),
         });
     }

@@ -223,10 +223,30 @@ pub fn usage_lines(
                     .map(|m| m.psa_company.clone()),
                 daily: row.daily.clone(),
                 billing_model: integration.billing_model,
+                vendor_unit_cost: row
+                    .vendor_unit_cost
+                    .as_ref()
+                    .map(|rate| in_workspace_currency(workspace, rate)),
+                vendor_cost: crate::plan::money::vendor_cost(std::iter::once(row))
+                    .map(|cost| in_workspace_currency(workspace, &cost)),
             });
         }
     }
     lines
+}
+
+/// `money`, in `billing.currency` when it states no currency of its own.
+fn in_workspace_currency(
+    workspace: &Workspace,
+    money: &crate::money::Money,
+) -> crate::money::Money {
+    crate::money::Money::new(
+        money.amount,
+        money
+            .currency
+            .clone()
+            .or_else(|| workspace.currency.clone()),
+    )
 }
 
 fn rounding_for_sku(workspace: &Workspace, integration: &Integration, sku: &str) -> Rounding {

@@ -243,6 +243,7 @@ mod unit {
 
     fn account(id: &str, days: &[u32]) -> AccountUsage {
         AccountUsage {
+            vendor_unit_cost: None,
             account_id: id.into(),
             account_name: id.into(),
             sku: "BP".into(),

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use super::approval::{self, Grant};
 use super::findings::{self, about_target, finding_key};
 use super::matching::{AccountMatch, CompanyIndex, match_account};
+use super::money::{self, ChangeMoney};
 use super::target::Target;
 use super::{
     Action, Change, Finding, FindingKind, Interrupted, Plan, Severity, blockers, saturating_sum,
@@ -53,6 +54,7 @@ pub fn compute(inputs: &Inputs<'_>) -> Plan {
         }
     }
     planner.drop_conflicting_changes();
+    planner.report_prices();
     planner.report_lines_without_usage();
     let plan = planner.finish();
     debug_assert_eq!(plan.check(), Ok(()), "the planner broke a plan invariant");
@@ -94,10 +96,18 @@ impl<'a> Planner<'a> {
     }
 
     fn plan_integration(&mut self, integration: &'a Integration, usage: &'a [AccountUsage]) {
-        self.findings
-            .extend(findings::unmapped_services(integration, usage));
+        self.findings.extend(findings::unmapped_services(
+            integration,
+            usage,
+            self.inputs.workspace.currency.as_ref(),
+        ));
         self.findings
             .extend(findings::missing_services(integration, &self.catalogue));
+        self.findings.extend(money::currency_findings(
+            integration,
+            usage,
+            self.inputs.workspace.currency.as_ref(),
+        ));
         let targets = self.collect_targets(integration, usage);
         for target in targets.values() {
             self.plan_target(integration, target);
@@ -127,8 +137,12 @@ impl<'a> Planner<'a> {
                 } => (company, contract, by),
                 AccountMatch::Excluded => continue,
                 other => {
-                    self.findings
-                        .extend(findings::unmatched(integration, &account, other));
+                    self.findings.extend(findings::unmatched(
+                        integration,
+                        &account,
+                        other,
+                        self.inputs.workspace.currency.as_ref(),
+                    ));
                     continue;
                 }
             };
@@ -235,6 +249,12 @@ impl<'a> Planner<'a> {
             matched_by: target.matched_by,
             daily: combined_daily(&target.contributions),
             approval: super::Approval::NotNeeded,
+            money: ChangeMoney::of(
+                self.inputs.workspace.currency.as_ref(),
+                line,
+                self.inputs.workspace.price_for(integration, target.service),
+                &target.contributions,
+            ),
         };
         change.approval = self.standing(integration, &change);
         self.changes.push(change);
@@ -370,6 +390,12 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// Lines billed under the vendor's cost, or at another price than the price list's.
+    fn report_prices(&mut self) {
+        let found: Vec<Finding> = self.changes.iter().flat_map(money::findings).collect();
+        self.findings.extend(found);
+    }
+
     fn report_lines_without_usage(&mut self) {
         let mapped: BTreeSet<&str> = self
             .inputs
@@ -448,6 +474,7 @@ mod tests {
 
     fn usage(sku: &str, daily: &[(u32, Decimal)]) -> AccountUsage {
         AccountUsage {
+            vendor_unit_cost: None,
             account_id: "1".into(),
             account_name: "A".into(),
             sku: sku.into(),

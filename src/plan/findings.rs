@@ -11,6 +11,7 @@ use super::matching::{AccountMatch, CompanyIndex};
 use super::target::Target;
 use super::{Change, Finding, FindingKind};
 use crate::config::model::Integration;
+use crate::money::Currency;
 use crate::observed::{Contract, Line};
 use crate::period::Period;
 use crate::usage::{AccountUsage, display_usage};
@@ -62,9 +63,11 @@ pub(super) fn unmatched(
     integration: &Integration,
     account: &[&AccountUsage],
     matched: AccountMatch<'_>,
+    currency: Option<&Currency>,
 ) -> Option<Finding> {
     let first = account[0];
     let total = super::saturating_sum(account.iter().map(|u| u.measure.usage));
+    let (vendor_cost, cost_note) = super::money::unbilled(integration, account, currency);
     let by_sku: Vec<String> = account
         .iter()
         .map(|u| format!("{} {}", u.sku, display_usage(u.measure.usage)))
@@ -75,7 +78,7 @@ pub(super) fn unmatched(
             let mut f = Finding::new(
                 FindingKind::UnmappedAccount,
                 format!(
-                    "vendor account \"{}\" (id {}) has usage but no PSA company: {}",
+                    "vendor account \"{}\" (id {}) has usage but no PSA company: {}{cost_note}",
                     first.account_name,
                     first.account_id,
                     by_sku.join(", ")
@@ -123,6 +126,9 @@ pub(super) fn unmatched(
     finding.vendor_account = Some(first.account_id.clone());
     finding.vendor_account_name = Some(first.account_name.clone());
     finding.usage = Some(total);
+    if finding.kind == FindingKind::UnmappedAccount {
+        finding.vendor_cost = vendor_cost;
+    }
     Some(finding)
 }
 
@@ -154,9 +160,14 @@ pub(super) fn two_accounts(
 }
 
 /// One finding per SKU with usage that no service mapping covers.
-pub(super) fn unmapped_services(integration: &Integration, usage: &[AccountUsage]) -> Vec<Finding> {
+pub(super) fn unmapped_services(
+    integration: &Integration,
+    usage: &[AccountUsage],
+    currency: Option<&Currency>,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut unmapped: BTreeMap<&str, (Decimal, BTreeSet<&str>)> = BTreeMap::new();
+    let mut unmapped: BTreeMap<&str, (Decimal, BTreeSet<&str>, Vec<&AccountUsage>)> =
+        BTreeMap::new();
     for row in usage
         .iter()
         .filter(|u| !integration.accounts.exclude.contains(&u.account_id))
@@ -165,20 +176,24 @@ pub(super) fn unmapped_services(integration: &Integration, usage: &[AccountUsage
             let entry = unmapped.entry(&row.sku).or_default();
             entry.0 = entry.0.saturating_add(row.measure.usage);
             entry.1.insert(&row.account_id);
+            entry.2.push(row);
         }
     }
-    for (sku, (total, accounts)) in unmapped
+    for (sku, (total, accounts, rows)) in unmapped
         .into_iter()
-        .filter(|(_, (total, _))| !total.is_zero())
+        .filter(|(_, (total, _, _))| !total.is_zero())
     {
+        let (vendor_cost, cost_note) = super::money::unbilled(integration, &rows, currency);
         let mut finding = Finding::new(
             FindingKind::UnmappedService,
             format!(
-                "vendor service \"{sku}\" has usage {} across {} account(s) but no PSA service",
+                "vendor service \"{sku}\" has usage {} across {} account(s) but no PSA \
+                 service{cost_note}",
                 display_usage(total),
                 accounts.len()
             ),
         );
+        finding.vendor_cost = vendor_cost;
         finding.hint = Some(format!(
             "map it in {}: `- {{vendor: \"{sku}\", psa: \"<service id>\"}}` under services",
             integration.file.display()
@@ -313,6 +328,8 @@ pub(super) fn lines_without_usage(
 pub(super) fn finding_key(f: &Finding) -> impl Ord + '_ {
     (
         f.kind,
+        // The costliest first within a kind: unbilled usage leads with what it loses.
+        std::cmp::Reverse(f.vendor_cost.as_ref().map(|c| c.amount)),
         &f.integration,
         &f.vendor_account,
         &f.vendor_service,

@@ -44,6 +44,8 @@ pub enum FindingKind {
     UnmappedAccount,
     /// A vendor SKU with usage that maps to no PSA service.
     UnmappedService,
+    /// A line billed at a unit price under the vendor's cost per unit.
+    BelowCost,
     /// Two PSA companies carry the account's exact name.
     AmbiguousName,
     /// A mapped account and service, but the contract has no line for it.
@@ -65,13 +67,18 @@ pub enum FindingKind {
     QuantityUnknown,
     /// The contract bills the service inside a bundle, not on a line reckon can set.
     BundledService,
+    /// The PSA line's unit price is not the price list's (`services[].price`).
+    PriceMismatch,
+    /// The vendor's costs are in another currency than `billing.currency`.
+    CurrencyMismatch,
 }
 
 impl FindingKind {
     /// Every kind, in order.
-    pub const ALL: [FindingKind; 12] = [
+    pub const ALL: [FindingKind; 15] = [
         Self::UnmappedAccount,
         Self::UnmappedService,
+        Self::BelowCost,
         Self::AmbiguousName,
         Self::MissingLine,
         Self::CompanyNotFound,
@@ -82,6 +89,8 @@ impl FindingKind {
         Self::LineWithoutUsage,
         Self::QuantityUnknown,
         Self::BundledService,
+        Self::PriceMismatch,
+        Self::CurrencyMismatch,
     ];
 
     /// The name used in JSON, text and `policy.fail_on`.
@@ -99,6 +108,9 @@ impl FindingKind {
             Self::LineWithoutUsage => "line-without-usage",
             Self::QuantityUnknown => "quantity-unknown",
             Self::BundledService => "bundled-service",
+            Self::BelowCost => "below-cost",
+            Self::PriceMismatch => "price-mismatch",
+            Self::CurrencyMismatch => "currency-mismatch",
         }
     }
 
@@ -124,7 +136,11 @@ impl FindingKind {
             // The PSA's data, not the configuration, stops these lines; nothing is written to
             // them, the rest of the integration is.
             | Self::QuantityUnknown
-            | Self::BundledService => Severity::Warning,
+            | Self::BundledService
+            // Prices are the PSA's and never written: a person decides.
+            | Self::BelowCost
+            | Self::PriceMismatch
+            | Self::CurrencyMismatch => Severity::Warning,
         }
     }
 }

@@ -14,6 +14,7 @@ mod compute;
 mod findings;
 mod kind;
 pub mod matching;
+pub mod money;
 mod target;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -199,6 +200,8 @@ pub struct Change {
     pub daily: Vec<(NaiveDate, Decimal)>,
     /// Whether the change is beyond an approval threshold, and who approved it.
     pub approval: Approval,
+    /// Prices and costs as read, for the money figures ([`money`]).
+    pub money: money::ChangeMoney,
 }
 
 /// A change's standing against the approval thresholds (`policy:` in reckon.yaml).
@@ -249,6 +252,8 @@ pub struct Finding {
     pub line: Option<String>,
     /// The YAML that the finding is about, when there is one.
     pub origin: Option<Origin>,
+    /// What the usage at stake costs the vendor per month, when known.
+    pub vendor_cost: Option<crate::money::Money>,
 }
 
 impl Finding {
@@ -269,6 +274,7 @@ impl Finding {
             contract: None,
             line: None,
             origin: None,
+            vendor_cost: None,
         }
     }
 }

@@ -80,6 +80,20 @@ pub struct SandboxLine {
     /// Quantity before any dated change.
     #[serde(with = "rust_decimal::serde::str")]
     pub quantity: Decimal,
+    /// What the line bills per unit (a decimal string), when the file says.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub price: Option<Decimal>,
+    /// What the line costs the MSP per unit (a decimal string), when the file says.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub cost: Option<Decimal>,
     /// Dated changes, oldest first; written by `apply`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<SandboxChange>,
@@ -366,6 +380,8 @@ impl Psa for SandboxPsa {
                         service_id: l.service.clone(),
                         quantity: l.quantity_at(at),
                         quantity_unknown: None,
+                        unit_price: l.price,
+                        unit_cost: l.cost,
                     })
                     .collect(),
                 id: c.id.clone(),
@@ -439,6 +455,8 @@ impl Psa for SandboxPsa {
                 id: id.clone(),
                 service: service.to_owned(),
                 quantity: Decimal::ZERO,
+                price: None,
+                cost: None,
                 changes: vec![SandboxChange {
                     effective_date: at,
                     quantity,

@@ -8,6 +8,8 @@ use std::io::{self, Write};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::money::Money;
+use crate::plan::money::Totals;
 use crate::plan::{
     ActionKind, Approval, Blocker, Change, Finding, MatchedBy, Plan, Provenance, Severity,
 };
@@ -34,6 +36,44 @@ struct PlanDoc<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     blockers: Vec<BlockerDoc<'a>>,
     summary: SummaryDoc,
+    /// The money totals (present when any price or cost is known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    money: Option<MoneyDoc>,
+}
+
+/// Every amount a decimal string, exact (not rounded), or null when unknown.
+#[derive(Serialize)]
+struct MoneyDoc {
+    currency: Option<String>,
+    total: TotalsDoc,
+    by_integration: Vec<TotalsDoc>,
+    by_service: Vec<TotalsDoc>,
+    by_account: Vec<TotalsDoc>,
+    /// The vendor cost of unmapped accounts' usage, per currency.
+    unbilled: Vec<AmountDoc>,
+}
+
+#[derive(Serialize)]
+struct AmountDoc {
+    amount: String,
+    currency: Option<String>,
+}
+
+/// A group's figures; each is null unless every change in it is known (`unknown` counts the
+/// changes whose figure is not), and `*_known` carries the known part.
+#[derive(Serialize)]
+struct TotalsDoc {
+    name: String,
+    changes: usize,
+    revenue_before: Option<String>,
+    revenue_after: Option<String>,
+    revenue_delta: Option<String>,
+    vendor_cost: Option<String>,
+    margin: Option<String>,
+    vendor_cost_known: String,
+    margin_known: String,
+    unknown_vendor_cost: usize,
+    unknown_margin: usize,
 }
 
 /// One of the plan's blockers.
@@ -92,6 +132,26 @@ struct ChangeDoc<'a> {
     /// Present (true) when an error finding of the integration stops apply writing it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     blocked: bool,
+    /// Present when the plan has any price or cost at all.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    money: Option<ChangeMoneyDoc>,
+}
+
+/// `billing.currency`, and the money of the line: decimal strings, exact, or null when
+/// unknown (never 0 for unknown).
+#[derive(Serialize)]
+struct ChangeMoneyDoc {
+    currency: Option<String>,
+    unit_price: Option<String>,
+    unit_cost: Option<String>,
+    list_price: Option<String>,
+    vendor_unit_cost: Option<String>,
+    vendor_currency: Option<String>,
+    revenue_before: Option<String>,
+    revenue_after: Option<String>,
+    revenue_delta: Option<String>,
+    vendor_cost: Option<String>,
+    margin: Option<String>,
 }
 
 /// Present only on changes beyond an approval threshold.
@@ -133,6 +193,9 @@ struct FindingDoc<'a> {
     file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     file_line: Option<u64>,
+    /// What the usage at stake costs the vendor per month (unmapped usage, below-cost lines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vendor_cost: Option<AmountDoc>,
 }
 
 #[derive(Serialize)]
@@ -153,6 +216,7 @@ pub fn decimal(value: Decimal) -> String {
 /// Writes the plan as pretty JSON.
 pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     let summary = plan.summary();
+    let with_money = plan.money().any;
     let doc = PlanDoc {
         format_version: FORMAT_VERSION,
         period: plan.period.to_string(),
@@ -162,7 +226,11 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         partial: plan.partial,
         provenance: &plan.provenance,
         has_changes: plan.has_changes(),
-        changes: plan.changes.iter().map(|c| change(plan, c)).collect(),
+        changes: plan
+            .changes
+            .iter()
+            .map(|c| change(plan, c, with_money))
+            .collect(),
         findings: plan.findings.iter().map(finding).collect(),
         interrupted: plan
             .interrupted
@@ -187,6 +255,7 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             errors: summary.errors,
             warnings: summary.warnings,
         },
+        money: money(plan),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
@@ -213,7 +282,7 @@ fn blocker(b: &Blocker) -> BlockerDoc<'_> {
     }
 }
 
-fn change<'a>(plan: &Plan, c: &'a Change) -> ChangeDoc<'a> {
+fn change<'a>(plan: &Plan, c: &'a Change, with_money: bool) -> ChangeDoc<'a> {
     ChangeDoc {
         address: &c.address,
         action: c.action.kind(),
@@ -236,20 +305,47 @@ fn change<'a>(plan: &Plan, c: &'a Change) -> ChangeDoc<'a> {
         rounding: c.rounding.mode.to_string(),
         decimals: c.rounding.decimals,
         matched_by: c.matched_by,
+        money: with_money.then(|| change_money(c)),
         blocked: c.action.kind() != ActionKind::NoOp && plan.is_blocked(&c.integration),
-        approval: match &c.approval {
-            Approval::NotNeeded => None,
-            Approval::Needed(reasons) => Some(ApprovalDoc {
-                status: "needed",
-                reasons,
-                by: None,
-            }),
-            Approval::Approved { reasons, by } => Some(ApprovalDoc {
-                status: "approved",
-                reasons,
-                by: Some(by),
-            }),
-        },
+        approval: approval(&c.approval),
+    }
+}
+
+fn approval(approval: &Approval) -> Option<ApprovalDoc<'_>> {
+    match approval {
+        Approval::NotNeeded => None,
+        Approval::Needed(reasons) => Some(ApprovalDoc {
+            status: "needed",
+            reasons,
+            by: None,
+        }),
+        Approval::Approved { reasons, by } => Some(ApprovalDoc {
+            status: "approved",
+            reasons,
+            by: Some(by),
+        }),
+    }
+}
+
+fn change_money(c: &Change) -> ChangeMoneyDoc {
+    ChangeMoneyDoc {
+        currency: c.money.currency.as_ref().map(ToString::to_string),
+        unit_price: c.money.unit_price.map(decimal),
+        unit_cost: c.money.unit_cost.map(decimal),
+        list_price: c.money.list_price.map(decimal),
+        vendor_unit_cost: c.money.vendor_unit_cost.as_ref().map(|r| decimal(r.amount)),
+        vendor_currency: c
+            .money
+            .vendor_cost
+            .as_ref()
+            .or(c.money.vendor_unit_cost.as_ref())
+            .and_then(|m| m.currency.as_ref())
+            .map(ToString::to_string),
+        revenue_before: c.revenue_before().map(decimal),
+        revenue_after: c.revenue_after().map(decimal),
+        revenue_delta: c.revenue_delta().map(decimal),
+        vendor_cost: c.money.vendor_cost.as_ref().map(|m| decimal(m.amount)),
+        margin: c.margin().map(decimal),
     }
 }
 
@@ -270,5 +366,45 @@ fn finding(f: &Finding) -> FindingDoc<'_> {
         line: f.line.as_deref(),
         file: f.origin.as_ref().map(|o| o.file.display().to_string()),
         file_line: f.origin.as_ref().and_then(|o| o.location).map(|l| l.line),
+        vendor_cost: f.vendor_cost.as_ref().map(amount),
+    }
+}
+
+fn amount(m: &Money) -> AmountDoc {
+    AmountDoc {
+        amount: decimal(m.amount),
+        currency: m.currency.as_ref().map(ToString::to_string),
+    }
+}
+
+fn money(plan: &Plan) -> Option<MoneyDoc> {
+    let money = plan.money();
+    if !money.any {
+        return None;
+    }
+    let rows = |all: &[Totals]| all.iter().map(totals).collect();
+    Some(MoneyDoc {
+        currency: money.currency.as_ref().map(ToString::to_string),
+        total: totals(&money.total),
+        by_integration: rows(&money.by_integration),
+        by_service: rows(&money.by_service),
+        by_account: rows(&money.by_account),
+        unbilled: money.unbilled.iter().map(amount).collect(),
+    })
+}
+
+fn totals(t: &Totals) -> TotalsDoc {
+    TotalsDoc {
+        name: t.name.clone(),
+        changes: t.count,
+        revenue_before: t.revenue_before.exact().map(decimal),
+        revenue_after: t.revenue_after.exact().map(decimal),
+        revenue_delta: t.delta().map(decimal),
+        vendor_cost: t.vendor_cost.exact().map(decimal),
+        margin: t.margin.exact().map(decimal),
+        vendor_cost_known: decimal(t.vendor_cost.known),
+        margin_known: decimal(t.margin.known),
+        unknown_vendor_cost: t.vendor_cost.unknown,
+        unknown_margin: t.margin.unknown,
     }
 }

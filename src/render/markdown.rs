@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use rust_decimal::Decimal;
 
 use super::fit::{Part, fit};
+use super::money;
 use super::text::{interrupted_note, summary_line};
 use crate::plan::{Action, Approval, Change, Finding, Plan};
 use crate::usage::display_usage;
@@ -63,6 +64,7 @@ fn head(plan: &Plan) -> String {
         plan.effective_date
     ));
     out.push_str(&format!("\n{}\n", super::provenance::markdown(plan)));
+    out.push_str(&money_totals(plan));
     for partial in plan.partial_data() {
         out.push_str(&format!(
             "\n> **Warning:** {}. `apply` refuses it without `--allow-partial`.\n",
@@ -80,6 +82,32 @@ fn head(plan: &Plan) -> String {
             "\n> Partial plan: only {}.\n",
             plan.integrations.join(", ")
         ));
+    }
+    out
+}
+
+/// The money totals, when the plan has any: the whole, then per integration, and the vendor
+/// cost of unmapped accounts (a reviewer sees the revenue at stake before the detail).
+fn money_totals(plan: &Plan) -> String {
+    let summary = plan.money();
+    if !summary.any {
+        return String::new();
+    }
+    let currency = summary.currency.as_ref();
+    let mut out = format!(
+        "\n**{}.** Total: {}\n",
+        money::heading(&summary),
+        cell(&money::totals_line(&summary.total, currency))
+    );
+    for row in &summary.by_integration {
+        out.push_str(&format!(
+            "- {}: {}\n",
+            cell(&row.name),
+            cell(&money::totals_line(row, currency))
+        ));
+    }
+    if let Some(line) = money::unbilled_line(&summary) {
+        out.push_str(&format!("\n> **{}**\n", cell(&line)));
     }
     out
 }

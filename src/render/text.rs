@@ -4,15 +4,17 @@
 use std::io::{self, Write};
 
 use super::escape::text as shown;
-use super::{Paint, Style};
+use super::{Paint, Style, money};
+use crate::plan::money::Summary as MoneySummary;
 use crate::plan::{Action, Approval, Change, Finding, Interrupted, Plan, Severity};
 use crate::usage::display_usage;
 
 /// Writes the whole plan.
 pub fn plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
     header(out, plan, style)?;
+    let money = plan.money();
     for change in plan.actions() {
-        write_change(out, plan, change, style)?;
+        write_change(out, plan, change, money.any, style)?;
     }
     if !plan.findings.is_empty() {
         writeln!(out, "{}", style.paint(Paint::Bold, "Findings:"))?;
@@ -21,7 +23,45 @@ pub fn plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
             write_finding(out, finding, style)?;
         }
     }
+    if money.any {
+        write_money(out, &money, style)?;
+    }
     writeln!(out, "{}", summary_line(plan))
+}
+
+/// The money totals: the whole, per integration, per PSA service, per account (lowest margin
+/// first) and the vendor cost nobody is billed for.
+fn write_money(out: &mut dyn Write, money: &MoneySummary, style: Style) -> io::Result<()> {
+    let currency = money.currency.as_ref();
+    writeln!(
+        out,
+        "{}",
+        style.paint(Paint::Bold, &format!("{}:", money::heading(money)))
+    )?;
+    writeln!(
+        out,
+        "  total: {}",
+        money::totals_line(&money.total, currency)
+    )?;
+    let groups = [
+        ("integration", &money.by_integration),
+        ("service", &money.by_service),
+        ("account", &money.by_account),
+    ];
+    for (what, rows) in groups {
+        for row in rows {
+            writeln!(
+                out,
+                "  {what} {}: {}",
+                shown(&row.name),
+                money::totals_line(row, currency)
+            )?;
+        }
+    }
+    if let Some(line) = money::unbilled_line(money) {
+        writeln!(out, "  {}", style.paint(Paint::Red, &line))?;
+    }
+    writeln!(out)
 }
 
 fn header(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
@@ -79,7 +119,13 @@ pub fn interrupted_note(i: &Interrupted) -> String {
     )
 }
 
-fn write_change(out: &mut dyn Write, plan: &Plan, change: &Change, style: Style) -> io::Result<()> {
+fn write_change(
+    out: &mut dyn Write,
+    plan: &Plan,
+    change: &Change,
+    money: bool,
+    style: Style,
+) -> io::Result<()> {
     let (symbol, paint) = match change.action {
         Action::Create => ("+ create", Paint::Green),
         Action::Update { .. } => ("~ update", Paint::Yellow),
@@ -96,6 +142,9 @@ fn write_change(out: &mut dyn Write, plan: &Plan, change: &Change, style: Style)
         None => format!("quantity {}", change.quantity),
     };
     writeln!(out, "      {quantity} ({})", usage_note(change))?;
+    if money {
+        writeln!(out, "      {}", money::change_line(change))?;
+    }
     match &change.approval {
         Approval::NotNeeded => {}
         Approval::Needed(reasons) => writeln!(

@@ -21,6 +21,27 @@ struct UsageDoc<'a> {
     total: String,
     usage: String,
     quantity: String,
+    /// Present when any line has a vendor cost.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    cost: Option<CostDoc>,
+}
+
+/// The vendor's cost: exact decimal strings, null when unknown.
+#[derive(Serialize)]
+struct CostDoc {
+    vendor_unit_cost: Option<String>,
+    vendor_cost: Option<String>,
+    vendor_currency: Option<String>,
+}
+
+/// Whether any line has a vendor cost (the cost columns are shown only then).
+fn any_cost(lines: &[UsageLine]) -> bool {
+    lines.iter().any(|l| l.vendor_unit_cost.is_some())
+}
+
+/// `$3.75`, or `unknown`.
+fn shown(money: Option<&crate::money::Money>) -> String {
+    money.map_or_else(|| "unknown".to_owned(), ToString::to_string)
 }
 
 /// An aligned text table.
@@ -29,7 +50,8 @@ pub fn text(out: &mut dyn Write, lines: &[UsageLine]) -> io::Result<()> {
         return writeln!(out, "No usage rows match.");
     }
     let (total, usage) = column_names(lines);
-    let headers = [
+    let costs = any_cost(lines);
+    let mut headers = vec![
         ("INTEGRATION", Align::Left),
         ("ACCOUNT", Align::Left),
         ("NAME", Align::Left),
@@ -39,10 +61,13 @@ pub fn text(out: &mut dyn Write, lines: &[UsageLine]) -> io::Result<()> {
         (usage, Align::Right),
         ("QUANTITY", Align::Right),
     ];
+    if costs {
+        headers.extend([("RATE", Align::Right), ("VENDOR COST", Align::Right)]);
+    }
     let rows: Vec<Vec<String>> = lines
         .iter()
         .map(|l| {
-            vec![
+            let mut row = vec![
                 l.integration.clone(),
                 l.account.clone(),
                 l.account_name.clone(),
@@ -51,7 +76,12 @@ pub fn text(out: &mut dyn Write, lines: &[UsageLine]) -> io::Result<()> {
                 l.total.normalize().to_string(),
                 format!("{:.4}", display_usage(l.usage)),
                 l.quantity.to_string(),
-            ]
+            ];
+            if costs {
+                row.push(shown(l.vendor_unit_cost.as_ref()));
+                row.push(shown(l.vendor_cost.as_ref()));
+            }
+            row
         })
         .collect();
     table::write(out, &headers, &rows)
@@ -74,6 +104,7 @@ fn column_names(lines: &[UsageLine]) -> (&'static str, &'static str) {
 
 /// A JSON array; decimals as strings.
 pub fn json(out: &mut dyn Write, lines: &[UsageLine]) -> io::Result<()> {
+    let costs = any_cost(lines);
     let docs: Vec<UsageDoc<'_>> = lines
         .iter()
         .map(|l| UsageDoc {
@@ -85,6 +116,15 @@ pub fn json(out: &mut dyn Write, lines: &[UsageLine]) -> io::Result<()> {
             total: decimal(l.total),
             usage: decimal(l.usage),
             quantity: decimal(l.quantity),
+            cost: costs.then(|| CostDoc {
+                vendor_unit_cost: l.vendor_unit_cost.as_ref().map(|m| decimal(m.amount)),
+                vendor_cost: l.vendor_cost.as_ref().map(|m| decimal(m.amount)),
+                vendor_currency: l
+                    .vendor_unit_cost
+                    .as_ref()
+                    .and_then(|m| m.currency.as_ref())
+                    .map(ToString::to_string),
+            }),
         })
         .collect();
     serde_json::to_writer_pretty(&mut *out, &docs)?;
@@ -110,6 +150,8 @@ mod tests {
             mapped_to: None,
             daily: Vec::new(),
             billing_model: model,
+            vendor_unit_cost: None,
+            vendor_cost: None,
         }
     }
 

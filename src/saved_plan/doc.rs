@@ -77,6 +77,9 @@ struct ChangeDoc {
     /// The daily counts behind `usage`, for the HTML charts ([`daily::encode`]).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     daily: String,
+    /// Prices and costs as planned (absent when none is known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    money: Option<super::money::ChangeMoneyDoc>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -111,6 +114,8 @@ struct FindingDoc {
     file_line: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     file_column: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vendor_cost: Option<super::money::AmountDoc>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -228,6 +233,7 @@ impl From<&Change> for ChangeDoc {
                 _ => None,
             },
             daily: daily::encode(&c.daily),
+            money: super::money::save(&c.money),
         }
     }
 }
@@ -292,6 +298,7 @@ impl TryFrom<ChangeDoc> for Change {
                     by,
                 },
             },
+            money: super::money::load(c.money),
         })
     }
 }
@@ -316,6 +323,7 @@ impl From<&Finding> for FindingDoc {
             file: f.origin.as_ref().map(|o| o.file.clone()),
             file_line: location.map(|l| l.line),
             file_column: location.map(|l| l.column),
+            vendor_cost: f.vendor_cost.as_ref().map(super::money::amount),
         }
     }
 }
@@ -341,6 +349,7 @@ impl From<FindingDoc> for Finding {
             contract: f.contract,
             line: f.line,
             origin: f.file.map(|file| Origin { file, location }),
+            vendor_cost: f.vendor_cost.map(super::money::money),
         }
     }
 }

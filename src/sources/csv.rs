@@ -1,5 +1,6 @@
 //! The generic CSV usage source: `date,account_id,account_name,sku,quantity`, one row per day,
-//! account and SKU.
+//! account and SKU, and optionally `unit_cost`: the vendor's cost per unit on that day, as
+//! [`crate::money::parse_price`] reads it (`3.75`, `USD 3.75`, `$3.75`; empty for unknown).
 //!
 //! Columns are found by header name (any order, extra columns ignored); quantities are read as
 //! exact decimals from their text. A UTF-8 BOM and CRLF line ends are accepted. Rows are strict:
@@ -7,7 +8,7 @@
 //! decimal comma or a cut file never bills a wrong number. At most 50 row problems are listed.
 #![deny(clippy::arithmetic_side_effects)]
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -17,11 +18,15 @@ use super::{SourceError, UsageData, UsageSource, checked};
 use crate::config::read_text;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location, RowProblems};
 use crate::fsio::{Within, limit};
+use crate::money::{Money, parse_price};
 use crate::period::Period;
 use crate::usage::{UsageRow, parse_quantity};
 
 /// The columns a usage CSV must have.
 pub const COLUMNS: [&str; 5] = ["date", "account_id", "account_name", "sku", "quantity"];
+
+/// The optional column with the vendor's cost per unit.
+pub const UNIT_COST: &str = "unit_cost";
 
 /// A CSV usage file.
 #[derive(Debug, Clone)]
@@ -102,6 +107,7 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Sourc
         ));
     }
     let columns: Vec<usize> = columns.into_iter().flatten().collect();
+    let unit_cost = index(UNIT_COST);
     let mut rows = Vec::new();
     let mut problems = RowProblems::new(shown);
     let mut record = csv::StringRecord::new();
@@ -137,8 +143,9 @@ pub fn parse(text: &str, shown: &std::path::Path) -> Result<Vec<UsageRow>, Sourc
             continue;
         }
         let field = |i: usize| record.get(columns[i]).unwrap_or("").trim();
+        let cost = unit_cost.map_or("", |i| record.get(i).unwrap_or("").trim());
         match parse_row(
-            [field(0), field(1), field(2), field(3), field(4)],
+            [field(0), field(1), field(2), field(3), field(4), cost],
             line,
             &mut names,
         ) {
@@ -183,24 +190,41 @@ pub fn unterminated_last_row(file: &std::path::Path, line: u64) -> Diagnostic {
     )
 }
 
-/// Shares one allocation per distinct id, name and SKU across all rows.
+/// Shares one allocation per distinct id, name, SKU and unit cost across all rows.
 #[derive(Default)]
-pub struct Interner(HashSet<Arc<str>>);
+pub struct Interner {
+    names: HashSet<Arc<str>>,
+    prices: HashMap<String, Arc<Money>>,
+}
 
 impl Interner {
     /// The shared copy of `text`.
     pub fn get(&mut self, text: &str) -> Arc<str> {
-        if let Some(shared) = self.0.get(text) {
+        if let Some(shared) = self.names.get(text) {
             return Arc::clone(shared);
         }
         let shared: Arc<str> = Arc::from(text);
-        self.0.insert(Arc::clone(&shared));
+        self.names.insert(Arc::clone(&shared));
         shared
+    }
+
+    /// The shared unit cost `text` states (`None` for empty text), or why it states none;
+    /// `column` names it in the message.
+    pub fn price(&mut self, column: &str, text: &str) -> Result<Option<Arc<Money>>, String> {
+        if let Some(shared) = self.prices.get(text) {
+            return Ok(Some(Arc::clone(shared)));
+        }
+        let Some(price) = parse_price(text).map_err(|e| format!("{column}: {e}"))? else {
+            return Ok(None);
+        };
+        let shared = Arc::new(price);
+        self.prices.insert(text.to_owned(), Arc::clone(&shared));
+        Ok(Some(shared))
     }
 }
 
-fn parse_row(fields: [&str; 5], line: u64, names: &mut Interner) -> Result<UsageRow, String> {
-    let [date, account_id, account_name, sku, quantity] = fields;
+fn parse_row(fields: [&str; 6], line: u64, names: &mut Interner) -> Result<UsageRow, String> {
+    let [date, account_id, account_name, sku, quantity, unit_cost] = fields;
     let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .map_err(|_| format!("date `{date}` is not YYYY-MM-DD"))?;
     if account_id.is_empty() {
@@ -210,12 +234,14 @@ fn parse_row(fields: [&str; 5], line: u64, names: &mut Interner) -> Result<Usage
         return Err("sku is empty".into());
     }
     let quantity = parse_quantity(quantity).map_err(|error| error.message("quantity", quantity))?;
+    let unit_cost = names.price(UNIT_COST, unit_cost)?;
     Ok(UsageRow {
         date,
         account_id: names.get(account_id),
         account_name: names.get(account_name),
         sku: names.get(sku),
         quantity,
+        unit_cost,
         line,
     })
 }
@@ -290,6 +316,28 @@ mod tests {
                 Path::new("u.csv")
             )
             .is_ok()
+        );
+    }
+
+    #[test]
+    fn an_optional_unit_cost_column_is_read_exactly_and_shared() {
+        let text = "date,account_id,account_name,sku,quantity,unit_cost\n\
+                    2026-10-01,1,A,X,1,3.7500\n2026-10-02,1,A,X,1,3.7500\n2026-10-03,1,A,Y,1,\n\
+                    2026-10-04,1,A,Z,1,EUR 1.1\n";
+        let rows = parse(text, Path::new("u.csv")).expect("rows");
+        let cost = rows[0].unit_cost.as_ref().expect("cost");
+        assert_eq!((cost.amount, &cost.currency), (dec!(3.75), &None));
+        assert!(Arc::ptr_eq(cost, rows[1].unit_cost.as_ref().expect("cost")));
+        assert_eq!(rows[2].unit_cost, None, "empty is unknown, not 0");
+        let euro = rows[3].unit_cost.as_ref().expect("cost");
+        assert_eq!(euro.currency.as_ref().map(|c| c.code()), Some("EUR"));
+        let bad = problems(
+            "date,account_id,account_name,sku,quantity,unit_cost\n2026-10-01,1,A,X,1,cheap\n",
+        );
+        assert_eq!(bad.len(), 1);
+        assert!(
+            bad[0].1.contains("unit_cost: `cheap` is not a price"),
+            "{bad:?}"
         );
     }
 

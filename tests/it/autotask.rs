@@ -52,7 +52,7 @@ fn point_at(dir: &Path, sim: &Sim) {
 
 /// examples/keeper-autotask in a temp dir, its sandbox PSA moved into `sim` (same ids) and its
 /// `psa:` block pointed at `sim`; the sandbox file is deleted so nothing can read it.
-fn keeper_autotask(sim: &Sim) -> tempfile::TempDir {
+pub(crate) fn keeper_autotask(sim: &Sim) -> tempfile::TempDir {
     let ws = copy_of("examples/keeper-autotask");
     seed_from_sandbox(sim, &ws.path().join("sandbox/psa.yaml")).expect("seeded");
     std::fs::remove_dir_all(ws.path().join("sandbox")).expect("no sandbox");

@@ -331,6 +331,7 @@ fn update(contract: i64, line: i64, from: i64, to: i64) -> Change {
         matched_by: MatchedBy::Mapping,
         daily: Vec::new(),
         approval: Approval::NotNeeded,
+        money: Default::default(),
     }
 }
 

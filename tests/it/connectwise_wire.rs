@@ -129,7 +129,7 @@ async fn catalog_and_agreements_use_their_conditions_and_additions_are_read_per_
         .and(path(format!("{ROOT}/finance/agreements/300/additions")))
         .and(query_param(
             "fields",
-            "id,product,quantity,effectiveDate,cancelledDate",
+            "id,product,quantity,unitPrice,unitCost,effectiveDate,cancelledDate",
         ))
         .and(query_param("pageSize", "1000"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([

@@ -17,7 +17,7 @@ fn instance() -> State {
 }
 
 /// A copy of examples/keeper-halopsa pointed at `sim`.
-fn workspace(sim: &Simulator) -> tempfile::TempDir {
+pub(crate) fn workspace(sim: &Simulator) -> tempfile::TempDir {
     let ws = copy_of("examples/keeper-halopsa");
     let file = ws.path().join("reckon.yaml");
     let yaml = std::fs::read_to_string(&file).expect("reckon.yaml");
@@ -37,7 +37,7 @@ const CREDENTIALS: &[(&str, &str)] = &[
     ("HALO_CLIENT_SECRET", halo::CLIENT_SECRET),
 ];
 
-fn run(dir: &Path, command: &[&str]) -> Run {
+pub(crate) fn run(dir: &Path, command: &[&str]) -> Run {
     let mut args = command.to_vec();
     if command[0] != "check" {
         args.extend_from_slice(PERIOD);

@@ -32,6 +32,7 @@ mod keeper;
 mod keeper_commander;
 mod markdown_budget;
 mod messages;
+mod money;
 mod provenance;
 mod psa_http;
 mod psa_trust;

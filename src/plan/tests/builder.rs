@@ -58,6 +58,7 @@ impl Scenario {
                 rounding_mode: crate::usage::RoundingMode::Nearest,
                 decimals: 0,
                 policy: Policy::default(),
+                currency: None,
                 integrations: Vec::new(),
             },
             psa: PsaSnapshot {
@@ -149,6 +150,8 @@ impl Scenario {
                     service_id: (*service).into(),
                     quantity: Decimal::from(*quantity),
                     quantity_unknown: None,
+                    unit_price: None,
+                    unit_cost: None,
                 })
                 .collect(),
             bundled: Vec::new(),
@@ -213,6 +216,7 @@ impl Scenario {
                 vendor_sku: sku.into(),
                 psa_service: service.into(),
                 rounding: None,
+                price: None,
                 origin,
             });
         self
@@ -236,8 +240,76 @@ impl Scenario {
                 account_name: Arc::from(name),
                 sku: Arc::from(sku),
                 quantity: Decimal::from(count),
+                unit_cost: None,
                 line: u64::try_from(rows.len()).expect("small") + 2,
             });
+        }
+        self
+    }
+
+    /// `billing.currency`.
+    pub fn currency(mut self, code: &str) -> Self {
+        self.workspace.currency = Some(crate::money::Currency::parse(code).expect("code"));
+        self
+    }
+
+    /// `integration`'s billing model.
+    pub fn model(mut self, integration: &str, model: BillingModel) -> Self {
+        self.integration_mut(integration).billing_model = model;
+        self
+    }
+
+    /// The vendor's cost per unit of `sku` on every row so far, as a source reads `text`.
+    pub fn rate(mut self, integration: &str, sku: &str, text: &str) -> Self {
+        let rate = crate::money::parse_price(text)
+            .expect("price")
+            .map(Arc::new);
+        for row in self.rows.entry(integration.into()).or_default() {
+            if &*row.sku == sku {
+                row.unit_cost = rate.clone();
+            }
+        }
+        self
+    }
+
+    /// Line `line` bills `price` per unit and costs `cost` per unit in the PSA.
+    pub fn priced(mut self, line: &str, price: Option<Decimal>, cost: Option<Decimal>) -> Self {
+        for contract in &mut self.psa.contracts {
+            for l in contract.lines.iter_mut().filter(|l| l.id == line) {
+                l.unit_price = price;
+                l.unit_cost = cost;
+            }
+        }
+        self
+    }
+
+    /// `price:` on `integration`'s mapping of `sku` (the price list).
+    pub fn list_price(mut self, integration: &str, sku: &str, price: Decimal) -> Self {
+        for mapping in self
+            .integration_mut(integration)
+            .services
+            .iter_mut()
+            .filter(|m| m.vendor_sku == sku)
+        {
+            mapping.price = Some(price);
+        }
+        self
+    }
+
+    /// Service `service` of `integration` rounds `mode`.
+    pub fn rounding(
+        mut self,
+        integration: &str,
+        service: &str,
+        mode: crate::usage::RoundingMode,
+    ) -> Self {
+        for mapping in self
+            .integration_mut(integration)
+            .services
+            .iter_mut()
+            .filter(|m| m.psa_service == service)
+        {
+            mapping.rounding = Some(mode);
         }
         self
     }

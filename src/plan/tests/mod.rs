@@ -4,6 +4,7 @@
 //! this is the place to add a billing case.
 
 pub(crate) mod builder;
+mod money;
 
 use rust_decimal_macros::dec;
 

@@ -169,6 +169,16 @@ pub(super) fn assemble(rows: Rows, at: NaiveDate) -> Vec<Contract> {
                     line.id
                 )
             }),
+            unit_price: line
+                .unit_price
+                .as_ref()
+                .and_then(wire::decimal)
+                .map(|d| d.normalize()),
+            unit_cost: line
+                .unit_cost
+                .as_ref()
+                .and_then(wire::decimal)
+                .map(|d| d.normalize()),
         });
     }
     let mut services_of: HashMap<i64, Vec<i64>> = HashMap::new();

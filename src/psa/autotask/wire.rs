@@ -311,6 +311,15 @@ pub struct ContractService {
     /// Service.
     #[serde(rename = "serviceID")]
     pub service_id: i64,
+    /// `#/definitions/ContractServiceModel/properties/UnitPrice` (double): the price per unit.
+    /// (The Swagger has no `adjustedPrice` on ContractService; `InternalCurrencyAdjustedPrice`
+    /// is the multi-currency figure and `ContractServiceAdjustments.AdjustedUnitPrice` a
+    /// create-only change, so neither is read.)
+    #[serde(default, rename = "unitPrice")]
+    pub unit_price: Option<serde_json::Number>,
+    /// `#/definitions/ContractServiceModel/properties/UnitCost` (double): the cost per unit.
+    #[serde(default, rename = "unitCost")]
+    pub unit_cost: Option<serde_json::Number>,
 }
 
 /// The units of one contract line over one date range.

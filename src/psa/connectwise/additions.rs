@@ -208,7 +208,10 @@ async fn one(client: &Client, agreement: i64) -> Result<Vec<Addition>, Failure> 
         format!("finance/agreements/{agreement}/additions"),
         "GET finance/agreements/{id}/additions",
     )
-    .param("fields", "id,product,quantity,effectiveDate,cancelledDate");
+    .param(
+        "fields",
+        "id,product,quantity,unitPrice,unitCost,effectiveDate,cancelledDate",
+    );
     client.get_all(request).await
 }
 

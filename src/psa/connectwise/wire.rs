@@ -90,6 +90,12 @@ pub(super) struct Addition {
     /// or absent, read as 0 (see [`Addition::quantity`]).
     #[serde(default)]
     pub quantity: Option<serde_json::Number>,
+    /// `#/components/schemas/Addition/properties/unitPrice` and `…/unitCost`: doubles, optional
+    /// (the price billed and the cost per unit; `extPrice`, `lessIncluded` are not read).
+    #[serde(default)]
+    pub unit_price: Option<serde_json::Number>,
+    #[serde(default)]
+    pub unit_cost: Option<serde_json::Number>,
     #[serde(default)]
     pub effective_date: Option<String>,
     #[serde(default)]
@@ -325,8 +331,25 @@ impl Addition {
             service_id: self.product_id()?.to_owned(),
             quantity: self.quantity()?.normalize(),
             quantity_unknown: None,
+            unit_price: amount(self.unit_price.as_ref(), "unitPrice")?,
+            unit_cost: amount(self.unit_cost.as_ref(), "unitCost")?,
         })
     }
+}
+
+/// An optional price field as an exact decimal (`None` when absent or null).
+fn amount(
+    number: Option<&serde_json::Number>,
+    field: &'static str,
+) -> Result<Option<Decimal>, Unreadable> {
+    number
+        .map(|n| {
+            decimal(n).map(|d| d.normalize()).ok_or_else(|| Unreadable {
+                field,
+                value: n.to_string(),
+            })
+        })
+        .transpose()
 }
 
 /// A JSON number as an exact decimal, from its text (`12.5`, `10`, `1e3`).
@@ -398,6 +421,8 @@ mod tests {
                 identifier: Some("KEEPER-BP".into()),
             },
             quantity: Some(serde_json::Number::from(3)),
+            unit_price: None,
+            unit_cost: None,
             effective_date: effective.map(str::to_owned),
             cancelled_date: cancelled.map(str::to_owned),
         }

@@ -159,6 +159,12 @@ pub(super) struct InvoiceLine {
     /// `InvoiceDetail.qty_order` (number/double): decimals are taken.
     #[serde(default)]
     pub qty_order: Option<serde_json::Number>,
+    /// `InvoiceDetail.unit_price` and `unit_cost` (number/double, nullable): the price billed
+    /// and the cost per unit (`net_amount`, `prorata_unit_price` are not read).
+    #[serde(default)]
+    pub unit_price: Option<serde_json::Number>,
+    #[serde(default)]
+    pub unit_cost: Option<serde_json::Number>,
     /// `InvoiceDetail.isinactive` (boolean).
     #[serde(default)]
     pub isinactive: Option<bool>,
@@ -196,6 +202,8 @@ impl InvoiceLine {
             quantity: self.quantity()?,
             // `qty_order` is the quantity itself (no dated units rows as in Autotask).
             quantity_unknown: None,
+            unit_price: amount(self.unit_price.as_ref(), "unit_price")?,
+            unit_cost: amount(self.unit_cost.as_ref(), "unit_cost")?,
         })
     }
 }
@@ -237,6 +245,21 @@ pub(super) fn number(value: Decimal) -> serde_json::Value {
 /// A date as HaloPSA's date-time text.
 pub(super) fn datetime(date: NaiveDate) -> String {
     format!("{date}T00:00:00")
+}
+
+/// An optional price field as an exact decimal (`None` when absent or null).
+fn amount(
+    number: Option<&serde_json::Number>,
+    field: &'static str,
+) -> Result<Option<Decimal>, Unreadable> {
+    number
+        .map(|n| {
+            decimal(n).map(|d| d.normalize()).ok_or_else(|| Unreadable {
+                field,
+                value: n.to_string(),
+            })
+        })
+        .transpose()
 }
 
 /// A JSON number as an exact decimal, from its text (`12.5`, `10`, `1e3`).

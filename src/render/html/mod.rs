@@ -6,6 +6,7 @@
 //! Every name that comes from vendor or PSA data goes through [`escape`].
 
 mod data;
+mod margin;
 mod plan;
 mod provenance;
 mod series;
@@ -15,6 +16,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+pub use margin::margin;
 pub use plan::plan;
 pub use usage::usage;
 

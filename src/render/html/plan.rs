@@ -122,9 +122,15 @@ fn summary(html: &mut String, plan: &Plan) {
         counts.findings
     );
     net_change(html, &plan.changes);
-    html.push_str(
-        "<p class=\"note\">Amounts of money are not shown: the workspace has no prices.</p>\n</section>\n",
-    );
+    let money = plan.money();
+    if money.any {
+        super::margin::summary_table(html, &money);
+    } else {
+        html.push_str(
+            "<p class=\"note\">Amounts of money are not shown: the workspace has no prices.</p>\n",
+        );
+    }
+    html.push_str("</section>\n");
 }
 
 /// Billed units per PSA service: now, after apply, and the difference.
@@ -604,6 +610,7 @@ mod tests {
             matched_by: MatchedBy::Mapping,
             daily: vec![(day, dec!(3))],
             approval: Approval::Needed(vec![format!("{EVIL} grew")]),
+            money: Default::default(),
         };
         let mut finding = Finding::new(
             FindingKind::UnmappedAccount,

@@ -165,6 +165,8 @@ mod tests {
             quantity: dec!(4),
             mapped_to: Some("<i>".into()),
             billing_model: crate::usage::BillingModel::DailyAverage,
+            vendor_unit_cost: None,
+            vendor_cost: None,
             daily: vec![(
                 NaiveDate::from_ymd_opt(2026, 10, 3).expect("test value"),
                 dec!(4),

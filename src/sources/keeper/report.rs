@@ -27,8 +27,15 @@ use crate::sources::SourceError;
 use crate::sources::csv::{Interner, surplus_fields, unterminated_last_row};
 use crate::usage::{UsageRow, parse_quantity};
 
-/// The columns the daily, per-company report must have (`rate` is read by no one).
+/// The columns the daily, per-company report must have.
 const COLUMNS: [&str; 5] = ["date", "company", "company_id", "product", "licenses"];
+
+/// The column with the MSP's price per unit of the product, read when present: Commander writes
+/// the currency's sign or code and Python's float text of the amount, and nothing when the
+/// product has no price (`price_text_short`, commands/msp.py:182-199, :844-869). Commander drops
+/// the pricing unit (`amountPer`: per user per month, per month, per 50k API calls per month,
+/// commands/msp.py:205-213 prints it only in `msp-info`); reckon reads it as per unit per month.
+const RATE: &str = "rate";
 
 /// The title line Commander writes above the CSV header.
 const TITLE: &str = "Consumption Billing Statement";
@@ -40,6 +47,7 @@ struct Fields<'a> {
     company_id: &'a str,
     product: &'a str,
     licenses: &'a str,
+    rate: &'a str,
 }
 
 /// Parses a report (CSV or JSON) read from `origin`.
@@ -198,6 +206,7 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
         .map_err(|e| SourceError::at(origin, Some(header_line), format!("unreadable header: {e}")))?
         .clone();
     let columns = find_columns(&headers, origin, header_line)?;
+    let rate = headers.iter().position(|h| h.trim() == RATE);
     let mut rows = Vec::new();
     let mut problems = RowProblems::new(origin);
     let mut names = Interner::default();
@@ -231,6 +240,7 @@ fn parse_csv(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
             company_id: field(2),
             product: field(3),
             licenses: field(4),
+            rate: rate.map_or("", |i| record.get(i).unwrap_or("").trim()),
         };
         match row(&fields, line, &mut names) {
             Ok(row) => rows.push(row),
@@ -360,15 +370,17 @@ fn parse_json(text: &str, origin: &Path) -> Result<Vec<UsageRow>, SourceError> {
                 text_of("company_id")?,
                 text_of("product")?,
                 text_of("licenses")?,
+                text_of(RATE)?,
             ])
         })();
-        let parsed = fields.and_then(|[date, company, company_id, product, licenses]| {
+        let parsed = fields.and_then(|[date, company, company_id, product, licenses, rate]| {
             let fields = Fields {
                 date: &date,
                 company: &company,
                 company_id: &company_id,
                 product: &product,
                 licenses: &licenses,
+                rate: &rate,
             };
             row(&fields, line, &mut names)
         });
@@ -484,12 +496,14 @@ fn row(fields: &Fields<'_>, line: u64, names: &mut Interner) -> Result<UsageRow,
     } else {
         fields.company
     };
+    let unit_cost = names.price(RATE, fields.rate)?;
     Ok(UsageRow {
         date,
         account_id: names.get(fields.company_id),
         account_name: names.get(name),
         sku: names.get(catalogue::display_name(fields.product)),
         quantity,
+        unit_cost,
         line,
     })
 }
@@ -529,6 +543,49 @@ mod tests {
 
     fn rows(text: &str) -> Vec<UsageRow> {
         parse(text, Path::new("r")).expect("rows")
+    }
+
+    #[test]
+    fn the_rate_is_read_exactly_with_its_currency_and_a_missing_one_is_unknown() {
+        let csv = rows(
+            "date,company,company_id,product,licenses,rate\n\
+             2026-10-01,A,1,Business,1,$3.75\n2026-10-01,A,1,KeeperChat,1,\n\
+             2026-10-01,A,1,1TB,1,AUD1e-05\n",
+        );
+        let rate = csv[0].unit_cost.as_deref().expect("rate");
+        assert_eq!(
+            (rate.amount, rate.currency.as_ref().map(|c| c.code())),
+            (dec!(3.75), Some("USD"))
+        );
+        assert_eq!(csv[1].unit_cost, None, "no price: unknown, not 0");
+        let tiny = csv[2].unit_cost.as_deref().expect("rate");
+        assert_eq!(
+            (tiny.amount, tiny.currency.as_ref().map(|c| c.code())),
+            (dec!(0.00001), Some("AUD"))
+        );
+        let json = rows(
+            "[{\"date\": \"2026-10-01\", \"company_id\": 1, \"product\": \"Business\", \
+             \"licenses\": 1, \"rate\": \"\\u20ac1.25\"}]",
+        );
+        let euro = json[0].unit_cost.as_deref().expect("rate");
+        assert_eq!(
+            (euro.amount, euro.currency.as_ref().map(|c| c.code())),
+            (dec!(1.25), Some("EUR"))
+        );
+        let bad = error_lines(
+            "date,company,company_id,product,licenses,rate\n2026-10-01,A,1,Business,1,$3,75\n",
+        );
+        assert_eq!(bad.len(), 1, "{bad:?}");
+        let bad = error_lines(
+            "date,company,company_id,product,licenses,rate\n2026-10-01,A,1,Business,1,cheap\n",
+        );
+        assert_eq!(
+            bad,
+            vec![(
+                2,
+                "rate: `cheap` is not a price: not a decimal number".into()
+            )]
+        );
     }
 
     fn error_lines(text: &str) -> Vec<(u64, String)> {

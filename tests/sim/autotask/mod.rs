@@ -389,6 +389,16 @@ impl Sim {
         }
     }
 
+    /// Sets `field` (e.g. `unitPrice`, `unitCost`) of ContractServices line `line`.
+    pub fn set_line(&self, line: i64, field: &str, value: Value) {
+        let mut state = lock(&self.state);
+        for row in state.rows("ContractServices") {
+            if row["id"] == line {
+                row[field] = value.clone();
+            }
+        }
+    }
+
     /// The `unitPrice` of line `line`.
     pub fn line_price(&self, line: i64) -> Option<Value> {
         let mut state = lock(&self.state);

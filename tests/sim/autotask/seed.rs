@@ -36,7 +36,20 @@ pub fn seed_from_sandbox(sim: &Sim, path: &Path) -> Result<Vec<i64>, String> {
                 .parse::<i64>()
                 .map_err(|_| format!("line {}: {} is not whole", line.id, line.quantity))?;
             sim.next_id("ContractServices", id("line", &line.id)?);
-            lines.push(sim.add_line(contract_id, id("service", &line.service)?, units));
+            let created = sim.add_line(contract_id, id("service", &line.service)?, units);
+            // The sandbox's price and cost become the line's UnitPrice and UnitCost
+            // (#/definitions/ContractServiceModel), as JSON numbers.
+            let number = |d: rust_decimal::Decimal| {
+                serde_json::from_str::<serde_json::Value>(&d.normalize().to_string())
+                    .unwrap_or_default()
+            };
+            if let Some(price) = line.price {
+                sim.set_line(created, "unitPrice", number(price));
+            }
+            if let Some(cost) = line.cost {
+                sim.set_line(created, "unitCost", number(cost));
+            }
+            lines.push(created);
         }
     }
     Ok(lines)

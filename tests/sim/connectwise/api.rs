@@ -390,7 +390,8 @@ fn addition_json(state: &State, addition: &Addition) -> Value {
         "effectiveDate": addition.effective_date,
         "cancelledDate": addition.cancelled_date,
         "agreementId": addition.agreement,
-        "unitPrice": addition.unit_price
+        "unitPrice": addition.unit_price,
+        "unitCost": addition.unit_cost
     })
 }
 
@@ -511,6 +512,7 @@ fn create_addition(state: &mut State, agreement: i64, body: &[u8]) -> Response {
         product: product.to_owned(),
         quantity: Value::Number(quantity),
         unit_price: number(body.get("unitPrice")).map_or(Value::from(0), Value::Number),
+        unit_cost: number(body.get("unitCost")).map_or(Value::Null, Value::Number),
         bill_customer: "Billable".to_owned(),
         effective_date: body
             .get("effectiveDate")

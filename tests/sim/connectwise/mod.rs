@@ -86,6 +86,8 @@ pub struct Addition {
     /// posted with, or 0 without one (what ConnectWise does then is not documented; 0 is the
     /// worst case, a line billed at nothing).
     pub unit_price: Value,
+    /// `Addition.unitCost`, a nullable double (null unless a test sets one, or a POST sends it).
+    pub unit_cost: Value,
     pub bill_customer: String,
     pub effective_date: Option<String>,
     pub cancelled_date: Option<String>,
@@ -269,6 +271,7 @@ impl State {
             product: product.to_owned(),
             quantity: serde_json::from_str(quantity).unwrap_or(Value::Null),
             unit_price,
+            unit_cost: Value::Null,
             bill_customer: "Billable".to_owned(),
             effective_date: effective.map(stamp),
             cancelled_date: cancelled.map(stamp),

@@ -328,6 +328,7 @@ fn update_lines(state: &mut State, body: &[u8]) -> Response {
                     item_id: line["_itemid"].as_i64().unwrap_or_default(),
                     qty_order: qty.clone(),
                     unit_price: line.get("unit_price").cloned().unwrap_or(Value::from(0)),
+                    unit_cost: line.get("unit_cost").cloned().unwrap_or(Value::Null),
                     isinactive: false,
                     startdate: line
                         .get("startdate")
@@ -391,6 +392,7 @@ fn line_json(line: &Line) -> Value {
         "_itemid": line.item_id,
         "qty_order": line.qty_order,
         "unit_price": line.unit_price,
+        "unit_cost": line.unit_cost,
         "isinactive": line.isinactive,
         "startdate": line.startdate,
         "enddate": line.enddate,

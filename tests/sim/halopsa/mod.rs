@@ -69,6 +69,8 @@ pub struct Line {
     pub item_id: i64,
     pub qty_order: Value,
     pub unit_price: Value,
+    /// `InvoiceDetail.unit_cost` (number/double, nullable): null unless a test sets one.
+    pub unit_cost: Value,
     pub isinactive: bool,
     pub startdate: Option<String>,
     pub enddate: Option<String>,
@@ -211,6 +213,7 @@ impl State {
             item_id,
             qty_order: serde_json::from_str(quantity).unwrap_or(Value::Null),
             unit_price: Value::from(1),
+            unit_cost: Value::Null,
             isinactive: false,
             startdate: start.map(stamp),
             enddate: end.map(stamp),
