@@ -132,8 +132,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Watch(args) => block_on(watch::run(&context, &args)),
         Command::Accounts(args) => block_on(inventory::accounts(&context, &args)),
         Command::Services(args) => block_on(inventory::services(&context, &args)),
-        Command::Unlock(args) => unlock::run(&context, &args),
-        Command::Status(args) => status::run(&context, &args),
+        Command::Unlock(args) => block_on(unlock::run(&context, &args)),
+        Command::Status(args) => block_on(status::run(&context, &args)),
     }
 }
 

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 mod source;
+mod state;
 
 use super::model::{
     AccountMapping, AccountRules, Integration, Origin, Policy, PsaConfig, ServiceMapping, Workspace,
@@ -250,6 +251,7 @@ pub fn workspace(
         None => Some(2),
     };
     let policy = policy(&mut check, &raw.policy);
+    let state = state::state(&mut check, raw.state.as_ref());
     Some(Workspace {
         root: root.to_path_buf(),
         psa: psa?,
@@ -258,6 +260,7 @@ pub fn workspace(
         decimals: decimals?,
         policy,
         integrations,
+        state: state?,
     })
 }
 

@@ -27,7 +27,7 @@ use crate::error::Error;
 use crate::fingerprint;
 use crate::plan::{Interrupted, PartialData, Plan};
 use crate::psa::Psa;
-use crate::state::{self, journal, lock};
+use crate::state::{self, journal};
 
 /// The rules an apply runs under; `reckon apply --auto-approve` and `watch --apply` use the same.
 #[derive(Debug, Clone)]
@@ -128,15 +128,11 @@ pub async fn apply<P: Psa>(
     policy: &Policy,
     progress: &mut impl Progress,
 ) -> Result<Applied, Stopped> {
-    let state_dir = state::dir(&workspace.root).map_err(|source| Error::Io {
-        context: "cannot create the workspace's .reckon folder".into(),
-        source,
-    })?;
-    let held = lock::Lock::acquire(&state_dir, &policy.lock_command, policy.lock_timeout)
-        .await
-        .map_err(Refusal::from)?;
-    let mut writer = journal::Writer::open(&state_dir).map_err(journal_error)?;
-    let resolved = resolve_interrupted(workspace, psa, &mut writer, progress).await?;
+    let held = state::Store::open(workspace)
+        .await?
+        .lock(&policy.lock_command, policy.lock_timeout)
+        .await?;
+    let resolved = resolve_interrupted(workspace, psa, &held, progress).await?;
     let (plan, commit) = match source {
         Source::Fresh(request) => (
             planning::plan(workspace, psa, &request).await?,
@@ -161,14 +157,15 @@ pub async fn apply<P: Psa>(
     progress.confirm(&plan)?;
     progress.applying()?;
     let mut journal = journal::ApplyJournal::new(
-        writer,
+        held.sink(),
         held.info().id.clone(),
         commit,
         plan.period,
         journal::crash_hook(),
     );
     let report = apply::execute(&plan, psa, &mut journal, |r| progress.result(r)).await;
-    drop(held);
+    drop(journal);
+    held.release().await;
     Ok(Applied {
         plan,
         report: Some(report),
@@ -203,19 +200,18 @@ pub fn blockers(plan: &Plan, policy: &Policy) -> Option<Refusal> {
 async fn resolve_interrupted<P: Psa>(
     workspace: &Workspace,
     psa: &P,
-    writer: &mut journal::Writer,
+    held: &state::Held,
     progress: &mut impl Progress,
 ) -> Result<Vec<Interrupted>, Error> {
     let mut resolved = Vec::new();
     for (intent, found) in planning::reread_unknown_outcomes(workspace, psa).await? {
-        writer
-            .append(&journal::Record::Resolved(journal::Resolved {
-                apply: intent.apply.clone(),
-                seq: intent.seq,
-                time: journal::now(),
-                found,
-            }))
-            .map_err(journal_error)?;
+        held.record(&journal::Record::Resolved(journal::Resolved {
+            apply: intent.apply.clone(),
+            seq: intent.seq,
+            time: journal::now(),
+            found,
+        }))
+        .await?;
         let write = planning::interrupted_write(intent, found);
         progress.resolved(&write);
         resolved.push(write);
@@ -239,13 +235,6 @@ fn refuse_unforeseen(plan: &Plan, resolved: &[Interrupted]) -> Result<(), Refusa
         Ok(())
     } else {
         Err(Refusal::Interrupted { unknown })
-    }
-}
-
-fn journal_error(source: std::io::Error) -> Error {
-    Error::Io {
-        context: "cannot write the apply journal .reckon/journal.jsonl; nothing was applied".into(),
-        source,
     }
 }
 

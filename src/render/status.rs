@@ -7,6 +7,9 @@ use crate::status::Status;
 
 /// Writes the status.
 pub fn text(out: &mut dyn Write, status: &Status, style: Style) -> io::Result<()> {
+    if let Some(backend) = &status.backend {
+        writeln!(out, "State: {backend}")?;
+    }
     writeln!(out, "{}", style.paint(Paint::Bold, "Integrations:"))?;
     for integration in &status.integrations {
         match &integration.last_apply {
@@ -33,9 +36,15 @@ pub fn text(out: &mut dyn Write, status: &Status, style: Style) -> io::Result<()
         }
     }
     writeln!(out)?;
-    match &status.lock {
-        None => writeln!(out, "Lock: not held")?,
-        Some(lock) => writeln!(
+    match (&status.lock, &status.stale_lock) {
+        (None, None) => writeln!(out, "Lock: not held")?,
+        (None, Some(stale)) => writeln!(
+            out,
+            "Lock: not held (the holder row of {stale} remains, but its connection is gone; \
+             `reckon unlock {}` removes it)",
+            stale.id
+        )?,
+        (Some(lock), _) => writeln!(
             out,
             "Lock: {}",
             style.paint(Paint::Yellow, &lock.to_string())

@@ -59,6 +59,7 @@ impl Scenario {
                 decimals: 0,
                 policy: Policy::default(),
                 integrations: Vec::new(),
+                state: Default::default(),
             },
             psa: PsaSnapshot {
                 companies: Vec::new(),

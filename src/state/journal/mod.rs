@@ -22,6 +22,7 @@
 //!
 //! Owns the record format and the file; decides nothing about billing.
 
+mod sink;
 mod writer;
 
 use std::collections::BTreeSet;
@@ -32,6 +33,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use sink::Sink;
 pub use writer::{Position, Writer};
 
 use super::Actor;
@@ -163,10 +165,11 @@ pub fn unknown_outcomes(records: &[Record]) -> Vec<Intent> {
         .collect()
 }
 
-/// The journal of one apply run, as [`apply::Journal`]; concurrent writes may share it.
+/// The journal of one apply run, as [`apply::Journal`], written through a [`Sink`] (the local
+/// file's [`Writer`], or the shared database's); concurrent writes may share it.
 #[derive(Debug)]
-pub struct ApplyJournal {
-    writer: Writer,
+pub struct ApplyJournal<S = Writer> {
+    writer: S,
     apply: String,
     seq: AtomicU32,
     actor: Actor,
@@ -176,7 +179,7 @@ pub struct ApplyJournal {
     writes: AtomicU32,
 }
 
-impl ApplyJournal {
+impl<S: Sink> ApplyJournal<S> {
     /// A journal for one run of `apply` over `period`'s plan, made from `commit`.
     ///
     /// `crash_after_writes` is a test hook (`RECKON_TEST_CRASH_AFTER_WRITES`): abort the process
@@ -184,7 +187,7 @@ impl ApplyJournal {
     /// outcome is recorded, exactly as a crash would. Writes running concurrently at that
     /// moment are cut off too, as in a real crash.
     pub fn new(
-        writer: Writer,
+        writer: S,
         apply: String,
         commit: Option<String>,
         period: Period,
@@ -203,7 +206,7 @@ impl ApplyJournal {
     }
 
     /// The journal's writer (for its figures, e.g. [`Writer::syncs`]).
-    pub fn writer(&self) -> &Writer {
+    pub fn writer(&self) -> &S {
         &self.writer
     }
 
@@ -229,7 +232,7 @@ impl ApplyJournal {
     }
 }
 
-impl apply::Journal for ApplyJournal {
+impl<S: Sink> apply::Journal for ApplyJournal<S> {
     async fn intent(&self, change: &Change) -> std::io::Result<IntentId> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let position = self.writer.push(&self.intent_record(seq, change))?;
