@@ -132,7 +132,21 @@ pub async fn apply<P: Psa>(
         .await?
         .lock(&policy.lock_command, policy.lock_timeout)
         .await?;
-    let resolved = resolve_interrupted(workspace, psa, &held, progress).await?;
+    let applied = locked(workspace, psa, source, policy, progress, &held).await;
+    held.release().await;
+    applied
+}
+
+/// Steps 2 to 7, under the lock `held`.
+async fn locked<P: Psa>(
+    workspace: &Workspace,
+    psa: &P,
+    source: Source<'_>,
+    policy: &Policy,
+    progress: &mut impl Progress,
+    held: &state::Held,
+) -> Result<Applied, Stopped> {
+    let resolved = resolve_interrupted(workspace, psa, held, progress).await?;
     let (plan, commit) = match source {
         Source::Fresh(request) => (
             planning::plan(workspace, psa, &request).await?,
@@ -164,8 +178,6 @@ pub async fn apply<P: Psa>(
         journal::crash_hook(),
     );
     let report = apply::execute(&plan, psa, &mut journal, |r| progress.result(r)).await;
-    drop(journal);
-    held.release().await;
     Ok(Applied {
         plan,
         report: Some(report),

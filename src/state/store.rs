@@ -194,6 +194,12 @@ impl Sink for HeldSink<'_> {
             Self::Postgres(w) => w.pushed(),
         }
     }
+    fn durable_through(&self) -> Position {
+        match self {
+            Self::Local(w) => Sink::durable_through(*w),
+            Self::Postgres(w) => w.durable_through(),
+        }
+    }
 }
 
 /// What names one PSA tenant for the shared lock and journal: its kind and the address that

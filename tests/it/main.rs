@@ -23,6 +23,8 @@ mod keeper;
 mod keeper_commander;
 mod markdown_budget;
 mod messages;
+mod pg_server;
+mod pg_state;
 mod psa_http;
 mod psa_trust;
 mod quickstart;

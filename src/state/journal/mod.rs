@@ -177,6 +177,15 @@ pub struct ApplyJournal<S = Writer> {
     period: Period,
     crash_after_writes: Option<u32>,
     writes: AtomicU32,
+    /// Each intent's address, and where its outcome went: to name the writes whose outcome
+    /// is unknown when the last records cannot be made durable.
+    written: std::sync::Mutex<Written>,
+}
+
+#[derive(Debug, Default)]
+struct Written {
+    addresses: std::collections::BTreeMap<u32, String>,
+    outcomes: Vec<(Position, u32)>,
 }
 
 impl<S: Sink> ApplyJournal<S> {
@@ -202,7 +211,26 @@ impl<S: Sink> ApplyJournal<S> {
             period,
             crash_after_writes,
             writes: AtomicU32::new(0),
+            written: std::sync::Mutex::default(),
         }
+    }
+
+    fn written(&self) -> std::sync::MutexGuard<'_, Written> {
+        self.written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The addresses of the writes whose outcome was handed over but is not durable.
+    fn undurable_outcomes(&self) -> Vec<String> {
+        let through = self.writer.durable_through();
+        let written = self.written();
+        written
+            .outcomes
+            .iter()
+            .filter(|(position, _)| *position > through)
+            .filter_map(|(_, seq)| written.addresses.get(seq).cloned())
+            .collect()
     }
 
     /// The journal's writer (for its figures, e.g. [`Writer::syncs`]).
@@ -236,6 +264,7 @@ impl<S: Sink> apply::Journal for ApplyJournal<S> {
     async fn intent(&self, change: &Change) -> std::io::Result<IntentId> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let position = self.writer.push(&self.intent_record(seq, change))?;
+        self.written().addresses.insert(seq, change.address.clone());
         self.writer.durable(position).await?;
         Ok(IntentId(seq))
     }
@@ -252,19 +281,32 @@ impl<S: Sink> apply::Journal for ApplyJournal<S> {
             Outcome::Failed(e) => Some(e.to_string()),
             Outcome::NotAttempted(reason) => Some(reason.clone()),
         };
-        self.writer
-            .push(&Record::Outcome(OutcomeRecord {
-                apply: self.apply.clone(),
-                seq: intent.0,
-                time: now(),
-                outcome: outcome.kind(),
-                error,
-            }))
-            .map(drop)
+        let position = self.writer.push(&Record::Outcome(OutcomeRecord {
+            apply: self.apply.clone(),
+            seq: intent.0,
+            time: now(),
+            outcome: outcome.kind(),
+            error,
+        }))?;
+        self.written().outcomes.push((position, intent.0));
+        Ok(())
     }
 
     async fn finish(&self) -> std::io::Result<()> {
-        self.writer.durable(self.writer.pushed()).await
+        match self.writer.durable(self.writer.pushed()).await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                let unknown = self.undurable_outcomes();
+                if unknown.is_empty() {
+                    return Err(error);
+                }
+                Err(std::io::Error::other(format!(
+                    "{error}; the outcome of these writes is not recorded (outcome unknown until \
+                     the next plan or apply re-reads them): {}",
+                    unknown.join(", ")
+                )))
+            }
+        }
     }
 }
 

@@ -17,6 +17,8 @@ pub trait Sink {
     fn durable(&self, through: Position) -> impl Future<Output = io::Result<()>>;
     /// The position of the last record pushed.
     fn pushed(&self) -> Position;
+    /// The position through which every record is known to be durable.
+    fn durable_through(&self) -> Position;
 }
 
 impl Sink for super::Writer {
@@ -29,6 +31,9 @@ impl Sink for super::Writer {
     fn pushed(&self) -> Position {
         super::Writer::pushed(self)
     }
+    fn durable_through(&self) -> Position {
+        super::Writer::durable_through(self)
+    }
 }
 
 impl<S: Sink> Sink for &S {
@@ -40,5 +45,8 @@ impl<S: Sink> Sink for &S {
     }
     fn pushed(&self) -> Position {
         (**self).pushed()
+    }
+    fn durable_through(&self) -> Position {
+        (**self).durable_through()
     }
 }

@@ -118,6 +118,11 @@ impl Writer {
         self.settle(target, synced)
     }
 
+    /// The position through which every record is on disk.
+    pub fn durable_through(&self) -> Position {
+        Position(self.progress().durable)
+    }
+
     /// Syncs made so far (each covers every record pushed before it started).
     pub fn syncs(&self) -> u64 {
         self.progress().syncs

@@ -150,4 +150,8 @@ impl Sink for Writer {
     fn pushed(&self) -> Position {
         Position(self.progress().pushed)
     }
+
+    fn durable_through(&self) -> Position {
+        Position(self.progress().durable)
+    }
 }
