@@ -70,6 +70,11 @@ impl PgServer {
         )
     }
 
+    /// The TCP port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// Stops the server at once (as a crash would: `-m immediate`).
     pub fn stop(&self) {
         self.run(

@@ -396,6 +396,36 @@ fn migrations_run_once_from_an_empty_database_and_a_newer_schema_is_refused() {
         3,
         "schema_migrations, journal, lock_holders"
     );
+    // A role that may only read (a pull request's plan) plans from the shared history, and
+    // cannot take the lock.
+    pg.query(
+        "CREATE ROLE reader LOGIN PASSWORD 'rEader-pw-9931'; \
+         GRANT USAGE ON SCHEMA reckon TO reader; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA reckon TO reader",
+    );
+    let reader = format!(
+        "postgres://reader:rEader-pw-9931@127.0.0.1:{}/postgres",
+        pg.port()
+    );
+    let env: Vec<(&str, &str)> = ENV
+        .iter()
+        .copied()
+        .chain([("RECKON_STATE_URL", reader.as_str())])
+        .collect();
+    let plan = reckon_with_env(a.path(), &["plan", "--period", "2026-10"], &env);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    let apply = reckon_with_env(a.path(), APPLY, &env);
+    assert_ne!(apply.code, 0, "{}", apply.stdout);
+    assert!(
+        apply.stderr.contains("cannot take the apply lock"),
+        "{}",
+        apply.stderr
+    );
+    for run in [&plan, &apply] {
+        assert!(!run.stdout.contains("rEader-pw") && !run.stderr.contains("rEader-pw"));
+    }
+    assert!(sim.adjustments().is_empty());
+
     pg.query("INSERT INTO reckon.schema_migrations (version) VALUES (99)");
     let refused = run(&pg, a.path(), &["plan", "--period", "2026-10"]);
     assert_ne!(refused.code, 0);

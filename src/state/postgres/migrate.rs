@@ -46,11 +46,21 @@ pub const LATEST: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 const MIGRATION_LOCK: i64 = 0x7265_636b_6f6e_0001;
 
 /// Brings `schema` to [`LATEST`], creating it when missing; returns the migrations applied.
+///
+/// A schema already at [`LATEST`] is only read (no DDL, no lock), so a role that may only
+/// `SELECT` (a pull request's plan) can use it.
 pub async fn migrate(
     client: &mut Client,
     target: &Target,
     schema: &str,
 ) -> Result<Vec<i32>, DbError> {
+    let version = read_version(client, schema)
+        .await
+        .map_err(|e| target.error("cannot read the state schema version", &e))?;
+    refuse_newer(version, schema)?;
+    if version == LATEST {
+        return Ok(Vec::new());
+    }
     let mut applied = Vec::new();
     for (version, sql) in MIGRATIONS {
         let error = |e: tokio_postgres::Error| target.error("cannot migrate the state schema", &e);
@@ -82,6 +92,25 @@ pub async fn migrate(
         .map_err(|e| target.error("cannot read the state schema version", &e))?;
     refuse_newer(current, schema)?;
     Ok(applied)
+}
+
+/// The schema's version without changing anything: 0 when it or its version table is missing.
+async fn read_version(client: &Client, schema: &str) -> Result<i32, tokio_postgres::Error> {
+    let table = format!("{schema}.schema_migrations");
+    let exists = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+        .await?
+        .try_get::<_, bool>(0)?;
+    if !exists {
+        return Ok(0);
+    }
+    client
+        .query_one(
+            &format!("SELECT coalesce(max(version), 0) FROM {table}"),
+            &[],
+        )
+        .await?
+        .try_get(0)
 }
 
 /// Within `tx`: takes the migration lock, makes sure the schema and its version table exist,
