@@ -54,6 +54,14 @@ impl Postgres {
         format!("PostgreSQL {} (schema {})", self.target.label, self.schema)
     }
 
+    /// Drops the whole schema, every tenant's state in it (for benchmarks and tests only).
+    pub async fn drop_schema(&self) -> Result<(), DbError> {
+        self.client
+            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.schema))
+            .await
+            .map_err(|e| self.target.error("cannot drop the state schema", &e))
+    }
+
     /// Every journal record of this tenant, oldest first.
     pub async fn history(&self) -> Result<Vec<Record>, DbError> {
         let rows = self
