@@ -61,7 +61,16 @@ pub fn apply_and_kill(
 ) -> Result<ChildApply, Failure> {
     let from = state.mark();
     let mut child = reckon
-        .command(dir, &["apply", "--auto-approve", "--period", PERIOD])
+        .command(
+            dir,
+            &[
+                "apply",
+                "--auto-approve",
+                "--allow-partial",
+                "--period",
+                PERIOD,
+            ],
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
@@ -135,7 +144,16 @@ pub fn unlock(reckon: &Reckon, dir: &Path, state: &State, killed: &Killed) -> Re
     require(id == killed.run, || {
         format!("the lock's id in `reckon status` is not the killed run's: {status}")
     })?;
-    let refused = reckon.run(dir, &["apply", "--auto-approve", "--period", PERIOD])?;
+    let refused = reckon.run(
+        dir,
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-partial",
+            "--period",
+            PERIOD,
+        ],
+    )?;
     require(
         refused.code == Some(1) && refused.stderr.contains("the workspace is locked"),
         || format!("`reckon apply` while the dead process's lock stands: {refused}"),
@@ -217,7 +235,16 @@ pub fn recover(
     })?;
 
     let from = state.mark();
-    let apply = reckon.run(dir, &["apply", "--auto-approve", "--period", PERIOD])?;
+    let apply = reckon.run(
+        dir,
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-partial",
+            "--period",
+            PERIOD,
+        ],
+    )?;
     let records = state.appended(from)?;
     let resolved: BTreeMap<(&str, u32), Option<Decimal>> = records
         .iter()
