@@ -9,10 +9,23 @@ use crate::status;
 
 /// Arguments of `status`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Output formats for `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For scripts (see README).
+    Json,
+}
 
 /// Reads the journal, the lock and approvals.yaml, and prints the status.
-pub async fn run(context: &super::Context, _args: &Args) -> Result<ExitStatus, Error> {
+pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
     let store = Store::open(workspace).await?;
@@ -34,13 +47,19 @@ pub async fn run(context: &super::Context, _args: &Args) -> Result<ExitStatus, E
     if let Store::Postgres(_) = store {
         status.backend = Some(store.describe());
     }
-    render::status::text(
-        &mut render::escape::stdout(render::escape::Sink::Text {
-            color: context.style.color,
-        }),
-        &status,
-        context.style,
-    )
+    match args.format {
+        Format::Text => render::status::text(
+            &mut render::escape::stdout(render::escape::Sink::Text {
+                color: context.style.color,
+            }),
+            &status,
+            context.style,
+        ),
+        Format::Json => render::status::json(
+            &mut render::escape::stdout(render::escape::Sink::Json),
+            &status,
+        ),
+    }
     .map_err(super::output_error)?;
     Ok(ExitStatus::Success)
 }

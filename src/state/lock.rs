@@ -33,7 +33,7 @@ pub struct LockInfo {
     pub time: String,
     /// The command holding it, e.g. `apply plan.json`.
     pub command: String,
-    /// The CI run holding it, when CI variables said so.
+    /// The CI run holding it, when CI variables said so (absent in older lock files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci: Option<super::CiRun>,
 }
@@ -57,7 +57,7 @@ impl std::fmt::Display for LockInfo {
             self.id, self.user, self.host, self.pid, self.time, self.command
         )?;
         if let Some(run) = &self.ci {
-            write!(f, " in CI run {run}")?;
+            write!(f, ", in the CI run of {run}")?;
         }
         if self.holder_is_gone() {
             write!(f, "; that process is no longer running")?;

@@ -75,9 +75,15 @@ impl Actor {
 
     /// Who, for people: the CI actor and run when there is one, else `user@host`.
     pub fn who(&self) -> String {
-        match &self.ci {
-            Some(run) => run.to_string(),
-            None => format!("{}@{}", self.user, self.host),
-        }
+        who(&self.user, &self.host, self.ci.as_ref())
+    }
+}
+
+/// Who did something, for people (lock holders, journal records, status, provenance): the CI
+/// actor and run when there is one, else `user@host`.
+pub fn who(user: &str, host: &str, ci: Option<&CiRun>) -> String {
+    match ci {
+        Some(run) => run.to_string(),
+        None => format!("{user}@{host}"),
     }
 }

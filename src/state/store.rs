@@ -23,7 +23,7 @@ pub enum Store {
     /// `.reckon/` under the workspace root.
     Local(PathBuf),
     /// The shared database.
-    Postgres(Postgres),
+    Postgres(Box<Postgres>),
 }
 
 /// A lock holder as `status` shows it.
@@ -53,7 +53,7 @@ impl Store {
                 let target = postgres::Target::new(url.as_ref()).map_err(db_error)?;
                 Postgres::open(target, schema, tenant(&workspace.psa))
                     .await
-                    .map(Self::Postgres)
+                    .map(|db| Self::Postgres(Box::new(db)))
                     .map_err(db_error)
             }
         }
@@ -113,13 +113,15 @@ impl Store {
                 Ok(Held::Local { lock, writer })
             }
             Self::Postgres(db) => Ok(Held::Postgres(
-                db.lock(command, timeout).await.map_err(lock_refusal)?,
+                (*db).lock(command, timeout).await.map_err(lock_refusal)?,
             )),
         }
     }
 }
 
 /// A held apply lock and the journal written under it.
+// One per apply, made once and never moved in a loop: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Held {
     /// `.reckon/lock` and `.reckon/journal.jsonl`.

@@ -516,6 +516,7 @@ fn once_the_database_is_gone_no_intent_is_acknowledged_so_no_further_write_start
             user: "ann".into(),
             host: "ci".into(),
             commit: None,
+            ci: None,
             integration: "keeper".into(),
             address: format!("keeper/a/{seq}"),
             action: reckon::plan::ActionKind::Update,

@@ -69,33 +69,23 @@ impl Target {
         if config.get_hosts().is_empty() {
             config.host(var("PGHOST").unwrap_or_else(|| "localhost".into()));
         }
-        if config.get_ports().is_empty() {
-            if let Some(port) = var("PGPORT") {
-                let port = port
-                    .parse()
-                    .map_err(|_| DbError(format!("PGPORT `{port}` is not a port number")))?;
-                config.port(port);
-            }
+        if let (true, Some(port)) = (config.get_ports().is_empty(), var("PGPORT")) {
+            let port = port
+                .parse()
+                .map_err(|_| DbError(format!("PGPORT `{port}` is not a port number")))?;
+            config.port(port);
         }
-        if config.get_user().is_none() {
-            if let Some(user) = var("PGUSER") {
-                config.user(user);
-            }
+        if let (None, Some(user)) = (config.get_user(), var("PGUSER")) {
+            config.user(user);
         }
-        if config.get_password().is_none() {
-            if let Some(password) = var("PGPASSWORD") {
-                config.password(password);
-            }
+        if let (None, Some(password)) = (config.get_password(), var("PGPASSWORD")) {
+            config.password(password);
         }
-        if config.get_dbname().is_none() {
-            if let Some(db) = var("PGDATABASE") {
-                config.dbname(db);
-            }
+        if let (None, Some(db)) = (config.get_dbname(), var("PGDATABASE")) {
+            config.dbname(db);
         }
-        if !text.contains("sslmode") {
-            if let Some(mode) = var("PGSSLMODE") {
-                config.ssl_mode(ssl_mode(&mode)?);
-            }
+        if let (false, Some(mode)) = (text.contains("sslmode"), var("PGSSLMODE")) {
+            config.ssl_mode(ssl_mode(&mode)?);
         }
         config.connect_timeout(CONNECT_TIMEOUT);
         config.application_name("reckon");
