@@ -228,7 +228,7 @@ impl Client {
         }
         self.count("POST token");
         let lost = |e| Outcome::Retry(transport(&url, e), None);
-        let response = builder.send().await.map_err(lost)?;
+        let response = crate::psa::http::send(builder).await.map_err(lost)?;
         let status = response.status();
         let retry_after = retry_after(&response);
         let body = response.bytes().await.map_err(lost)?;
@@ -317,7 +317,7 @@ impl Client {
                 Outcome::Final(failure)
             }
         };
-        let response = builder.send().await.map_err(lost)?;
+        let response = crate::psa::http::send(builder).await.map_err(lost)?;
         let status = response.status();
         let retry_after = retry_after(&response);
         let body = response.bytes().await.map_err(lost)?.to_vec();
