@@ -4,6 +4,11 @@
 //!
 //! Run: `cargo run --release --example journal_bench [WRITES]` (not part of `cargo test`).
 //! Uses the same `state::journal::ApplyJournal` that `reckon apply` uses, without a PSA.
+//!
+//! With `RECKON_BENCH_STATE_URL=postgres://…` set, the same writes also go through the
+//! PostgreSQL backend (`state: {backend: postgres}`): intents committed before each write,
+//! concurrent intents sharing one commit, on the connection holding the tenant's lock; in a
+//! throwaway schema that is dropped afterwards.
 
 use std::time::Instant;
 
@@ -56,7 +61,61 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         std::fs::remove_dir_all(&dir)?;
     }
+    if let Ok(url) = std::env::var("RECKON_BENCH_STATE_URL") {
+        postgres(&url, writes, &change)?;
+    }
     Ok(())
+}
+
+/// The same writes through the PostgreSQL journal.
+fn postgres(url: &str, writes: u32, change: &Change) -> Result<(), Box<dyn std::error::Error>> {
+    use reckon::state::postgres::{Postgres, Target};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let schema = format!("reckon_bench_{}", std::process::id());
+    let url = reckon::secret::Secret::new(url);
+    runtime.block_on(async {
+        for at_once in [1, 6] {
+            let target = Target::new(Some(&url))?;
+            let open = Postgres::open(target, &schema, "bench".into()).await?;
+            let session = open.lock("bench", std::time::Duration::ZERO).await?;
+            let period = "2026-10".parse()?;
+            let journal = ApplyJournal::new(session.writer(), "bench".into(), None, period, None);
+            let started = Instant::now();
+            {
+                let write = |_| async {
+                    let intent = journal.intent(change).await?;
+                    journal.outcome(intent, &Outcome::Applied)
+                };
+                let mut done = stream::iter(0..writes).map(write).buffer_unordered(at_once);
+                while let Some(result) = done.next().await {
+                    result?;
+                }
+            }
+            journal.finish().await?;
+            let elapsed = started.elapsed();
+            println!(
+                "postgres: {writes} journalled writes, {at_once} at a time ({} commits) in {elapsed:.2?}: {:.2?} per write",
+                session.writer().commits(),
+                elapsed / writes.max(1)
+            );
+            let open = Postgres::open(Target::new(Some(&url))?, &schema, "bench".into()).await?;
+            let read = Instant::now();
+            let records = open.history().await?;
+            let unknown = journal::unknown_outcomes(&records).len();
+            println!(
+                "postgres: reading the journal ({} records) and finding unknown outcomes ({unknown}): {:.2?}",
+                records.len(),
+                read.elapsed()
+            );
+            drop(journal);
+            session.release().await;
+            open.drop_schema().await?;
+        }
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })
 }
 
 fn sample_change() -> Change {

@@ -16,8 +16,12 @@ use crate::state::lock::LockInfo;
 pub struct Status {
     /// One entry per integration of the workspace, in name order.
     pub integrations: Vec<IntegrationStatus>,
+    /// Where the state lives, when it is not the local `.reckon/` (e.g. the shared database).
+    pub backend: Option<String>,
     /// The apply lock, when held.
     pub lock: Option<LockInfo>,
+    /// A shared lock's holder row whose connection is gone (the lock itself is free).
+    pub stale_lock: Option<LockInfo>,
     /// Approvals in approvals.yaml whose change has not been applied.
     pub pending_approvals: Vec<Grant>,
     /// Writes started but never recorded as done.
@@ -131,7 +135,9 @@ pub fn build(
                 last_apply: last_apply(name),
             })
             .collect(),
+        backend: None,
         lock,
+        stale_lock: None,
         pending_approvals: grants.iter().filter(|g| !applied(g)).cloned().collect(),
         unknown_outcomes: crate::state::journal::unknown_outcomes(records),
     }

@@ -8,19 +8,18 @@
 //! soak's job.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{Read, Seek};
 use std::path::Path;
 use std::process::Stdio;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use reckon::state::journal::{self, Intent, Record};
-use reckon::state::{STATE_DIR, lock};
 use rust_decimal::Decimal;
 
 use crate::binary::Reckon;
 use crate::msp::PERIOD;
 use crate::run::Failure;
+use crate::state::State;
 
 /// The longest a child apply may take to reach its first write (a fault can hold it a while).
 const FIRST_WRITE_LIMIT: Duration = Duration::from_secs(60);
@@ -54,15 +53,28 @@ pub struct ChildApply {
 }
 
 /// Runs `reckon apply` on `dir` and SIGKILLs it `delay` after its first journalled intent.
-pub fn apply_and_kill(reckon: &Reckon, dir: &Path, delay: Duration) -> Result<ChildApply, Failure> {
-    let state_dir = dir.join(STATE_DIR);
-    let from = journal_len(&state_dir);
+pub fn apply_and_kill(
+    reckon: &Reckon,
+    dir: &Path,
+    state: &State,
+    delay: Duration,
+) -> Result<ChildApply, Failure> {
+    let from = state.mark();
     let mut child = reckon
-        .command(dir, &["apply", "--auto-approve", "--period", PERIOD])
+        .command(
+            dir,
+            &[
+                "apply",
+                "--auto-approve",
+                "--allow-partial",
+                "--period",
+                PERIOD,
+            ],
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    let wrote = wait_for_intent(&state_dir, from, &mut child)?;
+    let wrote = wait_for_intent(state, from, &mut child)?;
     if wrote {
         std::thread::sleep(delay);
     }
@@ -73,7 +85,7 @@ pub fn apply_and_kill(reckon: &Reckon, dir: &Path, delay: Duration) -> Result<Ch
             child.wait()?
         }
     };
-    let records = appended(&state_dir, from)?;
+    let records = state.appended(from)?;
     let ended = match (status.code(), wrote) {
         // No exit code: ended by the signal.
         (None, _) => Ended::Killed(Killed {
@@ -86,7 +98,7 @@ pub fn apply_and_kill(reckon: &Reckon, dir: &Path, delay: Duration) -> Result<Ch
     };
     if !matches!(ended, Ended::Killed(_)) {
         // A run that ended by itself, however, releases its lock.
-        require(lock::read(&state_dir)?.is_none(), || {
+        require(state.lock_free()?, || {
             "a reckon apply that ended by itself left its lock".into()
         })?;
     }
@@ -100,7 +112,10 @@ pub fn apply_and_kill(reckon: &Reckon, dir: &Path, delay: Duration) -> Result<Ch
 /// the process is gone, and each write with an unknown outcome; `reckon apply` must be
 /// refused while the lock stands; `reckon unlock ID`, with the id read from the status, must
 /// remove it.
-pub fn unlock(reckon: &Reckon, dir: &Path, killed: &Killed) -> Result<(), Failure> {
+pub fn unlock(reckon: &Reckon, dir: &Path, state: &State, killed: &Killed) -> Result<(), Failure> {
+    if state.shared() {
+        return unlock_shared(reckon, dir, state, killed);
+    }
     let status = reckon.run(dir, &["status"])?;
     let held = status
         .stdout
@@ -129,16 +144,62 @@ pub fn unlock(reckon: &Reckon, dir: &Path, killed: &Killed) -> Result<(), Failur
     require(id == killed.run, || {
         format!("the lock's id in `reckon status` is not the killed run's: {status}")
     })?;
-    let refused = reckon.run(dir, &["apply", "--auto-approve", "--period", PERIOD])?;
+    let refused = reckon.run(
+        dir,
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-partial",
+            "--period",
+            PERIOD,
+        ],
+    )?;
     require(
         refused.code == Some(1) && refused.stderr.contains("the workspace is locked"),
         || format!("`reckon apply` while the dead process's lock stands: {refused}"),
     )?;
     let unlocked = reckon.run(dir, &["unlock", id])?;
-    let gone = lock::read(&dir.join(STATE_DIR))?.is_none();
+    let gone = state.lock_free()?;
     require(unlocked.code == Some(0) && gone, || {
         format!("`reckon unlock {id}`: {unlocked}")
     })
+}
+
+/// After a kill with the lock in PostgreSQL: the lock went with the killed process's
+/// connection, so `reckon status` must show it free, the killed run's holder row as stale and
+/// each write with an unknown outcome; `reckon unlock ID` then tidies the row away.
+fn unlock_shared(
+    reckon: &Reckon,
+    dir: &Path,
+    state: &State,
+    killed: &Killed,
+) -> Result<(), Failure> {
+    require(state.lock_free()?, || {
+        "the killed apply's advisory lock outlived its connection".into()
+    })?;
+    let status = reckon.run(dir, &["status"])?;
+    let stale = format!("the holder row of lock {} held by", killed.run);
+    require(
+        status.code == Some(0)
+            && status.stdout.contains("Lock: not held")
+            && status.stdout.contains(&stale)
+            && killed
+                .unknown
+                .iter()
+                .all(|i| status.stdout.contains(&i.address)),
+        || {
+            format!(
+                "`reckon status` after the kill of pid {}: {status}",
+                killed.pid
+            )
+        },
+    )?;
+    let unlocked = reckon.run(dir, &["unlock", &killed.run])?;
+    let after = reckon.run(dir, &["status"])?;
+    require(
+        unlocked.code == Some(0) && !after.stdout.contains("holder row"),
+        || format!("`reckon unlock {}`: {unlocked}", killed.run),
+    )
 }
 
 /// The cycle after a kill: `reckon plan` must report exactly the killed run's writes without an
@@ -148,6 +209,7 @@ pub fn unlock(reckon: &Reckon, dir: &Path, killed: &Killed) -> Result<(), Failur
 pub fn recover(
     reckon: &Reckon,
     dir: &Path,
+    state: &State,
     killed: &Killed,
     live: &HashMap<String, Decimal>,
 ) -> Result<HashSet<String>, Failure> {
@@ -172,10 +234,18 @@ pub fn recover(
         format!("the plan after the kill should report {expected:?} as interrupted: {plan}")
     })?;
 
-    let state_dir = dir.join(STATE_DIR);
-    let from = journal_len(&state_dir);
-    let apply = reckon.run(dir, &["apply", "--auto-approve", "--period", PERIOD])?;
-    let records = appended(&state_dir, from)?;
+    let from = state.mark();
+    let apply = reckon.run(
+        dir,
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-partial",
+            "--period",
+            PERIOD,
+        ],
+    )?;
+    let records = state.appended(from)?;
     let resolved: BTreeMap<(&str, u32), Option<Decimal>> = records
         .iter()
         .filter_map(|r| match r {
@@ -194,7 +264,7 @@ pub fn recover(
             i.address
         ))
     });
-    let left = journal::unknown_outcomes(&journal::read(&state_dir)?).len();
+    let left = journal::unknown_outcomes(&state.all()?).len();
     require(
         apply.code == Some(0) && noted && resolved == closing && left == 0,
         || {
@@ -209,13 +279,14 @@ pub fn recover(
 /// Polls the journal every millisecond until an intent appears after byte `from` (`true`) or
 /// the child ends first (`false`).
 fn wait_for_intent(
-    state_dir: &Path,
+    state: &State,
     from: u64,
     child: &mut std::process::Child,
 ) -> Result<bool, Failure> {
     let deadline = Instant::now() + FIRST_WRITE_LIMIT;
     loop {
-        if appended(state_dir, from)?
+        if state
+            .appended(from)?
             .iter()
             .any(|r| matches!(r, Record::Intent(_)))
         {
@@ -230,28 +301,6 @@ fn wait_for_intent(
         }
         std::thread::sleep(Duration::from_millis(1));
     }
-}
-
-/// The journal's size now (0 when it does not exist yet).
-fn journal_len(state_dir: &Path) -> u64 {
-    std::fs::metadata(journal::path(state_dir)).map_or(0, |m| m.len())
-}
-
-/// The records appended from byte `from` on. A torn last line (a writer killed mid-line) is
-/// skipped, as `journal::read` does.
-fn appended(state_dir: &Path, from: u64) -> std::io::Result<Vec<Record>> {
-    let mut file = match std::fs::File::open(journal::path(state_dir)) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    file.seek(std::io::SeekFrom::Start(from))?;
-    let mut text = String::new();
-    file.read_to_string(&mut text)?;
-    Ok(text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect())
 }
 
 /// The run id of the first intent in `records`.

@@ -8,15 +8,23 @@
 //! ```sh
 //! cargo run --release --example bench -- [--companies 5000] [--latency-ms 50]
 //!     [--apply-latency-ms 5] [--psa autotask|connectwise|halopsa|both|all] [--naive] [--soak N]
+//!     [--state local|postgres]
 //! ```
 //!
 //! `--naive` also reads the same PSA state one resource at a time (`naive.rs`), for comparison;
 //! `--soak N` runs N apply cycles per PSA under random faults, killing the real `reckon apply`
-//! mid-way in some (`soak.rs`, `kill.rs`; the binary is built first if stale, `binary.rs`).
+//! mid-way in some (`soak.rs`, `kill.rs`; the binary is built first if stale, `binary.rs`);
+//! `--state postgres` keeps the soak's lock and journal in a throwaway PostgreSQL server
+//! (`state.rs`; needs Debian's `postgresql` package, as the tests do).
 //! Not part of `cargo test`.
 
 #[path = "../../tests/sim/mod.rs"]
 mod sim;
+
+// The tests' throwaway server (the soak uses only part of it).
+#[allow(dead_code)]
+#[path = "../../tests/it/pg_server.rs"]
+mod pg_server;
 
 mod binary;
 mod floor;
@@ -25,6 +33,7 @@ mod msp;
 mod naive;
 mod run;
 mod soak;
+mod state;
 mod tenant;
 
 use std::time::Duration;
@@ -44,6 +53,8 @@ pub struct Args {
     pub naive: bool,
     /// Soak cycles per PSA (0: no soak).
     pub soak: u32,
+    /// Whether the soak keeps its state in PostgreSQL (`--state postgres`).
+    pub postgres: bool,
 }
 
 /// A PSA simulator.
@@ -92,7 +103,7 @@ fn run_all() -> Result<(), run::Failure> {
     for kind in args.psas.clone() {
         run::scale(&runtime, kind, &args)?;
         if let Some(reckon) = &reckon {
-            soak::run(&runtime, kind, args.soak, reckon)?;
+            soak::run(&runtime, kind, args.soak, reckon, args.postgres)?;
         }
     }
     println!(
@@ -110,6 +121,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         psas: vec![Kind::Autotask, Kind::ConnectWise],
         naive: false,
         soak: 0,
+        postgres: false,
     };
     while let Some(flag) = argv.next() {
         let mut value = || argv.next().ok_or(format!("{flag} needs a value"));
@@ -123,6 +135,13 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--apply-latency-ms" => args.apply_latency = Duration::from_millis(number(value()?)?),
             "--soak" => args.soak = number(value()?)? as u32,
             "--naive" => args.naive = true,
+            "--state" => {
+                args.postgres = match value()?.as_str() {
+                    "local" => false,
+                    "postgres" => true,
+                    other => return Err(format!("--state {other}: local or postgres")),
+                }
+            }
             "--psa" => {
                 args.psas = match value()?.as_str() {
                     "autotask" => vec![Kind::Autotask],

@@ -20,7 +20,7 @@ use reckon::config::Workspace;
 use reckon::period::Period;
 use reckon::psa::AnyPsa;
 use reckon::secret::Secret;
-use reckon::state::journal::{ApplyJournal, Writer};
+use reckon::state::journal::ApplyJournal;
 use rust_decimal::Decimal;
 use tokio::runtime::Runtime;
 
@@ -28,6 +28,7 @@ use crate::binary::Reckon;
 use crate::kill::{self, Ended, Killed};
 use crate::msp::{self, Book, LINES, Lcg};
 use crate::run::Failure;
+use crate::state::State;
 use crate::tenant::{Server, Tenant};
 use crate::{Kind, sim};
 
@@ -76,12 +77,20 @@ struct Soak<'a> {
     workspace: Workspace,
     period: Period,
     reckon: &'a Reckon,
+    /// Where the lock and the journal live (`--state`).
+    state: State,
     /// Each line id's (customer, line) position in the book.
     where_is: HashMap<String, (usize, usize)>,
 }
 
 /// Runs `cycles` apply cycles against `kind`; fails on the first broken invariant.
-pub fn run(runtime: &Runtime, kind: Kind, cycles: u32, reckon: &Reckon) -> Result<(), Failure> {
+pub fn run(
+    runtime: &Runtime,
+    kind: Kind,
+    cycles: u32,
+    reckon: &Reckon,
+    postgres: bool,
+) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let mut book = Book::generate(COMPANIES, 7);
     let tenant = Tenant::start(kind, &book);
@@ -89,10 +98,10 @@ pub fn run(runtime: &Runtime, kind: Kind, cycles: u32, reckon: &Reckon) -> Resul
     let dir = tempfile::tempdir()?;
     let block = tenant.psa_block(dir.path())?;
     msp::write_workspace(dir.path(), &book, &block, &tenant.services)?;
+    let state = State::set_up(dir.path(), postgres)?;
     let workspace = reckon::config::load(dir.path())
         .map(|l| l.workspace)
         .map_err(|_| "the soak workspace does not load")?;
-    std::fs::create_dir_all(workspace.root.join(reckon::state::STATE_DIR))?;
     let where_is = tenant
         .customers
         .iter()
@@ -106,6 +115,7 @@ pub fn run(runtime: &Runtime, kind: Kind, cycles: u32, reckon: &Reckon) -> Resul
         workspace,
         period: msp::PERIOD.parse()?,
         reckon,
+        state,
         where_is,
     };
     let mut rng = Lcg(0x50a4 + kind as u64);
@@ -134,7 +144,15 @@ pub fn run(runtime: &Runtime, kind: Kind, cycles: u32, reckon: &Reckon) -> Resul
         soak.cycle(mode, cycle, &book, &mut rng, &mut tally, &mut killed)
             .map_err(|e| format!("{} cycle {cycle}: {e}", kind.name()))?;
     }
-    print(kind, cycles, &tally, soak.wrong(&book), started.elapsed());
+    let backend = if postgres { "postgres" } else { "local" };
+    print(
+        kind,
+        backend,
+        cycles,
+        &tally,
+        soak.wrong(&book),
+        started.elapsed(),
+    );
     Ok(())
 }
 
@@ -164,7 +182,7 @@ impl Soak<'_> {
         self.runtime.block_on(self.tenant.quiesce())?;
         self.check(&before, &writes_before, &applied, book, tally);
         if let Some(k) = killed {
-            kill::unlock(self.reckon, &self.workspace.root, k)?;
+            kill::unlock(self.reckon, &self.workspace.root, &self.state, k)?;
             tally.locks_removed += 1;
         }
         let converge = matches!(mode, Cycle::Recovery | Cycle::Final);
@@ -189,7 +207,7 @@ impl Soak<'_> {
         killed: &mut Option<Killed>,
     ) -> Result<HashSet<String>, Failure> {
         let delay = Duration::from_millis(rng.below(25));
-        let child = kill::apply_and_kill(self.reckon, &self.workspace.root, delay)?;
+        let child = kill::apply_and_kill(self.reckon, &self.workspace.root, &self.state, delay)?;
         match child.ended {
             Ended::Killed(k) => {
                 tally.kills += 1;
@@ -217,7 +235,7 @@ impl Soak<'_> {
             .iter()
             .filter(|i| i.line.as_ref().map(|l| live[l]) == Some(i.after))
             .count();
-        let applied = kill::recover(self.reckon, &self.workspace.root, &k, live)?;
+        let applied = kill::recover(self.reckon, &self.workspace.root, &self.state, &k, live)?;
         tally.resolved += k.unknown.len();
         Ok(applied)
     }
@@ -244,13 +262,24 @@ impl Soak<'_> {
             )
             .into());
         }
-        let state_dir = self.workspace.root.join(reckon::state::STATE_DIR);
-        let writer = Writer::open(&state_dir)?;
-        let mut journal =
-            ApplyJournal::new(writer, format!("soak-{cycle}"), None, self.period, None);
-        let report =
-            self.runtime
-                .block_on(reckon::apply::execute(&plan, &psa, &mut journal, |_| {}));
+        // The workspace's own backend, as `reckon apply` takes it: lock, then journal.
+        let report = self.runtime.block_on(async {
+            let held = reckon::state::Store::open(&self.workspace)
+                .await?
+                .lock("soak", Duration::ZERO)
+                .await?;
+            let mut journal = ApplyJournal::new(
+                held.sink(),
+                format!("soak-{cycle}"),
+                None,
+                self.period,
+                None,
+            );
+            let report = reckon::apply::execute(&plan, &psa, &mut journal, |_| {}).await;
+            drop(journal);
+            held.release().await;
+            Ok::<_, reckon::error::Error>(report)
+        })?;
         Ok(Some(
             report
                 .results
@@ -459,10 +488,10 @@ fn client(tenant: &Tenant) -> Result<AnyPsa, Failure> {
     })
 }
 
-fn print(kind: Kind, cycles: u32, tally: &Tally, wrong: usize, took: Duration) {
+fn print(kind: Kind, backend: &str, cycles: u32, tally: &Tally, wrong: usize, took: Duration) {
     let injected: u32 = tally.injected.values().sum();
     println!(
-        "\n== soak {}: {cycles} cycles + 1 without faults, {COMPANIES} companies, {:.1} s",
+        "\n== soak {} (state: {backend}): {cycles} cycles + 1 without faults, {COMPANIES} companies, {:.1} s",
         kind.name(),
         took.as_secs_f64()
     );

@@ -1,9 +1,10 @@
-//! `reckon status`: the sync state from the workspace's local records (offline).
+//! `reckon status`: the sync state from the workspace's records — `.reckon/` or the shared
+//! database, whichever `state:` names (no PSA call).
 
 use crate::config::approvals;
 use crate::error::{Error, ExitStatus};
 use crate::render;
-use crate::state::{self, journal, lock};
+use crate::state::Store;
 use crate::status;
 
 /// Arguments of `status`.
@@ -24,15 +25,12 @@ pub enum Format {
 }
 
 /// Reads the journal, the lock and approvals.yaml, and prints the status.
-pub fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
+pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
-    let dir = workspace.root.join(state::STATE_DIR);
-    let records = journal::read(&dir).map_err(|source| Error::Io {
-        context: "cannot read the apply journal .reckon/journal.jsonl".into(),
-        source,
-    })?;
-    let held = lock::read(&dir).map_err(super::lock_error)?;
+    let store = Store::open(workspace).await?;
+    let records = store.history().await?;
+    let holder = store.holder().await.map_err(super::lock_error)?;
     let names: Vec<String> = workspace
         .integrations
         .iter()
@@ -46,7 +44,16 @@ pub fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
         .into_iter()
         .filter(|g| approvals::address_problem(&g.address, &known).is_none())
         .collect();
-    let status = status::build(&names, &records, held, &grants);
+    let (live, stale) = match holder {
+        Some(h) if h.live => (Some(h.info), None),
+        Some(h) => (None, Some(h.info)),
+        None => (None, None),
+    };
+    let mut status = status::build(&names, &records, live, &grants);
+    status.stale_lock = stale;
+    if let Store::Postgres(_) = store {
+        status.backend = Some(store.describe());
+    }
     match args.format {
         Format::Text => render::status::text(
             &mut render::escape::stdout(render::escape::Sink::Text {

@@ -85,6 +85,23 @@ pub struct Workspace {
     pub currency: Option<crate::money::Currency>,
     /// Integrations, sorted by name.
     pub integrations: Vec<Integration>,
+    /// Where the lock, journal and history live.
+    pub state: StateConfig,
+}
+
+/// `state:` validated: where the apply lock, the journal and the history live.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StateConfig {
+    /// `.reckon/` in the workspace.
+    #[default]
+    Local,
+    /// A PostgreSQL database.
+    Postgres {
+        /// The URL (a credential: it may hold a password); `None`: libpq's PG* variables only.
+        url: Option<CredentialRef>,
+        /// The schema of reckon's tables (a plain lower-case identifier).
+        schema: String,
+    },
 }
 
 /// Where a config value was written, for findings that point back at YAML.

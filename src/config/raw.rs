@@ -27,6 +27,35 @@ pub struct RawWorkspace {
     /// What reckon may do without being asked.
     #[serde(default)]
     pub policy: RawPolicy,
+    /// Where the apply lock, journal and history live (default: `.reckon/` in the workspace).
+    #[serde(default)]
+    pub state: Option<RawState>,
+}
+
+/// Where reckon keeps its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StateBackend {
+    /// `.reckon/` in the workspace: one machine (a laptop, `watch` on a server).
+    Local,
+    /// A PostgreSQL database shared by every runner (CI).
+    Postgres,
+}
+
+/// `state:` — the state backend.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    /// local | postgres
+    #[schemars(with = "StateBackend")]
+    pub backend: Spanned<StateBackend>,
+    /// postgres: the `postgres://` URL (it holds a password), as `{env: NAME}` or `{file: path}`;
+    /// libpq's PG* variables fill in what it leaves out (or everything, when absent).
+    #[schemars(with = "Option<CredentialSchema>")]
+    pub url: Option<Spanned<RawCredential>>,
+    /// postgres: the schema reckon's tables live in (created when missing); default `reckon`.
+    #[schemars(with = "Option<String>")]
+    pub schema: Option<Spanned<String>>,
 }
 
 /// The kinds of PSA reckon can talk to.

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 mod source;
+mod state;
 
 use super::model::{
     AccountMapping, AccountRules, Integration, Origin, Policy, PsaConfig, ServiceMapping, Workspace,
@@ -270,6 +271,7 @@ pub fn workspace(
             }
         },
     };
+    let state = state::state(&mut check, raw.state.as_ref());
     Some(Workspace {
         root: root.to_path_buf(),
         psa: psa?,
@@ -279,6 +281,7 @@ pub fn workspace(
         policy,
         currency: currency?,
         integrations,
+        state: state?,
     })
 }
 

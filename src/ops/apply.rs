@@ -26,7 +26,7 @@ use crate::config::Workspace;
 use crate::error::Error;
 use crate::plan::{Interrupted, PartialData, Plan};
 use crate::psa::Psa;
-use crate::state::{self, journal, lock};
+use crate::state::{self, journal};
 
 /// The rules an apply runs under; `reckon apply --auto-approve` and `watch --apply` use the same.
 #[derive(Debug, Clone)]
@@ -127,15 +127,25 @@ pub async fn apply<P: Psa>(
     policy: &Policy,
     progress: &mut impl Progress,
 ) -> Result<Applied, Stopped> {
-    let state_dir = state::dir(&workspace.root).map_err(|source| Error::Io {
-        context: "cannot create the workspace's .reckon folder".into(),
-        source,
-    })?;
-    let held = lock::Lock::acquire(&state_dir, &policy.lock_command, policy.lock_timeout)
-        .await
-        .map_err(Refusal::from)?;
-    let mut writer = journal::Writer::open(&state_dir).map_err(journal_error)?;
-    let resolved = resolve_interrupted(workspace, psa, &mut writer, progress).await?;
+    let held = state::Store::open(workspace)
+        .await?
+        .lock(&policy.lock_command, policy.lock_timeout)
+        .await?;
+    let applied = locked(workspace, psa, source, policy, progress, &held).await;
+    held.release().await;
+    applied
+}
+
+/// Steps 2 to 7, under the lock `held`.
+async fn locked<P: Psa>(
+    workspace: &Workspace,
+    psa: &P,
+    source: Source<'_>,
+    policy: &Policy,
+    progress: &mut impl Progress,
+    held: &state::Held,
+) -> Result<Applied, Stopped> {
+    let resolved = resolve_interrupted(workspace, psa, held, progress).await?;
     // The journal records the commit each plan was made from: its provenance's, or for a saved
     // plan the one it was saved with (the fresh plan that checked it was made now).
     let made_from = |plan: &Plan| plan.provenance.git.as_ref().map(|g| g.commit.clone());
@@ -164,14 +174,13 @@ pub async fn apply<P: Psa>(
     progress.confirm(&plan)?;
     progress.applying()?;
     let mut journal = journal::ApplyJournal::new(
-        writer,
+        held.sink(),
         held.info().id.clone(),
         commit,
         plan.period,
         journal::crash_hook(),
     );
     let report = apply::execute(&plan, psa, &mut journal, |r| progress.result(r)).await;
-    drop(held);
     Ok(Applied {
         plan,
         report: Some(report),
@@ -206,19 +215,18 @@ pub fn blockers(plan: &Plan, policy: &Policy) -> Option<Refusal> {
 async fn resolve_interrupted<P: Psa>(
     workspace: &Workspace,
     psa: &P,
-    writer: &mut journal::Writer,
+    held: &state::Held,
     progress: &mut impl Progress,
 ) -> Result<Vec<Interrupted>, Error> {
     let mut resolved = Vec::new();
     for (intent, found) in planning::reread_unknown_outcomes(workspace, psa).await? {
-        writer
-            .append(&journal::Record::Resolved(journal::Resolved {
-                apply: intent.apply.clone(),
-                seq: intent.seq,
-                time: journal::now(),
-                found,
-            }))
-            .map_err(journal_error)?;
+        held.record(&journal::Record::Resolved(journal::Resolved {
+            apply: intent.apply.clone(),
+            seq: intent.seq,
+            time: journal::now(),
+            found,
+        }))
+        .await?;
         let write = planning::interrupted_write(intent, found);
         progress.resolved(&write);
         resolved.push(write);
@@ -242,13 +250,6 @@ fn refuse_unforeseen(plan: &Plan, resolved: &[Interrupted]) -> Result<(), Refusa
         Ok(())
     } else {
         Err(Refusal::Interrupted { unknown })
-    }
-}
-
-fn journal_error(source: std::io::Error) -> Error {
-    Error::Io {
-        context: "cannot write the apply journal .reckon/journal.jsonl; nothing was applied".into(),
-        source,
     }
 }
 

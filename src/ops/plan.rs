@@ -169,13 +169,7 @@ pub async fn reread_unknown_outcomes<P: Psa>(
     workspace: &Workspace,
     psa: &P,
 ) -> Result<Vec<(Intent, Option<Decimal>)>, Error> {
-    let records =
-        state::journal::read(&workspace.root.join(state::STATE_DIR)).map_err(|source| {
-            Error::Io {
-                context: "cannot read the apply journal .reckon/journal.jsonl".into(),
-                source,
-            }
-        })?;
+    let records = state::Store::open(workspace).await?.history().await?;
     let mut reread = Vec::new();
     for intent in state::journal::unknown_outcomes(&records) {
         let found = match &intent.line {

@@ -199,6 +199,14 @@ fn lock_hint(error: &LockError) -> String {
         LockError::NotLocked => "nothing to do".into(),
         LockError::Released => "nothing was written".into(),
         LockError::Io { .. } => "check the permissions of the workspace's .reckon folder".into(),
+        LockError::Live(_) => {
+            "wait for that apply to finish (or stop it); its lock goes with its connection".into()
+        }
+        LockError::Backend(_) => {
+            "check that the state database is reachable (reckon.yaml's state block); nothing \
+             was written"
+                .into()
+        }
     }
 }
 

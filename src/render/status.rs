@@ -11,6 +11,9 @@ use crate::status::{LastApply, Status};
 
 /// Writes the status.
 pub fn text(out: &mut dyn Write, status: &Status, style: Style) -> io::Result<()> {
+    if let Some(backend) = &status.backend {
+        writeln!(out, "State: {backend}")?;
+    }
     writeln!(out, "{}", style.paint(Paint::Bold, "Integrations:"))?;
     for integration in &status.integrations {
         match &integration.last_apply {
@@ -37,9 +40,15 @@ pub fn text(out: &mut dyn Write, status: &Status, style: Style) -> io::Result<()
         }
     }
     writeln!(out)?;
-    match &status.lock {
-        None => writeln!(out, "Lock: not held")?,
-        Some(lock) => writeln!(
+    match (&status.lock, &status.stale_lock) {
+        (None, None) => writeln!(out, "Lock: not held")?,
+        (None, Some(stale)) => writeln!(
+            out,
+            "Lock: not held (the holder row of {stale} remains, but its connection is gone; \
+             `reckon unlock {}` removes it)",
+            stale.id
+        )?,
+        (Some(lock), _) => writeln!(
             out,
             "Lock: {}",
             style.paint(Paint::Yellow, &lock.to_string())
@@ -89,9 +98,15 @@ pub fn text(out: &mut dyn Write, status: &Status, style: Style) -> io::Result<()
 
 #[derive(Serialize)]
 struct StatusDoc<'a> {
+    /// Where the state is, when not the local `.reckon/` (e.g. the shared database).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'a str>,
     integrations: Vec<IntegrationDoc<'a>>,
     /// The lock file as it is (`null`: not held).
     lock: Option<&'a LockInfo>,
+    /// A shared lock's holder row whose connection is gone (the lock is free).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stale_lock: Option<&'a LockInfo>,
     unknown_outcomes: Vec<UnknownDoc<'a>>,
     pending_approvals: Vec<ApprovalDoc<'a>>,
 }
@@ -157,6 +172,8 @@ fn last_apply(last: &LastApply) -> LastApplyDoc<'_> {
 pub fn json(out: &mut dyn Write, status: &Status) -> io::Result<()> {
     let decimal = super::json::decimal;
     let doc = StatusDoc {
+        state: status.backend.as_deref(),
+        stale_lock: status.stale_lock.as_ref(),
         integrations: status
             .integrations
             .iter()

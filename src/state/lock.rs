@@ -89,6 +89,15 @@ pub enum LockError {
     /// The lock was released while reckon was trying to take it; trying again will do.
     #[error("the lock was released while reckon was taking it; run the command again")]
     Released,
+    /// `unlock` of a lock whose holder's database connection still holds it.
+    #[error(
+        "{0} and its connection is still open; it is released when that apply ends or its \
+         connection drops; nothing was unlocked"
+    )]
+    Live(Box<LockInfo>),
+    /// The state database failed (the message is free of credentials).
+    #[error("{0}")]
+    Backend(String),
     /// The file system failed.
     #[error("cannot use the lock file {}: {source}", .path.display())]
     Io {
@@ -113,12 +122,7 @@ impl Lock {
         command: &str,
         timeout: Duration,
     ) -> Result<Self, LockError> {
-        let now = tokio::time::Instant::now();
-        // `parse_timeout` caps the timeout; a caller passing more waits "forever" (a year).
-        let deadline = now
-            .checked_add(timeout)
-            .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)))
-            .unwrap_or(now);
+        let deadline = deadline(timeout);
         loop {
             match Self::try_acquire(state_dir, command) {
                 Err(LockError::Released) => {}
@@ -187,6 +191,15 @@ impl Drop for Lock {
     }
 }
 
+/// When a wait of `timeout` from now ends.
+pub fn deadline(timeout: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    // `parse_timeout` caps the timeout; a caller passing more waits "forever" (a year).
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)))
+        .unwrap_or(now)
+}
+
 /// The current lock in `state_dir`, if any.
 pub fn read(state_dir: &Path) -> Result<Option<LockInfo>, LockError> {
     let path = state_dir.join(LOCK_FILE);
@@ -247,7 +260,8 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     }
 }
 
-fn new_info(command: &str) -> LockInfo {
+/// A fresh holder description for this process running `command`.
+pub fn new_info(command: &str) -> LockInfo {
     let actor = Actor::current();
     let now = chrono::Utc::now();
     LockInfo {

@@ -1,12 +1,17 @@
-//! Local state in the workspace's `.reckon/` folder (git-ignored): the apply lock and the apply
-//! journal. Owns the folder's layout and nothing else; it makes no billing decisions and never
-//! talks to the PSA.
+//! reckon's state: the apply lock, the apply journal and the history, behind one interface
+//! ([`Store`], [`Held`]) with two implementations — the workspace's `.reckon/` folder
+//! (git-ignored; [`lock`], [`journal`]) and a PostgreSQL database shared by CI runners
+//! ([`postgres`]). [`Store::open`] chooses from `state:` in reckon.yaml. It makes no billing
+//! decisions and never talks to the PSA.
 
 pub mod ci;
 pub mod journal;
 pub mod lock;
+pub mod postgres;
+pub mod store;
 
 pub use ci::CiRun;
+pub use store::{Held, Holder, Store};
 
 use std::path::{Path, PathBuf};
 

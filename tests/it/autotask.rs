@@ -13,13 +13,13 @@ use crate::sim::autotask::{
 };
 use crate::support::{Run, copy_of, journal, lock_id, reckon_with_env, records};
 
-const ENV: &[(&str, &str)] = &[
+pub const ENV: &[(&str, &str)] = &[
     ("AUTOTASK_USERNAME", USERNAME),
     ("AUTOTASK_SECRET", SECRET),
     ("AUTOTASK_INTEGRATION_CODE", INTEGRATION_CODE),
 ];
 
-fn effective() -> NaiveDate {
+pub fn effective() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 1).expect("date")
 }
 
@@ -69,10 +69,10 @@ pub fn bare_workspace(sim: &Sim) -> tempfile::TempDir {
 }
 
 /// Lines of examples/keeper-autotask (see its sandbox/psa.yaml).
-const ACME_BP: i64 = 7101;
-const ACME_1TB: i64 = 7102;
-const CEDAR_BP: i64 = 7301;
-const DELTA_ENTERPRISE: i64 = 7401;
+pub const ACME_BP: i64 = 7101;
+pub const ACME_1TB: i64 = 7102;
+pub const CEDAR_BP: i64 = 7301;
+pub const DELTA_ENTERPRISE: i64 = 7401;
 
 /// `apply plan.json` re-reads the planned lines and then recomputes the plan from the same
 /// inputs (the decisions must match the file): the cost in requests of verifying a saved plan.

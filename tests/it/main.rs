@@ -33,6 +33,8 @@ mod keeper_commander;
 mod markdown_budget;
 mod messages;
 mod money;
+mod pg_server;
+mod pg_state;
 mod provenance;
 mod psa_http;
 mod psa_trust;

@@ -12,13 +12,15 @@ use serde_json::Value;
 
 use crate::support::{copy_of, reckon, reckon_with_env, repo};
 
-/// Secret names that can write to a PSA or log into Keeper: never in a pull-request job.
-const WRITE_SECRETS: [&str; 5] = [
+/// Secret names that can write to a PSA or the shared state, or log into Keeper: never in a
+/// pull-request job.
+const WRITE_SECRETS: [&str; 6] = [
     "AUTOTASK_USERNAME",
     "AUTOTASK_SECRET",
     "CW_PUBLIC_KEY",
     "CW_PRIVATE_KEY",
     "KEEPER_CONFIG",
+    "RECKON_STATE_URL",
 ];
 
 fn parse(relative: &str) -> Value {
@@ -236,7 +238,7 @@ fn github_saved_plan_is_written_outside_the_checkout_and_applied_only_with_chang
         .into_iter()
         .filter(|s| WRITE_SECRETS.contains(&s.as_str()))
         .collect();
-    assert_eq!(write.len(), 4, "{write:?}");
+    assert_eq!(write.len(), 5, "{write:?}");
     assert!(secrets_in(plan).iter().all(|s| s != "AUTOTASK_SECRET"));
 }
 
@@ -284,6 +286,44 @@ fn github_installs_released_reckon_and_commander_with_its_login_from_a_secret() 
         .expect("Commander's config from a secret");
     assert!(text_of(&login["run"]).contains("~/.keeper/config.json"));
     assert_eq!(plan["environment"], "reckon-plan");
+}
+
+/// The `env` value a job's steps give `name`, for every step that sets it.
+fn step_env<'a>(job: &'a Value, name: &str) -> Vec<&'a str> {
+    steps(job)
+        .iter()
+        .filter_map(|s| s["env"][name].as_str())
+        .collect()
+}
+
+#[test]
+fn github_keeps_the_state_in_postgres_read_only_for_plans_and_writable_for_apply_only() {
+    let workflow = parse(GITHUB);
+    let header = std::fs::read_to_string(repo().join(GITHUB)).expect("workflow");
+    assert!(
+        header.contains("backend: postgres") && header.contains("url: { env: RECKON_STATE_URL }")
+    );
+    for name in ["plan-pr", "plan"] {
+        assert_eq!(
+            step_env(job(&workflow, name), "RECKON_STATE_URL"),
+            ["${{ secrets.RECKON_STATE_READONLY_URL }}"],
+            "job {name} reads the shared history with the read-only role"
+        );
+    }
+    let apply = job(&workflow, "apply");
+    assert_eq!(
+        step_env(apply, "RECKON_STATE_URL"),
+        ["${{ secrets.RECKON_STATE_URL }}"]
+    );
+    assert_eq!(
+        apply["environment"], "billing",
+        "the writing role is the billing environment's"
+    );
+    assert!(
+        workflow["jobs"]["apply"].get("services").is_none()
+            && workflow["jobs"]["plan"].get("services").is_none(),
+        "a service container dies with its job: it cannot hold shared state"
+    );
 }
 
 // ---------------------------------------------------------------------------------- GitLab CI
@@ -343,6 +383,22 @@ fn gitlab_plans_once_and_applies_the_saved_plan_by_hand_only_with_changes() {
     assert_eq!(plan["environment"]["name"], "reckon-plan");
     assert!(script(plan).contains("\"$KEEPER_CONFIG\" ~/.keeper/config.json"));
     assert!(script(&pipeline["plan-mr"]).contains("mr-note.py failed"));
+}
+
+#[test]
+fn gitlab_keeps_the_state_in_postgres_read_only_for_plans_and_writable_for_apply_only() {
+    let pipeline = parse(GITLAB);
+    for name in ["plan-mr", "plan"] {
+        let text = script(&pipeline[name]);
+        assert!(
+            text.contains("RECKON_STATE_URL=\"$RECKON_STATE_READONLY_URL\""),
+            "job {name} reads the shared history with the read-only role"
+        );
+    }
+    assert!(!script(&pipeline["apply"]).contains("RECKON_STATE_READONLY_URL"));
+    assert!(pipeline["apply"].get("services").is_none());
+    let header = std::fs::read_to_string(repo().join(GITLAB)).expect("pipeline");
+    assert!(header.contains("state: {backend: postgres, url: {env: RECKON_STATE_URL}}"));
 }
 
 #[test]

@@ -60,6 +60,7 @@ impl Scenario {
                 policy: Policy::default(),
                 currency: None,
                 integrations: Vec::new(),
+                state: Default::default(),
             },
             psa: PsaSnapshot {
                 companies: Vec::new(),

@@ -22,6 +22,7 @@
 //!
 //! Owns the record format and the file; decides nothing about billing.
 
+mod sink;
 mod writer;
 
 use std::collections::BTreeSet;
@@ -32,6 +33,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use sink::Sink;
 pub use writer::{Position, Writer};
 
 use super::Actor;
@@ -166,10 +168,11 @@ pub fn unknown_outcomes(records: &[Record]) -> Vec<Intent> {
         .collect()
 }
 
-/// The journal of one apply run, as [`apply::Journal`]; concurrent writes may share it.
+/// The journal of one apply run, as [`apply::Journal`], written through a [`Sink`] (the local
+/// file's [`Writer`], or the shared database's); concurrent writes may share it.
 #[derive(Debug)]
-pub struct ApplyJournal {
-    writer: Writer,
+pub struct ApplyJournal<S = Writer> {
+    writer: S,
     apply: String,
     seq: AtomicU32,
     actor: Actor,
@@ -177,9 +180,18 @@ pub struct ApplyJournal {
     period: Period,
     crash_after_writes: Option<u32>,
     writes: AtomicU32,
+    /// Each intent's address, and where its outcome went: to name the writes whose outcome
+    /// is unknown when the last records cannot be made durable.
+    written: std::sync::Mutex<Written>,
 }
 
-impl ApplyJournal {
+#[derive(Debug, Default)]
+struct Written {
+    addresses: std::collections::BTreeMap<u32, String>,
+    outcomes: Vec<(Position, u32)>,
+}
+
+impl<S: Sink> ApplyJournal<S> {
     /// A journal for one run of `apply` over `period`'s plan, made from `commit`.
     ///
     /// `crash_after_writes` is a test hook (`RECKON_TEST_CRASH_AFTER_WRITES`): abort the process
@@ -187,7 +199,7 @@ impl ApplyJournal {
     /// outcome is recorded, exactly as a crash would. Writes running concurrently at that
     /// moment are cut off too, as in a real crash.
     pub fn new(
-        writer: Writer,
+        writer: S,
         apply: String,
         commit: Option<String>,
         period: Period,
@@ -202,11 +214,30 @@ impl ApplyJournal {
             period,
             crash_after_writes,
             writes: AtomicU32::new(0),
+            written: std::sync::Mutex::default(),
         }
     }
 
+    fn written(&self) -> std::sync::MutexGuard<'_, Written> {
+        self.written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The addresses of the writes whose outcome was handed over but is not durable.
+    fn undurable_outcomes(&self) -> Vec<String> {
+        let through = self.writer.durable_through();
+        let written = self.written();
+        written
+            .outcomes
+            .iter()
+            .filter(|(position, _)| *position > through)
+            .filter_map(|(_, seq)| written.addresses.get(seq).cloned())
+            .collect()
+    }
+
     /// The journal's writer (for its figures, e.g. [`Writer::syncs`]).
-    pub fn writer(&self) -> &Writer {
+    pub fn writer(&self) -> &S {
         &self.writer
     }
 
@@ -233,10 +264,11 @@ impl ApplyJournal {
     }
 }
 
-impl apply::Journal for ApplyJournal {
+impl<S: Sink> apply::Journal for ApplyJournal<S> {
     async fn intent(&self, change: &Change) -> std::io::Result<IntentId> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let position = self.writer.push(&self.intent_record(seq, change))?;
+        self.written().addresses.insert(seq, change.address.clone());
         self.writer.durable(position).await?;
         Ok(IntentId(seq))
     }
@@ -253,19 +285,32 @@ impl apply::Journal for ApplyJournal {
             Outcome::Failed(e) => Some(e.to_string()),
             Outcome::NotAttempted(reason) => Some(reason.clone()),
         };
-        self.writer
-            .push(&Record::Outcome(OutcomeRecord {
-                apply: self.apply.clone(),
-                seq: intent.0,
-                time: now(),
-                outcome: outcome.kind(),
-                error,
-            }))
-            .map(drop)
+        let position = self.writer.push(&Record::Outcome(OutcomeRecord {
+            apply: self.apply.clone(),
+            seq: intent.0,
+            time: now(),
+            outcome: outcome.kind(),
+            error,
+        }))?;
+        self.written().outcomes.push((position, intent.0));
+        Ok(())
     }
 
     async fn finish(&self) -> std::io::Result<()> {
-        self.writer.durable(self.writer.pushed()).await
+        match self.writer.durable(self.writer.pushed()).await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                let unknown = self.undurable_outcomes();
+                if unknown.is_empty() {
+                    return Err(error);
+                }
+                Err(std::io::Error::other(format!(
+                    "{error}; the outcome of these writes is not recorded (outcome unknown until \
+                     the next plan or apply re-reads them): {}",
+                    unknown.join(", ")
+                )))
+            }
+        }
     }
 }
 

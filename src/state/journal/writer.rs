@@ -33,7 +33,7 @@ pub struct Writer {
 
 /// A record's place in the file: the count of records pushed up to and including it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Position(u64);
+pub struct Position(pub(in crate::state) u64);
 
 /// What has been appended and what is known to be on disk.
 #[derive(Debug, Default)]
@@ -116,6 +116,11 @@ impl Writer {
             .await
             .unwrap_or_else(|joined| Err(io::Error::other(joined)));
         self.settle(target, synced)
+    }
+
+    /// The position through which every record is on disk.
+    pub fn durable_through(&self) -> Position {
+        Position(self.progress().durable)
     }
 
     /// Syncs made so far (each covers every record pushed before it started).
