@@ -92,13 +92,14 @@ fn a_saved_plan_is_verified_against_the_simulator_and_applied() {
         apply.stdout
     );
     // One plan's reads (6, bundles included; the picklists are cached by the plan) verify every
-    // line at once; then each write (units read + adjustment).
+    // line at once; one batched units read checks the lines, each write is one adjustment, and
+    // one batched units read confirms them.
     let used = sim.total_requests() - before;
-    assert_eq!(used, 18, "{}", apply.stderr);
+    assert_eq!(used, 12, "{}", apply.stderr);
     assert!(
         apply.stderr.contains(
-            "PSA requests used: 18 (Companies/query 1, Services/query 1, Contracts/query 1, \
-             ContractServices/query 1, ContractServiceUnits/query 9, ContractServiceBundles/query 1, \
+            "PSA requests used: 12 (Companies/query 1, Services/query 1, Contracts/query 1, \
+             ContractServices/query 1, ContractServiceUnits/query 3, ContractServiceBundles/query 1, \
              ContractServiceAdjustments 4)"
         ),
         "{}",
