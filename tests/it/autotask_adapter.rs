@@ -304,7 +304,7 @@ async fn no_more_than_three_requests_run_at_once_per_endpoint() {
 }
 
 /// The plan's update of `line` on `contract` from `from` to `to` units.
-fn update(contract: i64, line: i64, from: i64, to: i64) -> Change {
+pub fn update(contract: i64, line: i64, from: i64, to: i64) -> Change {
     Change {
         address: format!("keeper/acme/{line} → Acme/{line}"),
         action: Action::Update {

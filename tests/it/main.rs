@@ -4,6 +4,7 @@ mod autotask;
 mod autotask_adapter;
 mod autotask_in_force;
 mod autotask_wire;
+mod batched_apply;
 mod blockers;
 mod browser;
 mod config_fixtures;
