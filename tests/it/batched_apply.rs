@@ -184,6 +184,7 @@ async fn connectwise_checks_the_lines_in_one_bundle_and_refuses_the_one_that_mov
     let patches = seen.iter().filter(|r| r.starts_with("PATCH")).count();
     let reads = seen.iter().filter(|r| r.starts_with("GET")).count();
     assert_eq!((bundles, patches, reads), (1, 2, 0), "{seen:?}");
-    let patched: Vec<i64> = state.patches.iter().map(|p| p.addition).collect();
+    let mut patched: Vec<i64> = state.patches.iter().map(|p| p.addition).collect();
+    patched.sort_unstable();
     assert_eq!(patched, [3001, 3011]);
 }
