@@ -92,7 +92,7 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
         ),
         Kind::ConnectWise => (
             floor::connectwise_apply(changes as u64),
-            floor::connectwise_apply_protocol(changes as u64),
+            floor::connectwise_apply_protocol(changes as u64, agreements_written(&plan)),
         ),
         Kind::HaloPsa => (
             floor::halopsa_apply(changes as u64),
@@ -100,6 +100,11 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
         ),
     };
     report("apply", apply_time, &psa, &apply_floor, args.apply_latency);
+    println!(
+        "  apply: {:.3} requests per changed line ({} requests, {changes} changed lines)",
+        psa.requests_used().total() as f64 / changes.max(1) as f64,
+        psa.requests_used().total()
+    );
     let protocol_time = protocol.time(args.apply_latency);
     println!(
         "  apply floor with the adapter's reads: {} = {:.2} s; measured/floor {}",
@@ -122,6 +127,13 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
         naive::compare(runtime, &tenant, (plan_requests, plan_time))?;
     }
     Ok(())
+}
+
+/// How many contracts the plan's writes touch (ConnectWise checks them 25 to a bundle).
+fn agreements_written(plan: &reckon::plan::Plan) -> u64 {
+    let contracts: std::collections::BTreeSet<&str> =
+        plan.applicable().map(|c| c.contract.as_str()).collect();
+    contracts.len() as u64
 }
 
 /// The workspace for `tenant` in `dir`, loaded and validated.

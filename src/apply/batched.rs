@@ -239,7 +239,10 @@ fn settle<J: Journal>(
     outcome: Outcome,
     journal: &J,
 ) -> ActionResult {
-    let journal_error = journal.outcome(intent, &outcome).err().map(|e| e.to_string());
+    let journal_error = journal
+        .outcome(intent, &outcome)
+        .err()
+        .map(|e| e.to_string());
     ActionResult {
         change: change.clone(),
         outcome,

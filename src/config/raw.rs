@@ -218,6 +218,11 @@ pub struct RawPolicy {
     #[schemars(with = "Vec<String>")]
     #[serde(default)]
     pub fail_on: Vec<Spanned<String>>,
+    /// Warn before an apply that would use more than this percentage of the PSA's remaining
+    /// hourly API budget, where the PSA publishes it (Autotask); 1–100, default 50.
+    #[schemars(with = "Option<u32>")]
+    #[serde(default)]
+    pub max_api_share: Option<Spanned<u32>>,
 }
 
 /// One `policy.overrides` entry.

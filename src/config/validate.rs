@@ -284,8 +284,20 @@ fn policy(check: &mut Checker<'_>, raw: &super::raw::RawPolicy) -> Policy {
             }
         }
     }
+    let max_api_share = raw.max_api_share.as_ref().and_then(|share| {
+        if (1..=100).contains(&share.value) {
+            return Some(share.value);
+        }
+        check.error(
+            share,
+            format!("policy.max_api_share: {} is not a percentage from 1 to 100", share.value),
+            Some("e.g. `max_api_share: 50` warns before an apply using over half the API requests left this hour".into()),
+        );
+        None
+    });
     let limits = super::model::Limits::default();
     Policy {
+        max_api_share,
         limits: super::model::Limits {
             max_quantity: raw.max_quantity.unwrap_or(limits.max_quantity),
             max_quantity_change: raw

@@ -93,8 +93,7 @@ async fn autotask_refuses_the_lines_that_moved_and_writes_the_rest_with_two_read
 }
 
 #[tokio::test]
-async fn autotask_settles_a_lost_adjustment_answer_by_the_confirming_read_not_by_a_second_post()
-{
+async fn autotask_settles_a_lost_adjustment_answer_by_the_confirming_read_not_by_a_second_post() {
     for fault in [
         Fault::DropAfterCommit,
         Fault::SlowAfterCommit(Duration::from_secs(2)),
@@ -112,7 +111,11 @@ async fn autotask_settles_a_lost_adjustment_answer_by_the_confirming_read_not_by
         for &line in &lines {
             assert_eq!(sim.units(line, at()), 9, "{fault:?}: line {line}");
         }
-        assert_eq!(adjusted_lines(&sim), lines, "{fault:?}: each line adjusted once");
+        assert_eq!(
+            adjusted_lines(&sim),
+            lines,
+            "{fault:?}: each line adjusted once"
+        );
         assert_eq!(sim.requests()["ContractServiceAdjustments"], 3, "{fault:?}");
     }
 }
@@ -180,7 +183,10 @@ async fn connectwise_checks_the_lines_in_one_bundle_and_refuses_the_one_that_mov
         .map(|r| format!("{} {}", r.method, r.path))
         .filter(|r| !r.contains("companyinfo"))
         .collect();
-    let bundles = seen.iter().filter(|r| r.ends_with("system/bundles")).count();
+    let bundles = seen
+        .iter()
+        .filter(|r| r.ends_with("system/bundles"))
+        .count();
     let patches = seen.iter().filter(|r| r.starts_with("PATCH")).count();
     let reads = seen.iter().filter(|r| r.starts_with("GET")).count();
     assert_eq!((bundles, patches, reads), (1, 2, 0), "{seen:?}");

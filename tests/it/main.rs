@@ -1,5 +1,6 @@
 //! reckon's integration tests: one binary, driving the real `reckon` executable.
 
+mod api_budget;
 mod autotask;
 mod autotask_adapter;
 mod autotask_in_force;

@@ -42,7 +42,10 @@ impl AutotaskPsa {
         };
         let mut by_line: HashMap<i64, Vec<wire::ContractServiceUnit>> = HashMap::new();
         for row in rows {
-            by_line.entry(row.contract_service_id).or_default().push(row);
+            by_line
+                .entry(row.contract_service_id)
+                .or_default()
+                .push(row);
         }
         let mut found = Vec::with_capacity(lines.len());
         for (line, ids) in lines.iter().zip(parsed) {
