@@ -435,6 +435,7 @@ fn client(tenant: &Tenant) -> Result<AnyPsa, Failure> {
                 attempts: 4,
                 backoff: Duration::from_millis(20),
                 max_retry_after: Duration::from_secs(2),
+                ..Options::default()
             };
             AnyPsa::ConnectWise(ConnectWisePsa::new(settings, options)?)
         }
