@@ -129,6 +129,8 @@ pub enum PsaConfig {
         client_id: String,
         /// Fixed codebase URL; discovered when absent.
         base_url: Option<String>,
+        /// `psa.write_concurrency`: writes at once; the adapter's default when absent.
+        write_concurrency: Option<usize>,
     },
     /// HaloPSA.
     HaloPsa {

@@ -315,6 +315,7 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
             private_key,
             client_id,
             base_url,
+            write_concurrency,
         } => {
             let settings = connectwise::Settings {
                 site: site.clone(),
@@ -324,16 +325,17 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
                 client_id: client_id.clone(),
                 base_url: base_url.clone(),
             };
-            connectwise::ConnectWisePsa::reaching(
-                settings,
-                connectwise::Options::default(),
-                outbound,
-            )
-            .map(AnyPsa::ConnectWise)
-            .map_err(|e| ConnectError::Setup {
-                kind: "connectwise",
-                message: e.to_string(),
-            })
+            let defaults = connectwise::Options::default();
+            let options = connectwise::Options {
+                write_concurrency: write_concurrency.unwrap_or(defaults.write_concurrency),
+                ..defaults
+            };
+            connectwise::ConnectWisePsa::reaching(settings, options, outbound)
+                .map(AnyPsa::ConnectWise)
+                .map_err(|e| ConnectError::Setup {
+                    kind: "connectwise",
+                    message: e.to_string(),
+                })
         }
         PsaConfig::HaloPsa {
             resource_server,

@@ -65,3 +65,57 @@ fn a_larger_share_silences_the_warning_and_a_share_outside_1_to_100_is_refused()
         plan.stderr
     );
 }
+
+/// `psa.write_concurrency` sets how many writes a ConnectWise apply runs at once: from 1 to 32,
+/// and for ConnectWise only.
+#[test]
+fn connectwise_write_concurrency_is_checked_and_only_for_connectwise() {
+    use crate::connectwise::{Reach, run as cw_run, tenant, workspace};
+    let sim = crate::sim::connectwise::Simulator::start(tenant());
+    let set = |dir: &std::path::Path, from: &str, to: &str| {
+        let file = dir.join("reckon.yaml");
+        let yaml = std::fs::read_to_string(&file).expect("reckon.yaml");
+        assert!(yaml.contains(from), "{yaml}");
+        std::fs::write(&file, yaml.replace(from, to)).expect("write reckon.yaml");
+    };
+    let client = "  client_id: 5d4b0a6e-0000-4000-8000-00000000c11d\n";
+    let one = workspace(&sim, Reach::BaseUrl);
+    set(
+        one.path(),
+        client,
+        &format!("{client}  write_concurrency: 1\n"),
+    );
+    let apply = cw_run(one.path(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let zero = workspace(&sim, Reach::BaseUrl);
+    set(
+        zero.path(),
+        client,
+        &format!("{client}  write_concurrency: 0\n"),
+    );
+    let refused = cw_run(zero.path(), &["plan"]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused
+            .stderr
+            .contains("psa.write_concurrency: 0 is not from 1 to 32"),
+        "{}",
+        refused.stderr
+    );
+    let at = Sim::start();
+    let autotask = keeper_autotask(&at);
+    set(
+        autotask.path(),
+        "  kind: autotask\n",
+        "  kind: autotask\n  write_concurrency: 4\n",
+    );
+    let foreign = run(autotask.path(), &["plan", "--period", "2026-10"]);
+    assert_ne!(foreign.code, 0);
+    assert!(
+        foreign
+            .stderr
+            .contains("psa.write_concurrency does not apply to psa.kind autotask"),
+        "{}",
+        foreign.stderr
+    );
+}

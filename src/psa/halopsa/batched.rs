@@ -92,14 +92,8 @@ impl HaloPsa {
         quantity: Decimal,
     ) -> Result<Written, PsaError> {
         let (invoice, id) = ids(line)?;
-        let action =
-            format!("set the quantity of line {id} of recurring invoice {invoice} to {quantity}");
-        let change = [wire::QuantityChange {
-            id,
-            ihid: invoice,
-            qty_order: wire::number(quantity),
-        }];
-        match self.update_lines(&change).await {
+        let (action, sent) = self.set_line(invoice, id, quantity).await;
+        match sent {
             // The answer's shape is not documented: apply reads the line back.
             Ok(()) => Ok(Written::Unconfirmed),
             // A lost answer, or a server error that may have come after the commit.

@@ -114,6 +114,24 @@ impl HaloPsa {
             .map_err(|u| unreadable(&u, &format!("line {line} of recurring invoice {invoice}")))
     }
 
+    /// Sets line `id` of `invoice` to `quantity` with one `updatelines` POST; what it did, for
+    /// messages, and the answer.
+    async fn set_line(
+        &self,
+        invoice: i64,
+        id: i64,
+        quantity: Decimal,
+    ) -> (String, Result<(), Failure>) {
+        let action =
+            format!("set the quantity of line {id} of recurring invoice {invoice} to {quantity}");
+        let change = [wire::QuantityChange {
+            id,
+            ihid: invoice,
+            qty_order: wire::number(quantity),
+        }];
+        (action, self.update_lines(&change).await)
+    }
+
     /// `POST /RecurringInvoice/updatelines` with `body`; the answer's shape is not documented,
     /// so only its status counts and the caller re-reads.
     async fn update_lines(&self, body: &impl serde::Serialize) -> Result<(), Failure> {
@@ -207,14 +225,7 @@ impl Psa for HaloPsa {
                 found,
             });
         }
-        let action =
-            format!("set the quantity of line {id} of recurring invoice {invoice} to {quantity}");
-        let change = [wire::QuantityChange {
-            id,
-            ihid: invoice,
-            qty_order: wire::number(quantity),
-        }];
-        let sent = self.update_lines(&change).await;
+        let (action, sent) = self.set_line(invoice, id, quantity).await;
         // Sent or not, what the line holds now is the answer; a write whose answer was lost is
         // re-read here, never sent again.
         let after = self.held(invoice, id).await;
