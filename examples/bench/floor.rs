@@ -192,14 +192,16 @@ pub fn halopsa_apply(writes: u64) -> Floor {
     }
 }
 
-/// The same writes with the adapter's protocol: the recurring invoice read before and after
-/// each POST, 4 writes in flight in all.
-pub fn halopsa_apply_protocol(writes: u64) -> Floor {
+/// The same writes with apply's batched protocol: the recurring invoices of the `clients`
+/// written to, listed 50 clients a request, before the POSTs and again after them.
+pub fn halopsa_apply_protocol(writes: u64, clients: u64) -> Floor {
+    let listings = pages(clients, 50);
     Floor {
         concurrency: HALOPSA_CONCURRENCY,
         stages: vec![
-            vec![("token", 1)],
-            vec![("GET, POST, GET RecurringInvoice", 3 * writes)],
+            vec![("RecurringInvoice by client_ids (check)", listings)],
+            vec![("RecurringInvoice/updatelines", writes)],
+            vec![("RecurringInvoice by client_ids (confirm)", listings)],
         ],
     }
 }
