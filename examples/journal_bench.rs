@@ -73,6 +73,7 @@ fn sample_change() -> Change {
         psa_company: "29683365".into(),
         psa_company_name: "Acme Dental".into(),
         psa_service: "KEEPER-BP".into(),
+        psa_service_name: String::new(),
         contract: "C-1001".into(),
         usage: Decimal::new(120645, 4),
         quantity: Decimal::from(12),

@@ -69,6 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         interrupted: &[],
         // The day after the period: it has ended, as for a real month-end run.
         today: period.next_month_start(),
+        provenance: &reckon::ops::provenance::now(&workspace, &psa),
     };
     let plan = reckon::plan::compute(&inputs);
     let t_compute = t3.elapsed();

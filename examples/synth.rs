@@ -55,7 +55,8 @@ impl Lcg {
     }
 }
 
-fn write_workspace(dir: &Path) -> std::io::Result<()> {
+/// Writes the synthetic workspace into `dir` (also used by the browser test).
+pub fn write_workspace(dir: &Path) -> std::io::Result<()> {
     for sub in ["integrations", "sandbox", "usage"] {
         std::fs::create_dir_all(dir.join(sub))?;
     }

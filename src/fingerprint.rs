@@ -11,7 +11,8 @@ use crate::config::{self, Workspace};
 use crate::period::Period;
 
 /// The workspace's git state, when it is a git work tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GitState {
     /// `HEAD`'s commit id.
     pub commit: String,

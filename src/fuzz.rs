@@ -367,6 +367,7 @@ fn planner_and_renderers() {
                     grants: &[],
                     interrupted: &[],
                     today: october().next_month_start(),
+                    provenance: &crate::plan::tests::builder::provenance(),
                 });
                 prop_assert_eq!(plan.check(), Ok(()));
                 render_all(&plan);

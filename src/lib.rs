@@ -39,6 +39,7 @@
 //! | [`plan`] | `compute(desired, observed, grants, interrupted writes) -> Plan` (pure): actions, findings with their severity, blockers; `Plan::check` invariants |
 //! | [`ops`] | what a command does: `ops::plan`, `ops::apply` (policy, lock, journal, recovery, refusals), `ops::import` |
 //! | [`apply`] | executing a plan's actions, journalled |
+//! | [`provenance`] | where a plan came from: tenant, commit, time, who (user or CI run), version (data; built in `ops`) |
 //! | [`saved_plan`] | plan files (`plan --out`, `apply FILE`) and refusing stale ones |
 //! | [`fingerprint`] | git commit and content hashes a saved plan is checked against |
 //! | [`state`] | `.reckon/`: the apply lock and the apply journal |
@@ -66,6 +67,7 @@ pub mod observed;
 pub mod ops;
 pub mod period;
 pub mod plan;
+pub mod provenance;
 pub mod psa;
 pub mod render;
 pub mod saved_plan;

@@ -1,9 +1,11 @@
 //! Saved plans: `reckon plan --out plan.json` writes one, `reckon apply plan.json` applies
 //! exactly it — after checking it is not stale.
 //!
-//! A saved plan holds the exact actions, the quantity each was planned against, the workspace's
-//! git commit (and dirty flag), hashes of the config and usage files, reckon's version and the
-//! period. Staleness: the config and usage hashes must be unchanged and every line the plan
+//! A saved plan holds the whole plan as `plan` showed it — every line (no-ops and their daily
+//! series included), the findings, interrupted writes and blockers — so `reckon show` renders it
+//! exactly as `plan` did; its provenance (tenant, git commit and dirty flag, time, who, reckon's
+//! version); and hashes of the config and usage files. Apply uses only its actions, each with
+//! the quantity it was planned against. Staleness: the config and usage hashes must be unchanged and every line the plan
 //! touches must still hold the planned-against quantity, judged by the plan recomputed from the
 //! PSA's live values; a line to be created must still be missing. Then the file's decisions must
 //! be the recomputed ones ([`differences`]): an edited file is refused. Owns the file format and
@@ -11,33 +13,33 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::config::Workspace;
-use crate::fingerprint::{self, GitState};
-use crate::period::Period;
-use crate::plan::{Action, ActionKind, Approval, Change, MatchedBy, Plan};
-use crate::usage::{BillingModel, Rounding, RoundingMode};
+use crate::fingerprint;
+use crate::plan::{Action, Approval, Change, Plan};
+
+mod daily;
+mod doc;
+
+use doc::Doc;
 
 /// The `format` field every saved plan carries.
 pub const FORMAT: &str = "reckon-saved-plan";
-/// The saved plan format's version; apply refuses any other.
-pub const FORMAT_VERSION: u32 = 1;
+/// The saved plan format's version; apply refuses any other. (Version 1 kept only the
+/// actions; version 2 keeps the whole plan and its provenance.)
+pub const FORMAT_VERSION: u32 = 2;
 
-/// A plan as saved: the actions plus what they were computed from.
+/// A plan as saved: the whole plan (its provenance included) plus the hashes of what it was
+/// computed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedPlan {
-    /// The reckon version that made it.
-    pub reckon_version: String,
-    /// The workspace's git state when planned (`None`: not a git work tree, or no git).
-    pub git: Option<GitState>,
     /// [`crate::fingerprint::config_hash`] when planned.
     pub config_hash: String,
     /// [`crate::fingerprint::usage_hash`] when planned.
     pub usage_hash: String,
-    /// The plan; only its actions are kept (no-ops and findings are not needed to apply).
+    /// The plan as `plan` showed it.
     pub plan: Plan,
 }
 
@@ -53,6 +55,13 @@ pub enum SavedPlanError {
         path: PathBuf,
         /// The OS error.
         source: std::io::Error,
+    },
+    /// The file is the JSON plan (`plan --format json`): a report for people and scripts, with
+    /// none of the fingerprints that let apply refuse a stale plan.
+    #[error("{} is the JSON plan of `reckon plan --format json`, not a saved plan: save one with `reckon plan --out FILE` and apply that file", .path.display())]
+    JsonPlan {
+        /// The file.
+        path: PathBuf,
     },
     /// The file is not a saved plan this version understands.
     #[error("{} is not a reckon saved plan (format {FORMAT} version {FORMAT_VERSION}): {reason}", .path.display())]
@@ -115,6 +124,11 @@ impl SavedPlan {
                 source: std::io::Error::other(error),
             },
         )?;
+        if is_json_plan(&text) {
+            return Err(SavedPlanError::JsonPlan {
+                path: path.to_owned(),
+            });
+        }
         Self::parse(&text).map_err(|reason| SavedPlanError::Invalid {
             path: path.to_owned(),
             reason,
@@ -137,8 +151,26 @@ impl SavedPlan {
     }
 }
 
-/// Saves `plan` to `path` as a saved plan, with the fingerprints (git state, config and usage
-/// hashes) that applying it checks it against.
+/// Whether `text` is the JSON plan: an object with the JSON plan's own fields and no saved
+/// plan `format`.
+fn is_json_plan(text: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Probe {
+        format: Option<serde_json::Value>,
+        format_version: Option<serde_json::Value>,
+        has_changes: Option<serde_json::Value>,
+        summary: Option<serde_json::Value>,
+    }
+    serde_json::from_str::<Probe>(text).is_ok_and(|p| {
+        p.format.is_none()
+            && p.format_version.is_some()
+            && p.has_changes.is_some()
+            && p.summary.is_some()
+    })
+}
+
+/// Saves `plan` to `path` as a saved plan, with the content hashes (config and usage files)
+/// that applying it checks it against; its git state is the plan's provenance.
 pub fn save(workspace: &Workspace, plan: &Plan, path: &Path) -> Result<(), SavedPlanError> {
     let fingerprint = |source| SavedPlanError::Io {
         action: "fingerprint the workspace for",
@@ -146,8 +178,6 @@ pub fn save(workspace: &Workspace, plan: &Plan, path: &Path) -> Result<(), Saved
         source,
     };
     let saved = SavedPlan {
-        reckon_version: env!("CARGO_PKG_VERSION").to_owned(),
-        git: fingerprint::git_state(&workspace.root),
         config_hash: fingerprint::config_hash(&workspace.root).map_err(fingerprint)?,
         usage_hash: fingerprint::usage_hash(workspace, plan.period).map_err(fingerprint)?,
         plan: plan.clone(),
@@ -189,151 +219,6 @@ pub fn stale_lines(saved: &Plan, fresh: &Plan) -> Vec<StaleLine> {
         }
     }
     stale
-}
-
-/// The file's wire form. Decimals are strings (rust_decimal's serde-with-str), so they
-/// round-trip exactly.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Doc {
-    format: String,
-    format_version: u32,
-    reckon_version: String,
-    period: Period,
-    effective_date: NaiveDate,
-    psa: String,
-    integrations: Vec<String>,
-    partial: bool,
-    git: Option<GitDoc>,
-    config_hash: String,
-    usage_hash: String,
-    changes: Vec<ChangeDoc>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GitDoc {
-    commit: String,
-    dirty: bool,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChangeDoc {
-    address: String,
-    action: ActionKind,
-    integration: String,
-    vendor_account: String,
-    vendor_account_name: String,
-    vendor_services: Vec<String>,
-    psa_company: String,
-    psa_company_name: String,
-    psa_service: String,
-    contract: String,
-    line: Option<String>,
-    usage: Decimal,
-    quantity: Decimal,
-    current: Option<Decimal>,
-    effective_date: NaiveDate,
-    billing_model: BillingModel,
-    rounding: RoundingMode,
-    decimals: u32,
-    matched_by: MatchedBy,
-    /// Why it needs approval (empty: within every threshold).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    needs_approval: Vec<String>,
-    /// Who approved it when planned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    approved_by: Option<String>,
-}
-
-impl From<&SavedPlan> for Doc {
-    fn from(saved: &SavedPlan) -> Self {
-        let plan = &saved.plan;
-        Self {
-            format: FORMAT.to_owned(),
-            format_version: FORMAT_VERSION,
-            reckon_version: saved.reckon_version.clone(),
-            period: plan.period,
-            effective_date: plan.effective_date,
-            psa: plan.psa.clone(),
-            integrations: plan.integrations.clone(),
-            partial: plan.partial,
-            git: saved.git.as_ref().map(|g| GitDoc {
-                commit: g.commit.clone(),
-                dirty: g.dirty,
-            }),
-            config_hash: saved.config_hash.clone(),
-            usage_hash: saved.usage_hash.clone(),
-            changes: plan.actions().map(ChangeDoc::from).collect(),
-        }
-    }
-}
-
-impl From<&Change> for ChangeDoc {
-    fn from(c: &Change) -> Self {
-        Self {
-            address: c.address.clone(),
-            action: c.action.kind(),
-            integration: c.integration.clone(),
-            vendor_account: c.vendor_account.clone(),
-            vendor_account_name: c.vendor_account_name.clone(),
-            vendor_services: c.vendor_services.clone(),
-            psa_company: c.psa_company.clone(),
-            psa_company_name: c.psa_company_name.clone(),
-            psa_service: c.psa_service.clone(),
-            contract: c.contract.clone(),
-            line: c.line().map(str::to_owned),
-            usage: c.usage,
-            quantity: c.quantity,
-            current: c.current(),
-            effective_date: c.effective_date,
-            billing_model: c.billing_model,
-            rounding: c.rounding.mode,
-            decimals: c.rounding.decimals,
-            matched_by: c.matched_by,
-            needs_approval: match &c.approval {
-                Approval::NotNeeded => Vec::new(),
-                Approval::Needed(reasons) | Approval::Approved { reasons, .. } => reasons.clone(),
-            },
-            approved_by: match &c.approval {
-                Approval::Approved { by, .. } => Some(by.clone()),
-                _ => None,
-            },
-        }
-    }
-}
-
-impl TryFrom<Doc> for SavedPlan {
-    type Error = String;
-
-    fn try_from(doc: Doc) -> Result<Self, String> {
-        let changes = doc
-            .changes
-            .into_iter()
-            .map(Change::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
-            reckon_version: doc.reckon_version,
-            git: doc.git.map(|g| GitState {
-                commit: g.commit,
-                dirty: g.dirty,
-            }),
-            config_hash: doc.config_hash,
-            usage_hash: doc.usage_hash,
-            plan: Plan {
-                period: doc.period,
-                effective_date: doc.effective_date,
-                psa: doc.psa,
-                integrations: doc.integrations,
-                partial: doc.partial,
-                blockers: crate::plan::blockers_of_changes(&changes, &Default::default()),
-                changes,
-                findings: Vec::new(),
-                interrupted: Vec::new(),
-            },
-        })
-    }
 }
 
 /// How the decisions of `saved` differ from `fresh`, recomputed from the same inputs: each
@@ -393,71 +278,15 @@ fn decision(c: &Change) -> String {
     )
 }
 
-impl TryFrom<ChangeDoc> for Change {
-    type Error = String;
-
-    fn try_from(c: ChangeDoc) -> Result<Self, String> {
-        let action = match (c.action, c.line, c.current) {
-            (ActionKind::Create, None, None) => Action::Create,
-            (ActionKind::Update, Some(line), Some(from)) => Action::Update { line, from },
-            (ActionKind::Create, _, _) => {
-                return Err(format!(
-                    "{}: a create has no `line` or `current`",
-                    c.address
-                ));
-            }
-            (ActionKind::Update, _, _) => {
-                return Err(format!(
-                    "{}: an update needs `line` and `current`",
-                    c.address
-                ));
-            }
-            (ActionKind::NoOp, _, _) => {
-                return Err(format!(
-                    "{}: a saved plan holds only creates and updates",
-                    c.address
-                ));
-            }
-        };
-        Ok(Self {
-            address: c.address,
-            action,
-            integration: c.integration,
-            vendor_account: c.vendor_account,
-            vendor_account_name: c.vendor_account_name,
-            vendor_services: c.vendor_services,
-            psa_company: c.psa_company,
-            psa_company_name: c.psa_company_name,
-            psa_service: c.psa_service,
-            contract: c.contract,
-            usage: c.usage,
-            quantity: c.quantity,
-            effective_date: c.effective_date,
-            billing_model: c.billing_model,
-            rounding: Rounding {
-                mode: c.rounding,
-                decimals: c.decimals,
-            },
-            matched_by: c.matched_by,
-            // A saved plan keeps no daily series: apply needs none, only the HTML charts do.
-            daily: Vec::new(),
-            approval: match (c.needs_approval.is_empty(), c.approved_by) {
-                (true, _) => Approval::NotNeeded,
-                (false, None) => Approval::Needed(c.needs_approval),
-                (false, Some(by)) => Approval::Approved {
-                    reasons: c.needs_approval,
-                    by,
-                },
-            },
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
+    use chrono::NaiveDate;
+
+    use crate::plan::{ActionKind, MatchedBy};
+    use crate::usage::{BillingModel, Rounding, RoundingMode};
 
     fn change(quantity: Decimal) -> Change {
         Change {
@@ -473,6 +302,7 @@ mod tests {
             psa_company: "1".into(),
             psa_company_name: "Acme".into(),
             psa_service: "KEEPER-BP".into(),
+            psa_service_name: "Keeper Business Plus".into(),
             contract: "C-1".into(),
             usage: dec!(12.064516129032258064516129032),
             quantity,
@@ -493,11 +323,6 @@ mod tests {
 
     fn saved() -> SavedPlan {
         SavedPlan {
-            reckon_version: "0.1.0".into(),
-            git: Some(GitState {
-                commit: "abc".into(),
-                dirty: true,
-            }),
             config_hash: "fnv1a64:1".into(),
             usage_hash: "fnv1a64:2".into(),
             plan: Plan {
@@ -510,6 +335,7 @@ mod tests {
                 findings: Vec::new(),
                 interrupted: Vec::new(),
                 blockers: Vec::new(),
+                provenance: crate::plan::tests::builder::provenance(),
             },
         }
     }
@@ -578,8 +404,70 @@ mod tests {
     fn another_format_version_is_refused() {
         let text = serde_json::to_string(&Doc::from(&saved()))
             .expect("json")
-            .replace("\"format_version\":1", "\"format_version\":2");
+            .replace("\"format_version\":2", "\"format_version\":1");
         let err = SavedPlan::parse(&text).expect_err("refused");
-        assert!(err.contains("version 2"), "{err}");
+        assert!(err.contains("version 1"), "{err}");
+    }
+
+    #[test]
+    fn the_whole_plan_round_trips_no_ops_findings_blockers_interrupted_daily_and_provenance() {
+        use crate::plan::tests::builder::{Scenario, oct};
+        let interrupted = crate::plan::Interrupted {
+            address: "keeper/Acme/Business → Acme/BP".into(),
+            contract: "C-1".into(),
+            line: Some("C-1-1".into()),
+            before: Some(dec!(8)),
+            after: dec!(10),
+            found: Some(dec!(10)),
+            time: "2026-11-01T10:00:00Z".into(),
+        };
+        let plan = Scenario::one_line(10, 12, 1..=3)
+            .company("2", "Beta")
+            .contract("C-2", "2", &[("C-2-1", "BP", 4)])
+            .map_account("keeper", "200", "2", None)
+            .usage("keeper", ("200", "Beta"), "Business", 4, 1..=3)
+            .map_account("keeper", "300", "9", None)
+            .usage("keeper", ("300", "Gone"), "Business", 1, 2..=2)
+            .usage("keeper", ("400", "Zed"), "Business", 1, 1..=1)
+            .interrupted(interrupted)
+            .today(oct(20))
+            .plan();
+        let kinds: Vec<_> = plan.changes.iter().map(|c| c.action.kind()).collect();
+        assert!(kinds.contains(&ActionKind::NoOp), "{kinds:?}");
+        assert!(
+            plan.has_errors() && plan.findings.len() > 1,
+            "{:?}",
+            plan.findings
+        );
+        assert!(plan.partial_data().next().is_some() && !plan.interrupted.is_empty());
+        assert!(plan.findings.iter().any(|f| f.origin.is_some()));
+        assert!(plan.changes.iter().all(|c| !c.daily.is_empty()));
+        let saved = SavedPlan {
+            config_hash: "fnv1a64:1".into(),
+            usage_hash: "fnv1a64:2".into(),
+            plan,
+        };
+        let text = serde_json::to_string_pretty(&Doc::from(&saved)).expect("json");
+        assert_eq!(SavedPlan::parse(&text).expect("valid"), saved);
+    }
+
+    #[test]
+    fn the_json_plan_is_told_apart_in_one_line_with_the_command_to_use() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("plan.json");
+        let mut json = Vec::new();
+        crate::render::json::plan(&mut json, &saved().plan).expect("json");
+        std::fs::write(&path, &json).expect("write");
+        let err = SavedPlan::read(&path).expect_err("refused").to_string();
+        assert!(matches!(
+            SavedPlan::read(&path),
+            Err(SavedPlanError::JsonPlan { .. })
+        ));
+        assert!(
+            !err.contains('\n') && err.contains("reckon plan --out FILE"),
+            "{err}"
+        );
+        saved().write(&path).expect("a saved plan");
+        assert!(SavedPlan::read(&path).is_ok());
     }
 }

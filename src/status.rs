@@ -44,8 +44,10 @@ pub struct LastApply {
     pub commit: Option<String>,
     /// When the run's last write started.
     pub time: String,
-    /// Who ran it (`user@host`).
+    /// Who ran it: the CI actor and run when it ran in CI, else `user@host`.
     pub by: String,
+    /// The CI run, when it ran in one.
+    pub ci: Option<crate::state::CiRun>,
     /// Writes applied.
     pub applied: usize,
     /// Writes that failed (or were not attempted).
@@ -105,7 +107,8 @@ pub fn build(
             period: last.period,
             commit: last.commit.clone(),
             time: last.time.clone(),
-            by: format!("{}@{}", last.user, last.host),
+            by: crate::state::who(&last.user, &last.host, last.ci.as_ref()),
+            ci: last.ci.clone(),
             applied: count(&|o| o == Some("applied")),
             failed: count(&|o| matches!(o, Some("failed" | "not-attempted"))),
             unknown: count(&|o| o.is_none()),
@@ -148,6 +151,7 @@ mod tests {
             time: format!("2026-11-0{seq}T09:00:00Z"),
             user: "ann".into(),
             host: "ci".into(),
+            ci: None,
             commit: Some("abc123".into()),
             integration: "keeper".into(),
             address: address.into(),

@@ -209,6 +209,7 @@ pub(crate) fn update(i: usize) -> Change {
         psa_company: "1".into(),
         psa_company_name: "Acme".into(),
         psa_service: "S".into(),
+        psa_service_name: String::new(),
         contract: "C-1".into(),
         usage: Decimal::TWO,
         quantity: Decimal::TWO,
@@ -236,6 +237,7 @@ fn plan_of(n: usize) -> Plan {
         findings: vec![],
         interrupted: vec![],
         blockers: Vec::new(),
+        provenance: Default::default(),
     }
 }
 

@@ -8,6 +8,7 @@ mod init;
 mod inventory;
 mod plan;
 mod schema;
+mod show;
 mod status;
 mod unlock;
 mod usage;
@@ -74,6 +75,8 @@ pub enum Command {
     Plan(plan::Args),
     /// Write the planned quantities to the PSA.
     Apply(apply::Args),
+    /// Show a plan saved with `plan --out FILE` as `plan` showed it, with where it came from.
+    Show(show::Args),
     /// Show the measured usage per account and vendor service, without reading the PSA.
     Usage(usage::Args),
     /// Test the PSA connection (credentials, API, one read); writes nothing.
@@ -126,6 +129,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Init(args) => init::run(&context, &args),
         Command::Plan(args) => block_on(plan::run(&context, &args)),
         Command::Apply(args) => block_on(apply::run(&context, &args)),
+        Command::Show(args) => show::run(&context, &args),
         Command::Usage(args) => block_on(usage::run(&context, &args)),
         Command::Check(args) => block_on(check::run(&context, &args)),
         Command::Import(args) => block_on(import::run(&context, &args)),

@@ -8,10 +8,23 @@ use crate::status;
 
 /// Arguments of `status`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Output formats for `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For scripts (see README).
+    Json,
+}
 
 /// Reads the journal, the lock and approvals.yaml, and prints the status.
-pub fn run(context: &super::Context, _args: &Args) -> Result<ExitStatus, Error> {
+pub fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
     let dir = workspace.root.join(state::STATE_DIR);
@@ -27,13 +40,19 @@ pub fn run(context: &super::Context, _args: &Args) -> Result<ExitStatus, Error> 
         .map(|i| i.name.clone())
         .collect();
     let status = status::build(&names, &records, held, &grants);
-    render::status::text(
-        &mut render::escape::stdout(render::escape::Sink::Text {
-            color: context.style.color,
-        }),
-        &status,
-        context.style,
-    )
+    match args.format {
+        Format::Text => render::status::text(
+            &mut render::escape::stdout(render::escape::Sink::Text {
+                color: context.style.color,
+            }),
+            &status,
+            context.style,
+        ),
+        Format::Json => render::status::json(
+            &mut render::escape::stdout(render::escape::Sink::Json),
+            &status,
+        ),
+    }
     .map_err(super::output_error)?;
     Ok(ExitStatus::Success)
 }

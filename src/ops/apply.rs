@@ -24,7 +24,6 @@ use super::stale;
 use crate::apply::{self, ActionResult, ApplyReport};
 use crate::config::Workspace;
 use crate::error::Error;
-use crate::fingerprint;
 use crate::plan::{Interrupted, PartialData, Plan};
 use crate::psa::Psa;
 use crate::state::{self, journal, lock};
@@ -56,7 +55,7 @@ pub enum Source<'a> {
         today: chrono::NaiveDate,
     },
     /// A plan the caller just made (watch); refused if an apply was interrupted since.
-    Planned(Plan),
+    Planned(Box<Plan>),
 }
 
 /// What the front end hears while an apply runs.
@@ -139,20 +138,24 @@ pub async fn apply<P: Psa>(
         .map_err(Refusal::from)?;
     let mut writer = journal::Writer::open(&state_dir).map_err(journal_error)?;
     let resolved = resolve_interrupted(workspace, psa, &mut writer, progress).await?;
+    // The journal records the commit each plan was made from: its provenance's, or for a saved
+    // plan the one it was saved with (the fresh plan that checked it was made now).
+    let made_from = |plan: &Plan| plan.provenance.git.as_ref().map(|g| g.commit.clone());
     let (plan, commit) = match source {
-        Source::Fresh(request) => (
-            planning::plan(workspace, psa, &request).await?,
-            fingerprint::git_state(&workspace.root).map(|g| g.commit),
-        ),
+        Source::Fresh(request) => {
+            let plan = planning::plan(workspace, psa, &request).await?;
+            let commit = made_from(&plan);
+            (plan, commit)
+        }
         Source::Saved { path, today } => {
             let checked = stale::checked(workspace, psa, path, today).await?;
             progress.saved(&checked.shown);
-            (checked.plan, checked.commit)
+            (checked.plan, made_from(&checked.shown))
         }
         Source::Planned(plan) => {
             refuse_unforeseen(&plan, &resolved)?;
-            let commit = fingerprint::git_state(&workspace.root).map(|g| g.commit);
-            (plan, commit)
+            let commit = made_from(&plan);
+            (*plan, commit)
         }
     };
     progress.show(&plan)?;

@@ -5,7 +5,8 @@
 //! - [`apply`]: apply a fresh, saved or just-made plan under a [`apply::Policy`] — lock,
 //!   journal, interrupted-write recovery, the plan's blockers — returning what was applied or a
 //!   typed [`Refusal`];
-//! - [`import`]: read what `reckon import` proposes mappings from.
+//! - [`import`]: read what `reckon import` proposes mappings from;
+//! - [`provenance`]: where a plan came from (tenant, commit, time, who, version).
 //!
 //! Prints nothing and reads no flags: output is the front end's, decisions are the plan's.
 
@@ -14,6 +15,7 @@ pub mod budget;
 pub mod import;
 pub mod observe;
 pub mod plan;
+pub mod provenance;
 pub mod refusal;
 mod stale;
 

@@ -110,6 +110,7 @@ pub async fn plan<P: Psa>(
     let mut grants = crate::config::approvals::load(&workspace.root).map_err(Error::Config)?;
     grants.extend(command_line_grants(request.approve));
     let interrupted = interrupted(workspace, psa).await?;
+    let provenance = super::provenance::now(workspace, psa);
     Ok(plan::compute(&plan::Inputs {
         workspace,
         period,
@@ -119,6 +120,7 @@ pub async fn plan<P: Psa>(
         grants: &grants,
         interrupted: &interrupted,
         today: request.today,
+        provenance: &provenance,
     }))
 }
 

@@ -24,8 +24,6 @@ pub struct Checked {
     /// The same decisions computed from the inputs now (with their findings and blockers,
     /// judged as of today): what is applied.
     pub plan: Plan,
-    /// The workspace's commit when the plan was saved.
-    pub commit: Option<String>,
 }
 
 /// The saved plan in `path`, or why it must not be applied.
@@ -89,7 +87,6 @@ pub async fn checked<P: Psa>(
     Ok(Checked {
         shown: saved.plan,
         plan: fresh,
-        commit: saved.git.map(|g| g.commit),
     })
 }
 

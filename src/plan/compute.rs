@@ -40,6 +40,8 @@ pub struct Inputs<'a> {
     pub interrupted: &'a [Interrupted],
     /// Today, to tell a period that has not ended yet.
     pub today: NaiveDate,
+    /// Where the plan comes from, built by the caller (the planner reads no clock or env).
+    pub provenance: &'a super::Provenance,
 }
 
 /// Computes the plan.
@@ -223,6 +225,7 @@ impl<'a> Planner<'a> {
             psa_company: target.company_id.to_owned(),
             psa_company_name: target.company_name.to_owned(),
             psa_service: target.service.to_owned(),
+            psa_service_name: self.service_name(target.service).to_owned(),
             contract: contract.id.clone(),
             usage,
             quantity,
@@ -235,6 +238,16 @@ impl<'a> Planner<'a> {
         };
         change.approval = self.standing(integration, &change);
         self.changes.push(change);
+    }
+
+    /// The catalogue name of PSA service `id`, or `""` when the catalogue does not list it.
+    fn service_name(&self, id: &str) -> &'a str {
+        self.inputs
+            .psa
+            .services
+            .iter()
+            .find(|s| s.id == id)
+            .map_or("", |s| s.name.as_str())
     }
 
     /// The usage was headed for the company's lines of the service, whichever one it belongs on:
@@ -401,6 +414,7 @@ impl<'a> Planner<'a> {
             findings: self.findings,
             interrupted: inputs.interrupted.to_vec(),
             blockers,
+            provenance: inputs.provenance.clone(),
         }
     }
 }

@@ -4,10 +4,10 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Needs a person, but the configuration is sound: the exit code is unchanged.
@@ -37,7 +37,7 @@ impl fmt::Display for Severity {
 /// [`FindingKind::ALL`] too (so `policy.fail_on` can name it), and `as_str` and
 /// `default_severity` make you decide its name and severity; give it a case in the planner's
 /// golden tests (`src/plan/tests/`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FindingKind {
     /// A vendor account with usage that maps to no PSA company.

@@ -27,6 +27,7 @@ pub use kind::{FindingKind, Severity};
 
 use crate::config::model::Origin;
 use crate::period::Period;
+pub use crate::provenance::Provenance;
 use crate::usage::{BillingModel, Rounding};
 
 /// The planned changes and the findings for one period.
@@ -51,6 +52,8 @@ pub struct Plan {
     pub interrupted: Vec<Interrupted>,
     /// Why apply must not write some or all of this plan, decided by the planner.
     pub blockers: Vec<Blocker>,
+    /// Where the plan came from (tenant, commit, time, who, version): an input, copied as is.
+    pub provenance: Provenance,
 }
 
 /// A write an earlier apply started but never recorded the outcome of.
@@ -175,6 +178,8 @@ pub struct Change {
     pub psa_company_name: String,
     /// PSA service identifier.
     pub psa_service: String,
+    /// The PSA service's name from its catalogue; empty when the catalogue does not list it.
+    pub psa_service_name: String,
     /// PSA contract id.
     pub contract: String,
     /// Raw usage (the billing model's result, summed over the SKUs), unrounded.

@@ -131,6 +131,7 @@ mod tests {
             findings: vec![finding],
             interrupted: vec![],
             blockers: Vec::new(),
+            provenance: Default::default(),
         };
         let mut out = Vec::new();
         super::plan(&mut out, &plan).expect("write");

@@ -1,4 +1,5 @@
-//! The JSON plan (`format_version` "1"): a contract with CI users, documented in the README.
+//! The JSON plan (`format_version` 1, a number as in the saved plan): a contract with CI users,
+//! documented in the README.
 //! Every quantity is a decimal *string*, so no consumer ever parses money through a float.
 //! New fields may be added; existing ones are never renamed or retyped within a major version.
 
@@ -7,19 +8,23 @@ use std::io::{self, Write};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::plan::{ActionKind, Approval, Blocker, Change, Finding, MatchedBy, Plan, Severity};
+use crate::plan::{
+    ActionKind, Approval, Blocker, Change, Finding, MatchedBy, Plan, Provenance, Severity,
+};
 
 /// The JSON plan format's version.
-pub const FORMAT_VERSION: &str = "1";
+pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct PlanDoc<'a> {
-    format_version: &'static str,
+    format_version: u32,
     period: String,
     effective_date: String,
     psa: &'a str,
     integrations: &'a [String],
     partial: bool,
+    /// Where the plan came from: tenant, commit, time, who, version.
+    provenance: &'a Provenance,
     has_changes: bool,
     changes: Vec<ChangeDoc<'a>>,
     findings: Vec<FindingDoc<'a>>,
@@ -70,6 +75,8 @@ struct ChangeDoc<'a> {
     psa_company: &'a str,
     psa_company_name: &'a str,
     psa_service: &'a str,
+    /// The service's catalogue name; null when the PSA's catalogue does not list it.
+    psa_service_name: Option<&'a str>,
     contract: &'a str,
     line: Option<&'a str>,
     usage: String,
@@ -153,6 +160,7 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         psa: &plan.psa,
         integrations: &plan.integrations,
         partial: plan.partial,
+        provenance: &plan.provenance,
         has_changes: plan.has_changes(),
         changes: plan.changes.iter().map(|c| change(plan, c)).collect(),
         findings: plan.findings.iter().map(finding).collect(),
@@ -217,6 +225,7 @@ fn change<'a>(plan: &Plan, c: &'a Change) -> ChangeDoc<'a> {
         psa_company: &c.psa_company,
         psa_company_name: &c.psa_company_name,
         psa_service: &c.psa_service,
+        psa_service_name: Some(c.psa_service_name.as_str()).filter(|n| !n.is_empty()),
         contract: &c.contract,
         line: c.line(),
         usage: decimal(c.usage),

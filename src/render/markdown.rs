@@ -62,6 +62,7 @@ fn head(plan: &Plan) -> String {
         cell(&plan.psa),
         plan.effective_date
     ));
+    out.push_str(&format!("\n{}\n", super::provenance::markdown(plan)));
     for partial in plan.partial_data() {
         out.push_str(&format!(
             "\n> **Warning:** {}. `apply` refuses it without `--allow-partial`.\n",
@@ -117,7 +118,7 @@ fn approvals(plan: &Plan) -> Option<Part> {
         match &c.approval {
             Approval::Needed(reasons) => out.push_str(&format!(
                 "- **needs approval** {}: {}. Approve in approvals.yaml with period \"{}\" and quantity \"{}\".\n",
-                cell(&c.address),
+                cell(&named_address(c)),
                 cell(&reasons.join("; ")),
                 plan.period,
                 c.quantity
@@ -125,13 +126,23 @@ fn approvals(plan: &Plan) -> Option<Part> {
             Approval::Approved { reasons, by } => out.push_str(&format!(
                 "- approved by {}: {}: {}\n",
                 cell(by),
-                cell(&c.address),
+                cell(&named_address(c)),
                 cell(&reasons.join("; "))
             )),
             Approval::NotNeeded => {}
         }
     }
     Some(Part::Keep(out))
+}
+
+/// The address (which names the PSA service by id) with the service's name after it.
+fn named_address(c: &Change) -> String {
+    let service = super::names::service(&c.psa_service, &c.psa_service_name);
+    if service == c.psa_service.as_str() {
+        c.address.clone()
+    } else {
+        format!("{} ({})", c.address, c.psa_service_name)
+    }
 }
 
 /// The findings, errors first and never left out, then the warnings, which may be.
@@ -218,7 +229,7 @@ fn row(plan: &Plan, c: &Change) -> String {
     let action = match c.action {
         Action::Create => "+ create",
         Action::Update { .. } => "~ update",
-        Action::NoOp { .. } => "no-op",
+        Action::NoOp { .. } => "= no change",
     };
     let action = match &c.approval {
         _ if plan.is_blocked(&c.integration) => format!("{action} **(blocked by errors)**"),
@@ -231,7 +242,7 @@ fn row(plan: &Plan, c: &Change) -> String {
         cell(&c.vendor_account_name),
         cell(&c.vendor_services.join("+")),
         cell(&c.psa_company_name),
-        cell(&c.psa_service),
+        cell(&super::names::service(&c.psa_service, &c.psa_service_name)),
         c.current()
             .map_or_else(|| "—".to_owned(), |q| q.to_string()),
         c.quantity,

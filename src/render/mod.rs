@@ -12,6 +12,8 @@ pub mod import;
 pub mod inventory;
 pub mod json;
 pub mod markdown;
+pub mod names;
+pub mod provenance;
 pub mod status;
 pub mod table;
 pub mod text;

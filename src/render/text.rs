@@ -83,7 +83,7 @@ fn write_change(out: &mut dyn Write, plan: &Plan, change: &Change, style: Style)
     let (symbol, paint) = match change.action {
         Action::Create => ("+ create", Paint::Green),
         Action::Update { .. } => ("~ update", Paint::Yellow),
-        Action::NoOp { .. } => ("  no-op", Paint::Dim),
+        Action::NoOp { .. } => ("= no change", Paint::Dim),
     };
     writeln!(
         out,
@@ -125,6 +125,12 @@ fn write_change(out: &mut dyn Write, plan: &Plan, change: &Change, style: Style)
     let place = match change.line() {
         Some(line) => format!("contract {} line {}", shown(&change.contract), shown(line)),
         None => format!("contract {} (new line)", shown(&change.contract)),
+    };
+    // The address names the PSA service by id (Autotask's are numbers): its name goes beside.
+    let service = super::names::service(&change.psa_service, &change.psa_service_name);
+    let place = match service == change.psa_service.as_str() {
+        true => place,
+        false => format!("service {}, {place}", shown(&service)),
     };
     writeln!(out, "      {}", style.paint(Paint::Dim, &place))?;
     writeln!(out)

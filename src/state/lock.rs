@@ -33,6 +33,9 @@ pub struct LockInfo {
     pub time: String,
     /// The command holding it, e.g. `apply plan.json`.
     pub command: String,
+    /// The CI run holding it, when CI variables said so (absent in older lock files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<super::CiRun>,
 }
 
 impl LockInfo {
@@ -53,6 +56,9 @@ impl std::fmt::Display for LockInfo {
             "lock {} held by {}@{} (pid {}) since {} for `reckon {}`",
             self.id, self.user, self.host, self.pid, self.time, self.command
         )?;
+        if let Some(run) = &self.ci {
+            write!(f, ", in the CI run of {run}")?;
+        }
         if self.holder_is_gone() {
             write!(f, "; that process is no longer running")?;
         }
@@ -251,6 +257,7 @@ fn new_info(command: &str) -> LockInfo {
         pid: actor.pid,
         time: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         command: command.to_owned(),
+        ci: actor.ci,
     }
 }
 

@@ -2,8 +2,11 @@
 //! journal. Owns the folder's layout and nothing else; it makes no billing decisions and never
 //! talks to the PSA.
 
+pub mod ci;
 pub mod journal;
 pub mod lock;
+
+pub use ci::CiRun;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +38,8 @@ pub struct Actor {
     pub host: String,
     /// This process's id.
     pub pid: u32,
+    /// The CI run this process belongs to, when CI variables say so.
+    pub ci: Option<CiRun>,
 }
 
 impl Actor {
@@ -59,6 +64,21 @@ impl Actor {
             user,
             host,
             pid: std::process::id(),
+            ci: CiRun::from_env(),
         }
+    }
+
+    /// Who, for people: the CI actor and run when there is one, else `user@host`.
+    pub fn who(&self) -> String {
+        who(&self.user, &self.host, self.ci.as_ref())
+    }
+}
+
+/// Who did something, for people (lock holders, journal records, status, provenance): the CI
+/// actor and run when there is one, else `user@host`.
+pub fn who(user: &str, host: &str, ci: Option<&CiRun>) -> String {
+    match ci {
+        Some(run) => run.to_string(),
+        None => format!("{user}@{host}"),
     }
 }

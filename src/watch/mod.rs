@@ -263,7 +263,7 @@ impl<R: Report> Watch<R> {
             allow_partial: false,
         };
         let mut recovered = Recovered::default();
-        let source = Source::Planned(planned.plan);
+        let source = Source::Planned(Box::new(planned.plan));
         let result = ops_apply::apply(
             &planned.workspace,
             &planned.psa,

@@ -460,6 +460,7 @@ fn interrupted_intent() -> crate::state::journal::Record {
         time: "2026-11-01T08:00:00Z".into(),
         user: "ann".into(),
         host: "ci".into(),
+        ci: None,
         commit: None,
         integration: "keeper".into(),
         address: "keeper/gone".into(),
@@ -497,7 +498,7 @@ async fn a_plan_made_before_an_apply_was_interrupted_is_refused_not_applied() {
         allow_partial: false,
     };
     let mut recovered = Recovered::default();
-    let source = Source::Planned(plan);
+    let source = Source::Planned(Box::new(plan));
     let result = ops_apply::apply(&workspace, &psa, source, &policy, &mut recovered).await;
     assert!(
         matches!(

@@ -318,6 +318,7 @@ pub fn update(contract: i64, line: i64, from: i64, to: i64) -> Change {
         psa_company: "1".into(),
         psa_company_name: "Acme".into(),
         psa_service: "1".into(),
+        psa_service_name: String::new(),
         contract: contract.to_string(),
         usage: Decimal::from(to),
         quantity: Decimal::from(to),
@@ -365,6 +366,7 @@ async fn a_concurrent_apply_writes_every_line_once_within_the_thread_limit() {
         findings: vec![],
         interrupted: vec![],
         blockers: Vec::new(),
+        provenance: Default::default(),
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let writer = Writer::open(dir.path()).expect("journal");

@@ -1,8 +1,17 @@
-//! The HTML review pages in a real browser: headless Chromium opens the quickstart's plan and
-//! usage reports with the page's `#selftest` hook, which sorts and filters and writes what it
-//! saw into the DOM; `--dump-dom` hands that back. A screenshot is saved under
-//! `target/browser/` for humans. Without Chromium installed the test says SKIPPED and passes
-//! (CI installs it: `.ci/run`).
+//! The HTML review pages in a real browser: headless Chromium opens the pages with their
+//! `#selftest` hook, which sorts, filters and opens a chart, times each step with
+//! `performance.now()` and writes what it saw into the DOM; `--dump-dom` hands that back.
+//!
+//! Checked here: the quickstart's plan and usage pages sort and filter; nothing is wider than
+//! the window at 1280 px, nor at the width of A4 and Letter paper (print shares that layout);
+//! printing to PDF gives A4 and Letter portrait pages; a chart has its first and last date and
+//! its lowest and highest count as labels and every line inside its frame; without JavaScript
+//! the summary, approvals, findings and every changed line are there. On the 5,000-account
+//! synthetic workspace (`examples/synth.rs`) the file stays under 2 MB and the page meets its
+//! timing targets with headroom for a busy 2-core CI machine (the figures are printed).
+//!
+//! The screenshots in `docs/` are written by this test. Without Chromium installed the test
+//! says SKIPPED and passes (CI installs it: `.ci/run`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -10,12 +19,28 @@ use std::time::{Duration, Instant};
 
 use crate::support::{copy_of, reckon, repo};
 
+#[path = "../../examples/synth.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod synth;
+
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// The laptop width the page must fit without horizontal scrolling.
+const LAPTOP: u32 = 1280;
+/// The printable width of A4 portrait at Chromium's default margins, in CSS pixels (210 mm
+/// less 2 × 10 mm at 96 px per inch ≈ 718); Letter's (8.5 in less margins) is wider.
+const PAPER: u32 = 718;
+
+fn chromium_missing() -> bool {
+    if Path::new(CHROMIUM).exists() {
+        return false;
+    }
+    println!("SKIPPED: chromium not installed (apt-get install -y chromium)");
+    true
+}
 
 #[test]
-fn plan_and_usage_pages_sort_and_filter_in_chromium() {
-    if !Path::new(CHROMIUM).exists() {
-        println!("SKIPPED: chromium not installed (apt-get install -y chromium)");
+fn plan_and_usage_pages_sort_filter_chart_and_print_in_chromium() {
+    if chromium_missing() {
         return;
     }
     let ws = copy_of("examples/quickstart");
@@ -26,7 +51,7 @@ fn plan_and_usage_pages_sort_and_filter_in_chromium() {
     let plan: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON plan");
     let changes = plan["changes"].as_array().expect("changes");
     let page = render(dir, "plan", "plan.html");
-    let seen = selftest(&page, dir);
+    let seen = selftest(&page, dir, LAPTOP);
     assert_eq!(seen.rows, changes.len(), "one row per planned line");
     // The hook sorts by "New"; the quickstart's plan order is not already sorted by it.
     assert_sorted(&seen, "New");
@@ -40,15 +65,19 @@ fn plan_and_usage_pages_sort_and_filter_in_chromium() {
         "the filter must hide something"
     );
     assert_eq!(seen.visible, acme, "the search hides the other rows");
-    screenshot(&page, dir, "quickstart-plan.png");
-    without_javascript(&page, dir, changes.len());
+    assert_chart(&seen, "2026-10-01", "2026-10-31");
+    assert_fits(&seen, LAPTOP);
+    assert_fits(&selftest(&page, dir, PAPER), PAPER);
+    print_to_pdf(&page, dir);
+    screenshot(&page, dir, "quickstart-plan.png", 1000);
+    without_javascript(&page, dir, changes);
 
     let usage = reckon(dir, &["usage", "--period", "2026-10", "--format", "json"]);
     assert_eq!(usage.code, 0, "{}", usage.stderr);
     let lines: serde_json::Value = serde_json::from_str(&usage.stdout).expect("usage JSON");
     let lines = lines.as_array().expect("usage rows");
     let page = render(dir, "usage", "usage.html");
-    let seen = selftest(&page, dir);
+    let seen = selftest(&page, dir, LAPTOP);
     assert_eq!(seen.rows, lines.len(), "one row per account and service");
     assert_sorted(&seen, "Usage");
     let first = lines[0]["account_name"]
@@ -64,7 +93,88 @@ fn plan_and_usage_pages_sort_and_filter_in_chromium() {
         .count();
     assert_eq!(seen.visible, matching);
     assert!(seen.visible < lines.len(), "the filter must hide something");
-    screenshot(&page, dir, "quickstart-usage.png");
+    assert_fits(&seen, LAPTOP);
+}
+
+/// A vendor account name that is markup, including the end of the data block's `<script>`,
+/// stays text: the page renders, its script runs without error, and no element is injected.
+#[test]
+fn a_hostile_vendor_name_stays_text_in_chromium() {
+    if chromium_missing() {
+        return;
+    }
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    let usage = dir.join("usage/keeper-2026-10.csv");
+    let csv = std::fs::read_to_string(&usage).expect("usage");
+    let hostile = "Acme </script><b id=injected>Dental</b><script>document.title=1</script>";
+    std::fs::write(
+        &usage,
+        csv.replace(",Acme Dental,", &format!(",{hostile},")),
+    )
+    .expect("usage");
+    let page = render(dir, "plan", "plan.html");
+    let seen = selftest(&page, dir, LAPTOP);
+    assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+    assert_eq!(seen.rows, 5);
+    assert_eq!(
+        seen.visible, 2,
+        "the search for the hostile name finds its two lines"
+    );
+    let (dom, _) = chromium(dir, &["--dump-dom", &format!("file://{}", page.display())]);
+    assert!(
+        !dom.contains("<b id=\"injected\""),
+        "markup was injected: {dom}"
+    );
+    assert!(
+        dom.contains("Acme &lt;/script&gt;&lt;b id=injected&gt;Dental"),
+        "{dom}"
+    );
+    assert!(dom.contains("<title>reckon plan for 2026-10</title>"));
+}
+
+/// Issue 23's targets are a first useful render under 1 s, sort and filter under 150 ms and
+/// a file under 2 MB. A shared 2-core CI machine is slower and noisier than a laptop, so the
+/// timing limits asserted here are several times the targets; the measured figures (median
+/// and range of three runs) are printed for the record.
+#[test]
+fn the_plan_page_of_5000_accounts_is_small_and_fast_in_chromium() {
+    if chromium_missing() {
+        return;
+    }
+    let ws = tempfile::tempdir().expect("temp dir");
+    let dir = ws.path();
+    synth::write_workspace(dir).expect("synthetic workspace");
+    let page = render(dir, "plan", "plan.html");
+    let bytes = std::fs::metadata(&page).expect("page").len();
+    println!("5,000 accounts: plan.html is {bytes} bytes");
+    assert!(bytes < 2_000_000, "{bytes} bytes");
+
+    let runs: Vec<Seen> = (0..3).map(|_| selftest(&page, dir, LAPTOP)).collect();
+    for seen in &runs {
+        assert_eq!(seen.rows, 20_000);
+        assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+        assert_eq!(seen.visible, 4, "Customer 0000's four lines");
+        assert_fits(seen, LAPTOP);
+    }
+    assert_sorted(&runs[0], "New");
+    assert_chart(&runs[0], "2026-10-01", "2026-10-31");
+    assert_fits(&selftest(&page, dir, PAPER), PAPER);
+    let figure = |name: &str, of: fn(&Timing) -> f64, limit: f64| {
+        let mut values: Vec<f64> = runs.iter().map(|s| of(&s.timing)).collect();
+        values.sort_by(f64::total_cmp);
+        println!(
+            "5,000 accounts: {name} median {:.0} ms (range {:.0}–{:.0} ms, limit {limit:.0} ms)",
+            values[1], values[0], values[2]
+        );
+        assert!(values[1] < limit, "{name}: {values:?} ms");
+    };
+    figure("HTML parsed", |t| t.loaded, 3000.0);
+    figure("first render", |t| t.first_render, 3000.0);
+    figure("sort", |t| t.sort, 750.0);
+    figure("filter", |t| t.filter, 750.0);
+    figure("open a chart", |t| t.chart, 750.0);
+    screenshot(&page, dir, "msp-plan.png", 1000);
 }
 
 /// What the page's `#selftest` hook reported.
@@ -75,26 +185,202 @@ struct Seen {
     before: Vec<String>,
     ascending: Vec<String>,
     descending: Vec<String>,
+    /// The sorted column's cells on the first page as rendered in the DOM.
+    page: Vec<String>,
+    /// The same after "next" (the first page again when there is only one).
+    #[serde(rename = "nextPage")]
+    next_page: Vec<String>,
     search: String,
     visible: usize,
+    width: Width,
+    #[serde(rename = "widthWithChart")]
+    width_with_chart: Width,
+    chart: Chart,
+    timing: Timing,
 }
 
-/// Without its script the page is complete: every row is there and the filter form, which
-/// could do nothing, stays hidden. (Chromium's `--dump-dom` needs scripting itself, so the
-/// test removes the page's script rather than switching JavaScript off.)
-fn without_javascript(page: &Path, work: &Path, rows: usize) {
+#[derive(serde::Deserialize, Debug)]
+struct Width {
+    scroll: u32,
+    client: u32,
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct Chart {
+    #[serde(rename = "viewBox")]
+    view_box: String,
+    /// x, y, width, height of the plot's frame.
+    frame: [f64; 4],
+    paths: Vec<String>,
+    labels: Vec<String>,
+}
+
+/// Milliseconds from navigation start (`loaded`, `firstRender`) or for one step.
+#[derive(serde::Deserialize, Debug)]
+struct Timing {
+    loaded: f64,
+    #[serde(rename = "firstRender")]
+    first_render: f64,
+    sort: f64,
+    filter: f64,
+    chart: f64,
+}
+
+fn assert_fits(seen: &Seen, window: u32) {
+    for width in [&seen.width, &seen.width_with_chart] {
+        assert!(
+            width.scroll <= width.client,
+            "horizontal overflow at {window} px: {width:?}"
+        );
+    }
+}
+
+/// The first line's chart: labelled with the period's first and last date and its lowest and
+/// highest value, every point of every line strictly inside the frame.
+fn assert_chart(seen: &Seen, first: &str, last: &str) {
+    let chart = &seen.chart;
+    assert_eq!(chart.paths.len(), 3, "daily, average, billed: {chart:?}");
+    let labels = |class: &str| -> Vec<&str> {
+        chart
+            .labels
+            .iter()
+            .filter_map(|l| l.strip_prefix(class)?.strip_prefix(' '))
+            .collect()
+    };
+    assert_eq!(labels("first"), [first], "{chart:?}");
+    assert_eq!(labels("last"), [last], "{chart:?}");
+    let (min, max) = (labels("min"), labels("max"));
+    assert!(min.len() == 1 && max.len() == 1, "{chart:?}");
+    let low: f64 = min[0].parse().expect("min label is a number");
+    let high: f64 = max[0].parse().expect("max label is a number");
+    assert!(low <= high, "{chart:?}");
+    let [x, y, width, height] = chart.frame;
+    let view: Vec<f64> = chart
+        .view_box
+        .split(' ')
+        .map(|v| v.parse().expect("viewBox"))
+        .collect();
+    assert!(x > 0.0 && y > 0.0 && x + width < view[2] && y + height < view[3]);
+    for path in &chart.paths {
+        let (mut at_x, mut at_y) = (f64::NAN, f64::NAN);
+        for step in path_steps(path) {
+            match step {
+                ('M', [px, py]) => (at_x, at_y) = (px, py),
+                ('H', [px, _]) => at_x = px,
+                ('V', [_, py]) => at_y = py,
+                other => panic!("unexpected path step {other:?} in {path}"),
+            }
+            assert!(
+                (x..=x + width).contains(&at_x) && at_y > y && at_y < y + height,
+                "({at_x}, {at_y}) outside the frame {:?}: {path}",
+                chart.frame
+            );
+        }
+    }
+}
+
+/// `M64,16H300.5V114H628` as (command, [x, y]) steps (H carries x, V carries y).
+fn path_steps(path: &str) -> Vec<(char, [f64; 2])> {
+    let mut steps = Vec::new();
+    let mut rest = path;
+    while let Some(command) = rest.chars().next() {
+        let end = rest[1..]
+            .find(|c: char| c.is_ascii_alphabetic())
+            .map_or(rest.len(), |at| at + 1);
+        let numbers: Vec<f64> = rest[1..end]
+            .split(',')
+            .map(|n| n.parse().unwrap_or_else(|_| panic!("number in {path}")))
+            .collect();
+        let point = match (command, numbers.as_slice()) {
+            ('M', [x, y]) => [*x, *y],
+            ('H', [x]) => [*x, f64::NAN],
+            ('V', [y]) => [f64::NAN, *y],
+            _ => panic!("path {path}"),
+        };
+        steps.push((command, point));
+        rest = &rest[end..];
+    }
+    steps
+}
+
+/// Without JavaScript the summary, the approvals, the findings and every changed line are
+/// there. Chromium's `--dump-dom` needs scripting itself, so the test does what a browser
+/// without scripting does with the page: ignores its scripts and shows `<noscript>`'s content.
+fn without_javascript(page: &Path, work: &Path, changes: &[serde_json::Value]) {
     let html = std::fs::read_to_string(page).expect("read page");
-    let start = html.find("<script>").expect("the page has a script");
-    let end = html.find("</script>").expect("end of script") + "</script>".len();
-    let bare = work.join("no-script.html");
-    std::fs::write(&bare, format!("{}{}", &html[..start], &html[end..])).expect("write page");
-    let (dom, _) = chromium(work, &["--dump-dom", &format!("file://{}", bare.display())]);
-    assert_eq!(dom.matches("<tr><td>").count(), rows, "{dom}");
+    let mut bare = html
+        .replace("<noscript>", "<div>")
+        .replace("</noscript>", "</div>");
+    while let Some(start) = bare.find("<script") {
+        let end = bare[start..].find("</script>").expect("end of script") + start;
+        bare.replace_range(start..end + "</script>".len(), "");
+    }
+    let path = work.join("no-script.html");
+    std::fs::write(&path, bare).expect("write page");
+    let (dom, _) = chromium(work, &["--dump-dom", &format!("file://{}", path.display())]);
+    for heading in ["Summary", "Findings (4)", "Planned lines"] {
+        assert!(dom.contains(heading), "{heading}: {dom}");
+    }
     assert!(
         dom.contains("<form class=\"filters\" hidden=\"\">"),
         "{dom}"
     );
+    let noscript = &dom[dom.find("JavaScript is off").expect("the no-script view")..];
+    for change in changes.iter().filter(|c| c["action"] != "no-op") {
+        let cell = format!(
+            "{} → {}",
+            change["current"].as_str().unwrap_or("—"),
+            change["quantity"].as_str().expect("quantity")
+        );
+        assert!(noscript.contains(&cell), "{cell} missing: {noscript}");
+    }
     assert!(!dom.contains("selftest-result"));
+}
+
+/// Prints `page` to PDF on A4 and on Letter (portrait): each page of the PDF has that size.
+fn print_to_pdf(page: &Path, work: &Path) {
+    let html = std::fs::read_to_string(page).expect("read page");
+    for (paper, size, width, height) in [
+        ("A4", "A4 portrait", 595.0, 842.0),
+        ("Letter", "letter portrait", 612.0, 792.0),
+    ] {
+        let sized = work.join(format!("print-{paper}.html"));
+        let style = format!("<style>@page {{ size: {size}; }}</style></head>");
+        std::fs::write(&sized, html.replacen("</head>", &style, 1)).expect("write page");
+        let pdf = work.join(format!("plan-{paper}.pdf"));
+        chromium(
+            work,
+            &[
+                "--no-pdf-header-footer",
+                &format!("--print-to-pdf={}", pdf.display()),
+                &format!("file://{}", sized.display()),
+            ],
+        );
+        let bytes = std::fs::read(&pdf).expect("PDF written");
+        let boxes = media_boxes(&bytes);
+        assert!(!boxes.is_empty(), "no pages in the {paper} PDF");
+        for [w, h] in boxes {
+            assert!(
+                (w - width).abs() < 2.0 && (h - height).abs() < 2.0,
+                "{paper}: page {w} × {h} pt"
+            );
+        }
+    }
+}
+
+/// The width and height of every `/MediaBox [0 0 W H]` in a PDF.
+fn media_boxes(pdf: &[u8]) -> Vec<[f64; 2]> {
+    let text = String::from_utf8_lossy(pdf);
+    text.split("/MediaBox [")
+        .skip(1)
+        .map(|rest| {
+            let numbers: Vec<f64> = rest[..rest.find(']').expect("]")]
+                .split_whitespace()
+                .map(|n| n.parse().expect("MediaBox number"))
+                .collect();
+            [numbers[2] - numbers[0], numbers[3] - numbers[1]]
+        })
+        .collect()
 }
 
 /// `reckon COMMAND --format html` into `dir/file`.
@@ -120,6 +406,19 @@ fn assert_sorted(seen: &Seen, column: &str) {
         "{column} ascending: {ascending:?}"
     );
     assert_ne!(seen.before, seen.ascending, "sorting by {column} reorders");
+    assert_eq!(
+        seen.page,
+        seen.ascending[..seen.page.len()],
+        "the first page shows the first rows"
+    );
+    assert!(!seen.page.is_empty());
+    let size = seen.page.len();
+    if seen.ascending.len() > size {
+        let end = seen.ascending.len().min(2 * size);
+        assert_eq!(seen.next_page, seen.ascending[size..end], "the second page");
+    } else {
+        assert_eq!(seen.next_page, seen.page, "one page only");
+    }
     let mut reversed = seen.descending.clone();
     reversed.reverse();
     assert_eq!(
@@ -129,14 +428,15 @@ fn assert_sorted(seen: &Seen, column: &str) {
     );
 }
 
-/// Opens `page#selftest`, returns the hook's report, and checks no script error was logged.
-fn selftest(page: &Path, work: &Path) -> Seen {
+/// Opens `page#selftest` in a window `width` px wide, returns the hook's report, and checks no
+/// script error was logged. No virtual time: the hook's timings are wall-clock.
+fn selftest(page: &Path, work: &Path, width: u32) -> Seen {
     let (dom, log) = chromium(
         work,
         &[
             "--enable-logging=stderr",
             "--v=0",
-            "--virtual-time-budget=5000",
+            &format!("--window-size={width},900"),
             "--dump-dom",
             &format!("file://{}#selftest", page.display()),
         ],
@@ -154,15 +454,17 @@ fn selftest(page: &Path, work: &Path) -> Seen {
     serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
 }
 
-/// Saves a screenshot of `page` with every chart open under `target/browser/`.
-fn screenshot(page: &Path, work: &Path, name: &str) {
-    let out = repo().join("target").join("browser");
-    std::fs::create_dir_all(&out).expect("mkdir target/browser");
+/// Saves a screenshot of `page` (1280 px wide, `height` tall, the first page's charts open)
+/// as `docs/NAME`, the picture the README shows.
+fn screenshot(page: &Path, work: &Path, name: &str, height: u32) {
+    let out = repo().join("docs");
+    std::fs::create_dir_all(&out).expect("mkdir docs");
     let target = out.join(name);
+    let _ = std::fs::remove_file(&target);
     chromium(
         work,
         &[
-            "--window-size=1400,1000",
+            &format!("--window-size={LAPTOP},{height}"),
             "--hide-scrollbars",
             &format!("--screenshot={}", target.display()),
             &format!("file://{}#charts", page.display()),
@@ -181,6 +483,7 @@ fn chromium(work: &Path, args: &[&str]) -> (String, String) {
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-quic",
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",

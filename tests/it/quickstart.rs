@@ -46,7 +46,7 @@ fn json_plan_is_pinned() {
     let run = reckon(ws.path(), &args(&["plan", "--format", "json"]));
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
-    assert_eq!(json["format_version"], "1");
+    assert_eq!(json["format_version"], 1);
     assert_eq!(json["has_changes"], true);
     insta::assert_snapshot!("quickstart_plan_json", run.stdout);
 }

@@ -30,14 +30,44 @@ pub fn reckon(cwd: &Path, args: &[&str]) -> Run {
     reckon_with_env(cwd, args, &[])
 }
 
-/// Runs `reckon ARGS` in `cwd` with extra environment variables.
-pub fn reckon_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+/// The fixed time every test run's plans are dated (`SOURCE_DATE_EPOCH`), so rendered plans
+/// (their provenance) are the same on every run.
+pub const PLAN_TIME: &str = "2026-11-01T00:00:00Z";
+
+/// The CI variables reckon reads for "who" ([`reckon::state::CiRun`]): removed from every run,
+/// so tests run alike on a laptop and in CI; a test sets them to check them.
+const CI_VARIABLES: [&str; 8] = [
+    "GITHUB_ACTIONS",
+    "GITHUB_ACTOR",
+    "GITHUB_SERVER_URL",
+    "GITHUB_REPOSITORY",
+    "GITHUB_RUN_ID",
+    "GITLAB_CI",
+    "GITLAB_USER_LOGIN",
+    "CI_JOB_URL",
+];
+
+/// `reckon` with colour off, no stdin and a fixed identity: user `tester` on host `testhost`,
+/// plans dated [`PLAN_TIME`], no CI run.
+pub fn command(cwd: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_reckon"));
     command
-        .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
+        .env("SOURCE_DATE_EPOCH", "1793491200")
+        .env("USER", "tester")
+        .env("HOSTNAME", "testhost")
         .stdin(std::process::Stdio::null());
+    for name in CI_VARIABLES {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// Runs `reckon ARGS` in `cwd` with extra environment variables.
+pub fn reckon_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = command(cwd);
+    command.args(args);
     for (key, value) in env {
         command.env(key, value);
     }

@@ -292,6 +292,7 @@ impl Scenario {
             grants: &self.grants,
             interrupted: &self.interrupted,
             today: self.today,
+            provenance: &provenance(),
         });
         assert_eq!(plan.check(), Ok(()), "plan invariants");
         plan
@@ -311,4 +312,20 @@ pub fn rendered(plan: &Plan) -> String {
     let mut out = Vec::new();
     text::plan(&mut out, plan, Style::default()).expect("render");
     String::from_utf8(out).expect("utf8")
+}
+
+/// A fixed provenance for golden tests: a dirty checkout, a person at a terminal.
+pub fn provenance() -> crate::plan::Provenance {
+    crate::plan::Provenance {
+        tenant: "sandbox (sandbox/psa.yaml)".into(),
+        git: Some(crate::fingerprint::GitState {
+            commit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904".into(),
+            dirty: true,
+        }),
+        time: "2026-11-02T09:00:00Z".into(),
+        user: "ann".into(),
+        host: "laptop".into(),
+        ci: None,
+        reckon_version: "0.1.0".into(),
+    }
 }

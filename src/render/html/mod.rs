@@ -5,8 +5,10 @@
 //! renderer it only formats what it is given: it computes no quantities and reads nothing.
 //! Every name that comes from vendor or PSA data goes through [`escape`].
 
-mod chart;
+mod data;
 mod plan;
+mod provenance;
+mod series;
 mod usage;
 
 use std::borrow::Cow;
@@ -52,68 +54,73 @@ fn page(out: &mut dyn Write, title: &str, body: &str) -> io::Result<()> {
     )
 }
 
-/// One column of a sortable table.
+/// How the script shows and sorts one column of a data table.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Text, sorted as text.
+    Text,
+    /// The row's name (`<th scope=row>`), sorted as text.
+    RowHeader,
+    /// Right-aligned and sorted as a number.
+    Number,
+    /// An action or approval mark whose first symbol gives the cell its colour class.
+    Mark,
+    /// The button that opens the row's daily-usage chart below it.
+    Chart,
+}
+
+/// One column of a data table.
 struct Column {
     label: &'static str,
-    /// Right-aligned and sorted as a number.
-    numeric: bool,
-    /// Offers a sort button.
-    sortable: bool,
+    kind: Kind,
 }
 
 impl Column {
     const fn text(label: &'static str) -> Self {
-        Self {
-            label,
-            numeric: false,
-            sortable: true,
-        }
+        Self::of(label, Kind::Text)
     }
 
-    const fn number(label: &'static str) -> Self {
-        Self {
-            label,
-            numeric: true,
-            sortable: true,
-        }
-    }
-
-    const fn fixed(label: &'static str) -> Self {
-        Self {
-            label,
-            numeric: false,
-            sortable: false,
-        }
+    const fn of(label: &'static str, kind: Kind) -> Self {
+        Self { label, kind }
     }
 }
 
-/// The `<thead>` of a sortable table; `selftest` names the column the browser test sorts by.
+/// The `<thead>` of a data table; `selftest` names the column the browser test sorts by. The
+/// script reads each column's kind from its `data-k` attribute.
 fn table_head(html: &mut String, columns: &[Column], selftest: &str) {
     html.push_str("<thead>\n<tr>");
     for column in columns {
-        let class = if column.numeric { " class=\"n\"" } else { "" };
+        let (class, kind) = match column.kind {
+            Kind::Text => ("", "t"),
+            Kind::RowHeader => ("", "h"),
+            Kind::Number => (" class=\"n\"", "n"),
+            Kind::Mark => ("", "m"),
+            Kind::Chart => (" class=\"chart\"", "c"),
+        };
         let hook = if column.label == selftest {
             " data-selftest"
         } else {
             ""
         };
-        if column.sortable {
+        let label = column.label;
+        if column.kind == Kind::Chart {
             let _ = write!(
                 html,
-                "<th scope=\"col\"{class}{hook}><button type=\"button\">{}</button></th>",
-                column.label
+                "<th scope=\"col\"{class} data-k=\"{kind}\">{label}</th>"
             );
         } else {
-            let _ = write!(html, "<th scope=\"col\"{class}>{}</th>", column.label);
+            let _ = write!(
+                html,
+                "<th scope=\"col\"{class} data-k=\"{kind}\"{hook}><button type=\"button\">{label}</button></th>"
+            );
         }
     }
     html.push_str("</tr>\n</thead>\n");
 }
 
-/// The filter form, hidden until the script shows it (without JavaScript it could do nothing).
-/// `selects` are (label, column index, options), matching a cell's whole text; `texts` are
-/// (label, column index), matching part of it. Rows carry no extra attributes: at 20,000 rows
-/// every byte per row counts.
+/// The filter form and the pager, hidden until the script shows them (without JavaScript they
+/// could do nothing). `selects` are (label, column index, options), matching a cell's whole
+/// text; `texts` are (label, column index), matching part of it.
 fn filters(
     html: &mut String,
     selects: &[(&str, usize, Vec<String>)],
@@ -141,8 +148,18 @@ fn filters(
     let _ = writeln!(
         html,
         "<label>Search<input type=\"search\" data-search></label>\n\
-         <button type=\"button\" data-charts aria-pressed=\"false\">Open all charts</button>\n\
+         <button type=\"button\" data-charts aria-pressed=\"false\">Open the charts of this page</button>\n\
          <output id=\"shown\" aria-live=\"polite\">{rows} of {rows} shown</output>\n</form>"
+    );
+}
+
+/// The pager under a data table, hidden until the script fills it.
+fn pager(html: &mut String) {
+    html.push_str(
+        "<nav class=\"pager\" aria-label=\"pages\" hidden><button type=\"button\" data-page=\"-1\">\
+         \u{2190} previous</button> <span data-at></span> <button type=\"button\" data-page=\"1\">\
+         next \u{2192}</button> <label>rows per page <select data-size><option>25</option>\
+         <option selected>100</option><option>500</option></select></label></nav>\n",
     );
 }
 
@@ -165,7 +182,18 @@ mod tests {
         page(&mut out, "t <b>", "<p>x</p>\n").expect("test value");
         let html = String::from_utf8(out).expect("test value");
         assert!(html.contains("<title>t &lt;b&gt;</title>"));
-        for external in ["http://", "https://", "src=", "@import", "url("] {
+        // The SVG namespace is a name the script passes to createElementNS, never fetched.
+        let html = html.replace("'http://www.w3.org/2000/svg'", "");
+        for external in [
+            "http://",
+            "https://",
+            "src=",
+            "href=",
+            "@import",
+            "url(",
+            "fetch(",
+            "XMLHttpRequest",
+        ] {
             assert!(!html.contains(external), "{external} in the page");
         }
     }

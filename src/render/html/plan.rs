@@ -1,6 +1,13 @@
-//! The plan as a review page: the summary (counts, net change in billed units per service), a
-//! sortable and filterable table of every planned line with its daily-usage chart, and the
-//! findings — unmapped accounts first, each with the YAML that would map it.
+//! The plan as a review page: the summary (counts, net change in billed units per service),
+//! the changes that need approval, every planned line in a sortable and filterable table with
+//! its daily-usage chart, and the findings — unmapped accounts first, each with the YAML that
+//! would map it.
+//!
+//! The table is written as compact data ([`super::data`]) that the page's script renders a
+//! page of rows at a time, drawing a line's chart only when it is opened; so a 20,000-line plan
+//! is a file of about 2 MB that opens in well under a second. Without JavaScript the page shows
+//! the summary, the approvals, the findings and (in `<noscript>`) every changed line; unchanged
+//! lines are left to the script's view.
 //!
 //! Quantities here come from vendors and the PSA: totals are checked (a sum too large for a
 //! `Decimal` is shown as such), never a panic.
@@ -12,33 +19,37 @@ use std::io::{self, Write};
 
 use rust_decimal::Decimal;
 
-use super::chart::Chart;
-use super::{Column, escape, filters, page, table_head};
+use super::data::{Cell, Rows};
+use super::{Column, Kind, escape, filters, page, pager, series, table_head};
 use crate::plan::{ActionKind, Approval, Change, Finding, FindingKind, Plan};
+use crate::render::names;
 use crate::render::text::interrupted_note;
 use crate::usage::display_usage;
 
-const COLUMNS: [Column; 12] = [
+const COLUMNS: [Column; 10] = [
     Column::text("Integration"),
-    Column::text("Account"),
+    Column::of("Account", Kind::RowHeader),
     Column::text("Service"),
-    Column::number("Current"),
-    Column::number("New"),
-    Column::number("Usage"),
-    Column::text("Billing model"),
+    Column::of("Current", Kind::Number),
+    Column::of("New", Kind::Number),
+    Column::of("Usage", Kind::Number),
     Column::text("Rounding"),
-    Column::text("Effective"),
-    Column::text("Action"),
-    Column::fixed("Approval"),
-    Column::fixed("Daily usage"),
+    Column::of("Action", Kind::Mark),
+    Column::of("Approval", Kind::Mark),
+    Column::of("Daily usage", Kind::Chart),
 ];
+/// The column whose value a chart draws as the billed quantity ("New").
+const BILLED: usize = 4;
+/// The column the Action filter matches.
+const ACTION: usize = 7;
 
 /// Writes the plan as one self-contained HTML page.
 pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     let mut html =
-        String::with_capacity(plan.changes.len().saturating_mul(400).saturating_add(4096));
+        String::with_capacity(plan.changes.len().saturating_mul(120).saturating_add(4096));
     header(&mut html, plan);
     summary(&mut html, plan);
+    approvals(&mut html, plan);
     lines(&mut html, plan);
     findings(&mut html, plan);
     page(out, &format!("reckon plan for {}", plan.period), &html)
@@ -48,12 +59,14 @@ fn header(html: &mut String, plan: &Plan) {
     let _ = writeln!(
         html,
         "<header>\n<h1>reckon plan for {}</h1>\n<p class=\"lede\">Against the {} PSA; changes take \
-         effect {}. Integrations: {}.</p>",
+         effect {}. Integrations (billing model): {}.</p>",
         plan.period,
         escape(&plan.psa),
         plan.effective_date,
-        escape(&plan.integrations.join(", "))
+        escape(&integrations(plan))
     );
+    // The provenance record (commit, when, who, reckon version: issue 23 item 3) goes here, as
+    // a `<dl class="provenance">` (styled in style.css), between the lede and the warnings.
     if plan.partial {
         html.push_str("<p><strong>Partial plan:</strong> only the integrations above.</p>\n");
     }
@@ -72,7 +85,28 @@ fn header(html: &mut String, plan: &Plan) {
             escape(&interrupted_note(interrupted))
         );
     }
+    super::provenance::block(html, plan);
     html.push_str("</header>\n");
+}
+
+/// `keeper (daily average), …`: the plan's integrations with the billing model of their lines.
+fn integrations(plan: &Plan) -> String {
+    let models: BTreeMap<&str, String> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            let model = c.billing_model.to_string().replace('-', " ");
+            (c.integration.as_str(), model)
+        })
+        .collect();
+    plan.integrations
+        .iter()
+        .map(|name| match models.get(name.as_str()) {
+            Some(model) => format!("{name} ({model})"),
+            None => name.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn summary(html: &mut String, plan: &Plan) {
@@ -100,10 +134,10 @@ fn net_change(html: &mut String, changes: &[Change]) {
     if changes.is_empty() {
         return;
     }
-    let mut by_service: BTreeMap<&str, ServiceTotal> = BTreeMap::new();
+    let mut by_service: BTreeMap<(&str, &str), ServiceTotal> = BTreeMap::new();
     for change in changes {
         by_service
-            .entry(&change.psa_service)
+            .entry((&change.psa_service, &change.psa_service_name))
             .or_default()
             .add(change);
     }
@@ -113,7 +147,7 @@ fn net_change(html: &mut String, changes: &[Change]) {
          <th scope=\"col\" class=\"n\">Changing</th><th scope=\"col\" class=\"n\">Current</th>\
          <th scope=\"col\" class=\"n\">New</th><th scope=\"col\" class=\"n\">Net change</th></tr></thead>\n<tbody>\n",
     );
-    for (service, total) in by_service {
+    for ((id, name), total) in by_service {
         let net = total
             .new
             .zip(total.current)
@@ -122,7 +156,7 @@ fn net_change(html: &mut String, changes: &[Change]) {
             html,
             "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td>\
              <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            escape(service),
+            escape(&names::service(id, name)),
             total.lines,
             total.changing,
             shown(total.current, |v| v.normalize().to_string()),
@@ -180,6 +214,70 @@ fn signed(value: Decimal) -> String {
     }
 }
 
+/// The changes beyond an approval threshold, approved or not, as static HTML: the reviewer's
+/// first job, so it needs no script.
+fn approvals(html: &mut String, plan: &Plan) {
+    let listed: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| !matches!(c.approval, Approval::NotNeeded))
+        .collect();
+    if listed.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        html,
+        "<section aria-labelledby=\"approvals\">\n<h2 id=\"approvals\">Changes that need approval \
+         ({})</h2>\n<table class=\"static\">\n<thead><tr><th scope=\"col\">Account</th>\
+         <th scope=\"col\">Service</th><th scope=\"col\" class=\"n\">Current \u{2192} new</th>\
+         <th scope=\"col\">Approval</th></tr></thead>\n<tbody>",
+        listed.len()
+    );
+    for c in listed {
+        let (mark, sub) = approval(plan, c);
+        let _ = writeln!(
+            html,
+            "<tr><th scope=row>{}<td>{}<td class=n>{} \u{2192} {}<td{}>{}<span class=sub>{}</span>",
+            escape(&account(c)),
+            escape(&service(c)),
+            current(c),
+            c.quantity.normalize(),
+            if mark.starts_with(['!', '\u{2717}']) {
+                " class=a"
+            } else {
+                ""
+            },
+            escape(mark),
+            escape(&sub)
+        );
+    }
+    html.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// `Customer → PSA company` when the names differ.
+fn account(c: &Change) -> String {
+    if c.psa_company_name == c.vendor_account_name {
+        c.vendor_account_name.clone()
+    } else {
+        format!("{} \u{2192} {}", c.vendor_account_name, c.psa_company_name)
+    }
+}
+
+/// `Business Plus → Keeper Business Plus (31)`.
+fn service(c: &Change) -> String {
+    format!(
+        "{} \u{2192} {}",
+        c.vendor_services.join("+"),
+        names::service(&c.psa_service, &c.psa_service_name)
+    )
+}
+
+/// The current quantity, or `—` for a line apply creates.
+fn current(c: &Change) -> String {
+    c.current()
+        .map_or_else(|| "\u{2014}".to_owned(), |q| q.normalize().to_string())
+}
+
 fn lines(html: &mut String, plan: &Plan) {
     let count = plan.changes.len();
     let _ = writeln!(
@@ -205,7 +303,7 @@ fn lines(html: &mut String, plan: &Plan) {
             ),
             (
                 "Action",
-                9,
+                ACTION,
                 [ActionKind::Create, ActionKind::Update, ActionKind::NoOp]
                     .map(action_text)
                     .to_vec(),
@@ -221,96 +319,163 @@ fn lines(html: &mut String, plan: &Plan) {
         .unwrap_or_default();
     let _ = writeln!(
         html,
-        "<table id=\"plan-lines\" data-sortable data-selftest-search=\"{}\">\n<caption>Every PSA line \
-         reckon computed a quantity for. Actions: + create, ~ update, = unchanged. Approval: ! needs \
-         approval (apply holds it back), \u{2713} approved, \u{2014} within every threshold. Charts: solid = daily count, dashed = daily average, dotted \
-         = billed quantity.</caption>",
+        "<table id=\"plan-lines\" class=\"data\" data-rows=\"plan-data\" data-billed=\"{BILLED}\" \
+         data-first=\"{}\" data-last=\"{}\" data-selftest-search=\"{}\" hidden>\n<caption>Every PSA \
+         line reckon computed a quantity for. Actions: + create, ~ update, = no change. Approval: \
+         ! needs approval (apply holds it back), \u{2713} approved, \u{2014} within every threshold. \
+         Charts: solid = daily count, dashed = daily average, dotted = billed quantity.</caption>",
+        plan.period.first_day(),
+        plan.period.last_day(),
         escape(&search)
     );
     table_head(html, &COLUMNS, "New");
-    html.push_str("<tbody>\n");
+    html.push_str("<tbody></tbody>\n</table>\n");
+    pager(html);
+    let mut rows = Rows::default();
     for change in &plan.changes {
-        row(html, plan, change);
+        row(&mut rows, plan, change);
     }
-    html.push_str("</tbody>\n</table>\n</section>\n");
+    rows.write(html, "plan-data");
+    changed_lines(html, plan);
+    html.push_str("</section>\n");
 }
 
-/// `+ create`, `~ update`, `= no-op`: the symbol keeps the action readable without colour.
+/// `+ create`, `~ update`, `= no change`: the symbol keeps the action readable without colour.
 fn action_text(action: ActionKind) -> String {
     let symbol = match action {
         ActionKind::Create => "+",
         ActionKind::Update => "~",
         ActionKind::NoOp => "=",
     };
-    format!("{symbol} {}", action.as_str())
+    format!("{symbol} {}", names::action(action))
 }
 
-/// The approval cell, or `✗ blocked` when an error finding of the integration stops the write.
-fn approval_cell(plan: &Plan, c: &Change) -> String {
+/// The approval mark and its second line: `✗ blocked` when an error finding of the integration
+/// stops the write, `! needs approval` or `✓ approved` with the reasons, `—` within every
+/// threshold. A symbol and a word, readable without colour.
+fn approval(plan: &Plan, c: &Change) -> (&'static str, String) {
     if c.action.kind() != ActionKind::NoOp && plan.is_blocked(&c.integration) {
-        return "<strong>\u{2717} blocked</strong><span class=sub>by error findings of the \
-                integration</span>"
-            .to_owned();
+        return (
+            "\u{2717} blocked",
+            "by error findings of the integration".to_owned(),
+        );
     }
-    approval_text(&c.approval)
-}
-
-/// The approval text: `—` when no threshold applies; otherwise a symbol and a word (readable
-/// without colour) with the reasons, and who approved it.
-fn approval_text(approval: &Approval) -> String {
-    match approval {
-        Approval::NotNeeded => "\u{2014}".to_owned(),
-        Approval::Needed(reasons) => format!(
-            "<strong>! needs approval</strong><span class=sub>{}</span>",
-            escape(&reasons.join("; "))
-        ),
-        Approval::Approved { reasons, by } => format!(
-            "\u{2713} approved<span class=sub>by {}: {}</span>",
-            escape(by),
-            escape(&reasons.join("; "))
+    match &c.approval {
+        Approval::NotNeeded => ("\u{2014}", String::new()),
+        Approval::Needed(reasons) => ("! needs approval", reasons.join("; ")),
+        Approval::Approved { reasons, by } => (
+            "\u{2713} approved",
+            format!("by {by}: {}", reasons.join("; ")),
         ),
     }
 }
 
-/// One line of the table. End tags are omitted (valid HTML) and attributes unquoted where
-/// safe, to keep a 20,000-line page small.
-fn row(html: &mut String, plan: &Plan, c: &Change) {
-    let class = match c.action.kind() {
-        ActionKind::Create => "c",
-        ActionKind::Update => "u",
-        ActionKind::NoOp => "o",
-    };
-    let company = if c.psa_company_name == c.vendor_account_name {
-        String::new()
+/// One line of the table as data, in [`COLUMNS`] order.
+fn row(rows: &mut Rows, plan: &Plan, c: &Change) {
+    rows.start();
+    rows.cell(Cell::Shared(&c.integration));
+    if c.psa_company_name == c.vendor_account_name {
+        rows.cell(Cell::Shared(&c.vendor_account_name));
     } else {
-        format!("<span class=sub>→ {}</span>", escape(&c.psa_company_name))
-    };
-    let _ = write!(
-        html,
-        "<tr><td>{}<th scope=row>{}{company}<td>{} → {}<td>{}<td>{}<td>{}<td>{}<td>{}, {} dp<td>{}\
-         <td class={class}>{}<td>{}<td>",
-        escape(&c.integration),
-        escape(&c.vendor_account_name),
-        escape(&c.vendor_services.join("+")),
-        escape(&c.psa_service),
-        c.current()
-            .map_or_else(|| "\u{2014}".to_owned(), |q| q.normalize().to_string()),
-        c.quantity.normalize(),
-        display_usage(c.usage),
-        c.billing_model,
-        c.rounding.mode,
-        c.rounding.decimals,
-        c.effective_date,
-        action_text(c.action.kind()),
-        approval_cell(plan, c),
-    );
-    Chart {
-        period: plan.period,
-        daily: &c.daily,
-        billed: c.quantity,
+        let company = format!("\u{2192} {}", c.psa_company_name);
+        rows.pair(Cell::Shared(&c.vendor_account_name), Cell::Shared(&company));
     }
-    .write(html);
-    html.push('\n');
+    rows.cell(Cell::Shared(&service(c)));
+    match c.current() {
+        Some(current) => rows.cell(Cell::Own(&current.normalize().to_string())),
+        None => rows.cell(Cell::Missing),
+    }
+    rows.cell(Cell::Own(&c.quantity.normalize().to_string()));
+    rows.cell(Cell::Own(&display_usage(c.usage).to_string()));
+    rows.cell(Cell::Shared(&names::rounding(c.rounding)));
+    rows.cell(Cell::Shared(&action_text(c.action.kind())));
+    match approval(plan, c) {
+        (mark, sub) if sub.is_empty() => rows.cell(Cell::Shared(mark)),
+        (mark, sub) => rows.pair(Cell::Shared(mark), Cell::Own(&sub)),
+    }
+    match series::encode(plan.period, &c.daily) {
+        Some(daily) => rows.cell(Cell::Own(&daily)),
+        None => rows.cell(Cell::Missing),
+    }
+    rows.end();
+}
+
+/// Every changed line as plain HTML for a browser without JavaScript: per integration, one
+/// row per account and one column per PSA service, each cell `current → new` with the
+/// approval symbol — about 75 bytes an account where a row per line would cost 90 a line.
+/// Unchanged lines are left to the script's table.
+fn changed_lines(html: &mut String, plan: &Plan) {
+    let changing = plan.actions().count();
+    let _ = writeln!(
+        html,
+        "<noscript>\n<p class=\"note\">JavaScript is off: the changed lines ({changing}) follow as \
+         current \u{2192} new per account and PSA service (! needs approval, \u{2713} approved, \
+         \u{2717} blocked); unchanged lines, sorting, filters and charts need JavaScript.</p>"
+    );
+    let mut by_integration: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
+    for change in plan.actions() {
+        by_integration
+            .entry(&change.integration)
+            .or_default()
+            .push(change);
+    }
+    for (integration, changes) in by_integration {
+        let services: BTreeSet<(&str, &str)> = changes
+            .iter()
+            .map(|c| (c.psa_service.as_str(), c.psa_service_name.as_str()))
+            .collect();
+        let column: BTreeMap<&str, usize> = services
+            .iter()
+            .enumerate()
+            .map(|(at, (id, _))| (*id, at))
+            .collect();
+        let _ = write!(
+            html,
+            "<table class=\"static pivot\">\n<caption>{}: changed lines ({})</caption>\n<thead><tr>\
+             <th scope=\"col\">Account</th>",
+            escape(integration),
+            changes.len()
+        );
+        for (id, name) in &services {
+            let _ = write!(
+                html,
+                "<th scope=\"col\" class=\"n\">{}</th>",
+                escape(&names::service(id, name))
+            );
+        }
+        html.push_str("</tr></thead>\n<tbody>\n");
+        // Plan order keeps an account's lines together; end tags are omitted (valid HTML).
+        for account_changes in changes.chunk_by(|a, b| account(a) == account(b)) {
+            let mut cells = vec![String::new(); services.len()];
+            for c in account_changes {
+                let Some(cell) = column
+                    .get(c.psa_service.as_str())
+                    .and_then(|at| cells.get_mut(*at))
+                else {
+                    continue;
+                };
+                if !cell.is_empty() {
+                    cell.push_str("; ");
+                }
+                let (mark, _) = approval(plan, c);
+                let _ = write!(cell, "{} \u{2192} {}", current(c), c.quantity.normalize());
+                if let Some(symbol) = mark.chars().next().filter(|s| *s != '\u{2014}') {
+                    let _ = write!(cell, " {symbol}");
+                }
+            }
+            let _ = write!(
+                html,
+                "<tr><th scope=row>{}",
+                escape(&account(account_changes[0]))
+            );
+            for cell in cells {
+                let _ = write!(html, "<td>{cell}");
+            }
+            html.push('\n');
+        }
+        html.push_str("</tbody>\n</table>\n");
+    }
+    html.push_str("</noscript>\n");
 }
 
 fn findings(html: &mut String, plan: &Plan) {
@@ -428,6 +593,7 @@ mod tests {
             psa_company: "9".into(),
             psa_company_name: format!("{EVIL} Inc"),
             psa_service: EVIL.into(),
+            psa_service_name: String::new(),
             contract: "C-1".into(),
             usage: dec!(3),
             quantity: dec!(3),
@@ -459,6 +625,7 @@ mod tests {
             findings: vec![finding],
             interrupted: Vec::new(),
             blockers: Vec::new(),
+            provenance: Default::default(),
         }
     }
 
@@ -471,13 +638,15 @@ mod tests {
     #[test]
     fn names_from_vendor_and_psa_data_render_as_text() {
         let html = render(&evil_plan());
-        // The page's own script is the only <script> element.
+        // The page's own script is the only <script> element that runs; the data block's
+        // names cannot end it.
         assert_eq!(html.matches("<script>").count(), 1, "{html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert_eq!(html.matches("</script>").count(), 2, "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;sku"));
         assert!(html.contains(
-            "<th scope=row>&lt;script&gt;alert(1)&lt;/script&gt;<span class=sub>→ &lt;script&gt;"
+            "<th scope=row>&lt;script&gt;alert(1)&lt;/script&gt; → &lt;script&gt;alert(1)&lt;/script&gt; Inc<td>"
         ));
+        assert!(html.contains("\"\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\""));
     }
 
     #[test]
@@ -488,7 +657,8 @@ mod tests {
             .usage("keeper", ("200", "Gone"), "Business", 1, 1..=3)
             .plan();
         let page = render(&truncated);
-        assert!(page.contains("\u{2717} blocked</strong>"), "{page}");
+        assert!(page.contains("\"\u{2717} blocked\""), "{page}");
+        assert!(page.contains("<td>10 → 12 \u{2717}\n"), "{page}");
         assert!(page.contains("incomplete usage data: keeper"), "{page}");
         assert!(
             page.contains("<span class=\"kind error\">! error company-not-found"),
@@ -523,17 +693,59 @@ mod tests {
     }
 
     #[test]
-    fn the_table_has_one_row_per_line_and_works_without_script() {
+    fn every_line_is_a_data_row_and_changed_lines_work_without_script() {
         let mut plan = evil_plan();
         plan.changes.push(plan.changes[0].clone());
+        let mut unchanged = plan.changes[0].clone();
+        unchanged.action = Action::NoOp {
+            line: "C-1-2".into(),
+        };
+        unchanged.approval = Approval::NotNeeded;
+        plan.changes.push(unchanged);
         let html = render(&plan);
-        assert_eq!(html.matches("<tr><td>").count(), 2);
-        // Controls that need the script start hidden; the rows themselves never are.
+        let data = &html[html.find("{\"s\":").expect("data")..];
+        let data: serde_json::Value =
+            serde_json::from_str(&data[..data.find("</script>").expect("end")]).expect("JSON");
+        let rows = data["r"].as_array().expect("rows");
+        assert_eq!(rows.len(), 3);
+        let text = |cell: &serde_json::Value| match cell {
+            serde_json::Value::Number(n) => data["s"][n.as_u64().expect("index") as usize].clone(),
+            other => other.clone(),
+        };
+        assert_eq!(text(&rows[2][7]), "= no change", "plain words");
+        assert_eq!(text(&rows[0][6]), "nearest, whole units");
+        assert_eq!(text(&rows[0][8][0]), "! needs approval");
+        assert_eq!(rows[0][9], "3,0*30", "the daily series for the chart");
+        // Controls that need the script start hidden; without it, the changed lines (not the
+        // unchanged one) and the approvals are plain HTML.
         assert!(html.contains("<form class=\"filters\" hidden>"));
-        assert!(!html.contains("<tr hidden"));
+        let noscript = &html[html.find("<noscript>").expect("noscript")..];
+        assert_eq!(
+            noscript.matches("<tr><th scope=row>").count(),
+            1,
+            "{noscript}"
+        );
+        assert!(noscript.contains("<td>2 → 3 !; 2 → 3 !\n"), "{noscript}");
+        assert!(html.contains("Changes that need approval (2)"), "{html}");
         assert!(
-            html.contains("<td class=u>~ update<td><strong>! needs approval</strong><span class=sub>&lt;script&gt;"),
-            "action readable without colour"
+            html.contains("<td class=a>! needs approval<span class=sub>&lt;script&gt;alert(1)&lt;/script&gt; grew</span>"),
+            "approval readable without colour: {html}"
+        );
+    }
+
+    #[test]
+    fn psa_service_names_stand_beside_their_ids() {
+        let mut plan = evil_plan();
+        plan.changes[0].psa_service = "31".into();
+        plan.changes[0].psa_service_name = "Keeper Business Plus".into();
+        let html = render(&plan);
+        assert!(
+            html.contains("<th scope=\"row\">Keeper Business Plus (31)</th>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&amp;sku → Keeper Business Plus (31)<td"),
+            "{html}"
         );
     }
 }

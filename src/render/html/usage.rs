@@ -1,32 +1,36 @@
 //! The usage table as a review page: every account and SKU of the vendor data with its measured
 //! usage, rounded quantity and daily chart, sortable and filterable; the PSA is not read.
+//!
+//! Like the plan page, the table is compact data the page's script renders a page at a time
+//! ([`super::data`]); without JavaScript a `<noscript>` table lists every row without charts.
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::chart::Chart;
-use super::{Column, escape, filters, page, table_head};
+use super::data::{Cell, Rows};
+use super::{Column, Kind, escape, filters, page, pager, series, table_head};
 use crate::period::Period;
 use crate::usage::{UsageLine, display_usage};
 
 const COLUMNS: [Column; 10] = [
     Column::text("Integration"),
     Column::text("Account id"),
-    Column::text("Account"),
+    Column::of("Account", Kind::RowHeader),
     Column::text("Service"),
-    Column::number("Days"),
-    Column::number("Total"),
-    Column::number("Usage"),
-    Column::number("Quantity"),
+    Column::of("Days", Kind::Number),
+    Column::of("Total", Kind::Number),
+    Column::of("Usage", Kind::Number),
+    Column::of("Quantity", Kind::Number),
     Column::text("Mapped to"),
-    Column::fixed("Daily usage"),
+    Column::of("Daily usage", Kind::Chart),
 ];
+/// The column a chart draws as the billed quantity ("Quantity").
+const BILLED: usize = 7;
 
 /// Writes the usage lines of `period` as one self-contained HTML page.
 pub fn usage(out: &mut dyn Write, period: Period, lines: &[UsageLine]) -> io::Result<()> {
-    let mut html = String::with_capacity(4096 + lines.len() * 400);
+    let mut html = String::with_capacity(4096 + lines.len() * 150);
     let accounts: BTreeSet<(&str, &str)> = lines
         .iter()
         .map(|l| (l.integration.as_str(), l.account.as_str()))
@@ -73,44 +77,72 @@ pub fn usage(out: &mut dyn Write, period: Period, lines: &[UsageLine]) -> io::Re
     );
     let _ = writeln!(
         html,
-        "<table id=\"usage-lines\" data-sortable data-selftest-search=\"{}\">\n<caption>Every account \
-         and vendor service with usage in {period}. Charts: solid = daily count, dashed = daily \
-         average, dotted = quantity.</caption>",
+        "<table id=\"usage-lines\" class=\"data\" data-rows=\"usage-data\" data-billed=\"{BILLED}\" \
+         data-first=\"{}\" data-last=\"{}\" data-selftest-search=\"{}\" hidden>\n<caption>Every \
+         account and vendor service with usage in {period}. Charts: solid = daily count, dashed = \
+         daily average, dotted = quantity.</caption>",
+        period.first_day(),
+        period.last_day(),
         escape(&lines[0].account_name.to_lowercase())
     );
     table_head(&mut html, &COLUMNS, "Usage");
-    html.push_str("<tbody>\n");
+    html.push_str("<tbody></tbody>\n</table>\n");
+    pager(&mut html);
+    let mut rows = Rows::default();
     for line in lines {
-        row(&mut html, period, line);
+        row(&mut rows, period, line);
     }
-    html.push_str("</tbody>\n</table>\n</section>\n");
+    rows.write(&mut html, "usage-data");
+    without_script(&mut html, lines);
+    html.push_str("</section>\n");
     page(out, &format!("reckon usage for {period}"), &html)
 }
 
-/// One row; end tags omitted (valid HTML) to keep a 20,000-row page small.
-fn row(html: &mut String, period: Period, l: &UsageLine) {
-    let _ = write!(
-        html,
-        "<tr><td>{}<td>{}<th scope=row>{}<td>{}<td>{}<td>{}<td>{}<td>{}<td>{}<td>",
-        escape(&l.integration),
-        escape(&l.account),
-        escape(&l.account_name),
-        escape(&l.service),
-        l.days_with_data,
-        l.total.normalize(),
-        display_usage(l.usage),
-        l.quantity.normalize(),
-        l.mapped_to
-            .as_deref()
-            .map_or(Cow::Borrowed("\u{2014}"), escape),
-    );
-    Chart {
-        period,
-        daily: &l.daily,
-        billed: l.quantity,
+/// One row as data, in [`COLUMNS`] order.
+fn row(rows: &mut Rows, period: Period, l: &UsageLine) {
+    rows.start();
+    rows.cell(Cell::Shared(&l.integration));
+    rows.cell(Cell::Shared(&l.account));
+    rows.cell(Cell::Shared(&l.account_name));
+    rows.cell(Cell::Shared(&l.service));
+    rows.cell(Cell::Own(&l.days_with_data.to_string()));
+    rows.cell(Cell::Own(&l.total.normalize().to_string()));
+    rows.cell(Cell::Own(&display_usage(l.usage).to_string()));
+    rows.cell(Cell::Own(&l.quantity.normalize().to_string()));
+    match &l.mapped_to {
+        Some(mapped) => rows.cell(Cell::Shared(mapped)),
+        None => rows.cell(Cell::Missing),
     }
-    .write(html);
-    html.push('\n');
+    match series::encode(period, &l.daily) {
+        Some(daily) => rows.cell(Cell::Own(&daily)),
+        None => rows.cell(Cell::Missing),
+    }
+    rows.end();
+}
+
+/// Every row as plain HTML (no charts) for a browser without JavaScript; end tags omitted
+/// (valid HTML) to keep a 20,000-row page small.
+fn without_script(html: &mut String, lines: &[UsageLine]) {
+    html.push_str(
+        "<noscript>\n<table class=\"static\">\n<thead><tr><th scope=\"col\">Integration</th>\
+         <th scope=\"col\">Account id</th><th scope=\"col\">Account</th><th scope=\"col\">Service</th>\
+         <th scope=\"col\" class=\"n\">Usage</th><th scope=\"col\" class=\"n\">Quantity</th>\
+         <th scope=\"col\">Mapped to</th></tr></thead>\n<tbody>\n",
+    );
+    for l in lines {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}<td>{}<th scope=row>{}<td>{}<td class=n>{}<td class=n>{}<td>{}",
+            escape(&l.integration),
+            escape(&l.account),
+            escape(&l.account_name),
+            escape(&l.service),
+            display_usage(l.usage),
+            l.quantity.normalize(),
+            l.mapped_to.as_deref().map_or("\u{2014}".into(), escape),
+        );
+    }
+    html.push_str("</tbody>\n</table>\n</noscript>\n");
 }
 
 #[cfg(test)]
@@ -151,10 +183,23 @@ mod tests {
             1,
             "only the page's own script"
         );
-        assert!(html.contains("<th scope=row>&lt;script&gt;alert(1)&lt;/script&gt;<td>"));
-        assert!(html.contains("<td>&lt;b&gt;1&lt;/b&gt;<th"));
-        assert!(html.contains("<td>A&amp;B<td>"));
-        assert!(html.contains("<td>&lt;i&gt;<td><details>"));
-        assert_eq!(html.matches("<tr><td>").count(), 2);
+        assert!(!html.contains("<script>alert"), "{html}");
+        // The data: names once, escaped for a <script> element.
+        assert_eq!(
+            html.matches("\\u003cscript\\u003ealert(1)\\u003c/script\\u003e")
+                .count(),
+            1,
+            "{html}"
+        );
+        assert!(
+            html.contains(",\"1\",\"4\",\"4\",\"4\",4,\"0*2,4,0*28\"]"),
+            "{html}"
+        );
+        // Without JavaScript: every row as HTML text.
+        assert!(html.contains(
+            "<tr><td>keeper<td>&lt;b&gt;1&lt;/b&gt;<th scope=row>&lt;script&gt;alert(1)&lt;/script&gt;\
+             <td>A&amp;B<td class=n>4<td class=n>4<td>&lt;i&gt;\n"
+        ));
+        assert_eq!(html.matches("<tr><td>keeper").count(), 2);
     }
 }

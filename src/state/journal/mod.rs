@@ -68,6 +68,9 @@ pub struct Intent {
     pub user: String,
     /// Host name.
     pub host: String,
+    /// The CI run that wrote, when CI variables said so (absent from older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<super::CiRun>,
     /// The workspace's git commit, when known.
     pub commit: Option<String>,
     /// The integration.
@@ -214,6 +217,7 @@ impl ApplyJournal {
             time: now(),
             user: self.actor.user.clone(),
             host: self.actor.host.clone(),
+            ci: self.actor.ci.clone(),
             commit: self.commit.clone(),
             integration: change.integration.clone(),
             address: change.address.clone(),
@@ -297,6 +301,7 @@ mod tests {
             time: "2026-11-02T09:00:00Z".into(),
             user: "ann".into(),
             host: "ci".into(),
+            ci: None,
             commit: None,
             integration: "keeper".into(),
             address: format!("keeper/a/{seq}"),
