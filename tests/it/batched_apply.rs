@@ -29,6 +29,7 @@ fn plan_of(changes: Vec<Change>, psa: &str) -> Plan {
         findings: vec![],
         interrupted: vec![],
         blockers: Vec::new(),
+        provenance: Default::default(),
     }
 }
 
