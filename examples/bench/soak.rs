@@ -455,7 +455,7 @@ fn client(tenant: &Tenant) -> Result<AnyPsa, Failure> {
                 max_retry_after: Duration::from_secs(2),
                 ..Options::default()
             };
-            AnyPsa::HaloPsa(HaloPsa::new(settings, options)?)
+            AnyPsa::HaloPsa(Box::new(HaloPsa::new(settings, options)?))
         }
     })
 }

@@ -246,8 +246,9 @@ pub enum AnyPsa {
     Autotask(Box<autotask::AutotaskPsa>),
     /// ConnectWise PSA.
     ConnectWise(connectwise::ConnectWisePsa),
-    /// HaloPSA.
-    HaloPsa(halopsa::HaloPsa),
+    /// HaloPSA (boxed: its client, retry policy and invoice index are much larger than the
+    /// sandbox).
+    HaloPsa(Box<halopsa::HaloPsa>),
 }
 
 /// Why a PSA client could not be built.
@@ -361,7 +362,7 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
                 tenant: tenant.clone(),
             };
             halopsa::HaloPsa::new(settings, halopsa::Options::default())
-                .map(AnyPsa::HaloPsa)
+                .map(|psa| AnyPsa::HaloPsa(Box::new(psa)))
                 .map_err(|e| ConnectError::Setup {
                     kind: "halopsa",
                     message: e.to_string(),
