@@ -58,7 +58,16 @@ pub fn apply_and_kill(reckon: &Reckon, dir: &Path, delay: Duration) -> Result<Ch
     let state_dir = dir.join(STATE_DIR);
     let from = journal_len(&state_dir);
     let mut child = reckon
-        .command(dir, &["apply", "--auto-approve", "--period", PERIOD])
+        .command(
+            dir,
+            &[
+                "apply",
+                "--auto-approve",
+                "--allow-partial",
+                "--period",
+                PERIOD,
+            ],
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
@@ -129,7 +138,16 @@ pub fn unlock(reckon: &Reckon, dir: &Path, killed: &Killed) -> Result<(), Failur
     require(id == killed.run, || {
         format!("the lock's id in `reckon status` is not the killed run's: {status}")
     })?;
-    let refused = reckon.run(dir, &["apply", "--auto-approve", "--period", PERIOD])?;
+    let refused = reckon.run(
+        dir,
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-partial",
+            "--period",
+            PERIOD,
+        ],
+    )?;
     require(
         refused.code == Some(1) && refused.stderr.contains("the workspace is locked"),
         || format!("`reckon apply` while the dead process's lock stands: {refused}"),
@@ -174,7 +192,16 @@ pub fn recover(
 
     let state_dir = dir.join(STATE_DIR);
     let from = journal_len(&state_dir);
-    let apply = reckon.run(dir, &["apply", "--auto-approve", "--period", PERIOD])?;
+    let apply = reckon.run(
+        dir,
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-partial",
+            "--period",
+            PERIOD,
+        ],
+    )?;
     let records = appended(&state_dir, from)?;
     let resolved: BTreeMap<(&str, u32), Option<Decimal>> = records
         .iter()
