@@ -78,6 +78,8 @@ pub enum ExitStatus {
     Failure,
     /// 2: `plan --detailed-exitcode` found changes.
     Changes,
+    /// 130: stopped by Ctrl-C or SIGTERM (the shell's code for SIGINT).
+    Interrupted,
 }
 
 impl ExitStatus {
@@ -87,6 +89,7 @@ impl ExitStatus {
             Self::Success => 0,
             Self::Failure => 1,
             Self::Changes => 2,
+            Self::Interrupted => 130,
         }
     }
 }

@@ -18,22 +18,45 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::from(error.use_stderr()));
         }
     };
+    logs(cli.verbose);
     let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let style = Style {
         color: !no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
+    let invocation = reckon::render::command_line::Invocation::new(&cli.dir);
     match cli::run(cli) {
         Ok(status) => ExitCode::from(status.code()),
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            report(&error, style);
-            ExitCode::from(1)
+            report(&error, style, &invocation);
+            ExitCode::from(if cli::interrupted() { 130 } else { 1 })
         }
     }
 }
 
+/// Logs to stderr through `tracing`: `RECKON_LOG` (an `EnvFilter`, e.g. `reckon=debug`) when
+/// set, else `-v` info, `-vv` debug, none without. No colour, no time stamps (events carry
+/// their own `ms`).
+fn logs(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RECKON_LOG") {
+        Ok(text) if !text.trim().is_empty() => EnvFilter::new(text),
+        _ => EnvFilter::new(match verbose {
+            0 => "off",
+            1 => "reckon=info",
+            _ => "reckon=debug",
+        }),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .init();
+}
+
 /// Prints the error, the per-file problems behind it, and a hint, to stderr.
-fn report(error: &Error, style: Style) {
+fn report(error: &Error, style: Style, invocation: &reckon::render::command_line::Invocation) {
     // Errors carry PSA and workspace text: neutralised like stdout (CI runners read both).
     let mut err = reckon::render::escape::stderr(style.color);
     if let Some(problems) = error.diagnostics() {
@@ -46,7 +69,7 @@ fn report(error: &Error, style: Style) {
         source = cause.source();
     }
     if let Some(hint) = error.hint() {
-        let _ = writeln!(err, "  {}", style.hint(&hint));
+        let _ = writeln!(err, "  {}", style.hint(&invocation.pasteable(&hint)));
     }
 }
 

@@ -35,6 +35,9 @@ pub const FORMAT_VERSION: u32 = 2;
 /// computed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedPlan {
+    /// The workspace directory it was planned in (absolute when it could be resolved), for
+    /// hints that must run there; `None` in files saved without it.
+    pub workspace: Option<PathBuf>,
     /// [`crate::fingerprint::config_hash`] when planned.
     pub config_hash: String,
     /// [`crate::fingerprint::usage_hash`] when planned.
@@ -178,6 +181,11 @@ pub fn save(workspace: &Workspace, plan: &Plan, path: &Path) -> Result<(), Saved
         source,
     };
     let saved = SavedPlan {
+        workspace: Some(
+            std::fs::canonicalize(&workspace.root)
+                .or_else(|_| std::path::absolute(&workspace.root))
+                .unwrap_or_else(|_| workspace.root.clone()),
+        ),
         config_hash: fingerprint::config_hash(&workspace.root).map_err(fingerprint)?,
         usage_hash: fingerprint::usage_hash(workspace, plan.period).map_err(fingerprint)?,
         plan: plan.clone(),
@@ -323,6 +331,7 @@ mod tests {
 
     fn saved() -> SavedPlan {
         SavedPlan {
+            workspace: Some("/srv/billing".into()),
             config_hash: "fnv1a64:1".into(),
             usage_hash: "fnv1a64:2".into(),
             plan: Plan {
@@ -443,6 +452,7 @@ mod tests {
         assert!(plan.findings.iter().any(|f| f.origin.is_some()));
         assert!(plan.changes.iter().all(|c| !c.daily.is_empty()));
         let saved = SavedPlan {
+            workspace: Some("/srv/billing".into()),
             config_hash: "fnv1a64:1".into(),
             usage_hash: "fnv1a64:2".into(),
             plan,

@@ -160,8 +160,25 @@ mod redactor_tests {
 pub enum CredentialRef {
     /// An environment variable's name.
     Env(String),
-    /// A file (relative paths are relative to the workspace) whose content, trimmed, is the value.
+    /// A file whose content, trimmed, is the value: an absolute path, or one relative to the
+    /// workspace — anywhere, inside the workspace or not (`/run/secrets/…` mounts).
     File(PathBuf),
+}
+
+/// The permission bits of the file at `path` when users other than its owner and group may
+/// read it (`o+r`); `None` when they may not, or it cannot be inspected.
+pub fn readable_by_others(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o004 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// A credential that could not be read. Never carries the value itself.

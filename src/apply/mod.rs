@@ -177,8 +177,24 @@ pub async fn execute<P: Psa, J: Journal>(
     report
 }
 
+/// Set by an interrupt (Ctrl-C, SIGTERM) during [`execute`]: writes not yet started are not
+/// attempted; those in flight finish.
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks [`execute`] to start no further write (the CLI's interrupt handler calls it).
+pub fn stop_before_next_write() {
+    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// One action: its intent, then (only once that is durable) the write, then its outcome.
 async fn journalled<P: Psa, J: Journal>(change: &Change, psa: &P, journal: &J) -> ActionResult {
+    if STOP.load(std::sync::atomic::Ordering::SeqCst) {
+        return ActionResult {
+            change: change.clone(),
+            outcome: Outcome::NotAttempted("reckon was interrupted before this write".into()),
+            journal_error: None,
+        };
+    }
     let (outcome, journal_error) = match journal.intent(change).await {
         Err(error) => (
             Outcome::NotAttempted(format!("cannot record the intent: {error}")),

@@ -38,8 +38,9 @@ pub struct Args {
     /// How long to wait for another apply's lock, e.g. 30s or 2m (default 0: fail at once).
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = lock::parse_timeout)]
     pub lock_timeout: Duration,
-    /// Approve the change at ADDRESS (as printed in the plan) beyond a policy threshold, for
-    /// this run only (repeatable).
+    /// Approve the change at ADDRESS (as printed in the plan, with → or ->, e.g.
+    /// "keeper/Acme/1TB -> Acme/KEEPER-1TB") beyond a policy threshold, for this run only
+    /// (repeatable).
     #[arg(long = "approve", value_name = "ADDRESS")]
     pub approve: Vec<String>,
     /// Apply even when the plan would set every line it covers to zero (empty usage data).
@@ -77,14 +78,19 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
 async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
+    super::interrupt::watch(workspace.root.join(crate::state::STATE_DIR))?;
     let psa = psa::connect(workspace)?;
+    let chosen = args
+        .plan_file
+        .is_none()
+        .then(|| super::period::choose(context, args.period));
     let source = match &args.plan_file {
         Some(path) => Source::Saved {
             path,
             today: context.today,
         },
         None => Source::Fresh(Request {
-            period: super::period(context, args.period),
+            period: chosen.map_or(Period::previous_to(context.today), |c| c.period),
             today: context.today,
             only: &args.integrations,
             approve: &args.approve,
@@ -102,10 +108,17 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
         }),
         style: context.style,
         ask: args.plan_file.is_none() && !args.auto_approve,
+        unattended: unattended_command(context, args),
         github: args.format == Format::Github,
         target: psa.describe(),
         file: None,
         shown: None,
+        meter: super::progress::Meter::for_stderr(),
+        approvals: args.plan_file.is_none().then(|| Approvals {
+            root: workspace.root.clone(),
+            approve: args.approve.clone(),
+            style: context.err_style,
+        }),
     };
     let status = match ops_apply::apply(workspace, &psa, source, &policy, &mut terminal).await {
         Ok(Applied { plan, report: None }) => exit_status(&plan, 0),
@@ -124,10 +137,20 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
                 None => return Err(refusal.into()),
             }
         }
-        Err(stopped) => return Err(stopped.into()),
+        Err(stopped) => {
+            let error = stopped.into();
+            return Err(match chosen {
+                Some(chosen) => super::period::explain_missing_usage(workspace, chosen, error),
+                None => error,
+            });
+        }
     };
     super::print_requests(&psa);
-    Ok(status)
+    Ok(if super::interrupt::interrupted() {
+        ExitStatus::Interrupted
+    } else {
+        status
+    })
 }
 
 /// How the lock file describes this run.
@@ -145,6 +168,8 @@ struct Terminal<W: Write> {
     style: Style,
     /// Ask for `yes` before writing (a fresh plan without --auto-approve).
     ask: bool,
+    /// This run as a command that needs no prompt, for the hint when there is no terminal.
+    unattended: String,
     /// `--format github`: annotations and the step summary too.
     github: bool,
     /// The PSA, as the question names it.
@@ -153,6 +178,17 @@ struct Terminal<W: Write> {
     file: Option<Plan>,
     /// The plan shown, for the closing lines when nothing could be written.
     shown: Option<Plan>,
+    /// A fresh plan's approvals, checked against it when it is shown.
+    approvals: Option<Approvals>,
+    /// Writes done of the total, on stderr.
+    meter: super::progress::Meter,
+}
+
+/// Where a fresh plan's approvals come from, for warning about those that match nothing.
+struct Approvals {
+    root: PathBuf,
+    approve: Vec<String>,
+    style: Style,
 }
 
 impl<W: Write> Progress for Terminal<W> {
@@ -171,6 +207,9 @@ impl<W: Write> Progress for Terminal<W> {
         let text = self.file.as_ref().unwrap_or(plan);
         render::text::plan(&mut self.out, text, self.style).map_err(super::output_error)?;
         self.shown = Some(plan.clone());
+        if let Some(a) = &self.approvals {
+            super::approvals::warn_unmatched(a.style, &a.root, plan, &a.approve);
+        }
         if self.github {
             // Workflow commands by design, each value escaped by `render::github`: written past
             // the guard, after what it holds.
@@ -184,7 +223,7 @@ impl<W: Write> Progress for Terminal<W> {
 
     fn confirm(&mut self, _plan: &Plan) -> Result<(), Error> {
         if self.ask {
-            confirm(&mut self.out, &self.target)?;
+            confirm(&mut self.out, &self.target, &self.unattended)?;
         }
         Ok(())
     }
@@ -197,17 +236,25 @@ impl<W: Write> Progress for Terminal<W> {
     }
 
     fn applying(&mut self) -> Result<(), Error> {
+        super::interrupt::writing();
+        if let Some(plan) = &self.shown {
+            self.meter.start(plan.applicable().count());
+        }
         writeln!(self.out).map_err(super::output_error)
     }
 
     fn result(&mut self, result: &ActionResult) {
         let _ = render::apply::result(&mut self.out, result, self.style);
+        let _ = self.out.flush();
+        self.meter
+            .record(result.outcome != crate::apply::Outcome::Applied);
     }
 }
 
 impl<W: Write> Terminal<W> {
     /// The held and blocked changes and the closing line.
     fn summary(&mut self, plan: &Plan, report: &ApplyReport) -> Result<ExitStatus, Error> {
+        self.meter.finish();
         if self.github {
             self.out.flush().map_err(super::output_error)?;
             render::github::apply(&mut std::io::stdout().lock(), report)
@@ -235,12 +282,30 @@ fn exit_status(plan: &Plan, failed: usize) -> ExitStatus {
     }
 }
 
-/// Asks for exactly `yes` on a terminal; refuses without one.
-fn confirm(out: &mut dyn Write, target: &str) -> Result<(), Error> {
+/// `reckon [-C DIR] apply [--period P] [--integration N]… [--approve A]… --auto-approve`:
+/// this run without its prompt.
+fn unattended_command(context: &super::Context, args: &Args) -> String {
+    let mut words = vec!["apply".to_owned()];
+    words.extend(crate::render::command_line::scope(
+        args.period,
+        &args.integrations,
+    ));
+    for address in &args.approve {
+        words.extend(["--approve".to_owned(), address.clone()]);
+    }
+    words.push("--auto-approve".into());
+    context.invocation.command(&words)
+}
+
+/// Asks for exactly `yes` on a terminal; refuses without one (`unattended` is the command to
+/// suggest instead).
+fn confirm(out: &mut dyn Write, target: &str, unattended: &str) -> Result<(), Error> {
     if !std::io::stdin().is_terminal() {
         return Err(Error::refused(
             "apply needs confirmation, and standard input is not a terminal",
-            "review the plan and run `reckon apply --auto-approve` in automation, or apply a saved plan file",
+            format!(
+                "review the plan and run `{unattended}` in automation, or apply a saved plan file"
+            ),
         ));
     }
     write!(

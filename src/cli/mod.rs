@@ -2,11 +2,16 @@
 //! [`crate::ops`] (or a library module), and renders the result; it decides nothing more.
 
 mod apply;
+mod approvals;
 mod check;
 mod import;
 mod init;
+mod interrupt;
 mod inventory;
+mod meta;
+mod period;
 mod plan;
+mod progress;
 mod schema;
 mod show;
 mod status;
@@ -44,9 +49,10 @@ pub struct Cli {
     /// Never colour output (also honoured: the NO_COLOR environment variable).
     #[arg(long, global = true)]
     pub no_color: bool,
-    /// Accepted for compatibility; reckon prints no extra detail yet.
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
+    /// Log to stderr what reckon does: -v each PSA request, source read and stage timing; -vv
+    /// more detail (RECKON_LOG, e.g. RECKON_LOG=reckon=debug, overrides). Never credentials.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Refuse to run `command:` usage sources (for jobs running untrusted YAML, such as a pull
     /// request's); also set by RECKON_DENY_COMMANDS=1 (or true, yes, on; 0, false, no, off: not).
     #[arg(
@@ -93,6 +99,17 @@ pub enum Command {
     Status(status::Args),
     /// Remove the workspace's apply lock left by a crashed run (needs the lock's id).
     Unlock(unlock::Args),
+    /// Print a shell completion script: `reckon completions bash > /etc/bash_completion.d/reckon`.
+    Completions(meta::CompletionsArgs),
+    /// Print the man page (roff): `reckon man > reckon.1`.
+    Man,
+    /// Print reckon's version and the git commit it was built from.
+    Version(meta::VersionArgs),
+}
+
+/// Whether Ctrl-C or SIGTERM stopped the run (its exit code is then 130, error or not).
+pub fn interrupted() -> bool {
+    interrupt::interrupted()
 }
 
 /// Things every command may need, decided once.
@@ -105,6 +122,8 @@ pub struct Context {
     pub err_style: Style,
     /// Today's date (the only clock read, so everything below can be tested with a fixed date).
     pub today: chrono::NaiveDate,
+    /// What printed commands must repeat (`-C DIR`).
+    pub invocation: render::command_line::Invocation,
 }
 
 /// Runs the parsed command line.
@@ -114,7 +133,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         crate::sources::deny_commands();
     }
     let context = Context {
-        dir: cli.dir,
+        dir: cli.dir.clone(),
         style: Style {
             color: !no_color && std::io::stdout().is_terminal(),
         },
@@ -122,6 +141,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
             color: !no_color && std::io::stderr().is_terminal(),
         },
         today: chrono::Local::now().date_naive(),
+        invocation: render::command_line::Invocation::new(&cli.dir),
     };
     match cli.command {
         Command::Validate(args) => validate::run(&context, &args),
@@ -138,6 +158,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Services(args) => block_on(inventory::services(&context, &args)),
         Command::Unlock(args) => unlock::run(&context, &args),
         Command::Status(args) => status::run(&context, &args),
+        Command::Completions(args) => meta::completions(&args),
+        Command::Man => meta::man(),
+        Command::Version(args) => meta::version(&args),
     }
 }
 
@@ -162,9 +185,9 @@ pub fn load(context: &Context) -> Result<Loaded, Error> {
     Ok(loaded)
 }
 
-/// `--period`, or the month before today.
+/// `--period`, or the month before today (then said so on stderr).
 pub fn period(context: &Context, given: Option<Period>) -> Period {
-    given.unwrap_or_else(|| Period::previous_to(context.today))
+    period::choose(context, given).period
 }
 
 /// Maps a write error on stdout (other than a closed pipe, handled in main) to an [`Error`].

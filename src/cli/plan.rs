@@ -61,14 +61,17 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
     let psa = psa::connect(workspace)?;
-    let period = super::period(context, args.period);
+    let chosen = super::period::choose(context, args.period);
     let request = Request {
-        period,
+        period: chosen.period,
         today: context.today,
         only: &args.integrations,
         approve: &[],
     };
-    let plan = planning::plan(workspace, &psa, &request).await?;
+    let plan = planning::plan(workspace, &psa, &request)
+        .await
+        .map_err(|e| super::period::explain_missing_usage(workspace, chosen, e))?;
+    super::approvals::warn_unmatched(context.err_style, &workspace.root, &plan, &[]);
     let text = Sink::Text {
         color: context.style.color,
     };
@@ -95,9 +98,11 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
                 "check the --out path and its folder's permissions",
             )
         })?;
+        let apply = context
+            .invocation
+            .command(&["apply".to_owned(), path.display().to_string()]);
         eprintln!(
-            "Saved the plan to {}; apply exactly it with `reckon apply {}`.",
-            path.display(),
+            "Saved the plan to {}; apply exactly it with `{apply}`.",
             path.display()
         );
     }

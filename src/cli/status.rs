@@ -33,11 +33,18 @@ pub fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
         source,
     })?;
     let held = lock::read(&dir).map_err(super::lock_error)?;
-    let grants = approvals::load(&workspace.root).map_err(Error::Config)?;
     let names: Vec<String> = workspace
         .integrations
         .iter()
         .map(|i| i.name.clone())
+        .collect();
+    // An approval whose address can never match a plan line is never pending: validate and
+    // plan warn about it instead.
+    let known: Vec<&str> = names.iter().map(String::as_str).collect();
+    let grants: Vec<_> = approvals::load(&workspace.root)
+        .map_err(Error::Config)?
+        .into_iter()
+        .filter(|g| approvals::address_problem(&g.address, &known).is_none())
         .collect();
     let status = status::build(&names, &records, held, &grants);
     match args.format {

@@ -55,9 +55,12 @@ pub struct Args {
 pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
-    let period = super::period(context, args.period);
+    let chosen = super::period::choose(context, args.period);
+    let period = chosen.period;
     let integrations = planning::select(workspace, &args.integrations)?;
-    let usage = planning::measure(workspace, period, &integrations).await?;
+    let usage = planning::measure(workspace, period, &integrations)
+        .await
+        .map_err(|e| super::period::explain_missing_usage(workspace, chosen, e))?;
     let mut lines = planning::usage_lines(workspace, &integrations, &usage);
     if let Some(filter) = &args.account {
         let needle = filter.to_lowercase();

@@ -28,13 +28,32 @@ pub struct Args {
 
 /// Validates; exit 1 when there is any error.
 pub fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
-    let (mut problems, integrations) = match config::load(&context.dir) {
-        Ok(loaded) => (loaded.warnings, Some(loaded.workspace.integrations.len())),
+    let (mut problems, names) = match config::load(&context.dir) {
+        Ok(loaded) => {
+            let names: Vec<String> = loaded
+                .workspace
+                .integrations
+                .iter()
+                .map(|i| i.name.clone())
+                .collect();
+            (loaded.warnings, Some(names))
+        }
         Err(problems) => (problems, None),
     };
-    if let Err(approval_problems) = config::approvals::load(&context.dir) {
-        problems.extend(approval_problems);
+    match config::approvals::load_located(&context.dir) {
+        Ok(grants) => {
+            if let Some(names) = &names {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                problems.extend(config::approvals::address_warnings(
+                    &context.dir,
+                    &grants,
+                    &names,
+                ));
+            }
+        }
+        Err(approval_problems) => problems.extend(approval_problems),
     }
+    let integrations = names.as_ref().map(Vec::len);
     let summary = match integrations {
         Some(count) if !problems.has_errors() => {
             format!("Workspace is valid: {count} integration(s).")

@@ -6,6 +6,7 @@
 //! This module reads files and nothing else: no network, no PSA, no usage data.
 
 pub mod approvals;
+mod collect;
 pub mod model;
 pub mod raw;
 pub mod template;
@@ -41,8 +42,12 @@ pub fn load(root: &Path) -> Result<Loaded, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let workspace_file = shown_path(root, Path::new(WORKSPACE_FILE));
     let raw_workspace =
-        read_yaml::<raw::RawWorkspace>(root, &root.join(WORKSPACE_FILE), &workspace_file)
-            .map_err(|d| diagnostics.push(d.with_hint_if_missing(missing_workspace_hint(root))))
+        read_yaml_all::<raw::RawWorkspace>(root, &root.join(WORKSPACE_FILE), &workspace_file)
+            .map_err(|all| {
+                for d in all {
+                    diagnostics.push(d.with_hint_if_missing(missing_workspace_hint(root)));
+                }
+            })
             .ok();
     let integrations = load_integrations(root, &mut diagnostics);
     let workspace = raw_workspace.and_then(|raw| {
@@ -88,7 +93,7 @@ fn load_integrations(root: &Path, diagnostics: &mut Diagnostics) -> Vec<model::I
             );
             continue;
         }
-        let parsed = read_yaml::<raw::RawIntegration>(root, &root.join(&relative), &shown);
+        let parsed = read_yaml_all::<raw::RawIntegration>(root, &root.join(&relative), &shown);
         match parsed {
             Ok(raw) => {
                 if let Some(integration) =
@@ -97,7 +102,7 @@ fn load_integrations(root: &Path, diagnostics: &mut Diagnostics) -> Vec<model::I
                     integrations.push(integration);
                 }
             }
-            Err(diagnostic) => diagnostics.push(diagnostic),
+            Err(all) => Extend::extend(diagnostics, all),
         }
     }
     integrations.sort_by(|a, b| a.name.cmp(&b.name));
@@ -194,6 +199,17 @@ pub fn read_yaml<T: serde::de::DeserializeOwned>(
 ) -> Result<T, Diagnostic> {
     let text = read_text(path, shown, Within::Workspace(root), fsio::limit::CONFIG)?;
     yaml::from_str(&text, shown)
+}
+
+/// [`read_yaml`], with every problem of the file that can be collected ([`collect`]).
+fn read_yaml_all<T: serde::de::DeserializeOwned>(
+    root: &Path,
+    path: &Path,
+    shown: &Path,
+) -> Result<T, Vec<Diagnostic>> {
+    let text = read_text(path, shown, Within::Workspace(root), fsio::limit::CONFIG)
+        .map_err(|d| vec![d])?;
+    collect::parse_all(&text, shown)
 }
 
 /// Reads a text file through [`fsio::read`] (a regular file, at most `limit` bytes, UTF-8), as a

@@ -95,8 +95,10 @@ impl Checker<'_> {
     fn credential(&mut self, value: &Spanned<RawCredential>, field: &str) -> Option<CredentialRef> {
         let reference = match &value.value {
             RawCredential::Env { env } if !env.trim().is_empty() => CredentialRef::Env(env.clone()),
+            // Anywhere: absolute, or relative to the workspace and outside it (Docker,
+            // Kubernetes and CI mount secrets outside the git tree, which is where they belong).
             RawCredential::File { file } if !file.trim().is_empty() => {
-                CredentialRef::File(self.relative_path(&spanned_like(value, file), field)?)
+                CredentialRef::File(PathBuf::from(file))
             }
             RawCredential::Literal(_) => {
                 self.error(
@@ -118,6 +120,19 @@ impl Checker<'_> {
                 return None;
             }
         };
+        if let CredentialRef::File(path) = &reference
+            && let Some(mode) = crate::secret::readable_by_others(&self.root.join(path))
+        {
+            self.warning(
+                value,
+                format!(
+                    "{field}: credential file {} is readable by every user of this machine \
+                     (mode {mode:o})",
+                    path.display()
+                ),
+                format!("chmod 600 {}", path.display()),
+            );
+        }
         if !reference.is_available(self.root) {
             let what = match &reference {
                 CredentialRef::Env(name) => format!("environment variable {name} is not set"),
@@ -208,15 +223,6 @@ impl Checker<'_> {
             );
         }
         value.as_ref()
-    }
-}
-
-/// The same location as `at`, carrying another value.
-fn spanned_like<T, U: Clone>(at: &Spanned<T>, value: &U) -> Spanned<U> {
-    Spanned {
-        value: value.clone(),
-        referenced: at.referenced,
-        defined: at.defined,
     }
 }
 

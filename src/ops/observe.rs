@@ -35,8 +35,13 @@ pub async fn usage(
             let source = source_for(workspace, integration, period);
             let model = integration.billing_model;
             let runtime = runtime.clone();
+            let name = integration.name.clone();
             let read = tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
                 let data = runtime.block_on(source.usage(period))?;
+                // Bytes of a file source; a command's output has no file here (0).
+                let bytes = std::fs::metadata(&data.origin).map_or(0, |m| m.len());
+                tracing::info!(target: "reckon::sources", integration = %name, origin = %data.origin.display(), bytes, rows = data.rows.len(), ms = started.elapsed().as_millis(), "usage read");
                 summarize(&data.rows, model, period)
                     .map_err(|overflow| SourceError::at(&data.origin, None, overflow.to_string()))
             });
@@ -70,8 +75,10 @@ pub async fn usage(
 
 /// Reads companies, services and contracts (quantities at `at`) concurrently.
 pub async fn psa_snapshot<P: Psa>(psa: &P, at: NaiveDate) -> Result<PsaSnapshot, PsaError> {
+    let started = std::time::Instant::now();
     let (companies, services, contracts) =
         tokio::try_join!(psa.companies(), psa.services(), psa.contracts(at))?;
+    tracing::info!(target: "reckon::stages", companies = companies.len(), services = services.len(), contracts = contracts.len(), ms = started.elapsed().as_millis(), "PSA read");
     Ok(PsaSnapshot {
         companies,
         services,

@@ -111,7 +111,8 @@ pub async fn plan<P: Psa>(
     grants.extend(command_line_grants(request.approve));
     let interrupted = interrupted(workspace, psa).await?;
     let provenance = super::provenance::now(workspace, psa);
-    Ok(plan::compute(&plan::Inputs {
+    let started = std::time::Instant::now();
+    let plan = plan::compute(&plan::Inputs {
         workspace,
         period,
         usage: &usage,
@@ -121,13 +122,15 @@ pub async fn plan<P: Psa>(
         interrupted: &interrupted,
         today: request.today,
         provenance: &provenance,
-    }))
+    });
+    tracing::info!(target: "reckon::stages", changes = plan.changes.len(), findings = plan.findings.len(), ms = started.elapsed().as_millis(), "plan computed");
+    Ok(plan)
 }
 
 /// `--approve ADDRESS` grants: this run's period, whatever quantity its plan says.
 fn command_line_grants(addresses: &[String]) -> impl Iterator<Item = Grant> + '_ {
     addresses.iter().map(|address| Grant {
-        address: address.clone(),
+        address: crate::config::approvals::normalize_address(address),
         period: None,
         quantity: None,
         source: "--approve".into(),

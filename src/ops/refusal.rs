@@ -148,6 +148,10 @@ impl Refusal {
     /// What to do about it.
     pub fn hint(&self) -> String {
         match self {
+            // A holder known to be gone will never finish: waiting is no advice.
+            Self::LockHeld(holder) if holder.holder_is_gone() => {
+                format!("`reckon unlock {}`", holder.id)
+            }
             Self::LockHeld(holder) => format!(
                 "wait for it to finish (or pass --lock-timeout 30s); if that run crashed, \
                  remove the lock with `reckon unlock {}`",

@@ -17,6 +17,35 @@ use crate::plan::Plan;
 use crate::psa::Psa;
 use crate::saved_plan::{self, SavedPlan};
 
+/// `reckon [-C DIR] plan --period P [--integration N]… --out FILE`: the command that makes
+/// `saved` afresh. `-C` names the workspace the plan was made in when that is not this one
+/// (else the command line's own `-C` is added where the hint is printed).
+fn replan_command(workspace: &Workspace, saved: &SavedPlan, path: &Path) -> String {
+    use crate::render::command_line::{quote, scope};
+    let here = std::fs::canonicalize(&workspace.root).ok();
+    let mut words = vec!["reckon".to_owned()];
+    if let Some(made_in) = saved
+        .workspace
+        .as_ref()
+        .filter(|w| here.as_ref() != Some(*w))
+    {
+        words.extend(["-C".to_owned(), quote(&made_in.to_string_lossy())]);
+    }
+    words.push("plan".into());
+    let only = if saved.plan.partial {
+        saved.plan.integrations.as_slice()
+    } else {
+        &[]
+    };
+    words.extend(
+        scope(Some(saved.plan.period), only)
+            .iter()
+            .map(|w| quote(w)),
+    );
+    words.extend(["--out".to_owned(), quote(&path.to_string_lossy())]);
+    words.join(" ")
+}
+
 /// A saved plan that passed every check.
 pub struct Checked {
     /// The file's plan, as saved.
@@ -35,9 +64,8 @@ pub async fn checked<P: Psa>(
 ) -> Result<Checked, Stopped> {
     let saved = SavedPlan::read(path).map_err(|e| Refusal::BadPlanFile(e.to_string()))?;
     let replan = format!(
-        "nothing was applied; make a fresh plan with `reckon plan --period {} --out {}`",
-        saved.plan.period,
-        path.display()
+        "nothing was applied; make a fresh plan with `{}`",
+        replan_command(workspace, &saved, path)
     );
     let stale = |reason| Refusal::Stale {
         reason,

@@ -314,7 +314,10 @@ impl Retrier {
                 retry.next(failure, (self.clock)(), jitter.as_mut())
             };
             match decided {
-                RetryResult::Retry(wait) => tokio::time::sleep(wait).await,
+                RetryResult::Retry(wait) => {
+                    tracing::info!(target: "reckon::psa", endpoint, attempt = retry.attempts(), wait_ms = wait.as_millis(), why = ?failure, "PSA request retried");
+                    tokio::time::sleep(wait).await;
+                }
                 RetryResult::GiveUp(why) => {
                     return Err(Failed {
                         error,
@@ -325,6 +328,54 @@ impl Retrier {
             }
         }
     }
+}
+
+/// Sends one request, logging at debug level (`-v`) its method, host, URL path (never the
+/// query, nor any header: credentials travel there), status or transport error with its
+/// cause chain, and latency. The one place every adapter's requests go out.
+pub async fn send(builder: reqwest::RequestBuilder) -> Result<reqwest::Response, reqwest::Error> {
+    let (client, request) = builder.build_split();
+    let request = request?;
+    let method = request.method().clone();
+    let host = request.url().host_str().unwrap_or_default().to_owned();
+    let path = request.url().path().to_owned();
+    let started = std::time::Instant::now();
+    let result = client.execute(request).await;
+    let ms = started.elapsed().as_millis();
+    match &result {
+        Ok(response) => {
+            tracing::info!(target: "reckon::psa", %method, %host, %path, status = response.status().as_u16(), ms, "PSA request");
+        }
+        Err(error) => {
+            tracing::info!(target: "reckon::psa", %method, %host, %path, ms, error = %error_chain(&error_without_url(error)), "PSA request failed");
+        }
+    }
+    result
+}
+
+/// reqwest's message without the URL (the query may carry a user name), for logs.
+fn error_without_url(error: &reqwest::Error) -> impl std::error::Error + '_ {
+    struct Plain<'a>(&'a reqwest::Error);
+    impl std::fmt::Debug for Plain<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            std::fmt::Display::fmt(self, f)
+        }
+    }
+    impl std::fmt::Display for Plain<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let text = self.0.to_string();
+            match self.0.url() {
+                Some(url) => f.write_str(&text.replace(&format!(" for url ({url})"), "")),
+                None => f.write_str(&text),
+            }
+        }
+    }
+    impl std::error::Error for Plain<'_> {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            std::error::Error::source(self.0)
+        }
+    }
+    Plain(error)
 }
 
 /// An error and its sources, `: `-joined (reqwest's own message omits the cause).

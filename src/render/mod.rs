@@ -3,6 +3,7 @@
 //! to stdout, and takes no decisions: it only formats what it is given.
 
 pub mod apply;
+pub mod command_line;
 pub mod diagnostics;
 pub mod escape;
 pub mod fit;

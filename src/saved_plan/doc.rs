@@ -24,6 +24,8 @@ use crate::usage::{BillingModel, Rounding, RoundingMode};
 pub(super) struct Doc {
     pub(super) format: String,
     pub(super) format_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    workspace: Option<std::path::PathBuf>,
     period: Period,
     effective_date: NaiveDate,
     psa: String,
@@ -148,6 +150,7 @@ impl From<&SavedPlan> for Doc {
         Self {
             format: FORMAT.to_owned(),
             format_version: FORMAT_VERSION,
+            workspace: saved.workspace.clone(),
             period: plan.period,
             effective_date: plan.effective_date,
             psa: plan.psa.clone(),
@@ -174,6 +177,7 @@ impl TryFrom<Doc> for SavedPlan {
             .map(Change::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
+            workspace: doc.workspace,
             config_hash: doc.config_hash,
             usage_hash: doc.usage_hash,
             plan: Plan {

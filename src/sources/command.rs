@@ -255,6 +255,11 @@ static INTERRUPT_HANDLED: AtomicBool = AtomicBool::new(false);
 /// Whether the listener of [`keep_default_interrupts`] runs.
 static LISTENING: AtomicBool = AtomicBool::new(false);
 
+/// Whether a `command:` source runs now (it then handles an interrupt itself).
+pub fn is_running() -> bool {
+    RUNNING.load(Ordering::SeqCst) > 0
+}
+
 /// Tells this module that the caller stops gracefully on Ctrl-C and SIGTERM itself, so that an
 /// interrupt between two commands is left to it.
 pub fn caller_handles_interrupts() {

@@ -113,6 +113,10 @@ fn unset_credentials_warn_in_validate_and_fail_commands_that_connect() {
         "{}",
         plan.stderr
     );
+    // A credential file others can read is a warning of its own (git checks files out 644).
+    let code = ws.join("secrets/code.txt");
+    std::fs::set_permissions(&code, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
     let with_env = reckon_with_env(
         &ws,
         &["validate"],

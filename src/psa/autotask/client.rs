@@ -219,10 +219,8 @@ impl Client {
         let response = self
             .http
             .get(url)
-            .query(&[("user", self.credentials.username.expose())])
-            .send()
-            .await
-            .map_err(transport)?;
+            .query(&[("user", self.credentials.username.expose())]);
+        let response = crate::psa::http::send(response).await.map_err(transport)?;
         let status = response.status();
         let body = response.bytes().await.map_err(transport)?;
         if !status.is_success() {
@@ -399,7 +397,7 @@ impl Client {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(transport)?;
+        let response = crate::psa::http::send(request).await.map_err(transport)?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -503,7 +501,15 @@ fn transport(error: reqwest::Error) -> CallError {
     } else {
         "connection failed"
     };
-    CallError::Transport(format!("{kind} ({})", error.without_url()))
+    let host = error
+        .url()
+        .and_then(|u| u.host_str())
+        .map(|h| format!(" to {h}"))
+        .unwrap_or_default();
+    CallError::Transport(format!(
+        "{kind}{host} ({})",
+        crate::psa::http::error_chain(&error.without_url())
+    ))
 }
 
 /// A REST root as a URL ending in `/`, so relative joins append to it.

@@ -370,7 +370,7 @@ impl Client {
                 Step::Done(Err(failure))
             }
         };
-        let response = match builder.send().await {
+        let response = match http::send(builder).await {
             Ok(response) => response,
             Err(error) => return lost(transport(error)),
         };

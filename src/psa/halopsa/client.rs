@@ -234,7 +234,7 @@ impl Client {
             builder = builder.query(&[("tenant", tenant)]);
         }
         let lost = |e| Outcome::Retry(transport(&url, e), http::Failure::Transient);
-        let response = builder.send().await.map_err(lost)?;
+        let response = crate::psa::http::send(builder).await.map_err(lost)?;
         let status = response.status();
         let retry_after = retry_after(&response);
         let body = response.bytes().await.map_err(lost)?;
@@ -317,7 +317,7 @@ impl Client {
                 Outcome::Final(failure)
             }
         };
-        let response = builder.send().await.map_err(lost)?;
+        let response = crate::psa::http::send(builder).await.map_err(lost)?;
         let status = response.status();
         let retry_after = retry_after(&response);
         let body = response.bytes().await.map_err(lost)?.to_vec();

@@ -65,8 +65,6 @@ fn header(html: &mut String, plan: &Plan) {
         plan.effective_date,
         escape(&integrations(plan))
     );
-    // The provenance record (commit, when, who, reckon version: issue 23 item 3) goes here, as
-    // a `<dl class="provenance">` (styled in style.css), between the lede and the warnings.
     if plan.partial {
         html.push_str("<p><strong>Partial plan:</strong> only the integrations above.</p>\n");
     }

@@ -1,0 +1,144 @@
+//! Signals at `reckon apply`'s prompt release the lock and exit 130; a lock whose holder is gone
+//! is refused with `reckon unlock ID` as the hint. The prompt needs a terminal: the run gets a
+//! pty from util-linux `script` (installed on Debian by default, `bsdutils`).
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use crate::support::{copy_of, reckon};
+
+/// `reckon -C DIR apply --period 2026-10` on a pty, its exit code echoed after it.
+fn apply_on_a_pty(dir: &Path) -> Child {
+    let reckon = env!("CARGO_BIN_EXE_reckon");
+    let line = format!(
+        "'{reckon}' -C '{}' apply --period 2026-10; echo \"EXIT=$?\"",
+        dir.display()
+    );
+    Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (util-linux) runs")
+}
+
+/// Reads `child`'s output until `marker` has appeared; returns what was read.
+fn read_until(child: &mut Child, marker: &str) -> String {
+    let out = child.stdout.as_mut().expect("stdout");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains(marker) {
+        let n = out.read(&mut buf).expect("read");
+        assert!(
+            n > 0,
+            "ended before {marker:?}: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+fn rest(mut child: Child) -> String {
+    let mut text = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut text)
+        .expect("read");
+    child.wait().expect("wait");
+    text
+}
+
+const PROMPT: &str = "Only 'yes' will be accepted:";
+
+#[test]
+fn ctrl_c_at_the_prompt_releases_the_lock_and_exits_130() {
+    let ws = copy_of("examples/quickstart");
+    let sandbox = std::fs::read_to_string(ws.path().join("sandbox/psa.yaml")).expect("sandbox");
+    let mut child = apply_on_a_pty(ws.path());
+    read_until(&mut child, PROMPT);
+    assert!(
+        ws.path().join(".reckon/lock").exists(),
+        "locked at the prompt"
+    );
+    // ^C typed at the terminal: the pty's line discipline sends SIGINT.
+    child
+        .stdin
+        .as_mut()
+        .expect("stdin")
+        .write_all(b"\x03")
+        .expect("write");
+    let output = rest(child);
+    assert!(output.contains("EXIT=130"), "{output}");
+    assert!(
+        output.contains("interrupted: nothing was written; the lock is released"),
+        "{output}"
+    );
+    assert!(!ws.path().join(".reckon/lock").exists(), "lock released");
+    let after = std::fs::read_to_string(ws.path().join("sandbox/psa.yaml")).expect("sandbox");
+    assert_eq!(after, sandbox, "nothing written");
+    let again = reckon(
+        ws.path(),
+        &["apply", "--period", "2026-10", "--auto-approve"],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+}
+
+#[test]
+fn sigterm_at_the_prompt_releases_the_lock_and_exits_130() {
+    let ws = copy_of("examples/quickstart");
+    let mut child = apply_on_a_pty(ws.path());
+    read_until(&mut child, PROMPT);
+    let lock: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join(".reckon/lock")).expect("lock"),
+    )
+    .expect("lock json");
+    let pid = lock["pid"].as_u64().expect("pid").to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = rest(child);
+    assert!(output.contains("EXIT=130"), "{output}");
+    assert!(!ws.path().join(".reckon/lock").exists(), "lock released");
+}
+
+#[test]
+fn a_lock_whose_holder_is_gone_is_refused_with_the_unlock_command() {
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    // A process that has exited: its pid is free (and not reused while we hold the handle).
+    let mut gone = Command::new("true").spawn().expect("true");
+    let pid = gone.id();
+    gone.wait().expect("wait");
+    let host = "testhost"; // the identity `support::reckon` runs with (HOSTNAME)
+    std::fs::create_dir_all(dir.join(".reckon")).expect("mkdir");
+    let lock = serde_json::json!({
+        "id": "dead-1", "user": "ann", "host": host, "pid": pid,
+        "time": "2026-11-02T09:00:00Z", "command": "apply"
+    });
+    std::fs::write(dir.join(".reckon/lock"), lock.to_string()).expect("lock");
+    let apply = reckon(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
+    assert_eq!(apply.code, 1);
+    assert!(
+        apply.stderr.contains("that process is no longer running"),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        apply.stderr.contains("hint: `reckon unlock dead-1`"),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        !apply.stderr.contains("wait for it to finish"),
+        "{}",
+        apply.stderr
+    );
+}
