@@ -112,16 +112,17 @@ pub fn autotask_apply(writes: u64) -> Floor {
     }
 }
 
-/// The same writes with the adapter's protocol: each also reads the line's units before and
-/// after its POST (ContractServiceUnits, under the same 3-thread limit). Lines overlap, so the
-/// reads and POSTs of different lines share a round; the units endpoint bounds it.
+/// The same writes with apply's batched protocol: one ContractServiceUnits read per 500 lines
+/// checks them before the POSTs, and one per 500 confirms them after.
 pub fn autotask_apply_protocol(writes: u64) -> Floor {
+    let chunks = pages(writes, 500);
     Floor {
         concurrency: AUTOTASK_CONCURRENCY,
-        stages: vec![vec![
-            ("ContractServiceUnits", 2 * writes),
-            ("ContractServiceAdjustments", writes),
-        ]],
+        stages: vec![
+            vec![("ContractServiceUnits (check)", chunks)],
+            vec![("ContractServiceAdjustments", writes)],
+            vec![("ContractServiceUnits (confirm)", chunks)],
+        ],
     }
 }
 
@@ -149,12 +150,15 @@ pub fn connectwise_apply(writes: u64) -> Floor {
     }
 }
 
-/// The same writes with the adapter's protocol: a GET of the addition before each PATCH, and
-/// 6 writes in flight in all (not 6 per endpoint), so GETs and PATCHes share the 6.
-pub fn connectwise_apply_protocol(writes: u64) -> Floor {
+/// The same writes with apply's batched protocol: the additions of the `agreements` written
+/// to, 25 agreements a bundle, before the PATCHes (whose answers confirm them).
+pub fn connectwise_apply_protocol(writes: u64, agreements: u64) -> Floor {
     Floor {
         concurrency: CONNECTWISE_CONCURRENCY,
-        stages: vec![vec![("GET then PATCH additions", 2 * writes)]],
+        stages: vec![
+            vec![("system/bundles (check)", pages(agreements, 25))],
+            vec![("PATCH additions", writes)],
+        ],
     }
 }
 
@@ -188,14 +192,16 @@ pub fn halopsa_apply(writes: u64) -> Floor {
     }
 }
 
-/// The same writes with the adapter's protocol: the recurring invoice read before and after
-/// each POST, 4 writes in flight in all.
-pub fn halopsa_apply_protocol(writes: u64) -> Floor {
+/// The same writes with apply's batched protocol: the recurring invoices of the `clients`
+/// written to, listed 50 clients a request, before the POSTs and again after them.
+pub fn halopsa_apply_protocol(writes: u64, clients: u64) -> Floor {
+    let listings = pages(clients, 50);
     Floor {
         concurrency: HALOPSA_CONCURRENCY,
         stages: vec![
-            vec![("token", 1)],
-            vec![("GET, POST, GET RecurringInvoice", 3 * writes)],
+            vec![("RecurringInvoice by client_ids (check)", listings)],
+            vec![("RecurringInvoice/updatelines", writes)],
+            vec![("RecurringInvoice by client_ids (confirm)", listings)],
         ],
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reckon::period::Period;
-use reckon::psa::{AnyPsa, Psa, RequestCount};
+use reckon::psa::{Psa, RequestCount};
 use reckon::state::journal::{ApplyJournal, Writer};
 use tokio::runtime::Runtime;
 
@@ -36,12 +36,16 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     let lines = LINES.len() as u64;
 
     tenant.set_latency(args.latency);
-    let psa = reckon::psa::connect(&workspace)?;
+    // The client `reckon apply` plans and applies with: apply runs on the one that planned, as
+    // `ops::apply` does (an adapter may keep what the plan's reads learnt, e.g. HaloPSA's
+    // invoice clients).
+    let planner = reckon::psa::connect(&workspace)?;
+    let psa = &planner;
     reset_peak_memory();
     let started = Instant::now();
     let plan = runtime.block_on(reckon::ops::plan::plan(
         &workspace,
-        &psa,
+        psa,
         &reckon::ops::plan::Request::all(period, period.next_month_start()),
     ))?;
     let plan_floor = match kind {
@@ -57,7 +61,13 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     };
     let plan_time = started.elapsed();
     let plan_requests = psa.requests_used().total();
-    report("plan", plan_time, &psa, &plan_floor, args.latency);
+    report(
+        "plan",
+        plan_time,
+        &psa.requests_used(),
+        &plan_floor,
+        args.latency,
+    );
     // The floor counts PSA requests only; the plan also reads usage files (CPU) before them.
     let psa = reckon::psa::connect(&workspace)?;
     let started = Instant::now();
@@ -76,14 +86,15 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     );
 
     tenant.set_latency(args.apply_latency);
-    let psa = reckon::psa::connect(&workspace)?;
+    let psa = &planner;
+    let before = psa.requests_used();
     let state_dir = workspace.root.join(reckon::state::STATE_DIR);
     std::fs::create_dir_all(&state_dir)?;
     let writer = Writer::open(&state_dir)?;
     let mut journal = ApplyJournal::new(writer, "bench".into(), None, period, None);
     reset_peak_memory();
     let started = Instant::now();
-    let applied = runtime.block_on(reckon::apply::execute(&plan, &psa, &mut journal, |_| {}));
+    let applied = runtime.block_on(reckon::apply::execute(&plan, psa, &mut journal, |_| {}));
     let apply_time = started.elapsed();
     let (apply_floor, protocol) = match kind {
         Kind::Autotask => (
@@ -92,14 +103,20 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
         ),
         Kind::ConnectWise => (
             floor::connectwise_apply(changes as u64),
-            floor::connectwise_apply_protocol(changes as u64),
+            floor::connectwise_apply_protocol(changes as u64, agreements_written(&plan)),
         ),
         Kind::HaloPsa => (
             floor::halopsa_apply(changes as u64),
-            floor::halopsa_apply_protocol(changes as u64),
+            floor::halopsa_apply_protocol(changes as u64, companies_written(&plan)),
         ),
     };
-    report("apply", apply_time, &psa, &apply_floor, args.apply_latency);
+    let used = since(&before, &psa.requests_used());
+    report("apply", apply_time, &used, &apply_floor, args.apply_latency);
+    println!(
+        "  apply: {:.3} requests per changed line ({} requests, {changes} changed lines)",
+        used.total() as f64 / changes.max(1) as f64,
+        used.total()
+    );
     let protocol_time = protocol.time(args.apply_latency);
     println!(
         "  apply floor with the adapter's reads: {} = {:.2} s; measured/floor {}",
@@ -124,6 +141,21 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     Ok(())
 }
 
+/// How many contracts the plan's writes touch (ConnectWise checks them 25 to a bundle).
+fn agreements_written(plan: &reckon::plan::Plan) -> u64 {
+    let contracts: std::collections::BTreeSet<&str> =
+        plan.applicable().map(|c| c.contract.as_str()).collect();
+    contracts.len() as u64
+}
+
+/// How many companies the plan's writes touch (HaloPSA lists their invoices 50 clients a
+/// request).
+fn companies_written(plan: &reckon::plan::Plan) -> u64 {
+    let companies: std::collections::BTreeSet<&str> =
+        plan.applicable().map(|c| c.psa_company.as_str()).collect();
+    companies.len() as u64
+}
+
 /// The workspace for `tenant` in `dir`, loaded and validated.
 fn workspace(
     dir: &Path,
@@ -143,9 +175,27 @@ fn workspace(
     })
 }
 
+/// The requests counted in `now` and not in `before`, by endpoint.
+fn since(before: &RequestCount, now: &RequestCount) -> RequestCount {
+    let earlier = |endpoint: &str| {
+        before
+            .by_endpoint
+            .iter()
+            .find(|(e, _)| e == endpoint)
+            .map_or(0, |(_, n)| *n)
+    };
+    RequestCount {
+        by_endpoint: now
+            .by_endpoint
+            .iter()
+            .map(|(e, n)| (e.clone(), n - earlier(e)))
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+    }
+}
+
 /// Prints one phase's figures.
-fn report(phase: &str, took: Duration, psa: &AnyPsa, floor: &Floor, latency: Duration) {
-    let used: RequestCount = psa.requests_used();
+fn report(phase: &str, took: Duration, used: &RequestCount, floor: &Floor, latency: Duration) {
     let floor_time = floor.time(latency);
     let ratio = ratio(took, floor_time);
     println!(

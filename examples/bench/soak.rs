@@ -464,6 +464,7 @@ fn client(tenant: &Tenant) -> Result<AnyPsa, Failure> {
                 attempts: 4,
                 backoff: Duration::from_millis(20),
                 max_retry_after: Duration::from_secs(2),
+                ..Options::default()
             };
             AnyPsa::ConnectWise(ConnectWisePsa::new(settings, options)?)
         }
@@ -483,7 +484,7 @@ fn client(tenant: &Tenant) -> Result<AnyPsa, Failure> {
                 max_retry_after: Duration::from_secs(2),
                 ..Options::default()
             };
-            AnyPsa::HaloPsa(HaloPsa::new(settings, options)?)
+            AnyPsa::HaloPsa(Box::new(HaloPsa::new(settings, options)?))
         }
     })
 }

@@ -11,10 +11,15 @@
 //! `on_result` calls) come in plan order whatever order the writes finish in, so the output is
 //! the same from run to run.
 //!
+//! A PSA that reads many lines in one request checks and confirms them in batches instead of
+//! around each write ([`batched`]); results then come once the confirming read is done.
+//!
 //! Every write is bracketed by a [`Journal`]: an intent before, the outcome after. A write
 //! starts only once its intent is durable; when the intent cannot be recorded the write is not
 //! attempted (an unjournalled write could never be audited or recovered after a crash), and
 //! only that write.
+
+mod batched;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -152,6 +157,9 @@ pub async fn execute<P: Psa, J: Journal>(
     mut on_result: impl FnMut(&ActionResult),
 ) -> ApplyReport {
     let journal = &*journal;
+    if psa.batches_line_reads() {
+        return batched::execute(plan, psa, journal, on_result).await;
+    }
     // Unordered, so that a slow write holds up no other; put back in plan order below.
     let mut finished = stream::iter(plan.applicable().enumerate())
         .map(|(index, change)| async move { (index, journalled(change, psa, journal).await) })

@@ -228,6 +228,13 @@ impl<W: Write> Progress for Terminal<W> {
         Ok(())
     }
 
+    fn budget(&mut self, budget: &crate::ops::budget::Budget) {
+        eprintln!("note: {}", budget.describe());
+        if let Some(warning) = budget.warning() {
+            eprintln!("warning: {warning}");
+        }
+    }
+
     fn applying(&mut self) -> Result<(), Error> {
         super::interrupt::writing();
         if let Some(plan) = &self.shown {

@@ -148,6 +148,8 @@ pub enum PsaConfig {
         client_id: String,
         /// Fixed codebase URL; discovered when absent.
         base_url: Option<String>,
+        /// `psa.write_concurrency`: writes at once; the adapter's default when absent.
+        write_concurrency: Option<usize>,
     },
     /// HaloPSA.
     HaloPsa {
@@ -203,6 +205,19 @@ pub struct Policy {
     pub limits: Limits,
     /// Finding kinds treated as errors although they are warnings by default.
     pub fail_on: BTreeSet<FindingKind>,
+    /// `policy.max_api_share`: the percentage of the PSA's remaining API budget an apply may
+    /// use before reckon warns; `None`: [`Policy::DEFAULT_MAX_API_SHARE`].
+    pub max_api_share: Option<u32>,
+}
+
+impl Policy {
+    /// `policy.max_api_share` when not set.
+    pub const DEFAULT_MAX_API_SHARE: u32 = 50;
+
+    /// The percentage of the remaining API budget an apply may use without a warning.
+    pub fn api_share(&self) -> u32 {
+        self.max_api_share.unwrap_or(Self::DEFAULT_MAX_API_SHARE)
+    }
 }
 
 /// Sanity bounds on what a line can hold (`policy.max_quantity`, `policy.max_quantity_change`).

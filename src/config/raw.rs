@@ -97,6 +97,9 @@ pub struct RawPsa {
     /// autotask/connectwise: API base URL; discovered when absent.
     #[schemars(with = "Option<String>")]
     pub base_url: Option<Spanned<String>>,
+    /// connectwise: writes apply runs at once, 1–32 (default 6; ConnectWise publishes no limit).
+    #[schemars(with = "Option<u32>")]
+    pub write_concurrency: Option<Spanned<u32>>,
     /// connectwise: site host, e.g. `api-na.myconnectwise.net`.
     #[schemars(with = "Option<String>")]
     pub site: Option<Spanned<String>>,
@@ -253,6 +256,11 @@ pub struct RawPolicy {
     #[schemars(with = "Vec<String>")]
     #[serde(default)]
     pub fail_on: Vec<Spanned<String>>,
+    /// Warn before an apply that would use more than this percentage of the PSA's remaining
+    /// hourly API budget, where the PSA publishes it (Autotask); 1–100, default 50.
+    #[schemars(with = "Option<u32>")]
+    #[serde(default)]
+    pub max_api_share: Option<Spanned<u32>>,
 }
 
 /// One `policy.overrides` entry.

@@ -308,8 +308,20 @@ fn policy(check: &mut Checker<'_>, raw: &super::raw::RawPolicy) -> Policy {
             }
         }
     }
+    let max_api_share = raw.max_api_share.as_ref().and_then(|share| {
+        if (1..=100).contains(&share.value) {
+            return Some(share.value);
+        }
+        check.error(
+            share,
+            format!("policy.max_api_share: {} is not a percentage from 1 to 100", share.value),
+            Some("e.g. `max_api_share: 50` warns before an apply using over half the API requests left this hour".into()),
+        );
+        None
+    });
     let limits = super::model::Limits::default();
     Policy {
+        max_api_share,
         limits: super::model::Limits {
             max_quantity: raw.max_quantity.unwrap_or(limits.max_quantity),
             max_quantity_change: raw
@@ -374,10 +386,13 @@ fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
         ("auth_server", raw.auth_server.is_some()),
         ("tenant", raw.tenant.is_some()),
     ];
-    let foreign: Vec<(&str, bool)> = match kind {
+    let mut foreign: Vec<(&str, bool)> = match kind {
         PsaKind::Halopsa => foreign.to_vec(),
         _ => foreign.iter().chain(halo_only).copied().collect(),
     };
+    if kind != PsaKind::Connectwise {
+        foreign.push(("write_concurrency", raw.write_concurrency.is_some()));
+    }
     let kind_name = match kind {
         PsaKind::Sandbox => "sandbox",
         PsaKind::Autotask => "autotask",
@@ -435,7 +450,22 @@ fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
             let client_id = client.and_then(|v| check.plain_client_id(v));
             let public_key = public.and_then(|v| check.credential(v, "psa.public_key"));
             let private_key = private.and_then(|v| check.credential(v, "psa.private_key"));
+            let write_concurrency = raw.write_concurrency.as_ref().and_then(|n| {
+                if (1..=32).contains(&n.value) {
+                    return Some(n.value as usize);
+                }
+                check.error(
+                    n,
+                    format!("psa.write_concurrency: {} is not from 1 to 32", n.value),
+                    Some(
+                        "ConnectWise publishes no rate limit; the default, 6, stays clear of 429s"
+                            .into(),
+                    ),
+                );
+                None
+            });
             Some(PsaConfig::ConnectWise {
+                write_concurrency,
                 site: site?,
                 company_id: company_id?,
                 public_key: public_key?,

@@ -72,6 +72,8 @@ pub trait Progress {
     fn confirm(&mut self, _plan: &Plan) -> Result<(), Error> {
         Ok(())
     }
+    /// What the writes will cost of the PSA's API budget, before [`Progress::confirm`].
+    fn budget(&mut self, _budget: &super::budget::Budget) {}
     /// Writes start now.
     fn applying(&mut self) -> Result<(), Error> {
         Ok(())
@@ -171,6 +173,8 @@ async fn locked<P: Psa>(
         return Ok(Applied { plan, report: None });
     }
     blockers(&plan, policy).map_or(Ok(()), Err)?;
+    let share = workspace.policy.api_share();
+    progress.budget(&super::budget::Budget::of(&plan, psa, share).await);
     progress.confirm(&plan)?;
     progress.applying()?;
     let mut journal = journal::ApplyJournal::new(

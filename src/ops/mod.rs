@@ -11,6 +11,7 @@
 //! Prints nothing and reads no flags: output is the front end's, decisions are the plan's.
 
 pub mod apply;
+pub mod budget;
 pub mod import;
 pub mod observe;
 pub mod plan;

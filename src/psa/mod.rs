@@ -71,6 +71,64 @@ pub trait Psa: Send + Sync {
         1
     }
 
+    /// Whether [`Psa::line_quantities`] reads many lines in fewer requests than one each. When
+    /// it does, apply checks every line it will update in one batched read just before the
+    /// writes, writes with [`Psa::write_checked`], and confirms in one batched read after them
+    /// (`crate::apply`'s batched mode) instead of a read before and after each write.
+    fn batches_line_reads(&self) -> bool {
+        false
+    }
+
+    /// The quantities of `lines` on `at`, read fresh, one result per line in the same order.
+    /// The default reads them one at a time ([`Psa::line_quantity`]); an adapter whose API
+    /// reads many records in one request overrides it.
+    fn line_quantities(
+        &self,
+        lines: &[LineRef],
+        at: NaiveDate,
+    ) -> impl Future<Output = Vec<Result<Decimal, PsaError>>> + Send {
+        async move {
+            let mut found = Vec::with_capacity(lines.len());
+            for line in lines {
+                found.push(self.line_quantity(line, at).await);
+            }
+            found
+        }
+    }
+
+    /// Sets a line's quantity from `at` on when the caller has just read (with
+    /// [`Psa::line_quantities`]) that it holds `checked`: no read before the write. An answer
+    /// that shows the stored quantity is [`Written::Confirmed`]; otherwise the caller confirms
+    /// with a batched read, as it does after [`PsaError::OutcomeUnknown`] — a write whose
+    /// answer was lost is settled by reading, never sent again. The default is
+    /// [`Psa::set_quantity`], with its own reads.
+    fn write_checked(
+        &self,
+        line: &LineRef,
+        checked: Decimal,
+        quantity: Decimal,
+        at: NaiveDate,
+    ) -> impl Future<Output = Result<Written, PsaError>> + Send {
+        async move {
+            self.set_quantity(line, checked, quantity, at).await?;
+            Ok(Written::Confirmed)
+        }
+    }
+
+    /// What the tenant has left of its API budget, when the PSA publishes it (Autotask's
+    /// `ThresholdInformation`); read once per call, so call it once per apply.
+    fn api_budget(&self) -> impl Future<Output = Option<ApiBudget>> + Send {
+        async { None }
+    }
+
+    /// The requests an apply of `updates` quantity changes and `creates` new lines will make,
+    /// by this adapter's protocol (for the budget warning; an estimate where retries or
+    /// fallbacks can add some).
+    fn apply_cost(&self, updates: u64, creates: u64) -> u64 {
+        let batched = if self.batches_line_reads() { 1 } else { 2 };
+        updates * batched + creates * 3
+    }
+
     /// Adds a line for `service` to `contract` with `quantity` from `at` on; returns its id.
     fn create_line(
         &self,
@@ -79,6 +137,32 @@ pub trait Psa: Send + Sync {
         quantity: Decimal,
         at: NaiveDate,
     ) -> impl Future<Output = Result<String, PsaError>> + Send;
+}
+
+/// What [`Psa::write_checked`] knows of its write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The PSA's answer shows the line holding the quantity written.
+    Confirmed,
+    /// Accepted, but the answer does not show what the line holds (an Autotask adjustment
+    /// cannot be read back): the caller confirms it by reading.
+    Unconfirmed,
+}
+
+/// A tenant's API budget for the current timeframe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiBudget {
+    /// Requests allowed per timeframe (Autotask: 10,000 an hour by default).
+    pub limit: u64,
+    /// Requests already used in it, by every integration of the tenant.
+    pub used: u64,
+}
+
+impl ApiBudget {
+    /// What is left.
+    pub fn remaining(&self) -> u64 {
+        self.limit.saturating_sub(self.used)
+    }
 }
 
 /// One step of [`Psa::check`].
@@ -162,8 +246,9 @@ pub enum AnyPsa {
     Autotask(Box<autotask::AutotaskPsa>),
     /// ConnectWise PSA.
     ConnectWise(connectwise::ConnectWisePsa),
-    /// HaloPSA.
-    HaloPsa(halopsa::HaloPsa),
+    /// HaloPSA (boxed: its client, retry policy and invoice index are much larger than the
+    /// sandbox).
+    HaloPsa(Box<halopsa::HaloPsa>),
 }
 
 /// Why a PSA client could not be built.
@@ -231,6 +316,7 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
             private_key,
             client_id,
             base_url,
+            write_concurrency,
         } => {
             let settings = connectwise::Settings {
                 site: site.clone(),
@@ -240,16 +326,17 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
                 client_id: client_id.clone(),
                 base_url: base_url.clone(),
             };
-            connectwise::ConnectWisePsa::reaching(
-                settings,
-                connectwise::Options::default(),
-                outbound,
-            )
-            .map(AnyPsa::ConnectWise)
-            .map_err(|e| ConnectError::Setup {
-                kind: "connectwise",
-                message: e.to_string(),
-            })
+            let defaults = connectwise::Options::default();
+            let options = connectwise::Options {
+                write_concurrency: write_concurrency.unwrap_or(defaults.write_concurrency),
+                ..defaults
+            };
+            connectwise::ConnectWisePsa::reaching(settings, options, outbound)
+                .map(AnyPsa::ConnectWise)
+                .map_err(|e| ConnectError::Setup {
+                    kind: "connectwise",
+                    message: e.to_string(),
+                })
         }
         PsaConfig::HaloPsa {
             resource_server,
@@ -275,7 +362,7 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
                 tenant: tenant.clone(),
             };
             halopsa::HaloPsa::new(settings, halopsa::Options::default())
-                .map(AnyPsa::HaloPsa)
+                .map(|psa| AnyPsa::HaloPsa(Box::new(psa)))
                 .map_err(|e| ConnectError::Setup {
                     kind: "halopsa",
                     message: e.to_string(),
@@ -318,6 +405,61 @@ impl Psa for AnyPsa {
             Self::Autotask(psa) => psa.write_concurrency(),
             Self::ConnectWise(psa) => psa.write_concurrency(),
             Self::HaloPsa(psa) => psa.write_concurrency(),
+        }
+    }
+
+    fn batches_line_reads(&self) -> bool {
+        match self {
+            Self::Sandbox(psa) => psa.batches_line_reads(),
+            Self::Autotask(psa) => psa.batches_line_reads(),
+            Self::ConnectWise(psa) => psa.batches_line_reads(),
+            Self::HaloPsa(psa) => psa.batches_line_reads(),
+        }
+    }
+
+    async fn line_quantities(
+        &self,
+        lines: &[LineRef],
+        at: NaiveDate,
+    ) -> Vec<Result<Decimal, PsaError>> {
+        match self {
+            Self::Sandbox(psa) => psa.line_quantities(lines, at).await,
+            Self::Autotask(psa) => psa.line_quantities(lines, at).await,
+            Self::ConnectWise(psa) => psa.line_quantities(lines, at).await,
+            Self::HaloPsa(psa) => psa.line_quantities(lines, at).await,
+        }
+    }
+
+    async fn write_checked(
+        &self,
+        line: &LineRef,
+        checked: Decimal,
+        quantity: Decimal,
+        at: NaiveDate,
+    ) -> Result<Written, PsaError> {
+        match self {
+            Self::Sandbox(psa) => psa.write_checked(line, checked, quantity, at).await,
+            Self::Autotask(psa) => psa.write_checked(line, checked, quantity, at).await,
+            Self::ConnectWise(psa) => psa.write_checked(line, checked, quantity, at).await,
+            Self::HaloPsa(psa) => psa.write_checked(line, checked, quantity, at).await,
+        }
+    }
+
+    async fn api_budget(&self) -> Option<ApiBudget> {
+        match self {
+            Self::Sandbox(psa) => psa.api_budget().await,
+            Self::Autotask(psa) => psa.api_budget().await,
+            Self::ConnectWise(psa) => psa.api_budget().await,
+            Self::HaloPsa(psa) => psa.api_budget().await,
+        }
+    }
+
+    fn apply_cost(&self, updates: u64, creates: u64) -> u64 {
+        match self {
+            Self::Sandbox(psa) => psa.apply_cost(updates, creates),
+            Self::Autotask(psa) => psa.apply_cost(updates, creates),
+            Self::ConnectWise(psa) => psa.apply_cost(updates, creates),
+            Self::HaloPsa(psa) => psa.apply_cost(updates, creates),
         }
     }
 

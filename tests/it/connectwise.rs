@@ -455,8 +455,9 @@ fn a_429_is_retried_after_retry_after() {
         2,
         0,
     );
+    // The plan's bundle, answered on its third try; then apply's batched check of the lines.
     assert!(
-        run.stderr.contains("POST system/bundles 3"),
+        run.stderr.contains("POST system/bundles 4"),
         "{}",
         run.stderr
     );

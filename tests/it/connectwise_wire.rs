@@ -37,6 +37,7 @@ fn quick() -> Options {
         attempts: 3,
         backoff: Duration::from_millis(10),
         max_retry_after: Duration::from_secs(2),
+        ..Options::default()
     }
 }
 

@@ -130,8 +130,28 @@ fn plan_apply_plan_converges_against_the_simulator() {
         assert_eq!(tenant.map(|r| r.query.as_str()), Some("tenant=acme"));
     }
 
+    let before = sim.state().requests.len();
     let apply = run(dir, &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    {
+        // The apply's own plan reads the book (3 lists); one listing by client checks the
+        // lines to update before the writes and one confirms them after: no read per updated
+        // line. The one line created keeps its own protocol (its invoice read before and after).
+        let state = sim.state();
+        let seen: Vec<String> = state.requests[before..]
+            .iter()
+            .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
+            .collect();
+        let by_client = seen
+            .iter()
+            .filter(|r| r.starts_with("GET /api/RecurringInvoice?") && r.contains("client_ids="))
+            .count();
+        let one_by_one = seen
+            .iter()
+            .filter(|r| r.starts_with("GET /api/RecurringInvoice/"))
+            .count();
+        assert_eq!((by_client, one_by_one), (2, 2), "{seen:#?}");
+    }
     assert_converged(&sim, dir);
     assert_written_once(&sim);
 }

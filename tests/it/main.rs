@@ -1,9 +1,11 @@
 //! reckon's integration tests: one binary, driving the real `reckon` executable.
 
+mod api_budget;
 mod autotask;
 mod autotask_adapter;
 mod autotask_in_force;
 mod autotask_wire;
+mod batched_apply;
 mod blockers;
 mod browser;
 mod cli_addresses;

@@ -27,6 +27,7 @@ fn connectwise(server: &MockServer) -> ConnectWisePsa {
         attempts: 3,
         backoff: Duration::from_millis(10),
         max_retry_after: Duration::from_secs(10),
+        ..Options::default()
     };
     psa(server, false, options)
 }

@@ -252,6 +252,7 @@ fn connectwise_at(server: &MockServer) -> ConnectWisePsa {
         attempts: 2,
         backoff: Duration::from_millis(10),
         max_retry_after: Duration::from_secs(1),
+        ..Options::default()
     };
     psa(server, false, options)
 }

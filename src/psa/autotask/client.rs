@@ -28,7 +28,7 @@ use crate::secret::{Redactor, Secret};
 pub const DISCOVERY_ROOT: &str = "https://webservices2.autotask.net/ATServicesRest";
 
 /// Requests Autotask lets one integration run at once per endpoint (post-2023.1 integrations).
-const THREADS_PER_ENDPOINT: usize = 3;
+pub(super) const THREADS_PER_ENDPOINT: usize = 3;
 
 /// A runaway guard on paging: 1,000 pages is 500,000 rows.
 const MAX_PAGES: usize = 1000;

@@ -17,13 +17,15 @@
 //! has no known quantity (never 0). The picklist values filtered by are read from the tenant
 //! ([`picklists`]).
 
+mod batched;
 mod client;
 mod picklists;
 mod snapshot;
 mod wire;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -36,13 +38,12 @@ use picklists::Picklists;
 use snapshot::covering;
 use wire::{WholeUnits, eq, gte, lte};
 
-use super::{CheckStep, Psa, PsaError, RequestCount};
+use super::{ApiBudget, CheckStep, Psa, PsaError, RequestCount, Written};
 use crate::observed::{Company, Contract, LineRef, Service};
-/// Writes apply may run at once. Each write makes two ContractServiceUnits reads and one
-/// ContractServiceAdjustments POST, and the client lets 3 requests per endpoint through at a
-/// time; 6 writes keep the units endpoint at that limit. Measured with `examples/bench`
-/// (2,000 writes, 5 ms a request): 3 → 13.6 s, 6 → 8.8 s, 9 → 9.5 s, 12 → 9.1 s.
-const WRITE_CONCURRENCY: usize = 6;
+/// Writes apply may run at once: Autotask lets one integration run 3 requests per endpoint at
+/// a time (ThreadLimiting.htm), and with apply's batched reads a write is one
+/// ContractServiceAdjustments POST, so 3 keeps that endpoint at its limit and no more.
+const WRITE_CONCURRENCY: usize = client::THREADS_PER_ENDPOINT;
 
 /// An Autotask tenant, reached through one API user.
 #[derive(Debug)]
@@ -51,9 +52,13 @@ pub struct AutotaskPsa {
     /// Where the picklist values are cached (the workspace's state folder); none: not cached.
     cache_dir: Option<PathBuf>,
     picklists: OnceCell<Picklists>,
+    /// Lines as apply's last batched read found them, by line id, for the adjustment that
+    /// follows (it names the line's service); each taken once.
+    checked: Mutex<HashMap<i64, LineUnits>>,
 }
 
 /// The units of one line on a date, with what an adjustment needs to name it.
+#[derive(Debug)]
 struct LineUnits {
     contract: i64,
     line: i64,
@@ -85,6 +90,7 @@ impl AutotaskPsa {
             client: Arc::new(Client::new(credentials, base_url, options)?),
             cache_dir: None,
             picklists: OnceCell::new(),
+            checked: Mutex::new(HashMap::new()),
         })
     }
 
@@ -174,25 +180,7 @@ impl AutotaskPsa {
         desired: WholeUnits,
         at: NaiveDate,
     ) -> Result<(), PsaError> {
-        let body = wire::Adjustment {
-            contract_id: before.contract,
-            contract_service_id: before.line,
-            service_id: before.service,
-            effective_date: wire::date_time(at),
-            unit_change: desired.minus(from),
-        };
-        let action = format!(
-            "adjust line {} of contract {} by {} units",
-            before.line, before.contract, body.unit_change
-        );
-        let posted = self
-            .client
-            .create(
-                "ContractServiceAdjustments",
-                "ContractServiceAdjustments",
-                &body,
-            )
-            .await;
+        let (action, posted) = self.post_adjustment(before, from, desired, at).await;
         if let Err(error) = &posted
             && !error.outcome_unknown()
         {
@@ -217,6 +205,37 @@ impl AutotaskPsa {
                 "could not {action}: {error}; the line holds {holds} afterwards. Not retried (Autotask may still commit it): run plan again before re-applying"
             ))),
         }
+    }
+
+    /// Posts the adjustment taking `before`'s line from `from` to `desired` on `at`, once (never
+    /// repeated after an unknown outcome); returns what it did, for messages, and the answer.
+    async fn post_adjustment(
+        &self,
+        before: &LineUnits,
+        from: WholeUnits,
+        desired: WholeUnits,
+        at: NaiveDate,
+    ) -> (String, Result<i64, CallError>) {
+        let body = wire::Adjustment {
+            contract_id: before.contract,
+            contract_service_id: before.line,
+            service_id: before.service,
+            effective_date: wire::date_time(at),
+            unit_change: desired.minus(from),
+        };
+        let action = format!(
+            "adjust line {} of contract {} by {} units",
+            before.line, before.contract, body.unit_change
+        );
+        let posted = self
+            .client
+            .create(
+                "ContractServiceAdjustments",
+                "ContractServiceAdjustments",
+                &body,
+            )
+            .await;
+        (action, posted)
     }
 
     /// The catalogue price of `service`, for a line reckon adds: refused when the Service has
@@ -456,6 +475,49 @@ impl Psa for AutotaskPsa {
 
     fn write_concurrency(&self) -> usize {
         WRITE_CONCURRENCY
+    }
+
+    fn batches_line_reads(&self) -> bool {
+        true
+    }
+
+    async fn line_quantities(
+        &self,
+        lines: &[LineRef],
+        at: NaiveDate,
+    ) -> Vec<Result<Decimal, PsaError>> {
+        self.batched_units(lines, at).await
+    }
+
+    async fn write_checked(
+        &self,
+        line: &LineRef,
+        checked: Decimal,
+        quantity: Decimal,
+        at: NaiveDate,
+    ) -> Result<Written, PsaError> {
+        self.adjust_checked(line, checked, quantity, at).await
+    }
+
+    /// `GET ThresholdInformation` (Swagger `#/definitions/ThresholdStatusResultModel`): the
+    /// tenant's hourly limit and what every integration has used of it; `None` when unreadable.
+    async fn api_budget(&self) -> Option<ApiBudget> {
+        let threshold = self
+            .client
+            .get::<wire::Threshold>("ThresholdInformation")
+            .await
+            .ok()?;
+        Some(ApiBudget {
+            limit: u64::try_from(threshold.external_request_threshold).ok()?,
+            used: u64::try_from(threshold.current_timeframe_request_count).unwrap_or(0),
+        })
+    }
+
+    /// Batched: two ContractServiceUnits reads per 500 updated lines and one adjustment per
+    /// line; a created line: its Service's price, the POST, a units read and an adjustment.
+    fn apply_cost(&self, updates: u64, creates: u64) -> u64 {
+        let chunks = updates.div_ceil(wire::IN_CHUNK as u64);
+        2 * chunks + updates + 4 * creates
     }
 }
 

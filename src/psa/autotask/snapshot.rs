@@ -99,7 +99,7 @@ impl AutotaskPsa {
         self.spawn_query(&mut reads.bundles, "ContractServiceBundles", of_contracts());
     }
 
-    fn spawn_query<T: DeserializeOwned + Send + 'static>(
+    pub(super) fn spawn_query<T: DeserializeOwned + Send + 'static>(
         &self,
         set: &mut Reads<T>,
         entity: &'static str,
@@ -131,7 +131,7 @@ impl AutotaskPsa {
 }
 
 /// Every task's rows, or the first failure (dropping the set cancels the rest).
-async fn gather<T: 'static>(
+pub(super) async fn gather<T: 'static>(
     mut tasks: JoinSet<Result<Vec<T>, CallError>>,
 ) -> Result<Vec<T>, CallError> {
     let mut all = Vec::new();

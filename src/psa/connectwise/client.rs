@@ -45,7 +45,14 @@ pub struct Options {
     /// The longest wait: backoffs are capped at it, and a longer `Retry-After` ends the
     /// request as failed.
     pub max_retry_after: Duration,
+    /// Writes apply may run at once (`psa.write_concurrency`). ConnectWise publishes no rate
+    /// limit; [`DEFAULT_WRITE_CONCURRENCY`] stays well below what provokes 429s.
+    pub write_concurrency: usize,
 }
+
+/// Writes at once when `psa.write_concurrency` is not set: as many as the bundled reads keep
+/// in flight.
+pub const DEFAULT_WRITE_CONCURRENCY: usize = 6;
 
 impl Options {
     /// The shared retry policy these options describe.
@@ -65,6 +72,7 @@ impl Default for Options {
             attempts: 4,
             backoff: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(120),
+            write_concurrency: DEFAULT_WRITE_CONCURRENCY,
         }
     }
 }
@@ -89,6 +97,7 @@ pub(super) struct Client {
     base: tokio::sync::Mutex<Option<String>>,
     rediscovered: AtomicBool,
     counter: Counter,
+    write_concurrency: usize,
 }
 
 impl Client {
@@ -125,7 +134,13 @@ impl Client {
             redactor: Arc::new(redactor),
             rediscovered: AtomicBool::new(false),
             counter: Counter::default(),
+            write_concurrency: options.write_concurrency.max(1),
         })
+    }
+
+    /// Writes apply may run at once ([`Options::write_concurrency`]).
+    pub fn write_concurrency(&self) -> usize {
+        self.write_concurrency
     }
 
     /// The site as configured, for messages.

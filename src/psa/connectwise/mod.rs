@@ -27,7 +27,7 @@ use client::{Client, Credentials};
 use request::{Failure, Request, describe};
 
 use super::http::Outbound;
-use super::{CheckStep, Psa, PsaError, RequestCount};
+use super::{CheckStep, Psa, PsaError, RequestCount, Written};
 use crate::observed::{Company, Contract, LineRef, Service};
 use crate::secret::Secret;
 
@@ -108,6 +108,76 @@ impl ConnectWisePsa {
                 other => read_error(other, &action),
             })?;
         Ok((agreement, addition, found))
+    }
+}
+
+impl ConnectWisePsa {
+    /// `PATCH` addition `addition` of `agreement` to `quantity`, once; `Ok` only when the
+    /// answer shows the addition holding it.
+    async fn patch_quantity(
+        &self,
+        agreement: i64,
+        addition: i64,
+        quantity: Decimal,
+    ) -> Result<(), PsaError> {
+        let whose = format!("addition {addition} of agreement {agreement}");
+        let operation = wire::PatchOperation {
+            op: "replace",
+            path: "quantity",
+            value: wire::number_value(quantity),
+        };
+        let request = Request::patch(
+            format!("finance/agreements/{agreement}/additions/{addition}"),
+            "PATCH finance/agreements/{id}/additions/{id}",
+            &[operation],
+        );
+        let action = format!("set the quantity of {whose} to {quantity}");
+        let updated: wire::Addition = self
+            .client
+            .send(&request)
+            .await
+            .and_then(|r| r.json())
+            .map_err(|f| write_error(f, &action))?;
+        let stored = updated.quantity().map_err(|u| unreadable(&u, &whose))?;
+        if stored != quantity {
+            return Err(PsaError::Rejected {
+                action,
+                message: format!("ConnectWise stored {} instead", stored.normalize()),
+            });
+        }
+        Ok(())
+    }
+
+    /// The quantities of `lines`: their agreements' additions read in `/system/bundles`
+    /// batches ([`additions::Reader`], the plan's reader), one result per line.
+    async fn batched_quantities(&self, lines: &[LineRef]) -> Vec<Result<Decimal, PsaError>> {
+        let parsed: Vec<Result<(i64, i64), PsaError>> = lines.iter().map(ids).collect();
+        let agreements: Vec<i64> = parsed
+            .iter()
+            .filter_map(|p| p.as_ref().ok().map(|(agreement, _)| *agreement))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut reader = additions::Reader::new(&self.client);
+        reader.start(&agreements);
+        let found = match reader.finish().await {
+            Ok(found) => found,
+            Err(error) => return lines.iter().map(|_| Err(error.clone())).collect(),
+        };
+        lines
+            .iter()
+            .zip(parsed)
+            .map(|(line, ids)| {
+                let (agreement, addition) = ids?;
+                let held = found
+                    .get(&agreement)
+                    .and_then(|all| all.iter().find(|a| a.id == addition))
+                    .ok_or_else(|| not_found(line))?;
+                held.quantity().map(|q| q.normalize()).map_err(|u| {
+                    unreadable(&u, &format!("addition {addition} of agreement {agreement}"))
+                })
+            })
+            .collect()
     }
 }
 
@@ -259,31 +329,7 @@ impl Psa for ConnectWisePsa {
                 found: found.normalize(),
             });
         }
-        let operation = wire::PatchOperation {
-            op: "replace",
-            path: "quantity",
-            value: wire::number_value(quantity),
-        };
-        let request = Request::patch(
-            format!("finance/agreements/{agreement}/additions/{addition}"),
-            "PATCH finance/agreements/{id}/additions/{id}",
-            &[operation],
-        );
-        let action = format!("set the quantity of {whose} to {quantity}");
-        let updated: wire::Addition = self
-            .client
-            .send(&request)
-            .await
-            .and_then(|r| r.json())
-            .map_err(|f| write_error(f, &action))?;
-        let stored = updated.quantity().map_err(|u| unreadable(&u, &whose))?;
-        if stored != quantity {
-            return Err(PsaError::Rejected {
-                action,
-                message: format!("ConnectWise stored {} instead", stored.normalize()),
-            });
-        }
-        Ok(())
+        self.patch_quantity(agreement, addition, quantity).await
     }
 
     async fn check(&self) -> Vec<CheckStep> {
@@ -350,7 +396,38 @@ impl Psa for ConnectWisePsa {
     /// As many as the bundled reads keep in flight: each write is a GET and a PATCH of one
     /// addition, and writes to different additions do not interfere.
     fn write_concurrency(&self) -> usize {
-        additions::IN_FLIGHT
+        self.client.write_concurrency()
+    }
+
+    fn batches_line_reads(&self) -> bool {
+        true
+    }
+
+    async fn line_quantities(
+        &self,
+        lines: &[LineRef],
+        _at: NaiveDate,
+    ) -> Vec<Result<Decimal, PsaError>> {
+        self.batched_quantities(lines).await
+    }
+
+    /// One PATCH: its answer shows the stored quantity, so nothing is read to confirm it.
+    async fn write_checked(
+        &self,
+        line: &LineRef,
+        _checked: Decimal,
+        quantity: Decimal,
+        _at: NaiveDate,
+    ) -> Result<Written, PsaError> {
+        let (agreement, addition) = ids(line)?;
+        self.patch_quantity(agreement, addition, quantity).await?;
+        Ok(Written::Confirmed)
+    }
+
+    /// A bundle per 25 agreements before the writes and a PATCH per line; a new addition: its
+    /// catalog price and the POST.
+    fn apply_cost(&self, updates: u64, creates: u64) -> u64 {
+        updates.div_ceil(additions::BUNDLE_SIZE as u64) + updates + 2 * creates
     }
 
     async fn create_line(

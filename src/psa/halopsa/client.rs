@@ -10,10 +10,10 @@
 //! per-endpoint counts. It knows nothing of invoices or quantities and never formats a
 //! credential: the id, secret and token live only in [`Secret`]s.
 //!
-//! The retry loop is kept here, in one function (`send`), so it can move to the shared HTTP
-//! policy when that exists.
+//! When and how often to retry, with jitter, `Retry-After` (seconds or an HTTP-date) and the
+//! request count, is the shared [`crate::psa::http`] policy ([`Retrier`], [`Counter`]), as for
+//! Autotask and ConnectWise; this file says which failures may be retried.
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, stream};
@@ -21,6 +21,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::wire;
+use crate::psa::http::{self, Counter, Retrier, RetryAfter, Step};
 use crate::secret::{Redactor, Secret};
 
 /// More pages than any tenant has; a server that counts or sends more is broken.
@@ -46,6 +47,17 @@ pub struct Options {
     pub max_retry_after: Duration,
     /// Records per page (`page_size`).
     pub page_size: u32,
+}
+
+impl Options {
+    /// The shared retry policy these options describe.
+    fn policy(&self) -> http::Policy {
+        http::Policy {
+            attempts: self.attempts,
+            backoff: self.backoff,
+            max_wait: self.max_retry_after,
+        }
+    }
 }
 
 impl Default for Options {
@@ -131,7 +143,8 @@ pub(super) struct Client {
     credentials: Credentials,
     options: Options,
     token: tokio::sync::Mutex<Option<(Secret, Option<Instant>)>>,
-    counts: Mutex<Vec<(String, u64)>>,
+    retrier: Retrier,
+    counter: Counter,
     /// The client id and secret, taken out of any server text reckon prints.
     redactor: Redactor,
 }
@@ -153,9 +166,10 @@ impl Client {
             resource: resource_server.trim().trim_end_matches('/').to_owned(),
             auth: auth_server.trim().trim_end_matches('/').to_owned(),
             credentials,
+            retrier: Retrier::new(options.policy()),
             options,
             token: tokio::sync::Mutex::new(None),
-            counts: Mutex::new(Vec::new()),
+            counter: Counter::default(),
             redactor,
         })
     }
@@ -167,7 +181,7 @@ impl Client {
 
     /// Requests made so far, by endpoint, in first-use order (token requests included).
     pub fn counts(&self) -> Vec<(String, u64)> {
-        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+        self.counter.counts()
     }
 
     /// The bearer token: the one held while it is valid, else a new one.
@@ -197,21 +211,14 @@ impl Client {
     /// `POST {auth}/token`; a 429, 5xx or lost answer is tried again (asking for a token
     /// changes nothing), up to the same attempts as any request.
     async fn fetch_token(&self) -> Result<(Secret, Option<Instant>), Failure> {
-        let mut attempt = 1;
-        loop {
-            let (failure, wait) = match self.token_attempt().await {
-                Ok(token) => return Ok(token),
-                Err(Outcome::Retry(failure, wait)) => (failure, wait),
-                Err(Outcome::Final(failure) | Outcome::Unauthorised(failure)) => {
-                    return Err(failure);
-                }
-            };
-            match self.wait_before(attempt, wait) {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => return Err(failure),
-            }
-            attempt += 1;
-        }
+        self.retrier
+            .run(&self.counter, "POST token", || async {
+                step(self.token_attempt().await)
+            })
+            .await
+            .map_err(|failed| match failed.error {
+                Refused::Unauthorised(failure) | Refused::Failed(failure) => failure,
+            })
     }
 
     async fn token_attempt(&self) -> Result<(Secret, Option<Instant>), Outcome> {
@@ -226,8 +233,7 @@ impl Client {
         if let Some(tenant) = &self.credentials.tenant {
             builder = builder.query(&[("tenant", tenant)]);
         }
-        self.count("POST token");
-        let lost = |e| Outcome::Retry(transport(&url, e), None);
+        let lost = |e| Outcome::Retry(transport(&url, e), http::Failure::Transient);
         let response = crate::psa::http::send(builder).await.map_err(lost)?;
         let status = response.status();
         let retry_after = retry_after(&response);
@@ -238,8 +244,10 @@ impl Client {
                 message: error_message(&body, &self.redactor),
             };
             return Err(match status {
-                StatusCode::TOO_MANY_REQUESTS => Outcome::Retry(failure, retry_after),
-                s if s.is_server_error() => Outcome::Retry(failure, None),
+                StatusCode::TOO_MANY_REQUESTS => {
+                    Outcome::Retry(failure, http::Failure::Throttled(retry_after))
+                }
+                s if s.is_server_error() => Outcome::Retry(failure, http::Failure::Transient),
                 _ => Outcome::Final(failure),
             });
         }
@@ -256,39 +264,31 @@ impl Client {
         Ok((Secret::new(token.access_token), expires))
     }
 
-    /// How long to wait before attempt `attempt + 1`: what the server asked for, else the
-    /// backoff; `None` when the attempts are spent or the server asks for too long.
-    fn wait_before(&self, attempt: u32, asked: Option<Duration>) -> Option<Duration> {
-        let wait = asked.unwrap_or_else(|| self.backoff(attempt));
-        (attempt < self.options.attempts.max(1) && wait <= self.options.max_retry_after)
-            .then_some(wait)
-    }
-
     /// Sends `request`: a 401 fetches a new token once; a 429 waits its `Retry-After`; a 5xx or
     /// lost answer is retried for reads only. Returns the body of a 2xx answer.
     pub async fn send(&self, request: &Request) -> Result<Vec<u8>, Failure> {
         let url = format!("{}/{}", self.resource, request.path);
         let mut refreshed = false;
-        let mut attempt = 1;
         loop {
             let token = self.token().await?;
-            self.count(request.endpoint);
-            let (failure, wait) = match self.attempt(&url, request, &token).await {
+            let answer = self
+                .retrier
+                .run(&self.counter, request.endpoint, || async {
+                    step(self.attempt(&url, request, &token).await)
+                })
+                .await;
+            match answer {
                 Ok(body) => return Ok(body),
-                Err(Outcome::Final(failure)) => return Err(failure),
-                Err(Outcome::Unauthorised(failure)) if refreshed => return Err(failure),
-                Err(Outcome::Unauthorised(_)) => {
-                    refreshed = true;
-                    self.forget(&token).await;
-                    continue;
-                }
-                Err(Outcome::Retry(failure, wait)) => (failure, wait),
-            };
-            match self.wait_before(attempt, wait) {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => return Err(failure),
+                Err(failed) => match failed.error {
+                    Refused::Unauthorised(_) if !refreshed => {
+                        refreshed = true;
+                        self.forget(&token).await;
+                    }
+                    Refused::Unauthorised(failure) | Refused::Failed(failure) => {
+                        return Err(failure);
+                    }
+                },
             }
-            attempt += 1;
         }
     }
 
@@ -312,7 +312,7 @@ impl Client {
         let lost = |error: reqwest::Error| {
             let failure = transport(url, error);
             if request.repeatable() {
-                Outcome::Retry(failure, None)
+                Outcome::Retry(failure, http::Failure::Transient)
             } else {
                 Outcome::Final(failure)
             }
@@ -331,8 +331,12 @@ impl Client {
         Err(match status {
             StatusCode::UNAUTHORIZED => Outcome::Unauthorised(failure),
             // A 429 refused the request before doing it: safe to send again, writes included.
-            StatusCode::TOO_MANY_REQUESTS => Outcome::Retry(failure, retry_after),
-            s if s.is_server_error() && request.repeatable() => Outcome::Retry(failure, None),
+            StatusCode::TOO_MANY_REQUESTS => {
+                Outcome::Retry(failure, http::Failure::Throttled(retry_after))
+            }
+            s if s.is_server_error() && request.repeatable() => {
+                Outcome::Retry(failure, http::Failure::Transient)
+            }
             _ => Outcome::Final(failure),
         })
     }
@@ -409,29 +413,30 @@ impl Client {
             reason,
         }
     }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        self.options
-            .backoff
-            .saturating_mul(1 << (attempt - 1).min(10))
-    }
-
-    fn count(&self, endpoint: &str) {
-        if let Ok(mut counts) = self.counts.lock() {
-            match counts.iter_mut().find(|(e, _)| e == endpoint) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((endpoint.to_owned(), 1)),
-            }
-        }
-    }
 }
 
 /// How one attempt ended, when not with a 2xx.
 enum Outcome {
     Final(Failure),
     Unauthorised(Failure),
-    /// Retryable, after the wait the server asked for (if it did).
-    Retry(Failure, Option<Duration>),
+    /// Retryable, as the shared policy says for this kind of failure.
+    Retry(Failure, http::Failure),
+}
+
+/// Why a request stopped without a 2xx: a 401 (answered by a new token, once) or anything else.
+enum Refused {
+    Unauthorised(Failure),
+    Failed(Failure),
+}
+
+/// An attempt's outcome as a step of the shared [`Retrier`].
+fn step<T>(outcome: Result<T, Outcome>) -> Step<T, Refused> {
+    match outcome {
+        Ok(value) => Step::Done(Ok(value)),
+        Err(Outcome::Final(failure)) => Step::Done(Err(Refused::Failed(failure))),
+        Err(Outcome::Unauthorised(failure)) => Step::Done(Err(Refused::Unauthorised(failure))),
+        Err(Outcome::Retry(failure, kind)) => Step::Retry(Refused::Failed(failure), kind),
+    }
 }
 
 fn transport(url: &str, error: reqwest::Error) -> Failure {
@@ -442,17 +447,15 @@ fn transport(url: &str, error: reqwest::Error) -> Failure {
     }
 }
 
-/// `Retry-After` in seconds.
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+/// `Retry-After`, in seconds or as an HTTP-date.
+fn retry_after(response: &reqwest::Response) -> Option<RetryAfter> {
+    RetryAfter::parse(
+        response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?,
+    )
 }
 
 /// HaloPSA's error text, short: its body as text (the error body's shape is not documented),

@@ -130,6 +130,10 @@ struct State {
     /// are only appended): spares a scan of every contract per line created or adjusted.
     contract_positions: (usize, HashMap<i64, usize>),
     picklists: BTreeMap<(String, String), Vec<(String, String)>>,
+    /// Requests the tenant's other integrations made this hour: the hourly threshold is shared
+    /// by every integration of a database (ThreadLimiting.htm), so ThresholdInformation counts
+    /// them too.
+    used_by_others: u64,
 }
 
 /// Positions of the ContractServiceUnits rows of each line (contractServiceID), extended on use:
@@ -491,6 +495,12 @@ impl Sim {
     /// [`connection::quiesce`]).
     pub async fn quiesce(&self, limit: Duration) -> std::io::Result<()> {
         connection::quiesce(self.addr, &self.connections, limit).await
+    }
+
+    /// Requests other integrations of the tenant made this hour (ThresholdInformation counts
+    /// them with reckon's).
+    pub fn set_used_by_others(&self, requests: u64) {
+        lock(&self.state).used_by_others = requests;
     }
 
     /// Delay before every answer.

@@ -212,7 +212,7 @@ fn route(state: &Shared, method: &Method, uri: &Uri, segments: &[String], body: 
         ("POST", ["ContractServiceAdjustments"]) => s.adjust(body),
         ("POST", ["Contracts", contract, "Services"]) => s.add_contract_service(contract, body),
         ("GET", ["ThresholdInformation"]) => {
-            let used: u64 = s.counts.values().sum();
+            let used: u64 = s.counts.values().sum::<u64>() + s.used_by_others;
             axum::Json(json!({"externalRequestThreshold": 10000,
                               "requestThresholdTimeframe": 60,
                               "currentTimeframeRequestCount": used}))

@@ -165,7 +165,22 @@ fn route(tenant: &Tenant, method: Method, uri: &Uri, headers: &HeaderMap, body: 
         },
         (Method::GET, ["RecurringInvoice"]) => {
             let with_lines = flag(&query, "includelines").unwrap_or(false);
-            let (total, page) = page_of(&query, state.invoices.iter().collect());
+            // `client_ids`: "Filters by the specified clients, comma seperated"
+            // (paths./RecurringInvoice.get).
+            let clients: Option<std::collections::HashSet<i64>> = query
+                .iter()
+                .find(|(k, _)| k == "client_ids")
+                .map(|(_, ids)| {
+                    ids.split(',')
+                        .filter_map(|id| id.trim().parse().ok())
+                        .collect()
+                });
+            let listed_invoices = state
+                .invoices
+                .iter()
+                .filter(|i| clients.as_ref().is_none_or(|c| c.contains(&i.client_id)))
+                .collect();
+            let (total, page) = page_of(&query, listed_invoices);
             // Only the page's invoices and their lines are built: a real server answers from
             // indexed tables, so a large simulated book must not cost the simulator a scan of
             // every record per page (that would be its time, not reckon's).

@@ -1,0 +1,251 @@
+//! Apply's batched mode, for a PSA that reads many lines in one request
+//! ([`Psa::batches_line_reads`]): the reads that make a write safe cost a few requests per apply
+//! instead of two per line.
+//!
+//! 1. **Check**: every line the plan updates is read in one batched read
+//!    ([`Psa::line_quantities`]) just before the writes start; a line that no longer holds what
+//!    the plan saw is refused ([`PsaError::Changed`]), as the adapter's per-line check does.
+//! 2. **Write**: each checked line once ([`Psa::write_checked`], no read of its own),
+//!    journalled, up to [`Psa::write_concurrency`] at once.
+//! 3. **Confirm**: one batched read of every line whose answer did not show the result (an
+//!    adjustment that cannot be read back, or an answer that was lost): a lost answer is
+//!    settled by this read, never by writing again.
+//!
+//! Creates keep the adapter's own protocol. Between the check and a line's write, an edit made
+//! outside reckon is not seen (another reckon apply cannot run: the workspace lock); the confirm
+//! read then finds the line off its desired quantity and reports it, and the next plan starts
+//! from what the line holds. Decides nothing: quantities, lines and dates come from the plan.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use futures_util::{StreamExt, stream};
+use rust_decimal::Decimal;
+
+use super::{ActionResult, ApplyReport, IntentId, Journal, Outcome, journalled};
+use crate::observed::LineRef;
+use crate::plan::{Action, Change, Plan};
+use crate::psa::{Psa, PsaError, Written};
+
+/// Executes `plan` as [`super::execute`] does, with batched checks and confirmations.
+pub(super) async fn execute<P: Psa, J: Journal>(
+    plan: &Plan,
+    psa: &P,
+    journal: &J,
+    mut on_result: impl FnMut(&ActionResult),
+) -> ApplyReport {
+    let changes: Vec<&Change> = plan.applicable().collect();
+    let checks = check(&changes, psa).await;
+    let mut attempts: Vec<(usize, Attempt)> = stream::iter(changes.iter().zip(checks).enumerate())
+        .map(|(index, (change, checked))| async move {
+            (index, attempt(change, checked, psa, journal).await)
+        })
+        .buffer_unordered(psa.write_concurrency().max(1))
+        .collect()
+        .await;
+    attempts.sort_by_key(|(index, _)| *index);
+    let results = confirm(attempts.into_iter().map(|(_, a)| a).collect(), psa, journal).await;
+    for result in &results {
+        on_result(result);
+    }
+    ApplyReport {
+        results,
+        journal_error: journal.finish().await.err().map(|e| e.to_string()),
+    }
+}
+
+/// One write's state after step 2.
+enum Attempt {
+    /// Its outcome is known (and journalled).
+    Done(ActionResult),
+    /// Sent; what the line holds decides the outcome. `lost`: the answer never came.
+    Unconfirmed {
+        change: Change,
+        intent: IntentId,
+        lost: Option<PsaError>,
+    },
+}
+
+/// The line an update writes.
+fn line_of(change: &Change) -> Option<LineRef> {
+    match &change.action {
+        Action::Update { line, .. } => Some(LineRef {
+            contract: change.contract.clone(),
+            line: line.clone(),
+        }),
+        Action::Create | Action::NoOp { .. } => None,
+    }
+}
+
+/// What each change's line holds now (`None` for changes that are not updates), read in one
+/// batched read per effective date.
+async fn check<P: Psa>(changes: &[&Change], psa: &P) -> Vec<Option<Result<Decimal, PsaError>>> {
+    let wanted: Vec<(usize, LineRef, NaiveDate)> = changes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| line_of(c).map(|line| (i, line, c.effective_date)))
+        .collect();
+    let mut found: Vec<Option<Result<Decimal, PsaError>>> = changes.iter().map(|_| None).collect();
+    for (index, quantity) in read_batched(psa, wanted).await {
+        found[index] = Some(quantity);
+    }
+    found
+}
+
+/// `lines` read with [`Psa::line_quantities`], one call per date; answers keyed as asked.
+async fn read_batched<P: Psa, K>(
+    psa: &P,
+    lines: Vec<(K, LineRef, NaiveDate)>,
+) -> Vec<(K, Result<Decimal, PsaError>)> {
+    let mut by_date: BTreeMap<NaiveDate, Vec<(K, LineRef)>> = BTreeMap::new();
+    for (key, line, date) in lines {
+        by_date.entry(date).or_default().push((key, line));
+    }
+    let mut answers = Vec::new();
+    for (date, group) in by_date {
+        let (keys, refs): (Vec<K>, Vec<LineRef>) = group.into_iter().unzip();
+        let quantities = psa.line_quantities(&refs, date).await;
+        answers.extend(keys.into_iter().zip(quantities));
+    }
+    answers
+}
+
+/// Step 2 for one change: its intent, then (once durable) its write if the check allows it.
+async fn attempt<P: Psa, J: Journal>(
+    change: &Change,
+    checked: Option<Result<Decimal, PsaError>>,
+    psa: &P,
+    journal: &J,
+) -> Attempt {
+    let (Some(checked), Action::Update { line, from }) = (checked, &change.action) else {
+        return Attempt::Done(journalled(change, psa, journal).await);
+    };
+    let intent = match journal.intent(change).await {
+        Ok(intent) => intent,
+        Err(error) => {
+            return Attempt::Done(ActionResult {
+                change: change.clone(),
+                outcome: Outcome::NotAttempted(format!("cannot record the intent: {error}")),
+                journal_error: None,
+            });
+        }
+    };
+    let line = LineRef {
+        contract: change.contract.clone(),
+        line: line.clone(),
+    };
+    let written = match checked {
+        Err(error) => Err(error),
+        Ok(found) if found != *from => Err(PsaError::Changed {
+            contract: line.contract.clone(),
+            line: line.line.clone(),
+            expected: *from,
+            found: found.normalize(),
+        }),
+        Ok(_) => {
+            psa.write_checked(&line, *from, change.quantity, change.effective_date)
+                .await
+        }
+    };
+    match written {
+        Ok(Written::Confirmed) => Attempt::Done(settle(change, intent, Outcome::Applied, journal)),
+        Ok(Written::Unconfirmed) => Attempt::Unconfirmed {
+            change: change.clone(),
+            intent,
+            lost: None,
+        },
+        Err(lost @ PsaError::OutcomeUnknown { .. }) => Attempt::Unconfirmed {
+            change: change.clone(),
+            intent,
+            lost: Some(lost),
+        },
+        Err(error) => Attempt::Done(settle(change, intent, Outcome::Failed(error), journal)),
+    }
+}
+
+/// Step 3: reads every unconfirmed line in one batched read and settles each by what it holds.
+async fn confirm<P: Psa, J: Journal>(
+    attempts: Vec<Attempt>,
+    psa: &P,
+    journal: &J,
+) -> Vec<ActionResult> {
+    let unconfirmed: Vec<(usize, LineRef, NaiveDate)> = attempts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| match a {
+            Attempt::Unconfirmed { change, .. } => {
+                line_of(change).map(|line| (i, line, change.effective_date))
+            }
+            Attempt::Done(_) => None,
+        })
+        .collect();
+    let mut holds: BTreeMap<usize, Result<Decimal, PsaError>> =
+        read_batched(psa, unconfirmed).await.into_iter().collect();
+    attempts
+        .into_iter()
+        .enumerate()
+        .map(|(index, attempt)| match attempt {
+            Attempt::Done(result) => result,
+            Attempt::Unconfirmed {
+                change,
+                intent,
+                lost,
+            } => {
+                let now = holds.remove(&index).unwrap_or_else(|| {
+                    Err(PsaError::Unavailable("the line was not read back".into()))
+                });
+                let outcome = settled(&change, lost, now);
+                settle(&change, intent, outcome, journal)
+            }
+        })
+        .collect()
+}
+
+/// A sent write's outcome from what its line holds afterwards.
+fn settled(change: &Change, lost: Option<PsaError>, now: Result<Decimal, PsaError>) -> Outcome {
+    let line = change.line().unwrap_or_default();
+    let action = format!(
+        "set line {line} of contract {} to {}",
+        change.contract, change.quantity
+    );
+    match (now, lost) {
+        (Ok(held), _) if held == change.quantity => Outcome::Applied,
+        (Ok(held), None) => Outcome::Failed(PsaError::Rejected {
+            action,
+            message: format!(
+                "the PSA accepted the write but the line now holds {}, not {} (changed outside reckon meanwhile?): run plan again",
+                held.normalize(),
+                change.quantity
+            ),
+        }),
+        (Ok(held), Some(lost)) => Outcome::Failed(PsaError::Unavailable(format!(
+            "{lost}; the line holds {} afterwards. Not retried (the PSA may still commit it): run plan again before re-applying",
+            held.normalize()
+        ))),
+        (Err(error), lost) => Outcome::Failed(PsaError::OutcomeUnknown {
+            action,
+            message: match lost {
+                Some(lost) => format!("{lost}, and reading the line back failed: {error}"),
+                None => format!("the write was accepted but reading it back failed: {error}"),
+            },
+        }),
+    }
+}
+
+/// Journals `outcome` for `intent` and makes it the change's result.
+fn settle<J: Journal>(
+    change: &Change,
+    intent: IntentId,
+    outcome: Outcome,
+    journal: &J,
+) -> ActionResult {
+    let journal_error = journal
+        .outcome(intent, &outcome)
+        .err()
+        .map(|e| e.to_string());
+    ActionResult {
+        change: change.clone(),
+        outcome,
+        journal_error,
+    }
+}
