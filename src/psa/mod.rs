@@ -7,6 +7,7 @@ pub mod autotask;
 pub mod connectwise;
 pub mod halopsa;
 pub mod http;
+pub mod number;
 pub mod sandbox;
 
 use std::future::Future;

@@ -97,13 +97,7 @@ pub fn date_time(date: chrono::NaiveDate) -> String {
     format!("{}T00:00:00", date.format("%Y-%m-%d"))
 }
 
-/// A JSON number as an exact decimal, from its text (`12.5`, `10`, `1e3`).
-pub fn decimal(number: &serde_json::Number) -> Option<Decimal> {
-    let text = number.to_string();
-    text.parse::<Decimal>()
-        .or_else(|_| Decimal::from_scientific(&text))
-        .ok()
-}
+pub use crate::psa::number::decimal;
 
 /// The date part of an Autotask date-time.
 pub fn date_of(text: &str) -> Option<chrono::NaiveDate> {

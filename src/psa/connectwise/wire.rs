@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::observed::{Company as ObservedCompany, Line, Service};
+use crate::psa::number::decimal;
 
 /// A reference to another record: `{id, identifier?, name?}`
 /// (`#/components/schemas/CompanyReference`, `…/IvItemReference`: `id` nullable, `identifier`
@@ -342,22 +343,7 @@ fn amount(
     number: Option<&serde_json::Number>,
     field: &'static str,
 ) -> Result<Option<Decimal>, Unreadable> {
-    number
-        .map(|n| {
-            decimal(n).map(|d| d.normalize()).ok_or_else(|| Unreadable {
-                field,
-                value: n.to_string(),
-            })
-        })
-        .transpose()
-}
-
-/// A JSON number as an exact decimal, from its text (`12.5`, `10`, `1e3`).
-fn decimal(number: &serde_json::Number) -> Option<Decimal> {
-    let text = number.to_string();
-    Decimal::from_str(&text)
-        .or_else(|_| Decimal::from_scientific(&text))
-        .ok()
+    crate::psa::number::optional_amount(number).map_err(|value| Unreadable { field, value })
 }
 
 /// A quantity (or price) as the JSON value ConnectWise takes: a number when it survives the trip through a

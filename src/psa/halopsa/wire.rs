@@ -8,13 +8,12 @@
 //! public clients (see the README's HaloPSA section) and is unverified against a tenant.
 //! Decides nothing: which records are in force is `in_force_on`'s reading of their dates.
 
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::observed::{Company, Line, Service};
+use crate::psa::number::decimal;
 
 /// `POST {auth}/token`'s answer (OAuth2 client credentials).
 #[derive(Deserialize)]
@@ -252,22 +251,7 @@ fn amount(
     number: Option<&serde_json::Number>,
     field: &'static str,
 ) -> Result<Option<Decimal>, Unreadable> {
-    number
-        .map(|n| {
-            decimal(n).map(|d| d.normalize()).ok_or_else(|| Unreadable {
-                field,
-                value: n.to_string(),
-            })
-        })
-        .transpose()
-}
-
-/// A JSON number as an exact decimal, from its text (`12.5`, `10`, `1e3`).
-fn decimal(number: &serde_json::Number) -> Option<Decimal> {
-    let text = number.to_string();
-    Decimal::from_str(&text)
-        .or_else(|_| Decimal::from_scientific(&text))
-        .ok()
+    crate::psa::number::optional_amount(number).map_err(|value| Unreadable { field, value })
 }
 
 /// Whether `at` falls in `[start, end]` (either open when absent); an end on `at` still bills.
