@@ -133,6 +133,14 @@ fn count(pg: &PgServer, sql: &str) -> usize {
     pg.query(sql)[0].parse().expect("a count")
 }
 
+/// How many journal records of `kind` (`intent`, `outcome`, `resolved`) the database holds.
+fn journal_records(pg: &PgServer, kind: &str) -> usize {
+    count(
+        pg,
+        &format!("SELECT count(*) FROM reckon.journal WHERE kind = '{kind}'"),
+    )
+}
+
 const APPLY: &[&str] = &["apply", "--period", "2026-10", "--auto-approve"];
 
 #[test]
@@ -164,20 +172,8 @@ fn two_runners_sharing_one_database_write_each_line_once() {
         runs[1].stdout
     );
     assert_converged(&sim);
-    assert_eq!(
-        count(
-            &pg,
-            "SELECT count(*) FROM reckon.journal WHERE kind = 'intent'"
-        ),
-        4
-    );
-    assert_eq!(
-        count(
-            &pg,
-            "SELECT count(*) FROM reckon.journal WHERE kind = 'outcome'"
-        ),
-        4
-    );
+    assert_eq!(journal_records(&pg, "intent"), 4);
+    assert_eq!(journal_records(&pg, "outcome"), 4);
     assert_eq!(
         count(&pg, "SELECT count(*) FROM reckon.lock_holders"),
         0,
@@ -268,20 +264,8 @@ fn a_runner_killed_mid_apply_is_resolved_from_another_runner_without_a_double_ad
     );
     assert_ne!(crashed.code, 0, "aborted: {}", crashed.stdout);
     sim.wait_idle();
-    assert_eq!(
-        count(
-            &pg,
-            "SELECT count(*) FROM reckon.journal WHERE kind = 'intent'"
-        ),
-        4
-    );
-    assert_eq!(
-        count(
-            &pg,
-            "SELECT count(*) FROM reckon.journal WHERE kind = 'outcome'"
-        ),
-        0
-    );
+    assert_eq!(journal_records(&pg, "intent"), 4);
+    assert_eq!(journal_records(&pg, "outcome"), 0);
 
     // Runner B, a fresh clone, learns of the unknown outcomes from the database.
     let plan = run(&pg, b.path(), &["plan", "--period", "2026-10"]);
@@ -306,13 +290,7 @@ fn a_runner_killed_mid_apply_is_resolved_from_another_runner_without_a_double_ad
     wait_until_unlocked(&pg);
     let reapply = run(&pg, b.path(), APPLY);
     assert_eq!(reapply.code, 0, "{}\n{}", reapply.stdout, reapply.stderr);
-    assert_eq!(
-        count(
-            &pg,
-            "SELECT count(*) FROM reckon.journal WHERE kind = 'resolved'"
-        ),
-        4
-    );
+    assert_eq!(journal_records(&pg, "resolved"), 4);
     assert_converged(&sim);
     let again = run(
         &pg,
