@@ -8,15 +8,20 @@ use std::process::{Child, Command, Stdio};
 
 use crate::support::{copy_of, reckon};
 
-/// `reckon -C DIR apply --period 2026-10` on a pty, its exit code echoed after it.
+/// `reckon -C DIR apply --period 2026-10` on a pty; `script -e` exits with reckon's code.
+///
+/// The shell `script` starts is replaced by reckon (`exec`): a ^C typed at the pty reaches the
+/// whole foreground group, and a non-interactive dash would die of it before it could report
+/// anything (bash waits for its child; CI runners have dash as `/bin/sh`, so `SHELL` is pinned).
 fn apply_on_a_pty(dir: &Path) -> Child {
     let reckon = env!("CARGO_BIN_EXE_reckon");
     let line = format!(
-        "'{reckon}' -C '{}' apply --period 2026-10; echo \"EXIT=$?\"",
+        "exec '{reckon}' -C '{}' apply --period 2026-10",
         dir.display()
     );
     Command::new("script")
         .args(["-qec", &line, "/dev/null"])
+        .env("SHELL", "/bin/sh")
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -42,7 +47,8 @@ fn read_until(child: &mut Child, marker: &str) -> String {
     String::from_utf8_lossy(&seen).into_owned()
 }
 
-fn rest(mut child: Child) -> String {
+/// The rest of `child`'s output and its exit code.
+fn rest(mut child: Child) -> (String, Option<i32>) {
     let mut text = String::new();
     child
         .stdout
@@ -50,8 +56,8 @@ fn rest(mut child: Child) -> String {
         .expect("stdout")
         .read_to_string(&mut text)
         .expect("read");
-    child.wait().expect("wait");
-    text
+    let status = child.wait().expect("wait");
+    (text, status.code())
 }
 
 const PROMPT: &str = "Only 'yes' will be accepted:";
@@ -73,8 +79,8 @@ fn ctrl_c_at_the_prompt_releases_the_lock_and_exits_130() {
         .expect("stdin")
         .write_all(b"\x03")
         .expect("write");
-    let output = rest(child);
-    assert!(output.contains("EXIT=130"), "{output}");
+    let (output, code) = rest(child);
+    assert_eq!(code, Some(130), "{output}");
     assert!(
         output.contains("interrupted: nothing was written; the lock is released"),
         "{output}"
@@ -104,8 +110,8 @@ fn sigterm_at_the_prompt_releases_the_lock_and_exits_130() {
         .status()
         .expect("kill");
     assert!(killed.success());
-    let output = rest(child);
-    assert!(output.contains("EXIT=130"), "{output}");
+    let (output, code) = rest(child);
+    assert_eq!(code, Some(130), "{output}");
     assert!(!ws.path().join(".reckon/lock").exists(), "lock released");
 }
 
