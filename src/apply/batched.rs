@@ -110,13 +110,17 @@ async fn read_batched<P: Psa, K>(
     answers
 }
 
-/// Step 2 for one change: its intent, then (once durable) its write if the check allows it.
+/// Step 2 for one change: its intent, then (once durable) its write if the check allows it;
+/// not attempted once an interrupt stopped the writes ([`super::stop_before_next_write`]).
 async fn attempt<P: Psa, J: Journal>(
     change: &Change,
     checked: Option<Result<Decimal, PsaError>>,
     psa: &P,
     journal: &J,
 ) -> Attempt {
+    if super::stopping() {
+        return Attempt::Done(super::not_attempted(change, journal).await);
+    }
     let (Some(checked), Action::Update { line, from }) = (checked, &change.action) else {
         return Attempt::Done(journalled(change, psa, journal).await);
     };

@@ -186,14 +186,35 @@ pub fn stop_before_next_write() {
     STOP.store(true, std::sync::atomic::Ordering::SeqCst);
 }
 
+/// Whether an interrupt asked that no further write start.
+fn stopping() -> bool {
+    STOP.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A write an interrupt stopped before it started, journalled as not attempted (an intent
+/// closed at once), so that the journal and `reckon status` say so.
+async fn not_attempted<J: Journal>(change: &Change, journal: &J) -> ActionResult {
+    let outcome = Outcome::NotAttempted("reckon was interrupted before this write".into());
+    // Without its intent nothing is left open (nothing was written); without its outcome the
+    // intent is re-read by the next apply, as any unclosed one.
+    let journal_error = match journal.intent(change).await {
+        Ok(intent) => journal
+            .outcome(intent, &outcome)
+            .err()
+            .map(|e| e.to_string()),
+        Err(_) => None,
+    };
+    ActionResult {
+        change: change.clone(),
+        outcome,
+        journal_error,
+    }
+}
+
 /// One action: its intent, then (only once that is durable) the write, then its outcome.
 async fn journalled<P: Psa, J: Journal>(change: &Change, psa: &P, journal: &J) -> ActionResult {
-    if STOP.load(std::sync::atomic::Ordering::SeqCst) {
-        return ActionResult {
-            change: change.clone(),
-            outcome: Outcome::NotAttempted("reckon was interrupted before this write".into()),
-            journal_error: None,
-        };
+    if stopping() {
+        return not_attempted(change, journal).await;
     }
     let (outcome, journal_error) = match journal.intent(change).await {
         Err(error) => (
