@@ -22,7 +22,7 @@ use chrono::NaiveDate;
 use futures_util::{StreamExt, stream};
 use rust_decimal::Decimal;
 
-use super::{ActionResult, ApplyReport, IntentId, Journal, Outcome, journalled};
+use super::{ActionResult, ApplyReport, IntentId, Journal, Outcome, Watcher, journalled};
 use crate::observed::LineRef;
 use crate::plan::{Action, Change, Plan};
 use crate::psa::{Psa, PsaError, Written};
@@ -32,21 +32,25 @@ pub(super) async fn execute<P: Psa, J: Journal>(
     plan: &Plan,
     psa: &P,
     journal: &J,
-    mut on_result: impl FnMut(&ActionResult),
+    mut watcher: impl Watcher,
 ) -> ApplyReport {
     let changes: Vec<&Change> = plan.applicable().collect();
     let checks = check(&changes, psa).await;
-    let mut attempts: Vec<(usize, Attempt)> = stream::iter(changes.iter().zip(checks).enumerate())
+    let mut sending = stream::iter(changes.iter().zip(checks).enumerate())
         .map(|(index, (change, checked))| async move {
             (index, attempt(change, checked, psa, journal).await)
         })
-        .buffer_unordered(psa.write_concurrency().max(1))
-        .collect()
-        .await;
+        .buffer_unordered(psa.write_concurrency().max(1));
+    let mut attempts: Vec<(usize, Attempt)> = Vec::with_capacity(changes.len());
+    while let Some(attempt) = sending.next().await {
+        watcher.sent();
+        attempts.push(attempt);
+    }
+    drop(sending);
     attempts.sort_by_key(|(index, _)| *index);
     let results = confirm(attempts.into_iter().map(|(_, a)| a).collect(), psa, journal).await;
     for result in &results {
-        on_result(result);
+        watcher.result(result);
     }
     ApplyReport {
         results,

@@ -147,6 +147,26 @@ impl ApplyReport {
     }
 }
 
+/// Who hears how [`execute_watched`] goes: each outcome, and (for a progress display) each
+/// write sent before its outcome is known.
+pub trait Watcher {
+    /// One action's outcome, in plan order, as soon as it and every one before it are known.
+    fn result(&mut self, result: &ActionResult);
+    /// A write's request ended, its outcome to come later (batched mode settles every outcome
+    /// after the confirming read, once all writes are sent): heard once per write, or not at
+    /// all when outcomes come as the writes end.
+    fn sent(&mut self) {}
+}
+
+/// A closure hearing the outcomes only.
+struct Outcomes<F>(F);
+
+impl<F: FnMut(&ActionResult)> Watcher for Outcomes<F> {
+    fn result(&mut self, result: &ActionResult) {
+        (self.0)(result);
+    }
+}
+
 /// Executes every create and update in `plan` that is not held for approval, journalling each,
 /// up to [`Psa::write_concurrency`] at once; `on_result` sees each outcome in plan order, as
 /// soon as it and every one before it are known.
@@ -154,11 +174,21 @@ pub async fn execute<P: Psa, J: Journal>(
     plan: &Plan,
     psa: &P,
     journal: &mut J,
-    mut on_result: impl FnMut(&ActionResult),
+    on_result: impl FnMut(&ActionResult),
+) -> ApplyReport {
+    execute_watched(plan, psa, journal, Outcomes(on_result)).await
+}
+
+/// [`execute`], telling `watcher` each outcome and each write sent.
+pub async fn execute_watched<P: Psa, J: Journal>(
+    plan: &Plan,
+    psa: &P,
+    journal: &mut J,
+    mut watcher: impl Watcher,
 ) -> ApplyReport {
     let journal = &*journal;
     if psa.batches_line_reads() {
-        return batched::execute(plan, psa, journal, on_result).await;
+        return batched::execute(plan, psa, journal, watcher).await;
     }
     // Unordered, so that a slow write holds up no other; put back in plan order below.
     let mut finished = stream::iter(plan.applicable().enumerate())
@@ -169,7 +199,7 @@ pub async fn execute<P: Psa, J: Journal>(
     while let Some((index, result)) = finished.next().await {
         early.insert(index, result);
         while let Some(result) = early.remove(&report.results.len()) {
-            on_result(&result);
+            watcher.result(&result);
             report.results.push(result);
         }
     }

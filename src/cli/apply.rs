@@ -251,6 +251,10 @@ impl<W: Write> Progress for Terminal<W> {
         writeln!(self.out).map_err(super::output_error)
     }
 
+    fn sent(&mut self) {
+        self.meter.sent();
+    }
+
     fn result(&mut self, result: &ActionResult) {
         let _ = render::apply::result(&mut self.out, result, self.style);
         let _ = self.out.flush();

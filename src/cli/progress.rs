@@ -117,11 +117,13 @@ fn fit(text: &str, width: usize) -> String {
     cut
 }
 
-/// Counts writes and shows them.
+/// Counts writes and shows them: sent (batched mode, whose outcomes all come after one
+/// confirming read), then written and failed as the outcomes arrive.
 #[derive(Debug)]
 pub struct Meter {
     line: Line,
     total: usize,
+    sent: usize,
     done: usize,
     failed: usize,
 }
@@ -132,6 +134,7 @@ impl Meter {
         Self {
             line: Line::new(Mode::for_stderr(logging)),
             total: 0,
+            sent: 0,
             done: 0,
             failed: 0,
         }
@@ -141,6 +144,16 @@ impl Meter {
     pub fn start(&mut self, total: usize) {
         self.total = total;
         self.line.last = Instant::now();
+    }
+
+    /// One write was sent, its outcome to come.
+    pub fn sent(&mut self) {
+        self.sent += 1;
+        let text = format!(
+            "apply: {} of {} sent, outcomes after the confirming read",
+            self.sent, self.total
+        );
+        self.line.show(&text, self.sent == self.total);
     }
 
     /// One write finished (`failed` when it did not apply).

@@ -192,3 +192,35 @@ fn on_a_terminal_the_requests_line_is_redrawn_in_place_and_cleared_before_the_co
     assert!(plan.contains("Plan: 0 to create, 501 to update"), "{plan}");
     assert!(!plan.contains("reading autotask"), "{plan}");
 }
+
+/// Autotask applies in batched mode: every outcome comes after one confirming read, once all
+/// writes are sent. The writes are counted as they are sent, so a long apply is not silent.
+#[test]
+fn a_batched_apply_counts_its_writes_as_they_are_sent_then_their_outcomes() {
+    let sim = Sim::start();
+    let ws = crate::autotask::keeper_autotask(&sim);
+    let args = ["apply", "--period", "2026-10", "--auto-approve"];
+    let apply = against_sim(ws.path(), &args, &[("RECKON_PROGRESS_SECONDS", "0")]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let lines: Vec<&str> = apply
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("apply: "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "apply: 1 of 4 sent, outcomes after the confirming read",
+            "apply: 2 of 4 sent, outcomes after the confirming read",
+            "apply: 3 of 4 sent, outcomes after the confirming read",
+            "apply: 4 of 4 sent, outcomes after the confirming read",
+            "apply: 1 of 4 written, 0 failed",
+            "apply: 2 of 4 written, 0 failed",
+            "apply: 3 of 4 written, 0 failed",
+            "apply: 4 of 4 written, 0 failed",
+        ],
+        "{}",
+        apply.stderr
+    );
+    assert!(!apply.stdout.contains("apply: "), "{}", apply.stdout);
+}
