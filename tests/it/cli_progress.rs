@@ -11,17 +11,18 @@ use crate::autotask::{ENV, bare_workspace};
 use crate::sim::autotask::Sim;
 use crate::support::{Run, copy_of, reckon, reckon_with_env};
 
+/// The lines of `stderr` that start with `prefix`.
+fn progress_lines<'a>(stderr: &'a str, prefix: &str) -> Vec<&'a str> {
+    stderr.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
 #[test]
 fn apply_reports_writes_done_of_the_total_on_stderr_only() {
     let ws = copy_of("examples/quickstart");
     let args = ["apply", "--period", "2026-10", "--auto-approve"];
     let every = reckon_with_env(ws.path(), &args, &[("RECKON_PROGRESS_SECONDS", "0")]);
     assert_eq!(every.code, 0, "{}", every.stderr);
-    let lines: Vec<&str> = every
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("apply: "))
-        .collect();
+    let lines = progress_lines(&every.stderr, "apply: ");
     assert_eq!(
         lines,
         [
@@ -37,11 +38,7 @@ fn apply_reports_writes_done_of_the_total_on_stderr_only() {
 
     let ws = copy_of("examples/quickstart");
     let default = reckon(ws.path(), &args);
-    let lines: Vec<&str> = default
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("apply: "))
-        .collect();
+    let lines = progress_lines(&default.stderr, "apply: ");
     // Every 5 s by default (four sandbox writes usually take less: one line), and always
     // the closing line.
     assert!(!lines.is_empty() && lines.len() <= 4, "{}", default.stderr);
@@ -80,10 +77,7 @@ fn against_sim(dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Run {
 
 /// The `reading autotask: …` progress lines of `stderr`.
 fn reading_lines(stderr: &str) -> Vec<&str> {
-    stderr
-        .lines()
-        .filter(|l| l.starts_with("reading autotask: "))
-        .collect()
+    progress_lines(stderr, "reading autotask: ")
 }
 
 #[test]
@@ -202,11 +196,7 @@ fn a_batched_apply_counts_its_writes_as_they_are_sent_then_their_outcomes() {
     let args = ["apply", "--period", "2026-10", "--auto-approve"];
     let apply = against_sim(ws.path(), &args, &[("RECKON_PROGRESS_SECONDS", "0")]);
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
-    let lines: Vec<&str> = apply
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("apply: "))
-        .collect();
+    let lines = progress_lines(&apply.stderr, "apply: ");
     assert_eq!(
         lines,
         [
