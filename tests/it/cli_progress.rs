@@ -1,7 +1,8 @@
 //! Progress on stderr, never on stdout: `apply`'s writes (in CI, no terminal: a line every few
 //! seconds and always the last one) and the PSA requests per endpoint a `plan` makes (against
 //! the Autotask simulator), in CI as lines and on a terminal (a pty from util-linux `script`)
-//! as one line redrawn in place and cleared when done.
+//! as one line redrawn in place and cleared when done; ConnectWise and HaloPSA through the same
+//! hook.
 
 use std::path::Path;
 
@@ -213,4 +214,45 @@ fn a_batched_apply_counts_its_writes_as_they_are_sent_then_their_outcomes() {
         apply.stderr
     );
     assert!(!apply.stdout.contains("apply: "), "{}", apply.stdout);
+}
+
+/// The one hook serves every adapter: ConnectWise and HaloPSA plans (against their simulators)
+/// count their requests on stderr as Autotask's do, the last line matching the closing count.
+#[test]
+fn connectwise_and_halopsa_plans_show_their_requests_too() {
+    use crate::connectwise::{KEYS, Reach, tenant, workspace as cw_workspace};
+    use crate::halopsa::{CREDENTIALS, workspace as halo_workspace};
+    let every = ("RECKON_PROGRESS_SECONDS", "0");
+    let cw = crate::sim::connectwise::Simulator::start(tenant());
+    let halo = crate::sim::halopsa::Simulator::start(crate::sim::halopsa::State::keeper_example());
+    let runs = [
+        ("connectwise", cw_workspace(&cw, Reach::BaseUrl), KEYS),
+        ("halopsa", halo_workspace(&halo), CREDENTIALS),
+    ];
+    for (kind, ws, credentials) in runs {
+        let env: Vec<(&str, &str)> = credentials.iter().copied().chain([every]).collect();
+        let plan = reckon_with_env(ws.path(), &["plan", "--period", "2026-10"], &env);
+        assert_eq!(plan.code, 0, "{}", plan.stderr);
+        let prefix = format!("reading {kind}: ");
+        let lines = progress_lines(&plan.stderr, &prefix);
+        let used = plan
+            .stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("PSA requests used: "))
+            .expect("the closing count");
+        let (total, each) = used.split_once(' ').expect("total (each)");
+        assert_eq!(lines.len().to_string(), total, "{}", plan.stderr);
+        let last = lines
+            .last()
+            .expect("a line")
+            .strip_prefix(&prefix)
+            .expect("prefix");
+        assert_eq!(
+            last.split_once(' ')
+                .map(|(n, rest)| (n, rest.split_once(' ').map(|r| r.1))),
+            Some((total, Some(each))),
+            "{kind}: {}",
+            plan.stderr
+        );
+    }
 }
