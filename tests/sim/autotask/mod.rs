@@ -107,6 +107,8 @@ pub enum Fault {
     DropAfterCommit,
     /// The work is done, then answered `200 OK` with a body that is not the answer (cut off).
     UnreadableAfterCommit,
+    /// Held, its work not yet done, until the test opens the gate; then done and answered.
+    Hold(super::gate::Gate),
 }
 
 /// The simulated tenant.
