@@ -1,7 +1,7 @@
 //! The simulated entities' behaviour: paged queries, adjustments that split units at their
 //! effective date, and contract lines created under their contract.
 
-use super::filter::{compile, field};
+use super::filter::{Condition, compile, field};
 use super::server::errors;
 use super::*;
 
@@ -54,17 +54,16 @@ impl State {
                 None => return errors(StatusCode::BAD_REQUEST, &["Unknown paging token."]),
             },
         };
-        let one_line = conditions
-            .iter()
-            .find_map(|c| c.eq_integer("contractServiceID"))
-            .filter(|_| key == "ContractServiceUnits");
         let matched = cached.unwrap_or_else(|| {
-            let positions = one_line.map(|line| self.unit_positions(line));
-            let rows = self.rows(key);
-            let candidates: Box<dyn Iterator<Item = &Value>> = match &positions {
-                Some(positions) => Box::new(positions.iter().map(|&i| &rows[i])),
-                None => Box::new(rows.iter()),
+            let rows = match indexed(&conditions) {
+                Some((field, keys)) => {
+                    let positions = self.positions(key, field, &keys);
+                    let rows = self.rows(key);
+                    positions.iter().map(|&i| &rows[i]).collect::<Vec<_>>()
+                }
+                None => self.rows(key).iter().collect(),
             };
+            let candidates = rows.into_iter();
             let mut matched: Vec<Value> = candidates
                 .filter(|row| conditions.iter().all(|c| c.matches(row)))
                 .cloned()
@@ -72,7 +71,8 @@ impl State {
             matched.sort_by_key(|r| r["id"].as_i64());
             Arc::new(matched)
         });
-        let items: Vec<Value> = matched.iter().skip(offset).take(max).cloned().collect();
+        // Served from the query's snapshot without copying the page again.
+        let items = &matched[offset.min(matched.len())..(offset + max).min(matched.len())];
         let end = offset + items.len();
         let next = if end < matched.len() {
             let token = format!("p{}", self.pages.len() + 1);
@@ -87,8 +87,11 @@ impl State {
         } else {
             Value::Null
         };
-        axum::Json(json!({"items": items, "pageDetails": {
-            "count": items.len(), "requestCount": max, "prevPageUrl": null, "nextPageUrl": next}}))
+        axum::Json(Page {
+            items,
+            page_details: json!({"count": items.len(), "requestCount": max,
+                "prevPageUrl": null, "nextPageUrl": next}),
+        })
         .into_response()
     }
 
@@ -121,7 +124,13 @@ impl State {
         let line = field(&body, "contractServiceID").and_then(Value::as_i64);
         let contract = field(&body, "contractID").and_then(Value::as_i64);
         let service = field(&body, "serviceID").and_then(Value::as_i64);
-        let found = self.rows("ContractServices").iter().find(|r| match line {
+        let candidates = match (line, contract) {
+            (Some(line), _) => self.positions("ContractServices", "id", &[line]),
+            (None, Some(contract)) => self.positions("ContractServices", "contractID", &[contract]),
+            (None, None) => Vec::new(),
+        };
+        let rows = self.rows("ContractServices");
+        let found = candidates.iter().map(|&i| &rows[i]).find(|r| match line {
             Some(line) => r["id"] == line,
             None => r["contractID"] == json!(contract) && r["serviceID"] == json!(service),
         });
@@ -287,4 +296,26 @@ impl State {
             .collect();
         axum::Json(json!({"fields": fields})).into_response()
     }
+}
+
+/// A query's answer, serialised straight from the rows it borrows.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Page<'a> {
+    items: &'a [Value],
+    page_details: Value,
+}
+
+/// Fields the simulator indexes (whole numbers that never change on a row), tried in order.
+const INDEXED: [&str; 3] = ["id", "contractServiceID", "contractID"];
+
+/// The indexed field and its wanted values that pick a query's candidate rows, when one of
+/// its top-level conditions pins an indexed field (the conditions are and-ed).
+fn indexed(conditions: &[Condition]) -> Option<(&'static str, Vec<i64>)> {
+    INDEXED.iter().find_map(|&field| {
+        conditions
+            .iter()
+            .find_map(|c| c.integers(field))
+            .map(|keys| (field, keys))
+    })
 }

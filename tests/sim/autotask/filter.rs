@@ -76,13 +76,23 @@ pub(super) fn compile(filter: &Value) -> Result<Condition, String> {
 }
 
 impl Condition {
-    /// The integer this condition requires `name` to equal, if it is such a condition.
-    pub(super) fn eq_integer(&self, name: &str) -> Option<i64> {
+    /// The whole numbers this condition requires `name` to be one of (an `eq` or an `in` of
+    /// whole numbers), if it is such a condition: every row it matches holds one of them
+    /// there, so an index on `name` can pick the rows to test.
+    pub(super) fn integers(&self, name: &str) -> Option<Vec<i64>> {
         match self {
             Self::Compare { field, op, value }
                 if op == "eq" && field.eq_ignore_ascii_case(name) =>
             {
-                value.as_i64().or_else(|| value.as_str()?.parse().ok())
+                value.as_i64().map(|n| vec![n])
+            }
+            Self::In {
+                field,
+                numbers,
+                values,
+                negate: false,
+            } if field.eq_ignore_ascii_case(name) && numbers.len() == values.len() => {
+                Some(numbers.iter().copied().collect())
             }
             _ => None,
         }

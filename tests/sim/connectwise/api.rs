@@ -189,18 +189,27 @@ fn route(tenant: &Tenant, method: Method, uri: &Uri, headers: &HeaderMap, body: 
         }
         (Method::POST, ["system", "bundles"]) => bundles(&state, body),
         (Method::GET, ["company", "companies"]) => {
-            request.list(state.companies.iter().map(company_json).collect())
+            let content = fingerprint(&state.companies);
+            let items = state.listed("companies", content, |state| {
+                state.companies.iter().map(company_json).collect()
+            });
+            request.list(&items)
         }
         (Method::GET, ["procurement", "catalog"]) => {
-            request.list(state.products.iter().map(product_json).collect())
+            let items: Vec<Value> = state.products.iter().map(product_json).collect();
+            request.list(&items)
         }
         (Method::GET, ["finance", "agreements"]) => {
-            let items = state
-                .agreements
-                .iter()
-                .map(|a| agreement_json(&state, a))
-                .collect();
-            request.list(items)
+            // An agreement's JSON names its company.
+            let content = fingerprint(&(&state.agreements, &state.companies));
+            let items = state.listed("agreements", content, |state| {
+                state
+                    .agreements
+                    .iter()
+                    .map(|a| agreement_json(state, a))
+                    .collect()
+            });
+            request.list(&items)
         }
         (method, ["finance", "agreements", agreement, "additions", rest @ ..]) => {
             let Some(agreement) = agreement
@@ -212,12 +221,12 @@ fn route(tenant: &Tenant, method: Method, uri: &Uri, headers: &HeaderMap, body: 
             };
             match (method, rest) {
                 (Method::GET, []) => {
-                    let items = state
+                    let items: Vec<Value> = state
                         .additions_at(agreement)
                         .iter()
                         .map(|&at| addition_json(&state, &state.additions[at]))
                         .collect();
-                    request.list(items)
+                    request.list(&items)
                 }
                 (Method::POST, []) => create_addition(&mut state, agreement, body),
                 (method, [id]) => {
@@ -331,6 +340,14 @@ fn refuse(headers: &HeaderMap) -> Option<Response> {
         ));
     }
     None
+}
+
+/// A hash of what a collection's JSON is made from: any change to the records changes it.
+fn fingerprint(records: &impl std::hash::Hash) -> u64 {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut hasher = DefaultHasher::new();
+    records.hash(&mut hasher);
+    hasher.finish()
 }
 
 fn company_json(company: &Company) -> Value {

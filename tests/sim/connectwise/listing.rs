@@ -28,7 +28,7 @@ impl Listing<'_> {
             .map(|(_, v)| v.as_str())
     }
 
-    pub(super) fn list(&self, items: Vec<Value>) -> Response {
+    pub(super) fn list(&self, items: &[Value]) -> Response {
         let page: usize = match self.param("page").map(str::parse).unwrap_or(Ok(1)) {
             Ok(page) if page >= 1 => page,
             _ => return out_of_range("page"),
@@ -85,17 +85,15 @@ impl Listing<'_> {
     }
 
     /// Keeps only the top-level fields named in `fields`, as ConnectWise does.
-    fn trim(&self, item: Value) -> Value {
-        let Some(fields) = self.param("fields") else {
-            return item;
-        };
-        let Value::Object(all) = item else {
-            return item;
+    fn trim(&self, item: &Value) -> Value {
+        let (Some(fields), Value::Object(all)) = (self.param("fields"), item) else {
+            return item.clone();
         };
         let wanted: Vec<&str> = fields.split(',').map(str::trim).collect();
         Value::Object(
-            all.into_iter()
+            all.iter()
                 .filter(|(k, _)| wanted.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         )
     }
