@@ -12,8 +12,8 @@ use crate::usage::{BillingModel, RoundingMode};
 /// Acme on contract C-1 (daily-average, USD): Business 7.2258 at $3.75 from the vendor on a
 /// $4.50 line; 1TB 7.1935 rounded up at $1.25 on a $1.00 line (below cost); Chat with no rate
 /// on a $2.00 line the price list has at $2.50; and Evergreen Clinic, unmapped, 6 × Business
-/// Plus at $3.75.
-fn priced() -> Scenario {
+/// Plus at $3.75 (also the HTML page's money fixture).
+pub(crate) fn priced() -> Scenario {
     Scenario::new()
         .currency("USD")
         .model("keeper", BillingModel::DailyAverage)

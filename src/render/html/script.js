@@ -37,12 +37,19 @@
   var keys = {};
   var lower = {};
   var haystack = null;
+  // A number column's key: the figure without a currency sign or code ("-€3.75" is -3.75);
+  // "unknown" and "—" sort below every figure (ascending puts the lines missing a price or a
+  // cost first, as the margin report does).
+  function numberOf(t) {
+    var n = parseFloat(t.replace(/[^0-9.\-]/g, ''));
+    return isNaN(n) ? -Infinity : n;
+  }
   function keyOf(col) {
     if (!keys[col]) {
       var numeric = kinds[col] === 'n';
       keys[col] = rows.map(function (r) {
         var t = main(r[col]);
-        return numeric ? (parseFloat(t) || 0) : t.toLowerCase();
+        return numeric ? numberOf(t) : t.toLowerCase();
       });
     }
     return keys[col];
