@@ -403,7 +403,8 @@ fn autotask_money_is_exact_in_text_json_and_html() {
 
 /// The ConnectWise fixture with a `unit_cost` column added by content (Business Plus $3.75,
 /// 1TB $1.25, KeeperChat none) and `billing.currency: USD`, against additions priced $4.25
-/// (Acme Business Plus) and $1.10 (Acme 1TB).
+/// (Acme Business Plus) and $1.10 (Acme 1TB), and a KeeperChat addition to create priced from
+/// the catalog.
 #[test]
 fn connectwise_money_is_exact_in_text_json_and_html() {
     let mut state = crate::connectwise::tenant();
@@ -413,6 +414,15 @@ fn connectwise_money_is_exact_in_text_json_and_html() {
             3002 => addition.unit_price = json!(1.1),
             _ => {}
         }
+    }
+    // Brightside's KeeperChat addition is to be created: priced from the catalog item (the
+    // simulator's $4.50, `CatalogItem.price`) at its cost (`CatalogItem.cost`).
+    for product in state
+        .products
+        .iter_mut()
+        .filter(|p| p.identifier == "KEEPER-CHAT")
+    {
+        product.cost = json!(1.2);
     }
     let sim = Simulator::start(state);
     let ws = crate::connectwise::workspace(&sim, crate::connectwise::Reach::BaseUrl);
@@ -458,6 +468,12 @@ fn connectwise_money_is_exact_in_text_json_and_html() {
     let acme = change(&json, "3862", "Business Plus");
     assert_eq!(text(&acme["unit_price"]), "4.25", "Addition.unitPrice");
     let storage = change(&json, "3862", "1TB");
+    let chat = change(&json, "3901", "KeeperChat");
+    assert_eq!(text(&chat["action"]), "create");
+    assert_eq!(text(&chat["unit_price"]), "4.5", "CatalogItem.price");
+    assert_eq!(text(&chat["unit_cost"]), "1.2", "CatalogItem.cost");
+    assert_eq!(text(&chat["revenue_after"]), "9");
+    assert!(chat["vendor_cost"].is_null(), "no unit_cost for KeeperChat");
     let plan = run("text");
     let html = run("html");
     insta::assert_snapshot!(
