@@ -11,6 +11,9 @@
 //!     [--state local|postgres]
 //! ```
 //!
+//! `RECKON_LOG=reckon=info` logs reckon's stages with their times (usage read, PSA read, plan
+//! computed) to stderr.
+//!
 //! `--naive` also reads the same PSA state one resource at a time (`naive.rs`), for comparison;
 //! `--soak N` runs N apply cycles per PSA under random faults, killing the real `reckon apply`
 //! mid-way in some (`soak.rs`, `kill.rs`; the binary is built first if stale, `binary.rs`);
@@ -27,6 +30,7 @@ mod sim;
 mod pg_server;
 
 mod binary;
+mod cpu;
 mod floor;
 mod kill;
 mod msp;
@@ -91,6 +95,14 @@ fn main() -> std::process::ExitCode {
 
 fn run_all() -> Result<(), run::Failure> {
     let args = parse(std::env::args().skip(1))?;
+    // `RECKON_LOG=reckon=info` shows reckon's stage timings (usage read, PSA read, plan
+    // computed) as `reckon -v` does.
+    if let Ok(filter) = std::env::var("RECKON_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

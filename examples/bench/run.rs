@@ -10,6 +10,7 @@ use reckon::psa::{Psa, RequestCount};
 use reckon::state::journal::{ApplyJournal, Writer};
 use tokio::runtime::Runtime;
 
+use crate::cpu;
 use crate::floor::{self, Floor};
 use crate::msp::{self, Book, LINES};
 use crate::tenant::Tenant;
@@ -42,6 +43,7 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     let planner = reckon::psa::connect(&workspace)?;
     let psa = &planner;
     reset_peak_memory();
+    let cpu = cpu::mark();
     let started = Instant::now();
     let plan = runtime.block_on(reckon::ops::plan::plan(
         &workspace,
@@ -60,6 +62,7 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
         Kind::HaloPsa => floor::halopsa_plan(companies as u64, lines),
     };
     let plan_time = started.elapsed();
+    let plan_cpu = cpu.split();
     let plan_requests = psa.requests_used().total();
     report(
         "plan",
@@ -68,16 +71,19 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
         &plan_floor,
         args.latency,
     );
+    println!("  plan {plan_cpu}");
     // The floor counts PSA requests only; the plan also reads usage files (CPU) before them.
     let psa = reckon::psa::connect(&workspace)?;
+    let cpu = cpu::mark();
     let started = Instant::now();
     let at = workspace.effective_date(period);
     runtime.block_on(reckon::ops::observe::psa_snapshot(&psa, at))?;
     let reads = started.elapsed();
     println!(
-        "  plan's PSA reads alone (observe::psa_snapshot): {:.2} s; measured/floor {}",
+        "  plan's PSA reads alone (observe::psa_snapshot): {:.2} s; measured/floor {}; {}",
         reads.as_secs_f64(),
-        ratio(reads, reads_floor.time(args.latency))
+        ratio(reads, reads_floor.time(args.latency)),
+        cpu.split()
     );
     let changes = plan.applicable().count();
     println!(

@@ -22,7 +22,7 @@ use chrono::NaiveDate;
 use futures_util::{StreamExt, stream};
 use rust_decimal::Decimal;
 
-use super::{ActionResult, ApplyReport, IntentId, Journal, Outcome, journalled};
+use super::{ActionResult, ApplyReport, IntentId, Journal, Outcome, Watcher, journalled};
 use crate::observed::LineRef;
 use crate::plan::{Action, Change, Plan};
 use crate::psa::{Psa, PsaError, Written};
@@ -32,21 +32,25 @@ pub(super) async fn execute<P: Psa, J: Journal>(
     plan: &Plan,
     psa: &P,
     journal: &J,
-    mut on_result: impl FnMut(&ActionResult),
+    mut watcher: impl Watcher,
 ) -> ApplyReport {
     let changes: Vec<&Change> = plan.applicable().collect();
     let checks = check(&changes, psa).await;
-    let mut attempts: Vec<(usize, Attempt)> = stream::iter(changes.iter().zip(checks).enumerate())
+    let mut sending = stream::iter(changes.iter().zip(checks).enumerate())
         .map(|(index, (change, checked))| async move {
             (index, attempt(change, checked, psa, journal).await)
         })
-        .buffer_unordered(psa.write_concurrency().max(1))
-        .collect()
-        .await;
+        .buffer_unordered(psa.write_concurrency().max(1));
+    let mut attempts: Vec<(usize, Attempt)> = Vec::with_capacity(changes.len());
+    while let Some(attempt) = sending.next().await {
+        watcher.sent();
+        attempts.push(attempt);
+    }
+    drop(sending);
     attempts.sort_by_key(|(index, _)| *index);
     let results = confirm(attempts.into_iter().map(|(_, a)| a).collect(), psa, journal).await;
     for result in &results {
-        on_result(result);
+        watcher.result(result);
     }
     ApplyReport {
         results,
@@ -110,13 +114,17 @@ async fn read_batched<P: Psa, K>(
     answers
 }
 
-/// Step 2 for one change: its intent, then (once durable) its write if the check allows it.
+/// Step 2 for one change: its intent, then (once durable) its write if the check allows it;
+/// not attempted once an interrupt stopped the writes ([`super::stop_before_next_write`]).
 async fn attempt<P: Psa, J: Journal>(
     change: &Change,
     checked: Option<Result<Decimal, PsaError>>,
     psa: &P,
     journal: &J,
 ) -> Attempt {
+    if super::stopping() {
+        return Attempt::Done(super::not_attempted(change, journal).await);
+    }
     let (Some(checked), Action::Update { line, from }) = (checked, &change.action) else {
         return Attempt::Done(journalled(change, psa, journal).await);
     };

@@ -147,6 +147,26 @@ impl ApplyReport {
     }
 }
 
+/// Who hears how [`execute_watched`] goes: each outcome, and (for a progress display) each
+/// write sent before its outcome is known.
+pub trait Watcher {
+    /// One action's outcome, in plan order, as soon as it and every one before it are known.
+    fn result(&mut self, result: &ActionResult);
+    /// A write's request ended, its outcome to come later (batched mode settles every outcome
+    /// after the confirming read, once all writes are sent): heard once per write, or not at
+    /// all when outcomes come as the writes end.
+    fn sent(&mut self) {}
+}
+
+/// A closure hearing the outcomes only.
+struct Outcomes<F>(F);
+
+impl<F: FnMut(&ActionResult)> Watcher for Outcomes<F> {
+    fn result(&mut self, result: &ActionResult) {
+        (self.0)(result);
+    }
+}
+
 /// Executes every create and update in `plan` that is not held for approval, journalling each,
 /// up to [`Psa::write_concurrency`] at once; `on_result` sees each outcome in plan order, as
 /// soon as it and every one before it are known.
@@ -154,11 +174,21 @@ pub async fn execute<P: Psa, J: Journal>(
     plan: &Plan,
     psa: &P,
     journal: &mut J,
-    mut on_result: impl FnMut(&ActionResult),
+    on_result: impl FnMut(&ActionResult),
+) -> ApplyReport {
+    execute_watched(plan, psa, journal, Outcomes(on_result)).await
+}
+
+/// [`execute`], telling `watcher` each outcome and each write sent.
+pub async fn execute_watched<P: Psa, J: Journal>(
+    plan: &Plan,
+    psa: &P,
+    journal: &mut J,
+    mut watcher: impl Watcher,
 ) -> ApplyReport {
     let journal = &*journal;
     if psa.batches_line_reads() {
-        return batched::execute(plan, psa, journal, on_result).await;
+        return batched::execute(plan, psa, journal, watcher).await;
     }
     // Unordered, so that a slow write holds up no other; put back in plan order below.
     let mut finished = stream::iter(plan.applicable().enumerate())
@@ -169,7 +199,7 @@ pub async fn execute<P: Psa, J: Journal>(
     while let Some((index, result)) = finished.next().await {
         early.insert(index, result);
         while let Some(result) = early.remove(&report.results.len()) {
-            on_result(&result);
+            watcher.result(&result);
             report.results.push(result);
         }
     }
@@ -186,14 +216,35 @@ pub fn stop_before_next_write() {
     STOP.store(true, std::sync::atomic::Ordering::SeqCst);
 }
 
+/// Whether an interrupt asked that no further write start.
+fn stopping() -> bool {
+    STOP.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A write an interrupt stopped before it started, journalled as not attempted (an intent
+/// closed at once), so that the journal and `reckon status` say so.
+async fn not_attempted<J: Journal>(change: &Change, journal: &J) -> ActionResult {
+    let outcome = Outcome::NotAttempted("reckon was interrupted before this write".into());
+    // Without its intent nothing is left open (nothing was written); without its outcome the
+    // intent is re-read by the next apply, as any unclosed one.
+    let journal_error = match journal.intent(change).await {
+        Ok(intent) => journal
+            .outcome(intent, &outcome)
+            .err()
+            .map(|e| e.to_string()),
+        Err(_) => None,
+    };
+    ActionResult {
+        change: change.clone(),
+        outcome,
+        journal_error,
+    }
+}
+
 /// One action: its intent, then (only once that is durable) the write, then its outcome.
 async fn journalled<P: Psa, J: Journal>(change: &Change, psa: &P, journal: &J) -> ActionResult {
-    if STOP.load(std::sync::atomic::Ordering::SeqCst) {
-        return ActionResult {
-            change: change.clone(),
-            outcome: Outcome::NotAttempted("reckon was interrupted before this write".into()),
-            journal_error: None,
-        };
+    if stopping() {
+        return not_attempted(change, journal).await;
     }
     let (outcome, journal_error) = match journal.intent(change).await {
         Err(error) => (

@@ -12,7 +12,7 @@ use crate::ops::apply::{self as ops_apply, Applied, Policy, Progress, Source, St
 use crate::ops::{Refusal, plan::Request};
 use crate::period::Period;
 use crate::plan::{Interrupted, Plan};
-use crate::psa::{self, Psa};
+use crate::psa::Psa;
 use crate::render::{self, Style};
 use crate::state::lock;
 
@@ -79,7 +79,7 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
     super::interrupt::watch(workspace.root.join(crate::state::STATE_DIR))?;
-    let psa = psa::connect(workspace)?;
+    let (psa, reading) = super::connect(context, workspace)?;
     let chosen = args
         .plan_file
         .is_none()
@@ -113,7 +113,8 @@ async fn lock_and_apply(context: &super::Context, args: &Args) -> Result<ExitSta
         target: psa.describe(),
         file: None,
         shown: None,
-        meter: super::progress::Meter::for_stderr(),
+        meter: super::progress::Meter::for_stderr(context.logging),
+        reading: Some(reading),
         approvals: args.plan_file.is_none().then(|| Approvals {
             root: workspace.root.clone(),
             approve: args.approve.clone(),
@@ -182,6 +183,9 @@ struct Terminal<W: Write> {
     approvals: Option<Approvals>,
     /// Writes done of the total, on stderr.
     meter: super::progress::Meter,
+    /// The PSA's requests on stderr while the run reads (recovery, planning), until the plan
+    /// is shown; the writes are the meter's.
+    reading: Option<super::progress::ReadingGuard>,
 }
 
 /// Where a fresh plan's approvals come from, for warning about those that match nothing.
@@ -193,6 +197,9 @@ struct Approvals {
 
 impl<W: Write> Progress for Terminal<W> {
     fn resolved(&mut self, write: &Interrupted) {
+        if let Some(reading) = &self.reading {
+            reading.clear();
+        }
         eprintln!(
             "note: an earlier apply was interrupted writing {}",
             render::apply::recovered(write)
@@ -204,6 +211,7 @@ impl<W: Write> Progress for Terminal<W> {
     }
 
     fn show(&mut self, plan: &Plan) -> Result<(), Error> {
+        self.reading = None;
         let text = self.file.as_ref().unwrap_or(plan);
         render::text::plan(&mut self.out, text, self.style).map_err(super::output_error)?;
         self.shown = Some(plan.clone());
@@ -241,6 +249,10 @@ impl<W: Write> Progress for Terminal<W> {
             self.meter.start(plan.applicable().count());
         }
         writeln!(self.out).map_err(super::output_error)
+    }
+
+    fn sent(&mut self) {
+        self.meter.sent();
     }
 
     fn result(&mut self, result: &ActionResult) {

@@ -7,7 +7,6 @@ use std::io::Write;
 use crate::error::{Error, ExitStatus};
 use crate::ops::import::{self, Written};
 use crate::period::Period;
-use crate::psa;
 use crate::render;
 
 /// Arguments of `import`.
@@ -29,8 +28,9 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
     let period = super::period(context, args.period);
-    let psa = psa::connect(workspace)?;
+    let (psa, reading) = super::connect(context, workspace)?;
     let import = import::propose(workspace, &psa, &args.integration, period).await?;
+    drop(reading);
     let (file, proposal, original) = (&import.integration.file, &import.proposal, &import.original);
     // The diff names the file as git would: relative to the workspace.
     let shown = file

@@ -4,8 +4,8 @@
 //! and exits 130 at once — unless a `command:` usage source is running, which stops its own
 //! process group and fails the run (its lock then goes with the run's normal unwinding). Once
 //! writing, the writes in flight finish, the rest are not attempted
-//! ([`crate::apply::stop_before_next_write`]), the lock is released as the run ends, and the
-//! run exits 130.
+//! ([`crate::apply::stop_before_next_write`], in either apply mode) and journalled so, the lock
+//! is released as the run ends, and the run exits 130.
 //!
 //! Watches from a thread of its own: the prompt blocks the command's thread on standard input.
 

@@ -7,7 +7,7 @@ use crate::error::{Error, ExitStatus};
 use crate::inventory::{self, matches_search};
 use crate::ops::plan as planning;
 use crate::period::Period;
-use crate::psa::{self, AnyPsa, Psa};
+use crate::psa::{AnyPsa, Psa};
 use crate::render;
 use crate::usage::AccountUsage;
 
@@ -33,6 +33,8 @@ struct Listing {
     loaded: crate::config::Loaded,
     usage: BTreeMap<String, Vec<AccountUsage>>,
     psa: AnyPsa,
+    /// The PSA's requests on stderr, until the listing is read.
+    reading: Option<super::progress::ReadingGuard>,
 }
 
 impl Listing {
@@ -42,16 +44,22 @@ impl Listing {
         let integrations = planning::select(workspace, &args.integrations)?;
         let period = super::period(context, args.period);
         let usage = planning::measure(workspace, period, &integrations).await?;
-        let psa = psa::connect(workspace)?;
-        Ok(Self { loaded, usage, psa })
+        let (psa, reading) = super::connect(context, workspace)?;
+        Ok(Self {
+            loaded,
+            usage,
+            psa,
+            reading: Some(reading),
+        })
     }
 }
 
 /// Lists vendor accounts.
 pub async fn accounts(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
-    let listing = Listing::gather(context, args).await?;
+    let mut listing = Listing::gather(context, args).await?;
     let integrations = planning::select(&listing.loaded.workspace, &args.integrations)?;
     let companies = listing.psa.companies().await?;
+    listing.reading = None;
     let mut rows = inventory::accounts(&integrations, &listing.usage, &companies);
     rows.retain(|r| !args.unmapped || r.status.needs_mapping());
     if let Some(text) = &args.search {
@@ -75,9 +83,10 @@ pub async fn accounts(context: &super::Context, args: &Args) -> Result<ExitStatu
 
 /// Lists vendor services.
 pub async fn services(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
-    let listing = Listing::gather(context, args).await?;
+    let mut listing = Listing::gather(context, args).await?;
     let integrations = planning::select(&listing.loaded.workspace, &args.integrations)?;
     let catalogue = listing.psa.services().await?;
+    listing.reading = None;
     let mut rows = inventory::services(&integrations, &listing.usage, &catalogue);
     rows.retain(|r| !args.unmapped || r.psa_service.is_none());
     if let Some(text) = &args.search {

@@ -127,6 +127,8 @@ pub struct Context {
     pub today: chrono::NaiveDate,
     /// What printed commands must repeat (`-C DIR`).
     pub invocation: render::command_line::Invocation,
+    /// `-v` or `RECKON_LOG` logs to stderr (a redrawn progress line would cut them).
+    pub logging: bool,
 }
 
 /// Runs the parsed command line.
@@ -145,6 +147,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         },
         today: chrono::Local::now().date_naive(),
         invocation: render::command_line::Invocation::new(&cli.dir),
+        logging: cli.verbose > 0
+            || std::env::var_os("RECKON_LOG")
+                .is_some_and(|v| !v.to_string_lossy().trim().is_empty()),
     };
     match cli.command {
         Command::Validate(args) => validate::run(&context, &args),
@@ -200,6 +205,17 @@ pub fn output_error(source: std::io::Error) -> Error {
         context: "cannot write output".into(),
         source,
     }
+}
+
+/// Connects to the workspace's PSA, its requests (pages per endpoint) shown on stderr as they
+/// are made until the guard is dropped: drop it when the reading is done, before printing more
+/// to stderr.
+pub fn connect(
+    context: &Context,
+    workspace: &config::model::Workspace,
+) -> Result<(crate::psa::AnyPsa, progress::ReadingGuard), Error> {
+    let reading = progress::reading(workspace.psa.kind(), context.logging);
+    Ok((crate::psa::connect(workspace)?, reading))
 }
 
 /// Prints the PSA request count to stderr when the adapter counts requests (rate-limited APIs).

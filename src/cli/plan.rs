@@ -3,7 +3,6 @@
 use crate::error::{Error, ExitStatus};
 use crate::ops::plan::{self as planning, Request};
 use crate::period::Period;
-use crate::psa;
 use crate::render;
 use crate::render::escape::{self, Sink};
 use crate::saved_plan;
@@ -60,7 +59,7 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
 async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitStatus, Error> {
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
-    let psa = psa::connect(workspace)?;
+    let (psa, reading) = super::connect(context, workspace)?;
     let chosen = super::period::choose(context, args.period);
     let request = Request {
         period: chosen.period,
@@ -71,6 +70,7 @@ async fn plan_and_print(context: &super::Context, args: &Args) -> Result<ExitSta
     let plan = planning::plan(workspace, &psa, &request)
         .await
         .map_err(|e| super::period::explain_missing_usage(workspace, chosen, e))?;
+    drop(reading);
     super::approvals::warn_unmatched(context.err_style, &workspace.root, &plan, &[]);
     let text = Sink::Text {
         color: context.style.color,

@@ -6,7 +6,6 @@ use crate::error::{Error, ExitStatus};
 use crate::ops::plan::{self as planning, Request};
 use crate::period::Period;
 use crate::plan::money::MarginReport;
-use crate::psa;
 use crate::render;
 use crate::render::escape::{self, Sink};
 
@@ -55,7 +54,7 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
     let Report::Margin(args) = &args.report;
     let loaded = super::load(context)?;
     let workspace = &loaded.workspace;
-    let psa = psa::connect(workspace)?;
+    let (psa, reading) = super::connect(context, workspace)?;
     let period = super::period(context, args.period);
     let request = Request {
         period,
@@ -64,6 +63,7 @@ pub async fn run(context: &super::Context, args: &Args) -> Result<ExitStatus, Er
         approve: &[],
     };
     let plan = planning::plan(workspace, &psa, &request).await?;
+    drop(reading);
     let report = MarginReport::of(&plan);
     let period = period.to_string();
     let plain = Sink::Text { color: false };

@@ -80,6 +80,20 @@ pub trait Progress {
     }
     /// One action's outcome, in plan order.
     fn result(&mut self, result: &ActionResult);
+    /// A write was sent, its outcome to come ([`apply::Watcher::sent`]).
+    fn sent(&mut self) {}
+}
+
+/// The front end as the executor's [`apply::Watcher`].
+struct Heard<'a, P: ?Sized>(&'a mut P);
+
+impl<P: Progress + ?Sized> apply::Watcher for Heard<'_, P> {
+    fn result(&mut self, result: &ActionResult) {
+        self.0.result(result);
+    }
+    fn sent(&mut self) {
+        self.0.sent();
+    }
 }
 
 /// A run that got as far as the plan.
@@ -184,7 +198,7 @@ async fn locked<P: Psa>(
         plan.period,
         journal::crash_hook(),
     );
-    let report = apply::execute(&plan, psa, &mut journal, |r| progress.result(r)).await;
+    let report = apply::execute_watched(&plan, psa, &mut journal, Heard(progress)).await;
     Ok(Applied {
         plan,
         report: Some(report),

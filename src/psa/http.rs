@@ -1,5 +1,5 @@
 //! One HTTP policy for every PSA adapter: when a failed request is tried again and after how
-//! long, how requests are counted, how the HTTP client is built, and where a request may go.
+//! long, how requests are counted (and told to the front end's progress, [`Observer`]), how the HTTP client is built, and where a request may go.
 //!
 //! Retrying is a state machine in the style of cargo's `RetryResult`: [`Retry::next`] takes how
 //! an attempt failed and the current time (`now` is passed in, never read here) and answers
@@ -22,7 +22,7 @@
 //! ([`Step`]), and whether it is safe to repeat.
 
 use std::future::Future;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -221,23 +221,69 @@ pub struct Failed<E> {
     pub gave_up: Option<GiveUp>,
 }
 
-/// Requests made, by endpoint, in first-use order: the one count every adapter reports.
-#[derive(Debug, Default)]
-pub struct Counter(Mutex<Vec<(String, u64)>>);
+/// Hears of each request as it is counted: the front end's progress display (pages read per
+/// endpoint). Installed once per process with [`observe`], before the PSA client is built; the
+/// adapters know nothing of it, and a process that installs none (the library, tests) pays one
+/// branch per request.
+pub trait Observer: Send + Sync {
+    /// One more request was counted; `counts` holds every endpoint's requests so far, in
+    /// first-use order. Called with the counter held: return quickly, never call back into it.
+    fn counted(&self, counts: &[(String, u64)]);
+}
+
+/// The process's observer, if the front end installed one.
+static OBSERVER: OnceLock<&'static dyn Observer> = OnceLock::new();
+
+/// Makes `observer` hear of every request counted by counters built from now on; the first
+/// observer installed stays (one front end per process).
+pub fn observe(observer: &'static dyn Observer) {
+    let _ = OBSERVER.set(observer);
+}
+
+/// Requests made, by endpoint, in first-use order: the one count every adapter reports, told
+/// to the process's [`Observer`] as it grows.
+pub struct Counter {
+    counts: Mutex<Vec<(String, u64)>>,
+    observer: Option<&'static dyn Observer>,
+}
+
+impl Default for Counter {
+    /// A counter told to the process's observer, if one is installed.
+    fn default() -> Self {
+        Self::observed_by(OBSERVER.get().copied())
+    }
+}
+
+impl std::fmt::Debug for Counter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Counter").field(&self.counts()).finish()
+    }
+}
 
 impl Counter {
+    /// A counter told to `observer` (none: to no one).
+    pub fn observed_by(observer: Option<&'static dyn Observer>) -> Self {
+        Self {
+            counts: Mutex::new(Vec::new()),
+            observer,
+        }
+    }
+
     /// Counts one request to `endpoint`.
     pub fn count(&self, endpoint: &str) {
-        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         match counts.iter_mut().find(|(e, _)| e == endpoint) {
             Some((_, n)) => *n = n.saturating_add(1),
             None => counts.push((endpoint.to_owned(), 1)),
+        }
+        if let Some(observer) = self.observer {
+            observer.counted(&counts);
         }
     }
 
     /// The counts so far.
     pub fn counts(&self) -> Vec<(String, u64)> {
-        self.0
+        self.counts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -575,6 +621,42 @@ mod tests {
         fn permille(&mut self) -> u32 {
             self.0
         }
+    }
+
+    /// Remembers the counts it was told, last first.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<Vec<(String, u64)>>>);
+
+    impl Observer for Recorder {
+        fn counted(&self, counts: &[(String, u64)]) {
+            self.0.lock().expect("recorder").push(counts.to_vec());
+        }
+    }
+
+    #[test]
+    fn a_counter_tells_its_observer_every_count_as_it_grows() {
+        static HEARD: std::sync::LazyLock<Recorder> = std::sync::LazyLock::new(Recorder::default);
+        let counter = Counter::observed_by(Some(&*HEARD));
+        counter.count("Companies/query");
+        counter.count("Contracts/query");
+        counter.count("Companies/query");
+        let heard = HEARD.0.lock().expect("recorder").clone();
+        let owned = |pairs: &[(&str, u64)]| -> Vec<(String, u64)> {
+            pairs.iter().map(|(e, n)| ((*e).to_owned(), *n)).collect()
+        };
+        assert_eq!(
+            heard,
+            [
+                owned(&[("Companies/query", 1)]),
+                owned(&[("Companies/query", 1), ("Contracts/query", 1)]),
+                owned(&[("Companies/query", 2), ("Contracts/query", 1)]),
+            ]
+        );
+        assert_eq!(counter.counts(), heard[2]);
+        // Without an observer the count is the same and told to no one.
+        let quiet = Counter::observed_by(None);
+        quiet.count("Companies/query");
+        assert_eq!(quiet.counts(), owned(&[("Companies/query", 1)]));
     }
 
     const POLICY: Policy = Policy {

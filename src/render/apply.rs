@@ -54,7 +54,8 @@ pub fn result(out: &mut dyn Write, result: &ActionResult, style: Style) -> io::R
 }
 
 /// `Apply complete: 3 applied.`, `Apply incomplete: 2 applied, 2 held for approval, 1 blocked
-/// by errors.` or `Apply finished with failures: 2 applied, 1 failed.`
+/// by errors.`, `Apply finished with failures: 2 applied, 1 failed.` or (after an interrupt)
+/// `Apply stopped: 2 applied, 1 not attempted.`
 pub fn summary(
     out: &mut dyn Write,
     report: &ApplyReport,
@@ -89,12 +90,28 @@ pub fn summary(
         let text = format!("Apply complete: {} applied.", report.applied());
         writeln!(out, "{}", style.paint(Paint::Green, &text))
     } else {
-        let text = format!(
-            "Apply finished with failures: {} applied, {} failed. Fix the cause and run apply again; \
-             only lines that still differ will be written.",
-            report.applied(),
-            report.failed()
-        );
+        let not_attempted = report
+            .results
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::NotAttempted(_)))
+            .count();
+        let text = match report.failed() - not_attempted {
+            // Stopped (an interrupt, a journal that took no intent): nothing failed at the PSA.
+            0 => format!(
+                "Apply stopped: {} applied, {not_attempted} not attempted. Run apply again to \
+                 write the rest; only lines that still differ will be written.",
+                report.applied()
+            ),
+            failed => format!(
+                "Apply finished with failures: {} applied, {failed} failed{}. Fix the cause and \
+                 run apply again; only lines that still differ will be written.",
+                report.applied(),
+                match not_attempted {
+                    0 => String::new(),
+                    n => format!(", {n} not attempted"),
+                }
+            ),
+        };
         writeln!(out, "{}", style.paint(Paint::Red, &text))
     }
 }

@@ -148,3 +148,100 @@ fn a_lock_whose_holder_is_gone_is_refused_with_the_unlock_command() {
         apply.stderr
     );
 }
+
+/// A signal while writes are in flight: those finish, the rest are recorded as not attempted
+/// (output and journal), the lock is released, the run exits 130. Deterministic: the Autotask
+/// simulator holds every write at a gate, the signal is sent once as many writes as Autotask
+/// runs at once (3) are held, and the gate opens only once reckon has said it stops.
+fn a_signal_during_writes(signal: &str) {
+    use crate::autotask::{ENV, keeper_autotask};
+    use crate::sim::autotask::{Fault, Sim};
+    use crate::sim::gate::Gate;
+    use crate::support::{command, journal, records};
+    use std::io::BufRead;
+    use std::time::Duration;
+
+    let sim = Sim::start();
+    let ws = keeper_autotask(&sim);
+    let dir = ws.path();
+    let gate = Gate::new();
+    for _ in 0..4 {
+        sim.inject("ContractServiceAdjustments", Fault::Hold(gate.clone()));
+    }
+    let mut run = command(dir);
+    run.args(["apply", "--period", "2026-10", "--auto-approve"])
+        .envs(ENV.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = run.spawn().expect("reckon runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let output = std::thread::spawn(move || std::io::read_to_string(stdout).expect("stdout"));
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+
+    // The plan's 4 writes, 3 at once: 3 in flight, held.
+    gate.wait_arrived(3, Duration::from_secs(60));
+    assert!(dir.join(".reckon/lock").exists(), "locked while writing");
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let mut said = String::new();
+    while !said.contains("interrupted: finishing the writes in flight") {
+        let mut line = String::new();
+        let n = stderr.read_line(&mut line).expect("stderr");
+        assert!(n > 0, "ended before saying it stops: {said}");
+        said.push_str(&line);
+    }
+    gate.open();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("stderr");
+    let code = child.wait().expect("wait").code();
+    let out = output.join().expect("stdout thread");
+    assert_eq!(code, Some(130), "{out}\n{said}{rest}");
+
+    // The 3 in flight finished; the 4th never reached the PSA.
+    assert_eq!(sim.adjustments().len(), 3, "{out}");
+    let stopped: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("  not attempted "))
+        .collect();
+    assert_eq!(stopped.len(), 1, "{out}");
+    assert!(
+        out.contains("reckon was interrupted before this write")
+            && out.contains("Apply stopped: 3 applied, 1 not attempted. Run apply again"),
+        "{out}"
+    );
+    let journal = journal(dir);
+    let outcomes: Vec<&str> = records(&journal, "outcome")
+        .iter()
+        .map(|r| r["outcome"].as_str().expect("outcome"))
+        .collect();
+    let count = |kind: &str| outcomes.iter().filter(|o| **o == kind).count();
+    assert_eq!(
+        (count("applied"), count("not-attempted"), outcomes.len()),
+        (3, 1, 4),
+        "{journal:?}"
+    );
+    assert!(!dir.join(".reckon/lock").exists(), "lock released");
+
+    // The next apply writes the one left, and only it.
+    let again = crate::autotask::run(dir, &["apply", "--period", "2026-10", "--auto-approve"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("Apply complete: 1 applied."),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(sim.adjustments().len(), 4);
+}
+
+#[test]
+fn sigterm_during_writes_finishes_those_in_flight_and_records_the_rest_as_not_attempted() {
+    a_signal_during_writes("-TERM");
+}
+
+#[test]
+fn sigint_during_writes_finishes_those_in_flight_and_records_the_rest_as_not_attempted() {
+    a_signal_during_writes("-INT");
+}

@@ -32,7 +32,7 @@ pub(crate) fn workspace(sim: &Simulator) -> tempfile::TempDir {
     ws
 }
 
-const CREDENTIALS: &[(&str, &str)] = &[
+pub(crate) const CREDENTIALS: &[(&str, &str)] = &[
     ("HALO_CLIENT_ID", halo::CLIENT_ID),
     ("HALO_CLIENT_SECRET", halo::CLIENT_SECRET),
 ];

@@ -3,4 +3,5 @@
 pub mod autotask;
 pub mod connection;
 pub mod connectwise;
+pub mod gate;
 pub mod halopsa;

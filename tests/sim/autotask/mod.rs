@@ -107,6 +107,8 @@ pub enum Fault {
     DropAfterCommit,
     /// The work is done, then answered `200 OK` with a body that is not the answer (cut off).
     UnreadableAfterCommit,
+    /// Held, its work not yet done, until the test opens the gate; then done and answered.
+    Hold(super::gate::Gate),
 }
 
 /// The simulated tenant.
@@ -254,29 +256,33 @@ impl Sim {
         let shared = state.clone();
         let connections = Connections::default();
         let counted = connections.clone();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("sim runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(&addr)
-                    .await
-                    .expect("bind the simulator's address");
-                let addr = listener.local_addr().expect("addr");
-                lock(&shared).base = format!("http://{addr}/ATServicesRest");
-                addr_tx.send(addr).expect("report addr");
-                let app = axum::Router::new()
-                    .fallback(dispatch)
-                    .with_state(shared)
-                    .layer(axum::Extension(counted.clone()))
-                    .into_make_service_with_connect_info::<Cut>();
-                tokio::select! {
-                    _ = axum::serve(CuttableListener::new(listener, counted), app) => {}
-                    _ = stopped => {}
-                }
-            });
-        });
+        // Named `sim-…` (threads and workers): the bench tells their CPU time from reckon's.
+        let thread = std::thread::Builder::new()
+            .name("sim-autotask".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("sim runtime");
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::bind(&addr)
+                        .await
+                        .expect("bind the simulator's address");
+                    let addr = listener.local_addr().expect("addr");
+                    lock(&shared).base = format!("http://{addr}/ATServicesRest");
+                    addr_tx.send(addr).expect("report addr");
+                    let app = axum::Router::new()
+                        .fallback(dispatch)
+                        .with_state(shared)
+                        .layer(axum::Extension(counted.clone()))
+                        .into_make_service_with_connect_info::<Cut>();
+                    tokio::select! {
+                        _ = axum::serve(CuttableListener::new(listener, counted), app) => {}
+                        _ = stopped => {}
+                    }
+                });
+            })
+            .expect("spawn the simulator thread");
         let addr = addr_rx.recv().expect("sim started");
         Self {
             addr,

@@ -1,5 +1,5 @@
 //! The simulator's request pipeline: the endpoint thread each request holds, latency, counting,
-//! auth, the per-endpoint thread limit, injected faults, then routing to the entity handlers.
+//! auth, the per-endpoint thread limit, injected faults (a held request waits at its gate), then routing to the entity handlers.
 //! Once received, a request's work runs to its end even if its client goes away, as on a real
 //! server; the after-commit faults then hold or drop the answer.
 
@@ -124,6 +124,9 @@ async fn serve(
         .faults
         .get_mut(entity)
         .and_then(VecDeque::pop_front);
+    if let Some(Fault::Hold(gate)) = &fault {
+        gate.pass().await;
+    }
     let refused = match &fault {
         Some(Fault::TooManyRequests { retry_after }) => {
             let mut response = errors(

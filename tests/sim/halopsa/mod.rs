@@ -336,25 +336,30 @@ impl Simulator {
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let connections = Connections::default();
         let counted = connections.clone();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = axum::Router::new()
-                    .fallback(api::handle)
-                    .with_state(shared)
-                    .layer(axum::Extension(counted.clone()));
-                let _ = axum::serve(CuttableListener::new(listener, counted), app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            });
-        });
+        // Named `sim-…` (threads and workers): the bench tells their CPU time from reckon's.
+        let thread = std::thread::Builder::new()
+            .name("sim-halopsa".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("sim-halopsa")
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                    let app = axum::Router::new()
+                        .fallback(api::handle)
+                        .with_state(shared)
+                        .layer(axum::Extension(counted.clone()));
+                    let _ = axum::serve(CuttableListener::new(listener, counted), app)
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                });
+            })
+            .expect("spawn the simulator thread");
         Self {
             addr,
             state,
