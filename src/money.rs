@@ -79,6 +79,27 @@ impl Money {
             .round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
     }
 
+    /// `22.50`, `-3.76`: the amount as [`Display`](fmt::Display) shows it, without the
+    /// currency (for a table whose heading names it).
+    pub fn plain(&self) -> String {
+        let (sign, digits) = self.sign_and_digits();
+        format!("{sign}{digits}")
+    }
+
+    /// The sign (`-` or nothing: a negative amount that rounds to zero has none) and the
+    /// rounded digits with the minor unit's places written out.
+    fn sign_and_digits(&self) -> (&'static str, Decimal) {
+        let places = self.currency.as_ref().map_or(2, Currency::minor_units);
+        let mut rounded = self.rounded();
+        rounded.rescale(places);
+        let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
+            "-"
+        } else {
+            ""
+        };
+        (sign, rounded.abs())
+    }
+
     /// Whether `self` and `other` can be added or compared: the same currency, or one of them
     /// without a stated currency (a bare number is read as being in the other's).
     pub fn same_currency(&self, other: &Money) -> bool {
@@ -93,15 +114,7 @@ impl Money {
 /// [`Money::rounded`] says, with the minor unit's places written out.
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let places = self.currency.as_ref().map_or(2, Currency::minor_units);
-        let mut rounded = self.rounded();
-        rounded.rescale(places);
-        let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
-            "-"
-        } else {
-            ""
-        };
-        let digits = rounded.abs();
+        let (sign, digits) = self.sign_and_digits();
         match &self.currency {
             Some(currency) => match currency.symbol() {
                 Some(symbol) => write!(f, "{sign}{symbol}{digits}"),
@@ -235,6 +248,9 @@ mod tests {
         let dinar = Money::new(dec!(1.2345), Currency::parse("KWD"));
         assert_eq!(dinar.to_string(), "KWD 1.235");
         assert_eq!(Money::new(dec!(1.5), None).to_string(), "1.50");
+        assert_eq!(usd(dec!(-3.755)).plain(), "-3.76");
+        assert_eq!(usd(dec!(-0.001)).plain(), "0.00");
+        assert_eq!(dinar.plain(), "1.235");
     }
 
     #[test]

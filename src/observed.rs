@@ -21,6 +21,25 @@ pub struct Service {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// The catalogue's price per unit, which a line created from it bills (Autotask Service
+    /// `unitPrice`, ConnectWise catalog item `price`, HaloPSA item recurring or base price,
+    /// sandbox service `price`); `None` when the PSA states none.
+    pub unit_price: Option<Decimal>,
+    /// The catalogue's cost per unit (Autotask `unitCost`, ConnectWise `cost`, HaloPSA
+    /// `costprice`, sandbox `cost`); `None` when the PSA states none.
+    pub unit_cost: Option<Decimal>,
+}
+
+impl Service {
+    /// A service without a catalogue price or cost.
+    pub fn named(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            unit_price: None,
+            unit_cost: None,
+        }
+    }
 }
 
 /// A recurring contract (Autotask contract, ConnectWise agreement) and its lines.

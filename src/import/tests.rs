@@ -149,14 +149,8 @@ fn a_company_already_mapped_or_claimed_twice_is_not_proposed() {
 #[test]
 fn services_match_on_the_exact_psa_service_name_only() {
     let services = [
-        Service {
-            id: "KEEPER-BW".into(),
-            name: "Enterprise BreachWatch".into(),
-        },
-        Service {
-            id: "KEEPER-BP".into(),
-            name: "Keeper Business Plus (per user)".into(),
-        },
+        Service::named("KEEPER-BW", "Enterprise BreachWatch"),
+        Service::named("KEEPER-BP", "Keeper Business Plus (per user)"),
     ];
     let proposal = run(
         &[],

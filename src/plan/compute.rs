@@ -252,6 +252,7 @@ impl<'a> Planner<'a> {
             money: ChangeMoney::of(
                 self.inputs.workspace.currency.as_ref(),
                 line,
+                self.catalogue_entry(target.service),
                 self.inputs.workspace.price_for(integration, target.service),
                 &target.contributions,
             ),
@@ -262,12 +263,12 @@ impl<'a> Planner<'a> {
 
     /// The catalogue name of PSA service `id`, or `""` when the catalogue does not list it.
     fn service_name(&self, id: &str) -> &'a str {
-        self.inputs
-            .psa
-            .services
-            .iter()
-            .find(|s| s.id == id)
-            .map_or("", |s| s.name.as_str())
+        self.catalogue_entry(id).map_or("", |s| s.name.as_str())
+    }
+
+    /// PSA service `id` as the catalogue lists it.
+    fn catalogue_entry(&self, id: &str) -> Option<&'a crate::observed::Service> {
+        self.inputs.psa.services.iter().find(|s| s.id == id)
     }
 
     /// The usage was headed for the company's lines of the service, whichever one it belongs on:

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use super::{Action, Change, Finding, FindingKind, Plan};
 use crate::config::model::Integration;
 use crate::money::{Currency, Money, times};
-use crate::observed::Line;
+use crate::observed::{Line, Service};
 use crate::usage::AccountUsage;
 
 /// The money of one change, as read; the derived figures are methods of [`Change`].
@@ -24,10 +24,10 @@ use crate::usage::AccountUsage;
 pub struct ChangeMoney {
     /// `billing.currency`: the currency of the PSA's prices and the price list.
     pub currency: Option<Currency>,
-    /// What the line bills per unit: the PSA line's price, or the price list's for a line
-    /// still to be created.
+    /// What the line bills per unit: the PSA line's price; for a line still to be created, the
+    /// PSA catalogue's (which the PSA gives a line it creates), else the price list's.
     pub unit_price: Option<Decimal>,
-    /// What the line costs per unit as the PSA holds it.
+    /// What the line costs per unit as the PSA holds it (the catalogue's, for a line to create).
     pub unit_cost: Option<Decimal>,
     /// `services[].price`, when the price list has the service.
     pub list_price: Option<Decimal>,
@@ -39,10 +39,12 @@ pub struct ChangeMoney {
 }
 
 impl ChangeMoney {
-    /// The money of a change billing `contributions` on `line` (`None`: to be created).
+    /// The money of a change billing `contributions` on `line` (`None`: to be created, from
+    /// `catalogue`, the PSA's entry for the service).
     pub fn of(
         currency: Option<&Currency>,
         line: Option<&Line>,
+        catalogue: Option<&Service>,
         list_price: Option<Decimal>,
         contributions: &[&AccountUsage],
     ) -> Self {
@@ -60,9 +62,12 @@ impl ChangeMoney {
             currency: currency.cloned(),
             unit_price: match line {
                 Some(line) => line.unit_price,
-                None => list_price,
+                None => catalogue.and_then(|s| s.unit_price).or(list_price),
             },
-            unit_cost: line.and_then(|l| l.unit_cost),
+            unit_cost: match line {
+                Some(line) => line.unit_cost,
+                None => catalogue.and_then(|s| s.unit_cost),
+            },
             list_price,
             vendor_unit_cost: vendor_unit_cost.map(|m| adopt(m, currency)),
             vendor_cost: vendor_cost(contributions.iter().copied()).map(|m| adopt(m, currency)),

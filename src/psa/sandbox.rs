@@ -52,6 +52,20 @@ pub struct SandboxService {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// The catalogue price per unit (a decimal string), which a line created for it gets.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub price: Option<Decimal>,
+    /// The catalogue cost per unit (a decimal string), which a line created for it gets.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub cost: Option<Decimal>,
 }
 
 /// A contract in the sandbox file.
@@ -362,6 +376,8 @@ impl Psa for SandboxPsa {
             .map(|s| Service {
                 id: s.id,
                 name: s.name,
+                unit_price: s.price,
+                unit_cost: s.cost,
             })
             .collect())
     }
@@ -430,12 +446,19 @@ impl Psa for SandboxPsa {
     ) -> Result<String, PsaError> {
         self.check_quantity(quantity)?;
         self.modify(|state| {
-            if !state.services.iter().any(|s| s.id == service) {
+            // A created line takes the catalogue's price and cost, as Autotask's and
+            // ConnectWise's do (what the plan priced it at).
+            let Some((price, cost)) = state
+                .services
+                .iter()
+                .find(|s| s.id == service)
+                .map(|s| (s.price, s.cost))
+            else {
                 return Err(PsaError::NotFound {
                     entity: "service",
                     id: service.to_owned(),
                 });
-            }
+            };
             let target = state
                 .contracts
                 .iter_mut()
@@ -455,8 +478,8 @@ impl Psa for SandboxPsa {
                 id: id.clone(),
                 service: service.to_owned(),
                 quantity: Decimal::ZERO,
-                price: None,
-                cost: None,
+                price,
+                cost,
                 changes: vec![SandboxChange {
                     effective_date: at,
                     quantity,
@@ -556,6 +579,8 @@ mod tests {
         state.services.push(SandboxService {
             id: "T".into(),
             name: "Other".into(),
+            price: Some(dec!(4.5)),
+            cost: None,
         });
         psa.save(&state).expect("save");
         let id = psa
@@ -569,6 +594,11 @@ mod tests {
             .find(|l| l.id == id)
             .expect("line");
         assert_eq!(created.quantity, dec!(4));
+        assert_eq!(created.unit_price, Some(dec!(4.5)), "the catalogue's price");
+        assert_eq!(created.unit_cost, None);
+        let catalogue = psa.services().await.expect("services");
+        let other = catalogue.iter().find(|s| s.id == "T").expect("T");
+        assert_eq!((other.unit_price, other.unit_cost), (Some(dec!(4.5)), None));
     }
 
     /// Two writers over one file (two workspaces sharing a sandbox), each with its own handle

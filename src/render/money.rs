@@ -17,6 +17,14 @@ pub fn amount(value: Option<Decimal>, currency: Option<&Currency>) -> String {
     )
 }
 
+/// `12.50` (the currency left to a heading), or `unknown`.
+pub fn plain(value: Option<Decimal>, currency: Option<&Currency>) -> String {
+    value.map_or_else(
+        || "unknown".to_owned(),
+        |v| Money::new(v, currency.cloned()).plain(),
+    )
+}
+
 /// `+$5.00` / `-$5.00` / `$0.00`, or `unknown`.
 pub fn signed(value: Option<Decimal>, currency: Option<&Currency>) -> String {
     match value {

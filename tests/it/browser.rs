@@ -96,6 +96,48 @@ fn plan_and_usage_pages_sort_filter_chart_and_print_in_chromium() {
     assert_fits(&seen, LAPTOP);
 }
 
+/// The money columns sort as numbers in a real browser, a margin that is not known (Delta
+/// Dental's usage without a unit cost) below every amount, a negative one included, and the
+/// page still fits the window and the paper.
+#[test]
+fn money_columns_sort_with_unknown_lowest_in_chromium() {
+    if chromium_missing() {
+        return;
+    }
+    let ws = copy_of("examples/quickstart");
+    let dir = ws.path();
+    let usage = dir.join("usage/keeper-2026-10.csv");
+    let csv = std::fs::read_to_string(&usage).expect("usage");
+    let csv = crate::support::set_csv_field(&csv, &[("account_id", "4250")], "unit_cost", "");
+    // Acme's storage at $2.00 costs more than its $15.00 line: a negative margin, which an
+    // unknown (not 0) must still sort below.
+    let csv = crate::support::set_csv_field(
+        &csv,
+        &[("account_id", "3862"), ("sku", "1TB")],
+        "unit_cost",
+        "2.00",
+    );
+    std::fs::write(&usage, csv).expect("usage");
+    let page = render(dir, "plan", "plan.html");
+    for column in ["Margin", "Vendor cost", "Revenue"] {
+        let seen = selftest_at(&page, dir, LAPTOP, &format!("selftest:{column}"));
+        assert_sorted(&seen, column);
+        assert_fits(&seen, LAPTOP);
+        if column != "Revenue" {
+            assert_eq!(
+                seen.ascending[0], "unknown",
+                "{column}: {:?}",
+                seen.ascending
+            );
+        }
+        if column == "Margin" {
+            assert_eq!(seen.ascending[1], "-3.71", "{:?}", seen.ascending);
+        }
+    }
+    let seen = selftest_at(&page, dir, PAPER, "selftest:Margin");
+    assert_fits(&seen, PAPER);
+}
+
 /// A vendor account name that is markup, including the end of the data block's `<script>`,
 /// stays text: the page renders, its script runs without error, and no element is injected.
 #[test]
@@ -394,10 +436,14 @@ fn render(dir: &Path, command: &str, file: &str) -> PathBuf {
 
 fn assert_sorted(seen: &Seen, column: &str) {
     assert!(seen.errors.is_empty(), "script errors: {:?}", seen.errors);
+    // "unknown" (a money figure not known) sorts below every amount.
     let numbers = |values: &[String]| -> Vec<f64> {
         values
             .iter()
-            .map(|v| v.parse().unwrap_or_else(|_| panic!("{column} value {v:?}")))
+            .map(|v| match v.as_str() {
+                "unknown" => f64::NEG_INFINITY,
+                v => v.parse().unwrap_or_else(|_| panic!("{column} value {v:?}")),
+            })
             .collect()
     };
     let ascending = numbers(&seen.ascending);
@@ -431,6 +477,11 @@ fn assert_sorted(seen: &Seen, column: &str) {
 /// Opens `page#selftest` in a window `width` px wide, returns the hook's report, and checks no
 /// script error was logged. No virtual time: the hook's timings are wall-clock.
 fn selftest(page: &Path, work: &Path, width: u32) -> Seen {
+    selftest_at(page, work, width, "selftest")
+}
+
+/// [`selftest`] with the hook's fragment, e.g. `selftest:Margin` to sort by that column.
+fn selftest_at(page: &Path, work: &Path, width: u32, fragment: &str) -> Seen {
     let (dom, log) = chromium(
         work,
         &[
@@ -438,7 +489,7 @@ fn selftest(page: &Path, work: &Path, width: u32) -> Seen {
             "--v=0",
             &format!("--window-size={width},900"),
             "--dump-dom",
-            &format!("file://{}#selftest", page.display()),
+            &format!("file://{}#{fragment}", page.display()),
         ],
     );
     assert!(!log.contains("Uncaught"), "script error logged:\n{log}");

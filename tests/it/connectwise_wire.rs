@@ -104,7 +104,7 @@ async fn catalog_and_agreements_use_their_conditions_and_additions_are_read_per_
     signed(Mock::given(method("GET")))
         .and(path(format!("{ROOT}/procurement/catalog")))
         .and(query_param("conditions", "inactiveFlag=false"))
-        .and(query_param("fields", "identifier,description"))
+        .and(query_param("fields", "identifier,description,price,cost"))
         .respond_with(ResponseTemplate::new(200).set_body_json(
             json!([{"identifier": "KEEPER-BP", "description": "Keeper Business Plus"}]),
         ))

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::support::{Run, copy_of, reckon};
+use crate::support::{Run, copy_of, reckon, set_csv_field};
 
 const USAGE: &str = "usage/keeper-2026-10.csv";
 const PSA: &str = "sandbox/psa.yaml";
@@ -46,8 +46,14 @@ fn append(dir: &Path, file: &str, text: &str) {
 fn acme_business_plus(dir: &Path, count: &str) {
     edit(dir, USAGE, |mut text| {
         for day in 1..=3 {
-            let row = format!("2026-10-0{day},3862,Acme Dental,Business Plus,");
-            text = text.replace(&format!("{row}10\n"), &format!("{row}{count}\n"));
+            let date = format!("2026-10-0{day}");
+            let row = [
+                ("date", date.as_str()),
+                ("account_id", "3862"),
+                ("sku", "Business Plus"),
+                ("quantity", "10"),
+            ];
+            text = set_csv_field(&text, &row, "quantity", count);
         }
         text
     });
@@ -246,19 +252,29 @@ fn durations_that_overflow_the_clock_are_refused() {
 fn a_decimal_comma_is_an_error_not_a_smaller_number() {
     let ws = copy_of("examples/quickstart");
     let dir = ws.path();
+    let mut columns = 0;
+    let mut line = 0;
     edit(dir, USAGE, |text| {
-        text.replacen(
-            "2026-10-01,3862,Acme Dental,1TB,9\n",
-            "2026-10-01,3862,Acme Dental,1TB,9,5\n",
-            1,
-        )
+        columns = text.lines().next().expect("header").split(',').count();
+        let row = [
+            ("date", "2026-10-01"),
+            ("account_id", "3862"),
+            ("sku", "1TB"),
+        ];
+        let edited = set_csv_field(&text, &row, "quantity", "9,5");
+        line = 1 + edited
+            .lines()
+            .position(|l| l.starts_with("2026-10-01,3862,Acme Dental,1TB,9,5,"))
+            .expect("the edited row");
+        edited
     });
     let run = plan(dir, &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     let text = output(&run);
     assert!(
         text.contains(&format!(
-            "{USAGE}:3:1: the row has 6 fields but the header has 5: a decimal comma"
+            "{USAGE}:{line}:1: the row has {} fields but the header has {columns}: a decimal comma",
+            columns + 1
         )),
         "{text}"
     );
@@ -268,17 +284,23 @@ fn a_decimal_comma_is_an_error_not_a_smaller_number() {
 fn a_file_cut_inside_its_last_row_is_an_error() {
     let ws = copy_of("examples/quickstart");
     let dir = ws.path();
+    let mut last = 0;
     edit(dir, USAGE, |text| {
-        // The last row's count cut to its first digit (`16` → `1`), newline lost with it.
-        let kept = text.trim_end().strip_suffix(",6").expect("last row");
-        format!("{kept},1")
+        // The last row cut inside its last field (`3.75` → `3`), newline lost with it: every
+        // field still reads, so only the missing newline tells.
+        last = text.lines().count();
+        let kept = text
+            .trim_end()
+            .strip_suffix(".75")
+            .expect("last row's unit cost");
+        kept.to_owned()
     });
     let run = plan(dir, &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     let text = output(&run);
     assert!(
         text.contains(&format!(
-            "{USAGE}:264:1: the file ends inside this row (no newline after it)"
+            "{USAGE}:{last}:1: the file ends inside this row (no newline after it)"
         )),
         "{text}"
     );

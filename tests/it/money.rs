@@ -170,6 +170,30 @@ fn usage_shows_the_vendors_rate_and_cost_per_account_and_product() {
         .expect("Cedar Law");
     assert_eq!(cedar["vendor_unit_cost"], "3.75");
     assert_eq!(cedar["vendor_currency"], "USD");
+    let html = reckon(
+        ws.path(),
+        &["usage", PERIOD[0], PERIOD[1], "--format", "html"],
+    );
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    assert!(
+        html.stdout.contains(">Vendor cost</button>"),
+        "a sortable column"
+    );
+    let noscript = &html.stdout[html.stdout.find("<noscript>").expect("noscript")..];
+    let row = |account: &str, sku: &str| {
+        noscript
+            .lines()
+            .find(|l| {
+                l.contains(&format!("<td>{account}<th")) && l.contains(&format!("<td>{sku}<"))
+            })
+            .unwrap_or_else(|| panic!("{account} {sku}: {noscript}"))
+            .to_owned()
+    };
+    assert!(
+        row("4120", "Business Plus").ends_with("<td class=n>$3.75<td class=n>$27.10"),
+        "7.2258 a day at $3.75"
+    );
+    assert!(row("3901", "KeeperChat").ends_with("<td class=n>unknown<td class=n>unknown"));
 }
 
 #[test]
@@ -278,4 +302,202 @@ fn halopsa_unit_price_and_cost_are_read_from_the_simulator() {
     // but not set against revenue (no margin is guessed).
     assert_eq!(text(&acme["vendor_currency"]), "USD");
     assert!(acme["margin"].is_null(), "{acme}");
+}
+
+/// The lines table's data rows of an HTML plan, every shared string resolved.
+fn html_rows(html: &str) -> Vec<Vec<Value>> {
+    let start = html.find("id=\"plan-data\">").expect("data") + "id=\"plan-data\">".len();
+    let data: Value =
+        serde_json::from_str(&html[start..start + html[start..].find("</script>").expect("end")])
+            .expect("JSON");
+    let text = |cell: &Value| -> Value {
+        let one = |c: &Value| match c {
+            Value::Number(n) => data["s"][n.as_u64().expect("index") as usize].clone(),
+            other => other.clone(),
+        };
+        match cell {
+            Value::Array(pair) => Value::Array(pair.iter().map(one).collect()),
+            other => one(other),
+        }
+    };
+    data["r"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r.as_array().expect("row").iter().map(text).collect())
+        .collect()
+}
+
+/// The revenue, vendor cost and margin cells of the HTML row for `account` and `sku`.
+fn html_money(rows: &[Vec<Value>], account: &str, sku: &str) -> Value {
+    let row = rows
+        .iter()
+        .find(|r| {
+            let name = match &r[1] {
+                Value::Array(pair) => pair[0].clone(),
+                one => one.clone(),
+            };
+            name == account && r[2].as_str().is_some_and(|s| s.starts_with(sku))
+        })
+        .unwrap_or_else(|| panic!("no row for {account} {sku}: {rows:?}"));
+    Value::Array(row[9..12].to_vec())
+}
+
+/// examples/keeper-autotask on the Autotask simulator (ContractServices unitPrice/unitCost,
+/// Keeper Commander's rates): Cedar Law's 7.2258 a day at $3.75 ($27.10 of cost on a $33.25
+/// line), Acme's 1TB 9.3548 rounded up to 10, and KeeperChat without a rate, exact in JSON and
+/// rounded in the text and HTML plans.
+#[test]
+fn autotask_money_is_exact_in_text_json_and_html() {
+    let sim = Sim::start();
+    let ws = crate::autotask::keeper_autotask(&sim);
+    let run = |format: &str| {
+        let run = crate::autotask::run(
+            ws.path(),
+            &["plan", PERIOD[0], PERIOD[1], "--format", format],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let json: Value = serde_json::from_str(&run("json")).expect("JSON");
+    let cedar = change(&json, "4120", "Business Plus");
+    assert_eq!(text(&cedar["revenue_after"]), "33.25");
+    assert!(text(&cedar["vendor_cost"]).starts_with("27.0967741935483870967741935"));
+    assert!(text(&cedar["margin"]).starts_with("6.1532258064516129032258064"));
+    let storage = change(&json, "3862", "1TB");
+    assert_eq!(text(&storage["quantity"]), "10", "9.3548 rounded up");
+    assert_eq!(text(&storage["revenue_after"]), "9");
+    let chat = change(&json, "3901", "KeeperChat");
+    assert!(chat["vendor_cost"].is_null() && chat["margin"].is_null());
+
+    let plan = run("text");
+    assert!(
+        plan.contains(
+            "revenue $0.00 → $33.25/month (+$33.25); vendor cost $27.10 ($3.75/unit); margin $6.15"
+        ),
+        "{plan}"
+    );
+    // KeeperChat is unchanged (the text plan lists no unchanged line): its service total.
+    assert!(
+        plan.contains(
+            "service KeeperChat (per user) (51): revenue $3.00 → $3.00 ($0.00), vendor cost unknown, margin unknown"
+        ),
+        "{plan}"
+    );
+    assert!(
+        plan.contains(
+            "service Keeper 1TB Storage (per user) (40): revenue $7.20 → $9.00 (+$1.80), vendor cost $9.35, margin -$0.35"
+        ),
+        "{plan}"
+    );
+    let rows = html_rows(&run("html"));
+    assert_eq!(
+        html_money(&rows, "Cedar Law LLP", "Business Plus"),
+        json!([["33.25", "from 0.00"], "27.10", "6.15"])
+    );
+    assert_eq!(
+        html_money(&rows, "Brightside Logistics, Inc.", "KeeperChat"),
+        json!(["3.00", "unknown", "unknown"])
+    );
+}
+
+/// The ConnectWise fixture with a `unit_cost` column added by content (Business Plus $3.75,
+/// 1TB $1.25, KeeperChat none) and `billing.currency: USD`, against additions priced $4.25
+/// (Acme Business Plus) and $1.10 (Acme 1TB), and a KeeperChat addition to create priced from
+/// the catalog.
+#[test]
+fn connectwise_money_is_exact_in_text_json_and_html() {
+    let mut state = crate::connectwise::tenant();
+    for addition in state.additions.iter_mut() {
+        match addition.id {
+            3001 => addition.unit_price = json!(4.25),
+            3002 => addition.unit_price = json!(1.1),
+            _ => {}
+        }
+    }
+    // Brightside's KeeperChat addition is to be created: priced from the catalog item (the
+    // simulator's $4.50, `CatalogItem.price`) at its cost (`CatalogItem.cost`).
+    for product in state
+        .products
+        .iter_mut()
+        .filter(|p| p.identifier == "KEEPER-CHAT")
+    {
+        product.cost = json!(1.2);
+    }
+    let sim = Simulator::start(state);
+    let ws = crate::connectwise::workspace(&sim, crate::connectwise::Reach::BaseUrl);
+    let dir = ws.path();
+    let usage = dir.join("usage/keeper-2026-10.csv");
+    let mut csv = std::fs::read_to_string(&usage).expect("usage");
+    csv = csv.replacen(
+        "date,account_id,account_name,sku,quantity\n",
+        "date,account_id,account_name,sku,quantity,unit_cost\n",
+        1,
+    );
+    csv = csv
+        .lines()
+        .map(|l| {
+            if l.starts_with("date,") {
+                l.to_owned()
+            } else {
+                format!("{l},")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    for (sku, rate) in [("Business Plus", "3.75"), ("1TB", "1.25")] {
+        csv = crate::support::set_csv_field(&csv, &[("sku", sku)], "unit_cost", rate);
+    }
+    std::fs::write(&usage, csv).expect("usage");
+    let config = dir.join("reckon.yaml");
+    let yaml = std::fs::read_to_string(&config).expect("reckon.yaml");
+    let billing = "billing:\n  effective_date: next-month-start\n";
+    assert!(yaml.contains(billing), "{yaml}");
+    std::fs::write(
+        &config,
+        yaml.replace(billing, &format!("{billing}  currency: USD\n")),
+    )
+    .expect("reckon.yaml");
+    let run = |format: &str| {
+        let run = crate::connectwise::run(dir, &["plan", "--format", format]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let json: Value = serde_json::from_str(&run("json")).expect("JSON");
+    let acme = change(&json, "3862", "Business Plus");
+    assert_eq!(text(&acme["unit_price"]), "4.25", "Addition.unitPrice");
+    let storage = change(&json, "3862", "1TB");
+    let chat = change(&json, "3901", "KeeperChat");
+    assert_eq!(text(&chat["action"]), "create");
+    assert_eq!(text(&chat["unit_price"]), "4.5", "CatalogItem.price");
+    assert_eq!(text(&chat["unit_cost"]), "1.2", "CatalogItem.cost");
+    assert_eq!(text(&chat["revenue_after"]), "9");
+    assert!(chat["vendor_cost"].is_null(), "no unit_cost for KeeperChat");
+    let plan = run("text");
+    let html = run("html");
+    insta::assert_snapshot!(
+        "money_connectwise_text",
+        format!(
+            "{}\n\nAcme BP: {} {} {} {}\nAcme 1TB: {} {} {} {}",
+            crate::connectwise::stable(&plan, &sim),
+            text(&acme["quantity"]),
+            text(&acme["revenue_after"]),
+            text(&acme["vendor_cost"]),
+            text(&acme["margin"]),
+            text(&storage["quantity"]),
+            text(&storage["revenue_after"]),
+            text(&storage["vendor_cost"]),
+            text(&storage["margin"]),
+        )
+    );
+    let rows = html_rows(&html);
+    insta::assert_snapshot!(
+        "money_connectwise_html_cells",
+        format!(
+            "{}\n{}",
+            html_money(&rows, "Acme Dental", "Business Plus"),
+            html_money(&rows, "Acme Dental", "1TB")
+        )
+    );
 }

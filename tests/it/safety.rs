@@ -411,15 +411,12 @@ fn usage_that_would_zero_every_line_is_refused_without_allow_empty() {
     let ws = copy_of("examples/quickstart");
     let dir = ws.path();
     let csv = dir.join("usage/keeper-2026-10.csv");
-    let zeroed: String = std::fs::read_to_string(&csv)
-        .expect("csv")
-        .lines()
-        .enumerate()
-        .map(|(i, line)| match (i, line.rsplit_once(',')) {
-            (0, _) | (_, None) => format!("{line}\n"),
-            (_, Some((head, _))) => format!("{head},0\n"),
-        })
-        .collect();
+    let zeroed = crate::support::set_csv_field(
+        &std::fs::read_to_string(&csv).expect("csv"),
+        &[],
+        "quantity",
+        "0",
+    );
     std::fs::write(&csv, zeroed).expect("write");
     let config = dir.join("reckon.yaml");
     let mut text = std::fs::read_to_string(&config).expect("read");

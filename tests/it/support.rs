@@ -114,3 +114,30 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `csv` (a usage file without quoted fields) with `column` set to `value` on every row whose
+/// fields match `row` (column name, value): tests edit the quickstart's usage by its content,
+/// found through the header, so a column added to it moves nothing they rely on.
+pub fn set_csv_field(csv: &str, row: &[(&str, &str)], column: &str, value: &str) -> String {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+    };
+    let wanted: Vec<(usize, &str)> = row.iter().map(|(name, v)| (at(name), *v)).collect();
+    let target = at(column);
+    let mut out = header.join(",");
+    out.push('\n');
+    for line in lines {
+        let mut fields: Vec<&str> = line.split(',').collect();
+        if wanted.iter().all(|(i, v)| fields.get(*i) == Some(v)) {
+            fields[target] = value;
+        }
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}

@@ -131,10 +131,7 @@ impl Scenario {
 
     /// A service of the PSA's catalogue.
     pub fn service(mut self, id: &str) -> Self {
-        self.psa.services.push(Service {
-            id: id.into(),
-            name: id.into(),
-        });
+        self.psa.services.push(Service::named(id, id));
         self
     }
 
@@ -280,6 +277,20 @@ impl Scenario {
                 l.unit_price = price;
                 l.unit_cost = cost;
             }
+        }
+        self
+    }
+
+    /// PSA service `service`'s catalogue price and cost per unit.
+    pub fn catalogue_priced(
+        mut self,
+        service: &str,
+        price: Option<Decimal>,
+        cost: Option<Decimal>,
+    ) -> Self {
+        for s in self.psa.services.iter_mut().filter(|s| s.id == service) {
+            s.unit_price = price;
+            s.unit_cost = cost;
         }
         self
     }

@@ -4,7 +4,7 @@
 //! this is the place to add a billing case.
 
 pub(crate) mod builder;
-mod money;
+pub(crate) mod money;
 
 use rust_decimal_macros::dec;
 

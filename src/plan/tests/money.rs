@@ -12,8 +12,8 @@ use crate::usage::{BillingModel, RoundingMode};
 /// Acme on contract C-1 (daily-average, USD): Business 7.2258 at $3.75 from the vendor on a
 /// $4.50 line; 1TB 7.1935 rounded up at $1.25 on a $1.00 line (below cost); Chat with no rate
 /// on a $2.00 line the price list has at $2.50; and Evergreen Clinic, unmapped, 6 × Business
-/// Plus at $3.75.
-fn priced() -> Scenario {
+/// Plus at $3.75 (also the HTML page's money fixture).
+pub(crate) fn priced() -> Scenario {
     Scenario::new()
         .currency("USD")
         .model("keeper", BillingModel::DailyAverage)
@@ -160,18 +160,24 @@ fn a_workspace_without_prices_shows_no_money_and_no_price_findings() {
     let _ = Decimal::ZERO;
 }
 
-#[test]
-fn a_created_line_is_priced_from_the_price_list_and_bills_nothing_before() {
-    let plan = Scenario::new()
+/// Acme's contract C-1 without a BP line, 3 Business seats a day, and lines created for
+/// usage: the line is to be created.
+fn to_create() -> Scenario {
+    Scenario::new()
         .currency("USD")
         .company("1", "Acme")
         .service("BP")
         .contract("C-1", "1", &[])
         .map_account("keeper", "100", "1", None)
         .map_service("keeper", "Business", "BP")
-        .list_price("keeper", "Business", dec!(4.25))
         .usage("keeper", ("100", "Acme"), "Business", 3, 1..=31)
         .policy(|p| p.create_missing_lines = true)
+}
+
+#[test]
+fn a_created_line_is_priced_from_the_price_list_and_bills_nothing_before() {
+    let plan = to_create()
+        .list_price("keeper", "Business", dec!(4.25))
         .plan();
     let change = &plan.changes[0];
     assert_eq!(change.revenue_before(), Some(Decimal::ZERO));
@@ -182,4 +188,29 @@ fn a_created_line_is_priced_from_the_price_list_and_bills_nothing_before() {
             .all(|f| f.kind != FindingKind::PriceMismatch),
         "a line to create has no price of its own to mismatch"
     );
+}
+
+#[test]
+fn a_created_line_is_priced_from_the_psa_catalogue_before_the_price_list() {
+    let scenario = || to_create().rate("keeper", "Business", "$3.75");
+    // The PSA gives a line it creates the catalogue's price: that is what it will bill.
+    let plan = scenario()
+        .catalogue_priced("BP", Some(dec!(4.90)), Some(dec!(3.60)))
+        .list_price("keeper", "Business", dec!(4.25))
+        .plan();
+    let change = &plan.changes[0];
+    assert_eq!(change.money.unit_price, Some(dec!(4.90)));
+    assert_eq!(change.money.unit_cost, Some(dec!(3.60)));
+    assert_eq!(change.revenue_after(), Some(dec!(14.70)));
+    assert_eq!(change.margin(), Some(dec!(3.45)), "14.70 − 3 × 3.75");
+    // A catalogue entry without a price: the price list's, and no cost.
+    let plan = scenario()
+        .list_price("keeper", "Business", dec!(4.25))
+        .plan();
+    assert_eq!(plan.changes[0].revenue_after(), Some(dec!(12.75)));
+    assert_eq!(plan.changes[0].money.unit_cost, None);
+    // Neither: unknown, never 0.
+    let plan = scenario().plan();
+    assert_eq!(plan.changes[0].revenue_after(), None);
+    assert_eq!(plan.changes[0].revenue_before(), Some(Decimal::ZERO));
 }

@@ -318,6 +318,8 @@ impl Psa for AutotaskPsa {
             .map(|s| Service {
                 id: s.id.to_string(),
                 name: s.name,
+                unit_price: s.unit_price.as_ref().and_then(wire::decimal),
+                unit_cost: s.unit_cost.as_ref().and_then(wire::decimal),
             })
             .collect())
     }

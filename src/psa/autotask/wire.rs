@@ -239,6 +239,9 @@ pub struct Service {
     /// Autotask sent so it goes back unchanged).
     #[serde(default)]
     pub unit_price: Option<serde_json::Number>,
+    /// Its catalogue cost (Swagger `#/definitions/ServiceModel/properties/UnitCost`, a double).
+    #[serde(default)]
+    pub unit_cost: Option<serde_json::Number>,
 }
 
 /// A contract.

@@ -248,7 +248,7 @@ impl Psa for ConnectWisePsa {
     async fn services(&self) -> Result<Vec<Service>, PsaError> {
         let request = Request::get("procurement/catalog".into(), "GET procurement/catalog")
             .param("conditions", "inactiveFlag=false")
-            .param("fields", "identifier,description");
+            .param("fields", "identifier,description,price,cost");
         let items: Vec<wire::CatalogItem> = self
             .client
             .get_all(request)

@@ -62,6 +62,9 @@ pub(super) struct CatalogItem {
     /// `#/components/schemas/CatalogItem/properties/price`: a double, nullable.
     #[serde(default)]
     pub price: Option<serde_json::Number>,
+    /// `#/components/schemas/CatalogItem/properties/cost`: a double, nullable.
+    #[serde(default)]
+    pub cost: Option<serde_json::Number>,
 }
 
 /// `GET /finance/agreements` (`#/components/schemas/Agreement`: `name` and `company` required;
@@ -274,10 +277,14 @@ impl CatalogItem {
             .transpose()
     }
 
+    /// The catalogue entry, its price and cost read exactly (one that does not read is
+    /// unknown: nothing is guessed).
     pub fn observed(self) -> Service {
         Service {
             name: self.description.unwrap_or_else(|| self.identifier.clone()),
             id: self.identifier,
+            unit_price: self.price.as_ref().and_then(crate::psa::number::decimal),
+            unit_cost: self.cost.as_ref().and_then(crate::psa::number::decimal),
         }
     }
 }

@@ -79,11 +79,20 @@ pub(super) struct Item {
     /// `Item.isrecurringitem` (boolean).
     #[serde(default)]
     pub isrecurringitem: Option<bool>,
+    /// `Item.costprice` (number/double, nullable): the item's cost per unit.
+    #[serde(default)]
+    pub costprice: Option<serde_json::Number>,
 }
 
 impl Item {
+    /// The catalogue entry: the price a new recurring line gets ([`Item::price`]) when the
+    /// item states one, and `costprice`.
     pub fn observed(self) -> Service {
+        let recurring = self.recurringprice.is_some() && self.isrecurringitem == Some(true);
+        let stated = recurring || self.baseprice.is_some();
         Service {
+            unit_price: stated.then(|| self.price().ok()).flatten(),
+            unit_cost: self.costprice.as_ref().and_then(decimal),
             id: self.id.to_string(),
             name: self.name.unwrap_or_default(),
         }

@@ -72,6 +72,7 @@ enum Kind {
 }
 
 /// One column of a data table.
+#[derive(Clone, Copy)]
 struct Column {
     label: &'static str,
     kind: Kind,

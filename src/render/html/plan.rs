@@ -21,12 +21,16 @@ use rust_decimal::Decimal;
 
 use super::data::{Cell, Rows};
 use super::{Column, Kind, escape, filters, page, pager, series, table_head};
+use crate::plan::money::Summary;
 use crate::plan::{ActionKind, Approval, Change, Finding, FindingKind, Plan};
+use crate::render::money::{heading, plain};
 use crate::render::names;
 use crate::render::text::interrupted_note;
 use crate::usage::display_usage;
 
-const COLUMNS: [Column; 10] = [
+/// The lines table's columns; [`MONEY`] go between these and [`CHART`] when the plan has
+/// any price or cost.
+const COLUMNS: [Column; 9] = [
     Column::text("Integration"),
     Column::of("Account", Kind::RowHeader),
     Column::text("Service"),
@@ -36,8 +40,15 @@ const COLUMNS: [Column; 10] = [
     Column::text("Rounding"),
     Column::of("Action", Kind::Mark),
     Column::of("Approval", Kind::Mark),
-    Column::of("Daily usage", Kind::Chart),
 ];
+/// Per line, per month: revenue after the change (the revenue before under it when it
+/// differs), the vendor's cost of the usage, and the margin after the change.
+const MONEY: [Column; 3] = [
+    Column::of("Revenue", Kind::Number),
+    Column::of("Vendor cost", Kind::Number),
+    Column::of("Margin", Kind::Number),
+];
+const CHART: Column = Column::of("Daily usage", Kind::Chart);
 /// The column whose value a chart draws as the billed quantity ("New").
 const BILLED: usize = 4;
 /// The column the Action filter matches.
@@ -321,27 +332,48 @@ fn lines(html: &mut String, plan: &Plan) {
         .first()
         .map(|c| c.vendor_account_name.to_lowercase())
         .unwrap_or_default();
+    let money = plan.money();
     let _ = writeln!(
         html,
         "<table id=\"plan-lines\" class=\"data\" data-rows=\"plan-data\" data-billed=\"{BILLED}\" \
          data-first=\"{}\" data-last=\"{}\" data-selftest-search=\"{}\" hidden>\n<caption>Every PSA \
          line reckon computed a quantity for. Actions: + create, ~ update, = no change. Approval: \
          ! needs approval (apply holds it back), \u{2713} approved, \u{2014} within every threshold. \
-         Charts: solid = daily count, dashed = daily average, dotted = billed quantity.</caption>",
+         {}Charts: solid = daily count, dashed = daily average, dotted = billed quantity.</caption>",
         plan.period.first_day(),
         plan.period.last_day(),
-        escape(&search)
+        escape(&search),
+        if money.any {
+            escape(&money_caption(&money)).into_owned()
+        } else {
+            String::new()
+        }
     );
-    table_head(html, &COLUMNS, "New");
+    let mut columns = COLUMNS.to_vec();
+    if money.any {
+        columns.extend(MONEY);
+    }
+    columns.push(CHART);
+    table_head(html, &columns, "New");
     html.push_str("<tbody></tbody>\n</table>\n");
     pager(html);
     let mut rows = Rows::default();
     for change in &plan.changes {
-        row(&mut rows, plan, change);
+        row(&mut rows, plan, change, money.any);
     }
     rows.write(html, "plan-data");
-    changed_lines(html, plan);
+    changed_lines(html, plan, money.any);
     html.push_str("</section>\n");
+}
+
+/// What the money columns say and in which currency (their cells leave it out).
+fn money_caption(money: &Summary) -> String {
+    format!(
+        "{}. Revenue: the quantity \u{d7} the line's unit price, after the change (under it, \
+         before, when that differs); vendor cost: the usage \u{d7} the vendor's cost per unit; \
+         margin: revenue after \u{2212} vendor cost; unknown where a price or cost is not known. ",
+        heading(money)
+    )
 }
 
 /// `+ create`, `~ update`, `= no change`: the symbol keeps the action readable without colour.
@@ -374,8 +406,9 @@ fn approval(plan: &Plan, c: &Change) -> (&'static str, String) {
     }
 }
 
-/// One line of the table as data, in [`COLUMNS`] order.
-fn row(rows: &mut Rows, plan: &Plan, c: &Change) {
+/// One line of the table as data, in [`COLUMNS`] order (then [`MONEY`] when `with_money`,
+/// then [`CHART`]).
+fn row(rows: &mut Rows, plan: &Plan, c: &Change, with_money: bool) {
     rows.start();
     rows.cell(Cell::Shared(&c.integration));
     if c.psa_company_name == c.vendor_account_name {
@@ -397,6 +430,9 @@ fn row(rows: &mut Rows, plan: &Plan, c: &Change) {
         (mark, sub) if sub.is_empty() => rows.cell(Cell::Shared(mark)),
         (mark, sub) => rows.pair(Cell::Shared(mark), Cell::Own(&sub)),
     }
+    if with_money {
+        money_cells(rows, c);
+    }
     match series::encode(plan.period, &c.daily) {
         Some(daily) => rows.cell(Cell::Own(&daily)),
         None => rows.cell(Cell::Missing),
@@ -404,17 +440,58 @@ fn row(rows: &mut Rows, plan: &Plan, c: &Change) {
     rows.end();
 }
 
+/// Revenue after (before under it when the shown figures differ), vendor cost and margin,
+/// rounded to the minor unit, without the currency (the caption names it). Revenue figures
+/// repeat down a book (a quantity × a price), so they are written once; costs and margins
+/// rarely do. A vendor cost in another currency than the workspace's keeps its sign.
+fn money_cells(rows: &mut Rows, c: &Change) {
+    let currency = c.money.currency.as_ref();
+    let after = plain(c.revenue_after(), currency);
+    let before = plain(c.revenue_before(), currency);
+    if before == after {
+        rows.cell(Cell::Shared(&after));
+    } else {
+        rows.pair(
+            Cell::Shared(&after),
+            Cell::Shared(&format!("from {before}")),
+        );
+    }
+    let cost = match (c.money.vendor_cost_comparable(), &c.money.vendor_cost) {
+        (Some(cost), _) => plain(Some(cost), currency),
+        (None, Some(other)) => other.to_string(),
+        (None, None) => plain(None, currency),
+    };
+    rows.cell(figure(&cost));
+    let margin = plain(c.margin(), currency);
+    rows.cell(figure(&margin));
+}
+
+/// A cost or margin in place; `unknown` (which repeats) written once.
+fn figure(text: &str) -> Cell<'_> {
+    if text == "unknown" {
+        Cell::Shared(text)
+    } else {
+        Cell::Own(text)
+    }
+}
+
 /// Every changed line as plain HTML for a browser without JavaScript: per integration, one
 /// row per account and one column per PSA service, each cell `current → new` with the
 /// approval symbol — about 75 bytes an account where a row per line would cost 90 a line.
 /// Unchanged lines are left to the script's table.
-fn changed_lines(html: &mut String, plan: &Plan) {
+fn changed_lines(html: &mut String, plan: &Plan, with_money: bool) {
     let changing = plan.actions().count();
+    let money = if with_money {
+        " and, per account, the monthly revenue of those lines before \u{2192} after and their \
+         margin after"
+    } else {
+        ""
+    };
     let _ = writeln!(
         html,
         "<noscript>\n<p class=\"note\">JavaScript is off: the changed lines ({changing}) follow as \
          current \u{2192} new per account and PSA service (! needs approval, \u{2713} approved, \
-         \u{2717} blocked); unchanged lines, sorting, filters and charts need JavaScript.</p>"
+         \u{2717} blocked){money}; unchanged lines, sorting, filters and charts need JavaScript.</p>"
     );
     let mut by_integration: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
     for change in plan.actions() {
@@ -447,6 +524,12 @@ fn changed_lines(html: &mut String, plan: &Plan) {
                 escape(&names::service(id, name))
             );
         }
+        if with_money {
+            html.push_str(
+                "<th scope=\"col\" class=\"n\">Revenue/month</th><th scope=\"col\" class=\"n\">\
+                 Margin</th>",
+            );
+        }
         html.push_str("</tr></thead>\n<tbody>\n");
         // Plan order keeps an account's lines together; end tags are omitted (valid HTML).
         for account_changes in changes.chunk_by(|a, b| account(a) == account(b)) {
@@ -475,11 +558,33 @@ fn changed_lines(html: &mut String, plan: &Plan) {
             for cell in cells {
                 let _ = write!(html, "<td>{cell}");
             }
+            if with_money {
+                account_money(html, account_changes);
+            }
             html.push('\n');
         }
         html.push_str("</tbody>\n</table>\n");
     }
     html.push_str("</noscript>\n");
+}
+
+/// `<td>40.00 → 45.00<td>17.90`: the monthly revenue of an account's changed lines before
+/// and after, and their margin after; `unknown` when a line's figure is (a sum that does not
+/// fit is unknown too).
+fn account_money(html: &mut String, changes: &[&Change]) {
+    let sum = |figure: fn(&Change) -> Option<Decimal>| {
+        changes.iter().try_fold(Decimal::ZERO, |total, c| {
+            figure(c).and_then(|f| total.checked_add(f))
+        })
+    };
+    let currency = changes.first().and_then(|c| c.money.currency.as_ref());
+    let _ = write!(
+        html,
+        "<td>{} \u{2192} {}<td>{}",
+        plain(sum(Change::revenue_before), currency),
+        plain(sum(Change::revenue_after), currency),
+        plain(sum(Change::margin), currency)
+    );
 }
 
 fn findings(html: &mut String, plan: &Plan) {
@@ -736,6 +841,98 @@ mod tests {
             html.contains("<td class=a>! needs approval<span class=sub>&lt;script&gt;alert(1)&lt;/script&gt; grew</span>"),
             "approval readable without colour: {html}"
         );
+    }
+
+    /// The data rows of `html`'s lines table, every shared string resolved.
+    fn data_rows(html: &str) -> Vec<Vec<serde_json::Value>> {
+        let data = &html[html.find("{\"s\":").expect("data")..];
+        let data: serde_json::Value =
+            serde_json::from_str(&data[..data.find("</script>").expect("end")]).expect("JSON");
+        let text = |cell: &serde_json::Value| match cell {
+            serde_json::Value::Number(n) => data["s"][n.as_u64().expect("index") as usize].clone(),
+            serde_json::Value::Array(pair) => pair
+                .iter()
+                .map(|c| match c {
+                    serde_json::Value::Number(n) => {
+                        data["s"][n.as_u64().expect("index") as usize].clone()
+                    }
+                    other => other.clone(),
+                })
+                .collect(),
+            other => other.clone(),
+        };
+        data["r"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| r.as_array().expect("row").iter().map(text).collect())
+            .collect()
+    }
+
+    #[test]
+    fn each_line_shows_exact_revenue_vendor_cost_and_margin_or_unknown() {
+        let plan = crate::plan::tests::money::priced().plan();
+        let html = render(&plan);
+        for head in ["Revenue", "Vendor cost", "Margin"] {
+            assert!(
+                html.contains(&format!(
+                    "data-k=\"n\"><button type=\"button\">{head}</button>"
+                )),
+                "{head} is a sortable number column"
+            );
+        }
+        assert!(html.contains("Money per month, in USD; amounts rounded half away from zero"));
+        let rows = data_rows(&html);
+        let money = |service: &str| -> Vec<serde_json::Value> {
+            let row = rows
+                .iter()
+                .find(|r| r[2].as_str().is_some_and(|s| s.ends_with(service)))
+                .expect("row");
+            assert_eq!(row.len(), 13, "{row:?}");
+            row[9..12].to_vec()
+        };
+        // 7.2258 a day at $3.75 is 27.0967…, shown 27.10; 7 × $4.50 = 31.50 after, 6 × 4.50 before.
+        assert_eq!(
+            money("BP"),
+            serde_json::json!([["31.50", "from 27.00"], "27.10", "4.40"])
+                .as_array()
+                .expect("array")
+                .clone()
+        );
+        // 7.1935 rounded up to 8 at $1.00, under the vendor's $1.25: a negative margin.
+        assert_eq!(
+            money("TB"),
+            serde_json::json!([["8.00", "from 7.00"], "8.99", "-0.99"])
+                .as_array()
+                .expect("array")
+                .clone()
+        );
+        // No rate for KeeperChat: the cost and margin are unknown, never 0.
+        assert_eq!(
+            money("CHAT"),
+            serde_json::json!(["4.00", "unknown", "unknown"])
+                .as_array()
+                .expect("array")
+                .clone()
+        );
+        let noscript = &html[html.find("<noscript>").expect("noscript")..];
+        assert!(
+            noscript.contains("<th scope=\"col\" class=\"n\">Revenue/month</th>"),
+            "{noscript}"
+        );
+        // Acme's changed lines (BP, TB; Chat is unchanged): 27 + 7 → 31.50 + 8; the margin
+        // is unknown only if a changed line's is, and both are known.
+        assert!(
+            noscript.contains("<td>34.00 → 39.50<td>3.41\n"),
+            "{noscript}"
+        );
+    }
+
+    #[test]
+    fn a_plan_without_prices_has_no_money_columns() {
+        let html = render(&evil_plan());
+        assert!(!html.contains(">Vendor cost</button>"), "{html}");
+        assert_eq!(data_rows(&html)[0].len(), 10);
     }
 
     #[test]

@@ -37,12 +37,19 @@
   var keys = {};
   var lower = {};
   var haystack = null;
+  // A number column's key: the figure without a currency sign or code ("-€3.75" is -3.75);
+  // "unknown" and "—" sort below every figure (ascending puts the lines missing a price or a
+  // cost first, as the margin report does).
+  function numberOf(t) {
+    var n = parseFloat(t.replace(/[^0-9.\-]/g, ''));
+    return isNaN(n) ? -Infinity : n;
+  }
   function keyOf(col) {
     if (!keys[col]) {
       var numeric = kinds[col] === 'n';
       keys[col] = rows.map(function (r) {
         var t = main(r[col]);
-        return numeric ? (parseFloat(t) || 0) : t.toLowerCase();
+        return numeric ? numberOf(t) : t.toLowerCase();
       });
     }
     return keys[col];
@@ -317,15 +324,20 @@
   document.body.getBoundingClientRect();
   var firstRender = performance.now();
 
-  // #selftest: the browser test's hook. Sorts by the column marked data-selftest, filters by
-  // the search text in data-selftest-search, opens one chart, times each step with its layout
-  // (performance.now(), from navigation start), and writes what it saw into the DOM as JSON.
-  if (location.hash !== '#selftest') { return; }
-  var col = heads.findIndex(function (th) { return th.hasAttribute('data-selftest'); });
+  // #selftest: the browser test's hook. Sorts by the column marked data-selftest (or the one
+  // named after a colon: #selftest:Margin), filters by the search text in data-selftest-search,
+  // opens one chart, times each step with its layout (performance.now(), from navigation
+  // start), and writes what it saw into the DOM as JSON.
+  var hook = /^#selftest(?::(.+))?$/.exec(location.hash);
+  if (!hook) { return; }
+  var named = hook[1] ? decodeURIComponent(hook[1]) : null;
+  var col = heads.findIndex(function (th) {
+    return named ? th.textContent === named : th.hasAttribute('data-selftest');
+  });
   var column = function () { return state.visible.map(function (i) { return main(rows[i][col]); }); };
   var onPage = function () {
     return Array.prototype.filter.call(body.rows, function (r) { return r.className !== 'chart-row'; })
-      .map(function (r) { return r.cells[col].textContent; });
+      .map(function (r) { var c = r.cells[col].firstChild; return c ? c.textContent : ''; }); // the main text, not its sub line
   };
   var timed = function (step) {
     var start = performance.now();

@@ -10,10 +10,13 @@ use std::io::{self, Write};
 
 use super::data::{Cell, Rows};
 use super::{Column, Kind, escape, filters, page, pager, series, table_head};
+use crate::money::Money;
 use crate::period::Period;
 use crate::usage::{UsageLine, display_usage};
 
-const COLUMNS: [Column; 10] = [
+/// The table's columns; [`COST`] go between these and [`CHART`] when the source states any
+/// vendor rate.
+const COLUMNS: [Column; 9] = [
     Column::text("Integration"),
     Column::text("Account id"),
     Column::of("Account", Kind::RowHeader),
@@ -23,8 +26,13 @@ const COLUMNS: [Column; 10] = [
     Column::of("Usage", Kind::Number),
     Column::of("Quantity", Kind::Number),
     Column::text("Mapped to"),
-    Column::of("Daily usage", Kind::Chart),
 ];
+/// The vendor's cost per unit and of the month's usage (usage × rate), in its currency.
+const COST: [Column; 2] = [
+    Column::of("Rate", Kind::Number),
+    Column::of("Vendor cost", Kind::Number),
+];
+const CHART: Column = Column::of("Daily usage", Kind::Chart);
 /// The column a chart draws as the billed quantity ("Quantity").
 const BILLED: usize = 7;
 
@@ -85,21 +93,27 @@ pub fn usage(out: &mut dyn Write, period: Period, lines: &[UsageLine]) -> io::Re
         period.last_day(),
         escape(&lines[0].account_name.to_lowercase())
     );
-    table_head(&mut html, &COLUMNS, "Usage");
+    let costs = lines.iter().any(|l| l.vendor_unit_cost.is_some());
+    let mut columns = COLUMNS.to_vec();
+    if costs {
+        columns.extend(COST);
+    }
+    columns.push(CHART);
+    table_head(&mut html, &columns, "Usage");
     html.push_str("<tbody></tbody>\n</table>\n");
     pager(&mut html);
     let mut rows = Rows::default();
     for line in lines {
-        row(&mut rows, period, line);
+        row(&mut rows, period, line, costs);
     }
     rows.write(&mut html, "usage-data");
-    without_script(&mut html, lines);
+    without_script(&mut html, lines, costs);
     html.push_str("</section>\n");
     page(out, &format!("reckon usage for {period}"), &html)
 }
 
-/// One row as data, in [`COLUMNS`] order.
-fn row(rows: &mut Rows, period: Period, l: &UsageLine) {
+/// One row as data, in [`COLUMNS`] order (then [`COST`] when `costs`, then [`CHART`]).
+fn row(rows: &mut Rows, period: Period, l: &UsageLine, costs: bool) {
     rows.start();
     rows.cell(Cell::Shared(&l.integration));
     rows.cell(Cell::Shared(&l.account));
@@ -113,6 +127,15 @@ fn row(rows: &mut Rows, period: Period, l: &UsageLine) {
         Some(mapped) => rows.cell(Cell::Shared(mapped)),
         None => rows.cell(Cell::Missing),
     }
+    if costs {
+        let (rate, cost) = cost_texts(l);
+        rows.cell(Cell::Shared(&rate));
+        if cost == UNKNOWN {
+            rows.cell(Cell::Shared(&cost));
+        } else {
+            rows.cell(Cell::Own(&cost));
+        }
+    }
     match series::encode(period, &l.daily) {
         Some(daily) => rows.cell(Cell::Own(&daily)),
         None => rows.cell(Cell::Missing),
@@ -120,17 +143,35 @@ fn row(rows: &mut Rows, period: Period, l: &UsageLine) {
     rows.end();
 }
 
+const UNKNOWN: &str = "unknown";
+
+/// `$3.75` and `$27.10` (the vendor's sign or code kept: the usage is not the PSA's), or
+/// `unknown` for a figure the source does not give, never 0.
+fn cost_texts(l: &UsageLine) -> (String, String) {
+    let shown = |m: Option<&Money>| m.map_or_else(|| UNKNOWN.to_owned(), ToString::to_string);
+    (
+        shown(l.vendor_unit_cost.as_ref()),
+        shown(l.vendor_cost.as_ref()),
+    )
+}
+
 /// Every row as plain HTML (no charts) for a browser without JavaScript; end tags omitted
 /// (valid HTML) to keep a 20,000-row page small.
-fn without_script(html: &mut String, lines: &[UsageLine]) {
+fn without_script(html: &mut String, lines: &[UsageLine], costs: bool) {
     html.push_str(
         "<noscript>\n<table class=\"static\">\n<thead><tr><th scope=\"col\">Integration</th>\
          <th scope=\"col\">Account id</th><th scope=\"col\">Account</th><th scope=\"col\">Service</th>\
          <th scope=\"col\" class=\"n\">Usage</th><th scope=\"col\" class=\"n\">Quantity</th>\
-         <th scope=\"col\">Mapped to</th></tr></thead>\n<tbody>\n",
+         <th scope=\"col\">Mapped to</th>",
     );
+    if costs {
+        html.push_str(
+            "<th scope=\"col\" class=\"n\">Rate</th><th scope=\"col\" class=\"n\">Vendor cost</th>",
+        );
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
     for l in lines {
-        let _ = writeln!(
+        let _ = write!(
             html,
             "<tr><td>{}<td>{}<th scope=row>{}<td>{}<td class=n>{}<td class=n>{}<td>{}",
             escape(&l.integration),
@@ -141,6 +182,16 @@ fn without_script(html: &mut String, lines: &[UsageLine]) {
             l.quantity.normalize(),
             l.mapped_to.as_deref().map_or("\u{2014}".into(), escape),
         );
+        if costs {
+            let (rate, cost) = cost_texts(l);
+            let _ = write!(
+                html,
+                "<td class=n>{}<td class=n>{}",
+                escape(&rate),
+                escape(&cost)
+            );
+        }
+        html.push('\n');
     }
     html.push_str("</tbody>\n</table>\n</noscript>\n");
 }
@@ -203,5 +254,54 @@ mod tests {
              <td>A&amp;B<td class=n>4<td class=n>4<td>&lt;i&gt;\n"
         ));
         assert_eq!(html.matches("<tr><td>keeper").count(), 2);
+        assert!(
+            !html.contains(">Vendor cost</button>"),
+            "no rate, no cost columns"
+        );
+    }
+
+    #[test]
+    fn the_vendors_rate_and_cost_show_per_account_and_product_or_unknown() {
+        let usd = crate::money::Currency::parse("USD");
+        let line = |sku: &str, rate: Option<rust_decimal::Decimal>| UsageLine {
+            integration: "keeper".into(),
+            account: "4120".into(),
+            account_name: "Cedar Law LLP".into(),
+            service: sku.into(),
+            days_with_data: 16,
+            total: dec!(224),
+            usage: dec!(224) / dec!(31),
+            quantity: dec!(7),
+            mapped_to: None,
+            billing_model: crate::usage::BillingModel::DailyAverage,
+            vendor_unit_cost: rate.map(|r| Money::new(r, usd.clone())),
+            vendor_cost: rate.map(|r| Money::new(dec!(224) / dec!(31) * r, usd.clone())),
+            daily: Vec::new(),
+        };
+        let mut out = Vec::new();
+        usage(
+            &mut out,
+            "2026-10".parse().expect("test value"),
+            &[
+                line("Business Plus", Some(dec!(3.75))),
+                line("KeeperChat", None),
+            ],
+        )
+        .expect("test value");
+        let html = String::from_utf8(out).expect("test value");
+        assert!(
+            html.contains("<button type=\"button\">Vendor cost</button>"),
+            "{html}"
+        );
+        // 7.2258 a day at $3.75: $27.0967…, shown $27.10; no rate: unknown, not 0.
+        assert!(html.contains("\"$27.10\""), "{html}");
+        assert!(
+            html.contains("<td class=n>$3.75<td class=n>$27.10\n"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td class=n>unknown<td class=n>unknown\n"),
+            "{html}"
+        );
     }
 }

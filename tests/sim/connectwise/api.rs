@@ -368,6 +368,7 @@ fn product_json(product: &Product) -> Value {
         "description": product.description,
         "inactiveFlag": product.inactive,
         "price": product.price,
+        "cost": product.cost,
         "productClass": "Service",
         "recurringFlag": true
     })

@@ -60,6 +60,8 @@ pub struct Product {
     /// `CatalogItem.price`, a nullable double (`#/components/schemas/CatalogItem/properties/price`
     /// in ConnectWise's OpenAPI document).
     pub price: Value,
+    /// `CatalogItem.cost`, a nullable double (`#/components/schemas/CatalogItem/properties/cost`).
+    pub cost: Value,
 }
 
 /// An agreement.
@@ -243,6 +245,7 @@ impl State {
             description: description.to_owned(),
             inactive: false,
             price: Value::from(4.5),
+            cost: Value::Null,
         });
         self
     }
