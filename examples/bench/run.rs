@@ -99,9 +99,11 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     let writer = Writer::open(&state_dir)?;
     let mut journal = ApplyJournal::new(writer, "bench".into(), None, period, None);
     reset_peak_memory();
+    let cpu = cpu::mark();
     let started = Instant::now();
     let applied = runtime.block_on(reckon::apply::execute(&plan, psa, &mut journal, |_| {}));
     let apply_time = started.elapsed();
+    let apply_cpu = cpu.split();
     let (apply_floor, protocol) = match kind {
         Kind::Autotask => (
             floor::autotask_apply(changes as u64),
@@ -118,6 +120,7 @@ pub fn scale(runtime: &Runtime, kind: Kind, args: &Args) -> Result<(), Failure> 
     };
     let used = since(&before, &psa.requests_used());
     report("apply", apply_time, &used, &apply_floor, args.apply_latency);
+    println!("  apply {apply_cpu}");
     println!(
         "  apply: {:.3} requests per changed line ({} requests, {changes} changed lines)",
         used.total() as f64 / changes.max(1) as f64,

@@ -6,7 +6,8 @@
 //!    ([`Psa::line_quantities`]) just before the writes start; a line that no longer holds what
 //!    the plan saw is refused ([`PsaError::Changed`]), as the adapter's per-line check does.
 //! 2. **Write**: each checked line once ([`Psa::write_checked`], no read of its own),
-//!    journalled, up to [`Psa::write_concurrency`] at once.
+//!    journalled, up to [`Psa::write_concurrency`] at once; intents are recorded up to one
+//!    round ahead of the writes, so no write waits for its own intent's fsync.
 //! 3. **Confirm**: one batched read of every line whose answer did not show the result (an
 //!    adjustment that cannot be read back, or an answer that was lost): a lost answer is
 //!    settled by this read, never by writing again.
@@ -36,11 +37,19 @@ pub(super) async fn execute<P: Psa, J: Journal>(
 ) -> ApplyReport {
     let changes: Vec<&Change> = plan.applicable().collect();
     let checks = check(&changes, psa).await;
+    let concurrency = psa.write_concurrency().max(1);
+    // Intents are made durable up to one round of writes ahead, in plan order (the journal
+    // commits concurrent intents with one fsync), so a write never waits for its own intent's
+    // fsync. Each write still starts only once its intent is durable; an intent whose write
+    // never starts (a kill, an interrupt) is closed as not attempted or settled by the next
+    // apply's read, as any intent without an outcome is.
     let mut sending = stream::iter(changes.iter().zip(checks).enumerate())
         .map(|(index, (change, checked))| async move {
-            (index, attempt(change, checked, psa, journal).await)
+            (index, prepare(change, checked, journal).await)
         })
-        .buffer_unordered(psa.write_concurrency().max(1));
+        .buffered(concurrency)
+        .map(|(index, prepared)| async move { (index, send(prepared, psa, journal).await) })
+        .buffer_unordered(concurrency);
     let mut attempts: Vec<(usize, Attempt)> = Vec::with_capacity(changes.len());
     while let Some(attempt) = sending.next().await {
         watcher.sent();
@@ -114,44 +123,80 @@ async fn read_batched<P: Psa, K>(
     answers
 }
 
-/// Step 2 for one change: its intent, then (once durable) its write if the check allows it;
-/// not attempted once an interrupt stopped the writes ([`super::stop_before_next_write`]).
-async fn attempt<P: Psa, J: Journal>(
-    change: &Change,
+/// Step 2a for one change: an update's intent, recorded ahead of its write.
+enum Prepared<'c> {
+    /// Not an update checked in step 1: the adapter's own protocol, journalled as it runs.
+    Whole(&'c Change),
+    /// Its outcome is known already (nothing written).
+    Done(ActionResult),
+    /// An update whose intent is durable, with what step 1 found on its line.
+    Update {
+        change: &'c Change,
+        line: LineRef,
+        from: Decimal,
+        checked: Result<Decimal, PsaError>,
+        intent: IntentId,
+    },
+}
+
+async fn prepare<'c, J: Journal>(
+    change: &'c Change,
     checked: Option<Result<Decimal, PsaError>>,
-    psa: &P,
     journal: &J,
-) -> Attempt {
+) -> Prepared<'c> {
     if super::stopping() {
-        return Attempt::Done(super::not_attempted(change, journal).await);
+        return Prepared::Done(super::not_attempted(change, journal).await);
     }
     let (Some(checked), Action::Update { line, from }) = (checked, &change.action) else {
-        return Attempt::Done(journalled(change, psa, journal).await);
+        return Prepared::Whole(change);
     };
-    let intent = match journal.intent(change).await {
-        Ok(intent) => intent,
-        Err(error) => {
-            return Attempt::Done(ActionResult {
-                change: change.clone(),
-                outcome: Outcome::NotAttempted(format!("cannot record the intent: {error}")),
-                journal_error: None,
-            });
-        }
+    match journal.intent(change).await {
+        Ok(intent) => Prepared::Update {
+            change,
+            line: LineRef {
+                contract: change.contract.clone(),
+                line: line.clone(),
+            },
+            from: *from,
+            checked,
+            intent,
+        },
+        Err(error) => Prepared::Done(ActionResult {
+            change: change.clone(),
+            outcome: Outcome::NotAttempted(format!("cannot record the intent: {error}")),
+            journal_error: None,
+        }),
+    }
+}
+
+/// Step 2b for one change: its write, if the check allows it; not attempted once an interrupt
+/// stopped the writes ([`super::stop_before_next_write`]).
+async fn send<P: Psa, J: Journal>(prepared: Prepared<'_>, psa: &P, journal: &J) -> Attempt {
+    let (change, line, from, checked, intent) = match prepared {
+        Prepared::Done(result) => return Attempt::Done(result),
+        Prepared::Whole(change) => return Attempt::Done(journalled(change, psa, journal).await),
+        Prepared::Update {
+            change,
+            line,
+            from,
+            checked,
+            intent,
+        } => (change, line, from, checked, intent),
     };
-    let line = LineRef {
-        contract: change.contract.clone(),
-        line: line.clone(),
-    };
+    if super::stopping() {
+        let outcome = super::interrupted_before_write();
+        return Attempt::Done(settle(change, intent, outcome, journal));
+    }
     let written = match checked {
         Err(error) => Err(error),
-        Ok(found) if found != *from => Err(PsaError::Changed {
+        Ok(found) if found != from => Err(PsaError::Changed {
             contract: line.contract.clone(),
             line: line.line.clone(),
-            expected: *from,
+            expected: from,
             found: found.normalize(),
         }),
         Ok(_) => {
-            psa.write_checked(&line, *from, change.quantity, change.effective_date)
+            psa.write_checked(&line, from, change.quantity, change.effective_date)
                 .await
         }
     };

@@ -221,10 +221,15 @@ fn stopping() -> bool {
     STOP.load(std::sync::atomic::Ordering::SeqCst)
 }
 
+/// The outcome of a write an interrupt stopped before it started.
+fn interrupted_before_write() -> Outcome {
+    Outcome::NotAttempted("reckon was interrupted before this write".into())
+}
+
 /// A write an interrupt stopped before it started, journalled as not attempted (an intent
 /// closed at once), so that the journal and `reckon status` say so.
 async fn not_attempted<J: Journal>(change: &Change, journal: &J) -> ActionResult {
-    let outcome = Outcome::NotAttempted("reckon was interrupted before this write".into());
+    let outcome = interrupted_before_write();
     // Without its intent nothing is left open (nothing was written); without its outcome the
     // intent is re-read by the next apply, as any unclosed one.
     let journal_error = match journal.intent(change).await {

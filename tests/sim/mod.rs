@@ -5,3 +5,4 @@ pub mod connection;
 pub mod connectwise;
 pub mod gate;
 pub mod halopsa;
+pub mod latency;

@@ -87,9 +87,7 @@ async fn serve(
     body: Bytes,
 ) -> (Response, Option<Fault>) {
     let latency = lock(&state).latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    super::super::latency::wait(latency).await;
     let segments: Vec<String> = rest.split('/').map(str::to_owned).collect();
     let counted = match segments.as_slice() {
         [e, q, ..] if q.eq_ignore_ascii_case("query") => format!("{e}/query"),

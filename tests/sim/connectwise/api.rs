@@ -110,9 +110,7 @@ async fn serve(
     body: Bytes,
 ) -> Response {
     let latency = lock(&tenant).latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    super::super::latency::wait(latency).await;
     match fault {
         Some(FaultKind::TooManyRequests { retry_after }) => {
             let mut response = error(
