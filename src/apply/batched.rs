@@ -128,7 +128,7 @@ enum Prepared<'c> {
     /// Not an update checked in step 1: the adapter's own protocol, journalled as it runs.
     Whole(&'c Change),
     /// Its outcome is known already (nothing written).
-    Done(ActionResult),
+    Done(Box<ActionResult>),
     /// An update whose intent is durable, with what step 1 found on its line.
     Update {
         change: &'c Change,
@@ -145,7 +145,7 @@ async fn prepare<'c, J: Journal>(
     journal: &J,
 ) -> Prepared<'c> {
     if super::stopping() {
-        return Prepared::Done(super::not_attempted(change, journal).await);
+        return Prepared::Done(Box::new(super::not_attempted(change, journal).await));
     }
     let (Some(checked), Action::Update { line, from }) = (checked, &change.action) else {
         return Prepared::Whole(change);
@@ -161,11 +161,11 @@ async fn prepare<'c, J: Journal>(
             checked,
             intent,
         },
-        Err(error) => Prepared::Done(ActionResult {
+        Err(error) => Prepared::Done(Box::new(ActionResult {
             change: change.clone(),
             outcome: Outcome::NotAttempted(format!("cannot record the intent: {error}")),
             journal_error: None,
-        }),
+        })),
     }
 }
 
@@ -173,7 +173,7 @@ async fn prepare<'c, J: Journal>(
 /// stopped the writes ([`super::stop_before_next_write`]).
 async fn send<P: Psa, J: Journal>(prepared: Prepared<'_>, psa: &P, journal: &J) -> Attempt {
     let (change, line, from, checked, intent) = match prepared {
-        Prepared::Done(result) => return Attempt::Done(result),
+        Prepared::Done(result) => return Attempt::Done(*result),
         Prepared::Whole(change) => return Attempt::Done(journalled(change, psa, journal).await),
         Prepared::Update {
             change,

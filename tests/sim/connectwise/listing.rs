@@ -39,7 +39,7 @@ impl Listing<'_> {
         };
         let mut kept = Vec::new();
         for item in items {
-            match self.param("conditions").map(|c| matches(&item, c)) {
+            match self.param("conditions").map(|c| matches(item, c)) {
                 Some(Err(problem)) => {
                     let body = json!({"code": "InvalidObject", "message": problem, "errors": []});
                     return (StatusCode::BAD_REQUEST, Json(body)).into_response();
