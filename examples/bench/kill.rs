@@ -86,7 +86,12 @@ pub fn apply_and_kill(
         }
     };
     let records = state.appended(from)?;
+    // A signal that lands after the run removed its lock holder record (it was exiting when
+    // `try_wait` looked) killed nothing that matters: the run had finished. A short apply can
+    // end within the delay since the simulators' latency became exact.
+    let finished_first = status.code().is_none() && wrote && !state.holder_left()?;
     let ended = match (status.code(), wrote) {
+        _ if finished_first => Ended::Finished,
         // No exit code: ended by the signal.
         (None, _) => Ended::Killed(Killed {
             run: run_id(&records).ok_or("a killed apply journalled no intent")?,

@@ -106,6 +106,15 @@ impl State {
         }
     }
 
+    /// Whether an apply left its holder record behind: the local lock file, or a row of the
+    /// `lock_holders` table (an apply removes its own as it ends; a killed one cannot).
+    pub fn holder_left(&self) -> Result<bool, Failure> {
+        Ok(match self {
+            Self::Local(dir) => lock::read(dir)?.is_some(),
+            Self::Postgres(pg) => pg.query("SELECT count(*) FROM reckon.lock_holders")[0] != "0",
+        })
+    }
+
     /// Whether nobody holds the apply lock (for PostgreSQL: within a few seconds, as a
     /// closed connection's backend exits a moment after its client).
     pub fn lock_free(&self) -> Result<bool, Failure> {
