@@ -3,7 +3,6 @@
 //! request's work runs to its end even when its client goes away; faults either refuse it first
 //! (429, 500, 401) or hold or cut its answer after (slow, drop).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::{Body, Bytes};
@@ -13,7 +12,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::super::connection::{self, Connections};
-use super::{CLIENT_ID, CLIENT_SECRET, FaultKind, Invoice, Item, Line, Seen, State, Written};
+use super::{
+    CLIENT_ID, CLIENT_SECRET, Client, FaultKind, Invoice, Item, Line, Seen, State, Written,
+};
 
 pub(super) type Tenant = Arc<Mutex<State>>;
 
@@ -179,22 +180,18 @@ fn route(tenant: &Tenant, method: Method, uri: &Uri, headers: &HeaderMap, body: 
                 .filter(|i| clients.as_ref().is_none_or(|c| c.contains(&i.client_id)))
                 .collect();
             let (total, page) = page_of(&query, listed_invoices);
-            // Only the page's invoices and their lines are built: a real server answers from
-            // indexed tables, so a large simulated book must not cost the simulator a scan of
-            // every record per page (that would be its time, not reckon's).
-            let wanted: std::collections::HashSet<i64> = page.iter().map(|i| i.id).collect();
-            let mut lines: HashMap<i64, Vec<Value>> = HashMap::new();
-            if with_lines {
-                for line in state.lines.iter().filter(|l| wanted.contains(&l.ihid)) {
-                    lines.entry(line.ihid).or_default().push(line_json(line));
-                }
-            }
+            // Only the page's invoices and their lines are built, through the indexes: a real
+            // server answers from indexed tables, so a large simulated book must not cost the
+            // simulator a scan of every record per page (that would be its time, not reckon's).
+            let page: Vec<Invoice> = page.into_iter().cloned().collect();
             let rows = page
-                .into_iter()
+                .iter()
                 .map(|i| {
-                    let mut row = header_json(&state, i);
+                    let client = state.client_at(i.client_id);
+                    let mut row = header_json(client.map(|c| &state.clients[c]), i);
                     if with_lines {
-                        row["lines"] = Value::Array(lines.remove(&i.id).unwrap_or_default());
+                        let lines = state.lines_of(i.id);
+                        row["lines"] = lines.iter().map(|&l| line_json(&state.lines[l])).collect();
                     }
                     row
                 })
@@ -208,8 +205,9 @@ fn route(tenant: &Tenant, method: Method, uri: &Uri, headers: &HeaderMap, body: 
                 .parse::<i64>()
                 .ok()
                 .and_then(|id| state.invoices.iter().find(|i| i.id == id))
+                .cloned()
             {
-                Some(invoice) => json_response(invoice_json(&state, invoice, details)),
+                Some(invoice) => json_response(invoice_json(&mut state, &invoice, details)),
                 None => text(StatusCode::NOT_FOUND, "Recurring invoice not found"),
             }
         }
@@ -304,7 +302,7 @@ fn update_lines(state: &mut State, body: &[u8]) -> Response {
         };
         match line.get("id").and_then(Value::as_i64).filter(|id| *id != 0) {
             Some(id) => {
-                let Some(at) = state.lines.iter().position(|l| l.id == id) else {
+                let Some(at) = state.line_at(id) else {
                     return text(StatusCode::BAD_REQUEST, "line not found");
                 };
                 changes.push((Some(at), line.clone(), qty.clone()));
@@ -372,24 +370,21 @@ fn item_json(item: &Item) -> Value {
     })
 }
 
-fn invoice_json(state: &State, invoice: &Invoice, with_lines: bool) -> Value {
-    let mut value = header_json(state, invoice);
+fn invoice_json(state: &mut State, invoice: &Invoice, with_lines: bool) -> Value {
+    let client = state.client_at(invoice.client_id);
+    let mut value = header_json(client.map(|c| &state.clients[c]), invoice);
     if with_lines {
-        value["lines"] = state
-            .lines
-            .iter()
-            .filter(|l| l.ihid == invoice.id)
-            .map(line_json)
-            .collect();
+        let lines = state.lines_of(invoice.id);
+        value["lines"] = lines.iter().map(|&l| line_json(&state.lines[l])).collect();
     }
     value
 }
 
-fn header_json(state: &State, invoice: &Invoice) -> Value {
+fn header_json(client: Option<&Client>, invoice: &Invoice) -> Value {
     json!({
         "id": invoice.id,
         "client_id": invoice.client_id,
-        "client_name": state.clients.iter().find(|c| c.id == invoice.client_id).map(|c| c.name.clone()),
+        "client_name": client.map(|c| c.name.clone()),
         "reference": invoice.reference,
         "disabled": invoice.disabled,
         "startdate": invoice.startdate,

@@ -18,6 +18,7 @@
 #![allow(dead_code)]
 
 mod api;
+mod index;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -140,6 +141,7 @@ pub struct State {
     pub writes: Vec<Written>,
     issued: u64,
     next_line: i64,
+    indexes: index::Indexes,
 }
 
 impl Default for State {
@@ -158,6 +160,7 @@ impl Default for State {
             writes: Vec::new(),
             issued: 0,
             next_line: 90_000,
+            indexes: index::Indexes::default(),
         }
     }
 }
