@@ -3,8 +3,9 @@
 //! [`crate::psa::http::Observer`]) and `apply`'s writes done of the total.
 //!
 //! One [`Mode`] for both, decided from the streams: a line redrawn in place when stderr is a
-//! terminal that stdout is not (stdout on the terminal already shows the plan and each write as
-//! it lands, and two writers on one screen garble each other) and cleared when done; in CI
+//! terminal — for writes only when stdout is not (stdout on the terminal already shows each
+//! write as it lands, and two writers on one screen garble each other); the reading line shows
+//! whenever stderr is a terminal, as nothing else prints meanwhile — cleared when done; in CI
 //! (stderr not a terminal) one line every few seconds (`RECKON_PROGRESS_SECONDS`, default 5;
 //! 0: on every change); nothing while `-v` logs requests to a terminal (they would cut the
 //! redrawn line). Self-made rather than indicatif: one counter line needs no dependency.
@@ -27,6 +28,17 @@ enum Mode {
 }
 
 impl Mode {
+    /// The mode for the PSA reads: nothing else is printed while they run (every caller clears
+    /// the line before it prints), so a terminal shows the line even when stdout is that
+    /// terminal too — the usual `reckon plan` at a prompt.
+    fn for_reading(logging: bool) -> Self {
+        use std::io::IsTerminal;
+        match Self::for_stderr(logging) {
+            Self::Off if std::io::stderr().is_terminal() && !logging => Self::Redrawn,
+            mode => mode,
+        }
+    }
+
     /// The mode for this process's streams; `logging`: `-v`/`RECKON_LOG` write to stderr.
     fn for_stderr(logging: bool) -> Self {
         use std::io::IsTerminal;
@@ -215,7 +227,7 @@ pub fn reading(psa: &str, logging: bool) -> ReadingGuard {
     crate::psa::http::observe(&PAGES);
     *PAGES.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(Reading {
         psa: psa.to_owned(),
-        line: Line::new(Mode::for_stderr(logging)),
+        line: Line::new(Mode::for_reading(logging)),
     });
     ReadingGuard(())
 }

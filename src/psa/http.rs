@@ -1,5 +1,6 @@
 //! One HTTP policy for every PSA adapter: when a failed request is tried again and after how
-//! long, how requests are counted (and told to the front end's progress, [`Observer`]), how the HTTP client is built, and where a request may go.
+//! long, how requests are counted (and told to the front end's progress, [`Observer`]), how
+//! the HTTP client is built, and where a request may go.
 //!
 //! Retrying is a state machine in the style of cargo's `RetryResult`: [`Retry::next`] takes how
 //! an attempt failed and the current time (`now` is passed in, never read here) and answers

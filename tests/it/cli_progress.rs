@@ -138,26 +138,7 @@ fn on_a_terminal_the_requests_line_is_redrawn_in_place_and_cleared_before_the_co
     let ws = many_companies(&sim, 501);
     let dir = ws.path();
     // stderr on the pty `script` makes, stdout to a file: the redrawn mode.
-    let reckon = env!("CARGO_BIN_EXE_reckon");
-    let line = format!(
-        "exec '{reckon}' -C '{}' plan --period 2026-10 > '{}'",
-        dir.display(),
-        dir.join("plan.txt").display()
-    );
-    let mut command = std::process::Command::new("script");
-    command
-        .args(["-qec", &line, "/dev/null"])
-        .env("SHELL", "/bin/sh")
-        .env("NO_COLOR", "1")
-        .env("HOSTNAME", "testhost")
-        .env_remove("RECKON_LOG")
-        .stdin(std::process::Stdio::null());
-    for (key, value) in ENV {
-        command.env(key, value);
-    }
-    let output = command.output().expect("script (util-linux) runs");
-    let terminal = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{terminal}");
+    let terminal = plan_on_a_pty(dir, Some(&dir.join("plan.txt")));
     let clear = "\r\x1b[2K";
     assert!(
         terminal.contains(&format!("{clear}reading autotask: 1 request (")),
@@ -186,6 +167,56 @@ fn on_a_terminal_the_requests_line_is_redrawn_in_place_and_cleared_before_the_co
     let plan = std::fs::read_to_string(dir.join("plan.txt")).expect("stdout file");
     assert!(plan.contains("Plan: 0 to create, 501 to update"), "{plan}");
     assert!(!plan.contains("reading autotask"), "{plan}");
+}
+
+/// What the terminal showed of `reckon -C DIR plan --period 2026-10` run on a pty (util-linux
+/// `script`, the shell replaced by reckon, `SHELL` pinned: CI's `/bin/sh` is dash), stdout to
+/// `stdout_to` when given; asserts it exited 0.
+fn plan_on_a_pty(dir: &std::path::Path, stdout_to: Option<&std::path::Path>) -> String {
+    let reckon = env!("CARGO_BIN_EXE_reckon");
+    let redirect = stdout_to.map_or(String::new(), |to| format!(" > '{}'", to.display()));
+    let line = format!(
+        "exec '{reckon}' -C '{}' plan --period 2026-10{redirect}",
+        dir.display()
+    );
+    let mut command = std::process::Command::new("script");
+    command
+        .args(["-qec", &line, "/dev/null"])
+        .env("SHELL", "/bin/sh")
+        .env("NO_COLOR", "1")
+        .env("HOSTNAME", "testhost")
+        .env_remove("RECKON_LOG")
+        .stdin(std::process::Stdio::null());
+    for (key, value) in ENV {
+        command.env(key, value);
+    }
+    let output = command.output().expect("script (util-linux) runs");
+    let terminal = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{terminal}");
+    terminal
+}
+
+/// `reckon plan` at a prompt: stdout and stderr are the same terminal. The reading line shows
+/// there too, and is cleared before the plan is printed.
+#[test]
+fn at_a_prompt_the_requests_line_shows_and_is_cleared_before_the_plan() {
+    let sim = Sim::start_with_periods(NaiveDate::from_ymd_opt(2026, 10, 1).expect("date"), 2);
+    let ws = many_companies(&sim, 501);
+    let dir = ws.path();
+    let terminal = plan_on_a_pty(dir, None);
+    let clear = "\r\x1b[2K";
+    assert!(
+        terminal.contains(&format!("{clear}reading autotask: 1 request (")),
+        "{terminal:?}"
+    );
+    let plan = terminal
+        .find("Plan: 0 to create, 501 to update")
+        .expect("the plan");
+    let last_drawn = terminal
+        .rfind("reading autotask: ")
+        .expect("a progress line");
+    assert!(last_drawn < plan, "{terminal:?}");
+    assert!(terminal[last_drawn..plan].contains(clear), "{terminal:?}");
 }
 
 /// Autotask applies in batched mode: every outcome comes after one confirming read, once all
