@@ -217,7 +217,8 @@ impl<'a> Planner<'a> {
             None if quantity.is_zero() => return,
             None if self.inputs.workspace.policy.create_missing_lines => Action::Create,
             None => {
-                let finding = findings::missing_line(integration, target, contract, usage);
+                let name = self.service_name(target.service);
+                let finding = findings::missing_line(integration, target, name, contract, usage);
                 return self.findings.push(finding);
             }
         };
@@ -406,9 +407,17 @@ impl<'a> Planner<'a> {
             .filter(|i| self.inputs.usage.contains_key(&i.name))
             .flat_map(|i| i.services.iter().map(|s| s.psa_service.as_str()))
             .collect();
+        let services = &self.inputs.psa.services;
+        let service_name = |id: &str| {
+            services
+                .iter()
+                .find(|s| s.id == id)
+                .map_or("", |s| s.name.as_str())
+        };
         self.findings.extend(findings::lines_without_usage(
             &self.inputs.psa.contracts,
             &self.companies,
+            service_name,
             &mapped,
             &self.touched,
             self.inputs.period,

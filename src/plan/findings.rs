@@ -37,23 +37,24 @@ pub(super) fn about_target(
 pub(super) fn missing_line(
     integration: &Integration,
     target: &Target<'_>,
+    service_name: &str,
     contract: &Contract,
     usage: Decimal,
 ) -> Finding {
+    let service = service_label(target.service, service_name);
     let mut finding = Finding::new(
         FindingKind::MissingLine,
         format!(
-            "contract {} of {} has no {} line for usage {} of {}",
+            "contract {} of {} has no {service} line for usage {} of {}",
             contract.id,
             target.company_name,
-            target.service,
             display_usage(usage),
             target.account.account_name
         ),
     );
     finding.hint = Some(format!(
-        "add a {} line to contract {}, or set `policy.create_missing_lines: true` in reckon.yaml",
-        target.service, contract.id
+        "add a {service} line to contract {}, or set `policy.create_missing_lines: true` in reckon.yaml",
+        contract.id
     ));
     about_target(finding, integration, target, Some(usage))
 }
@@ -258,6 +259,10 @@ pub(super) fn drop_conflicting_changes(
             )
         })
         .collect();
+    let names: BTreeMap<String, String> = changes
+        .iter()
+        .map(|c| (c.psa_service.clone(), c.psa_service_name.clone()))
+        .collect();
     changes.retain(|c| !conflicts.contains_key(&(c.contract.clone(), c.psa_service.clone())));
     for ((contract, service), sources) in conflicts {
         for source in &sources {
@@ -266,8 +271,9 @@ pub(super) fn drop_conflicting_changes(
         let mut finding = Finding::new(
             FindingKind::ConflictingSources,
             format!(
-                "integrations {} all compute a quantity for {service} on contract {contract}; none is planned",
-                sources.join(", ")
+                "integrations {} all compute a quantity for {} on contract {contract}; none is planned",
+                sources.join(", "),
+                service_label(&service, names.get(&service).map_or("", String::as_str))
             ),
         );
         finding.hint = Some("map the service in one integration only".into());
@@ -281,9 +287,10 @@ pub(super) fn drop_conflicting_changes(
 /// PSA lines for a mapped service (`mapped`) that no usage fed (`touched` lists the contract
 /// and service pairs some usage was headed for): billing for something unused, or a mapping
 /// that is missing.
-pub(super) fn lines_without_usage(
+pub(super) fn lines_without_usage<'n>(
     contracts: &[Contract],
     companies: &CompanyIndex<'_>,
+    service_name: impl Fn(&str) -> &'n str,
     mapped: &BTreeSet<&str>,
     touched: &BTreeSet<(String, String)>,
     period: Period,
@@ -308,7 +315,7 @@ pub(super) fn lines_without_usage(
                     contract.id,
                     line.id,
                     line.quantity.normalize(),
-                    line.service_id,
+                    service_label(&line.service_id, service_name(&line.service_id)),
                     period
                 ),
             );
@@ -322,6 +329,17 @@ pub(super) fn lines_without_usage(
         }
     }
     findings
+}
+
+/// A PSA service as a finding names it: its id, with its catalogue name beside it when the
+/// catalogue has one (`31 ("Keeper Business Plus")`): an Autotask id alone says nothing to the
+/// person reading the plan.
+pub(super) fn service_label(id: &str, name: &str) -> String {
+    if name.is_empty() || name == id {
+        id.to_owned()
+    } else {
+        format!("{id} (\"{name}\")")
+    }
 }
 
 /// Orders findings: most costly kind first, then by what they concern.
@@ -399,4 +417,19 @@ pub(super) fn unwritable(
     };
     finding.contract = Some(contract.id.clone());
     Some(about_target(finding, integration, target, Some(usage)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::service_label;
+
+    #[test]
+    fn a_service_is_named_beside_its_id_when_the_catalogue_names_it() {
+        assert_eq!(
+            service_label("31", "Keeper Business Plus"),
+            "31 (\"Keeper Business Plus\")"
+        );
+        assert_eq!(service_label("31", ""), "31", "not in the catalogue");
+        assert_eq!(service_label("KEEPER-BP", "KEEPER-BP"), "KEEPER-BP");
+    }
 }
