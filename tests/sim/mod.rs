@@ -6,3 +6,4 @@ pub mod connectwise;
 pub mod gate;
 pub mod halopsa;
 pub mod latency;
+pub mod serving;

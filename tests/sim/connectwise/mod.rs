@@ -29,7 +29,8 @@ use std::time::Duration;
 use axum::http::Method;
 use serde_json::Value;
 
-use super::connection::{self, Connections, CuttableListener};
+use super::connection;
+use super::serving::Serving;
 
 /// The login company id the simulator accepts.
 pub const COMPANY_ID: &str = "reckondemo";
@@ -378,52 +379,22 @@ impl State {
 pub struct Simulator {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
-    connections: Connections,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: Serving,
 }
 
 impl Simulator {
     /// Serves `state` on 127.0.0.1 at a free port.
     pub fn start(state: State) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(state));
         let shared = Arc::clone(&state);
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let connections = Connections::default();
-        let counted = connections.clone();
-        // Named `sim-…` (threads and workers): the bench tells their CPU time from reckon's.
-        let thread = std::thread::Builder::new()
-            .name("sim-connectwise".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .thread_name("sim-connectwise")
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                    let app = axum::Router::new()
-                        .fallback(api::handle)
-                        .with_state(shared)
-                        .layer(axum::Extension(counted.clone()));
-                    let _ = axum::serve(CuttableListener::new(listener, counted), app)
-                        .with_graceful_shutdown(async {
-                            let _ = stopped.await;
-                        })
-                        .await;
-                });
-            })
-            .expect("spawn the simulator thread");
+        let server = Serving::start("sim-connectwise", listener, move || {
+            axum::Router::new().fallback(api::handle).with_state(shared)
+        });
         Self {
-            addr,
+            addr: server.addr(),
             state,
-            connections,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
+            server,
         }
     }
 
@@ -440,7 +411,7 @@ impl Simulator {
     /// Waits until no connection is open, so nothing sent before can still land (see
     /// [`connection::quiesce`]).
     pub async fn quiesce(&self, limit: Duration) -> std::io::Result<()> {
-        connection::quiesce(self.addr, &self.connections, limit).await
+        connection::quiesce(self.addr, self.server.connections(), limit).await
     }
 
     /// The tenant, for seeding, fault injection and assertions.
@@ -448,17 +419,6 @@ impl Simulator {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
