@@ -407,21 +407,15 @@ impl<'a> Planner<'a> {
             .filter(|i| self.inputs.usage.contains_key(&i.name))
             .flat_map(|i| i.services.iter().map(|s| s.psa_service.as_str()))
             .collect();
-        let services = &self.inputs.psa.services;
-        let service_name = |id: &str| {
-            services
-                .iter()
-                .find(|s| s.id == id)
-                .map_or("", |s| s.name.as_str())
-        };
-        self.findings.extend(findings::lines_without_usage(
+        let found = findings::lines_without_usage(
             &self.inputs.psa.contracts,
             &self.companies,
-            service_name,
+            |id| self.service_name(id),
             &mapped,
             &self.touched,
             self.inputs.period,
-        ));
+        );
+        self.findings.extend(found);
     }
 
     /// Sorts, sets each finding's severity under `policy.fail_on`, and decides the blockers.

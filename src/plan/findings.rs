@@ -242,29 +242,30 @@ pub(super) fn drop_conflicting_changes(
 ) -> (Vec<Finding>, BTreeMap<String, usize>) {
     let mut findings = Vec::new();
     let mut concerned: BTreeMap<String, usize> = BTreeMap::new();
-    let mut per_line: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    // Per contract and service: the service's catalogue name and the integrations planning it.
+    let mut per_line: BTreeMap<(&str, &str), (&str, Vec<&str>)> = BTreeMap::new();
     for change in changes.iter() {
         per_line
             .entry((&change.contract, &change.psa_service))
-            .or_default()
+            .or_insert_with(|| (&change.psa_service_name, Vec::new()))
+            .1
             .push(&change.integration);
     }
-    let conflicts: BTreeMap<(String, String), Vec<String>> = per_line
+    let conflicts: BTreeMap<(String, String), (String, Vec<String>)> = per_line
         .into_iter()
-        .filter(|(_, sources)| sources.len() > 1)
-        .map(|((c, s), sources)| {
+        .filter(|(_, (_, sources))| sources.len() > 1)
+        .map(|((c, s), (name, sources))| {
             (
                 (c.to_owned(), s.to_owned()),
-                sources.iter().map(|s| (*s).to_owned()).collect(),
+                (
+                    name.to_owned(),
+                    sources.iter().map(|s| (*s).to_owned()).collect(),
+                ),
             )
         })
         .collect();
-    let names: BTreeMap<String, String> = changes
-        .iter()
-        .map(|c| (c.psa_service.clone(), c.psa_service_name.clone()))
-        .collect();
     changes.retain(|c| !conflicts.contains_key(&(c.contract.clone(), c.psa_service.clone())));
-    for ((contract, service), sources) in conflicts {
+    for ((contract, service), (name, sources)) in conflicts {
         for source in &sources {
             *concerned.entry(source.clone()).or_default() += 1;
         }
@@ -273,7 +274,7 @@ pub(super) fn drop_conflicting_changes(
             format!(
                 "integrations {} all compute a quantity for {} on contract {contract}; none is planned",
                 sources.join(", "),
-                service_label(&service, names.get(&service).map_or("", String::as_str))
+                service_label(&service, &name)
             ),
         );
         finding.hint = Some("map the service in one integration only".into());

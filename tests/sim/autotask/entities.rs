@@ -55,15 +55,13 @@ impl State {
             },
         };
         let matched = cached.unwrap_or_else(|| {
-            let rows = match indexed(&conditions) {
-                Some((field, keys)) => {
-                    let positions = self.positions(key, field, &keys);
-                    let rows = self.rows(key);
-                    positions.iter().map(|&i| &rows[i]).collect::<Vec<_>>()
-                }
-                None => self.rows(key).iter().collect(),
+            let positions =
+                indexed(&conditions).map(|(field, keys)| self.positions(key, field, &keys));
+            let rows = self.rows(key);
+            let candidates: Box<dyn Iterator<Item = &Value>> = match &positions {
+                Some(positions) => Box::new(positions.iter().map(|&i| &rows[i])),
+                None => Box::new(rows.iter()),
             };
-            let candidates = rows.into_iter();
             let mut matched: Vec<Value> = candidates
                 .filter(|row| conditions.iter().all(|c| c.matches(row)))
                 .cloned()
