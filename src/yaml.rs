@@ -25,9 +25,9 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// input. The sandbox file is a PSA's book, which reckon itself writes and which grows with the
 /// book and with every apply: 5,000 accounts × 4 priced lines are about 290,000 values, and each
 /// dated change a line gains adds 5. This figure holds such a book with three years of monthly
-/// changes on every line (about 3.9 million values), and still bounds what a hostile file can
-/// make reckon allocate (the file is also capped at [`MAX_FILE_BYTES`]; parsing this many
-/// values of a sandbox file takes about a second and under 1 GB).
+/// changes on every line (3.9 million values, a 50 MB file, near [`MAX_FILE_BYTES`]; a whole
+/// `reckon plan` over it peaked at 218 MB of memory), and still bounds what a hostile file can
+/// make reckon allocate.
 pub const STATE_MAX_VALUES: usize = 4_000_000;
 
 /// Which input budget a file is read with.

@@ -1,7 +1,8 @@
 // reckon's review page: renders the lines table from the page's data block a page of rows at a
 // time, sorts and filters it, and draws a line's daily chart when it is opened. Hand-written,
 // no library; nothing here fetches anything. Numbers are parsed only to order rows and place
-// points on a chart: every figure shown is the exact text reckon wrote.
+// points on a chart: every figure shown is the exact text reckon wrote, or (money, see
+// decode) what exact integer arithmetic gives, which reckon checked is its own figure.
 (function () {
   'use strict';
   var errors = [];
@@ -12,11 +13,13 @@
   if (!table) { return; }
   var data = JSON.parse(document.getElementById(table.getAttribute('data-rows')).textContent);
   var strings = data.s;
-  var rows = data.r;
+  var rows = withConstants(data);
   var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
   var kinds = heads.map(function (th) { return th.getAttribute('data-k'); });
   var chartAt = kinds.indexOf('c');
   var billedAt = +table.getAttribute('data-billed');
+  var currentAt = +table.getAttribute('data-current');
+  var places = +(table.getAttribute('data-minor') || 2);
   var body = table.tBodies[0];
   var form = document.querySelector('form.filters');
   var shown = document.getElementById('shown');
@@ -28,6 +31,72 @@
   function text(c) { return c === null ? '\u2014' : typeof c === 'number' ? strings[c] : c; }
   function main(c) { return Array.isArray(c) ? text(c[0]) : text(c); }
   function sub(c) { return Array.isArray(c) ? text(c[1]) : ''; }
+
+  // A column the same in every row is written once (data.k, by column): put it back.
+  function withConstants(data) {
+    var fixed = Object.keys(data.k || {}).map(Number).sort(function (a, b) { return a - b; });
+    if (!fixed.length) { return data.r; }
+    return data.r.map(function (r) {
+      var full = r.slice();
+      fixed.forEach(function (col) { full.splice(col, 0, data.k[col]); });
+      return full;
+    });
+  }
+
+  // --- typed columns, made text once ------------------------------------------------------
+  // 'q': a bare number, printed as JavaScript prints it (reckon writes one bare only where
+  // that is its own text). '$': an amount in minor units (2710 is 27.10), null unknown.
+  // 'r': the unit price (an index into the strings) from which revenue after and before are
+  // computed with the line's quantities as exact integers, rounded half away from zero to the
+  // minor unit, as reckon rounds (reckon wrote the price only where this gives its figures).
+  // Text in any of them is shown as it is.
+  function exact(t) {
+    var negative = t.charAt(0) === '-';
+    var digits = negative ? t.slice(1) : t;
+    var dot = digits.indexOf('.');
+    var fraction = dot < 0 ? '' : digits.slice(dot + 1);
+    var n = BigInt((dot < 0 ? digits : digits.slice(0, dot)) + fraction);
+    return { n: negative ? -n : n, scale: fraction.length };
+  }
+  function minorOf(quantity, price) {
+    var q = exact(quantity);
+    var p = exact(price);
+    var n = q.n * p.n;
+    var scale = q.scale + p.scale;
+    if (scale <= places) { return n * BigInt(10) ** BigInt(places - scale); }
+    var divisor = BigInt(10) ** BigInt(scale - places);
+    var quotient = n / divisor;
+    var remainder = n % divisor;
+    if (remainder < BigInt(0)) { remainder = -remainder; }
+    if (BigInt(2) * remainder >= divisor) { quotient += n < BigInt(0) ? BigInt(-1) : BigInt(1); }
+    return quotient;
+  }
+  function amount(units) {
+    var t = String(units);
+    var negative = t.charAt(0) === '-';
+    if (negative) { t = t.slice(1); }
+    while (t.length <= places) { t = '0' + t; }
+    var shown = places ? t.slice(0, t.length - places) + '.' + t.slice(t.length - places) : t;
+    return (negative ? '-' : '') + shown;
+  }
+  function revenue(r, price) {
+    var after = minorOf(r[billedAt], price);
+    var before = r[currentAt] === null ? BigInt(0) : minorOf(r[currentAt], price);
+    return after === before ? amount(after) : [amount(after), 'from ' + amount(before)];
+  }
+  function decode(kind, r, c) {
+    if (kind === 'q') { return typeof c === 'number' ? String(c) : c; }
+    if (c === null) { return 'unknown'; }
+    if (typeof c !== 'number') { return c; }
+    return kind === '$' ? amount(c) : revenue(r, strings[c]);
+  }
+  ['q', '$', 'r'].forEach(function (kind) {
+    kinds.forEach(function (k, col) {
+      if (k !== kind) { return; }
+      rows.forEach(function (r) { r[col] = decode(kind, r, r[col]); });
+    });
+  });
+  kinds = kinds.map(function (k) { return k === 'q' || k === '$' || k === 'r' ? 'n' : k; });
 
   var state = { order: null, visible: null, page: 0, size: 100, open: {}, allOpen: false };
   state.order = rows.map(function (r, i) { return i; });
@@ -345,7 +414,17 @@
     document.body.getBoundingClientRect();
     return performance.now() - start;
   };
-  var result = { rows: rows.length, errors: errors, before: column() };
+  // Every cell of the first page as shown (main text, the line under it), before any sort:
+  // the lines in plan order, for the test to hold against `reckon plan --format json`.
+  var firstPage = Array.prototype.map.call(body.rows, function (r) {
+    return Array.prototype.map.call(r.cells, function (c) {
+      var text = c.firstChild && c.firstChild.nodeType === 3 ? c.firstChild.textContent : '';
+      var under = c.querySelector('.sub');
+      return [text, under ? under.textContent : ''];
+    });
+  });
+  var result = { rows: rows.length, errors: errors, before: column(), firstPage: firstPage,
+    heads: heads.map(function (th) { return th.textContent; }) };
   var width = function () {
     return { scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth };
   };
