@@ -139,8 +139,10 @@ fn money_columns_sort_with_unknown_lowest_in_chromium() {
 
 /// The page computes each line's revenue from the unit price and the quantities (exact
 /// integers, rounded half away from zero: `amounts.rs`); with quantities to the hundredth
-/// that needs rounding, a tie included: Cedar Law's 7.23 × $1.50 is 10.845, shown 10.85 (a
-/// float, or rounding half to even, gives 10.84). Every figure must be reckon's own.
+/// that needs rounding, ties included: Cedar Law's 7.23 × $1.50 is 10.845, shown 10.85 (a
+/// float, or rounding half to even, gives 10.84); Delta Dental's 19.35 × $1234567890123.9 is
+/// 23888888673897.465, beyond the integers a script number holds exactly (the script's
+/// BigInt path), shown …97.47. Every figure must be reckon's own.
 #[test]
 fn the_pages_money_is_reckons_to_the_cent_in_chromium() {
     if chromium_missing() {
@@ -164,6 +166,11 @@ fn the_pages_money_is_reckons_to_the_cent_in_chromium() {
         "id: C-1003-1\n        service: KEEPER-BP\n        quantity: \"0\"\n        price: \"4.75\"",
         "id: C-1003-1\n        service: KEEPER-BP\n        quantity: \"0\"\n        price: \"1.50\"",
     );
+    edit(
+        "sandbox/psa.yaml",
+        "id: C-1004-1\n        service: KEEPER-BP\n        quantity: \"20\"\n        price: \"5.00\"",
+        "id: C-1004-1\n        service: KEEPER-BP\n        quantity: \"20\"\n        price: \"1234567890123.9\"",
+    );
     let changes = plan_changes(dir);
     let cedar = changes
         .iter()
@@ -186,6 +193,16 @@ fn the_pages_money_is_reckons_to_the_cent_in_chromium() {
         cedar_row.contains(&("10.85".to_owned(), "from 0.00".to_owned())),
         "{cedar_row:?}"
     );
+    let delta_row = seen
+        .first_page
+        .iter()
+        .find(|row| row.iter().any(|(text, _)| text == "Delta Dental Group"))
+        .expect("Delta Dental's row");
+    let big = (
+        "23888888673897.47".to_owned(),
+        "from 24691357802478.00".to_owned(),
+    );
+    assert!(delta_row.contains(&big), "{delta_row:?}");
     assert_sorted(&seen, "Revenue");
 }
 
