@@ -61,9 +61,15 @@
     var n = big ? BigInt(whole) : Number(whole);
     return { n: negative ? -n : n, scale: fraction.length };
   }
+  // Quantities and prices repeat down a book: each product is computed once.
+  var products = Object.create(null);
   function minorOf(quantity, price) {
-    var small = minorIn(quantity, price, false);
-    return small === null ? minorIn(quantity, price, true) : small;
+    var key = quantity + '*' + price;
+    if (!(key in products)) {
+      var small = minorIn(quantity, price, false);
+      products[key] = small === null ? minorIn(quantity, price, true) : small;
+    }
+    return products[key];
   }
   // quantity × price rounded half away from zero to the minor unit; null when plain numbers
   // would leave the safe integers (then the caller asks again with BigInt).
