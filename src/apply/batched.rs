@@ -6,8 +6,8 @@
 //!    ([`Psa::line_quantities`]) just before the writes start; a line that no longer holds what
 //!    the plan saw is refused ([`PsaError::Changed`]), as the adapter's per-line check does.
 //! 2. **Write**: each checked line once ([`Psa::write_checked`], no read of its own),
-//!    journalled, up to [`Psa::write_concurrency`] at once; intents are recorded up to one
-//!    round ahead of the writes, so no write waits for its own intent's fsync.
+//!    journalled, up to [`Psa::write_concurrency`] at once; intents are recorded beside the
+//!    writes, up to one round ahead of them, so no write waits for its own intent's fsync.
 //! 3. **Confirm**: one batched read of every line whose answer did not show the result (an
 //!    adjustment that cannot be read back, or an answer that was lost): a lost answer is
 //!    settled by this read, never by writing again.
@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use futures_util::{StreamExt, stream};
 use rust_decimal::Decimal;
+use tokio::sync::{Semaphore, SemaphorePermit, mpsc};
 
 use super::{ActionResult, ApplyReport, IntentId, Journal, Outcome, Watcher, journalled};
 use crate::observed::LineRef;
@@ -38,24 +39,32 @@ pub(super) async fn execute<P: Psa, J: Journal>(
     let changes: Vec<&Change> = plan.applicable().collect();
     let checks = check(&changes, psa).await;
     let concurrency = psa.write_concurrency().max(1);
-    // Intents are made durable up to one round of writes ahead, in plan order (the journal
-    // commits concurrent intents with one fsync), so a write never waits for its own intent's
-    // fsync. Each write still starts only once its intent is durable; an intent whose write
-    // never starts (a kill, an interrupt) is closed as not attempted or settled by the next
-    // apply's read, as any intent without an outcome is.
-    let mut sending = stream::iter(changes.iter().zip(checks).enumerate())
-        .map(|(index, (change, checked))| async move {
-            (index, prepare(change, checked, journal).await)
-        })
-        .buffered(concurrency)
-        .map(|(index, prepared)| async move { (index, send(prepared, psa, journal).await) })
-        .buffer_unordered(concurrency);
-    let mut attempts: Vec<(usize, Attempt)> = Vec::with_capacity(changes.len());
-    while let Some(attempt) = sending.next().await {
-        watcher.sent();
-        attempts.push(attempt);
-    }
-    drop(sending);
+    let places = Semaphore::new(concurrency);
+    let (ready, mut prepared) = mpsc::unbounded_channel();
+    let recording = record_ahead(
+        changes.iter().zip(checks).enumerate(),
+        &places,
+        concurrency,
+        journal,
+        ready,
+    );
+    let sending = async {
+        let mut attempts: Vec<(usize, Attempt)> = Vec::with_capacity(changes.len());
+        let mut sends = stream::poll_fn(|cx| prepared.poll_recv(cx))
+            .map(
+                |(index, prepared, ahead): (usize, Prepared<'_>, Ahead<'_>)| async move {
+                    drop(ahead); // sent now: the next intent may be recorded
+                    (index, send(prepared, psa, journal).await)
+                },
+            )
+            .buffer_unordered(concurrency);
+        while let Some(attempt) = sends.next().await {
+            watcher.sent();
+            attempts.push(attempt);
+        }
+        attempts
+    };
+    let ((), mut attempts) = tokio::join!(recording, sending);
     attempts.sort_by_key(|(index, _)| *index);
     let results = confirm(attempts.into_iter().map(|(_, a)| a).collect(), psa, journal).await;
     for result in &results {
@@ -65,6 +74,37 @@ pub(super) async fn execute<P: Psa, J: Journal>(
         results,
         journal_error: journal.finish().await.err().map(|e| e.to_string()),
     }
+}
+
+/// A place among the intents recorded ahead of the writes; given back when the write starts.
+/// (`None` only if the semaphore were closed, which nothing does.)
+type Ahead<'s> = Option<SemaphorePermit<'s>>;
+
+/// Step 2a for every change, in plan order: records intents (a few at once, so that one fsync
+/// covers them) while the writes run, at most `concurrency` ahead of the writes started, and
+/// hands each prepared change to the writers. Runs beside the writes rather than being pulled
+/// by them, so an intent's fsync overlaps the round of writes before it instead of starting
+/// when a write slot frees (which cost about 1 ms a round; README, "Scale and fault
+/// benchmark").
+async fn record_ahead<'c, 's, J: Journal>(
+    changes: impl Iterator<Item = (usize, (&'c &'c Change, Option<Result<Decimal, PsaError>>))>,
+    places: &'s Semaphore,
+    concurrency: usize,
+    journal: &J,
+    ready: mpsc::UnboundedSender<(usize, Prepared<'c>, Ahead<'s>)>,
+) {
+    stream::iter(changes)
+        .then(|change| async { (places.acquire().await.ok(), change) })
+        .map(|(place, (index, (change, checked)))| async move {
+            (index, prepare(change, checked, journal).await, place)
+        })
+        .buffered(concurrency)
+        .for_each(|(index, prepared, place)| {
+            // The writers stop receiving only once every change was handed over.
+            let _ = ready.send((index, prepared, place));
+            std::future::ready(())
+        })
+        .await;
 }
 
 /// One write's state after step 2.

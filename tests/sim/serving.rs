@@ -1,11 +1,11 @@
 //! A simulator's server: its axum app on a bound listener, in a thread of its own named
 //! `sim-…` (its runtime's two workers too: the bench tells their CPU time from reckon's), its
-//! connections counted (for `quiesce`) and cuttable (for faults); stopped and joined when
-//! dropped. Shared by the ConnectWise and HaloPSA simulators.
+//! connections counted (for `quiesce`) and cuttable (for faults: each connection's [`Cut`]
+//! switch is its `ConnectInfo`); stopped and joined when dropped. Shared by the simulators.
 
 use std::net::SocketAddr;
 
-use super::connection::{Connections, CuttableListener};
+use super::connection::{Connections, Cut, CuttableListener};
 
 /// A running server.
 pub struct Serving {
@@ -39,7 +39,9 @@ impl Serving {
                     .expect("runtime");
                 runtime.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                    let app = app().layer(axum::Extension(counted.clone()));
+                    let app = app()
+                        .layer(axum::Extension(counted.clone()))
+                        .into_make_service_with_connect_info::<Cut>();
                     let _ = axum::serve(CuttableListener::new(listener, counted), app)
                         .with_graceful_shutdown(async {
                             let _ = stopped.await;

@@ -1,5 +1,6 @@
-//! A stateful Autotask REST simulator: axum on 127.0.0.1:0, on its own thread and runtime, so
-//! synchronous tests (driving the reckon binary) and async tests can both use it.
+//! A stateful Autotask REST simulator: axum on 127.0.0.1:0, on its own thread and runtime
+//! (`super::serving`), so synchronous tests (driving the reckon binary) and async tests can both
+//! use it.
 //!
 //! It behaves like the real API where reckon depends on it (filters: eq, noteq, gt, gte, lt,
 //! lte, in, notIn, and, or). Tests can inject faults per endpoint, add latency, and read the
@@ -59,7 +60,8 @@ mod filter;
 mod seed;
 mod server;
 
-use super::connection::{self, Connections, Cut, CuttableListener};
+use super::connection::{self, Cut};
+use super::serving::Serving;
 pub use seed::{autotask_psa_block, seed_from_sandbox};
 use server::dispatch;
 
@@ -170,9 +172,7 @@ type Paging = (String, Value, usize, Arc<Vec<Value>>);
 pub struct Sim {
     addr: SocketAddr,
     state: Shared,
-    connections: Connections,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: Serving,
 }
 
 const ENTITIES: [&str; 7] = [
@@ -262,46 +262,18 @@ impl Sim {
                 .picklists
                 .insert((entity.to_owned(), field.to_owned()), values);
         }
+        let listener = std::net::TcpListener::bind(&addr).expect("bind the simulator's address");
+        let addr = listener.local_addr().expect("addr");
+        state.base = format!("http://{addr}/ATServicesRest");
         let state = Arc::new(Mutex::new(state));
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let shared = state.clone();
-        let connections = Connections::default();
-        let counted = connections.clone();
-        // Named `sim-…` (threads and workers): the bench tells their CPU time from reckon's.
-        let thread = std::thread::Builder::new()
-            .name("sim-autotask".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("sim runtime");
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::bind(&addr)
-                        .await
-                        .expect("bind the simulator's address");
-                    let addr = listener.local_addr().expect("addr");
-                    lock(&shared).base = format!("http://{addr}/ATServicesRest");
-                    addr_tx.send(addr).expect("report addr");
-                    let app = axum::Router::new()
-                        .fallback(dispatch)
-                        .with_state(shared)
-                        .layer(axum::Extension(counted.clone()))
-                        .into_make_service_with_connect_info::<Cut>();
-                    tokio::select! {
-                        _ = axum::serve(CuttableListener::new(listener, counted), app) => {}
-                        _ = stopped => {}
-                    }
-                });
-            })
-            .expect("spawn the simulator thread");
-        let addr = addr_rx.recv().expect("sim started");
+        let server = Serving::start("sim-autotask", listener, move || {
+            axum::Router::new().fallback(dispatch).with_state(shared)
+        });
         Self {
             addr,
             state,
-            connections,
-            stop: Some(stop),
-            thread: Some(thread),
+            server,
         }
     }
 
@@ -512,7 +484,7 @@ impl Sim {
     /// Waits until no connection is open, so nothing sent before can still land (see
     /// [`connection::quiesce`]).
     pub async fn quiesce(&self, limit: Duration) -> std::io::Result<()> {
-        connection::quiesce(self.addr, &self.connections, limit).await
+        connection::quiesce(self.addr, self.server.connections(), limit).await
     }
 
     /// Requests other integrations of the tenant made this hour (ThresholdInformation counts
@@ -565,17 +537,6 @@ impl Sim {
                 "the simulator is still busy"
             );
             std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }
