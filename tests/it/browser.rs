@@ -6,8 +6,9 @@
 //! the window at 1280 px, nor at the width of A4 and Letter paper (print shares that layout);
 //! printing to PDF gives A4 and Letter portrait pages; a chart has its first and last date and
 //! its lowest and highest count as labels and every line inside its frame; without JavaScript
-//! the summary, approvals, findings and every changed line are there. On the 5,000-account
-//! synthetic workspace (`examples/synth.rs`) the file stays under 2 MB and the page meets its
+//! the summary, approvals, findings and every changed line are there; every money figure the
+//! page computes is the JSON plan's, to the cent. On the 5,000-account synthetic workspace
+//! (`examples/synth.rs`, every line priced) the file stays under 2 MB and the page meets its
 //! timing targets with headroom for a busy 2-core CI machine (the figures are printed).
 //!
 //! The screenshots in `docs/` are written by this test. Without Chromium installed the test
