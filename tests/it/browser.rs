@@ -664,6 +664,11 @@ fn screenshot(page: &Path, work: &Path, name: &str, height: u32) {
         &[
             &format!("--window-size={LAPTOP},{height}"),
             "--hide-scrollbars",
+            // One raster thread, whole tiles: with Chromium's defaults the antialiasing of a
+            // rounded corner (the first summary card's) came out one level apart on about half
+            // the runs (20 bytes of decoded pixels), so the picture changed on every other run.
+            "--num-raster-threads=1",
+            "--disable-partial-raster",
             &format!("--screenshot={}", target.display()),
             &format!("file://{}#charts", page.display()),
         ],
