@@ -3,6 +3,8 @@
 //! `cargo run --release --example synth [-- DIR]` writes 5,000 Keeper accounts × 4 SKUs × 31
 //! days of usage (620,000 CSV rows), a sandbox PSA with a company and a four-line contract per
 //! account, and the workspace files into DIR (a fresh temp dir when omitted, kept afterwards),
+//! every line priced (the PSA's price and cost on each line, the vendor's `unit_cost` on each
+//! usage row: the review page's worst case, with its money columns),
 //! then times one plan pass and the HTML, JSON and text renderers in process and prints each
 //! figure with the output's size. Deterministic: a fixed-seed generator, no randomness source.
 
@@ -15,12 +17,23 @@ use reckon::period::Period;
 use reckon::{config, psa, render};
 
 const ACCOUNTS: u32 = 5_000;
-const SKUS: [(&str, &str); 4] = [
-    ("Business Plus", "KEEPER-BP"),
-    ("1TB", "KEEPER-1TB"),
-    ("KeeperChat", "KEEPER-CHAT"),
-    ("Enterprise BreachWatch", "KEEPER-BW"),
+/// Vendor SKU, PSA service, the PSA line's price and cost per unit, the vendor's cost per unit
+/// (the usage rows' `unit_cost`; a daily average such as 7.2258 × 3.75 gives sub-cent costs).
+const SKUS: [(&str, &str, &str, &str, &str); 4] = [
+    ("Business Plus", "KEEPER-BP", "5.00", "3.75", "3.75"),
+    ("1TB", "KEEPER-1TB", "1.50", "1.00", "1.00"),
+    ("KeeperChat", "KEEPER-CHAT", "2.25", "1.80", "1.80"),
+    (
+        "Enterprise BreachWatch",
+        "KEEPER-BW",
+        "2.99",
+        "2.40",
+        "2.40",
+    ),
 ];
+/// One account in this many has no vendor cost for its storage (an empty `unit_cost`): its
+/// vendor cost and margin read `unknown`, which sort below every amount.
+const UNKNOWN_COST_EVERY: u32 = 50;
 const PERIOD: &str = "2026-10";
 
 /// A plan renderer, timed one after the other.
@@ -62,13 +75,14 @@ pub fn write_workspace(dir: &Path) -> std::io::Result<()> {
     }
     std::fs::write(
         dir.join("reckon.yaml"),
-        "psa:\n  kind: sandbox\n  path: sandbox/psa.yaml\n  integer_quantities: true\n",
+        "psa:\n  kind: sandbox\n  path: sandbox/psa.yaml\n  integer_quantities: true\n\
+         billing:\n  currency: USD\n",
     )?;
     let mut integration = String::from(
         "vendor: keeper\nsource:\n  kind: csv\n  path: usage/keeper-{period}.csv\n\
          billing_model: daily-average\naccounts:\n  auto_match: exact-name\nservices:\n",
     );
-    for (sku, service) in SKUS {
+    for (sku, service, ..) in SKUS {
         let _ = writeln!(integration, "  - vendor: \"{sku}\"\n    psa: {service}");
     }
     std::fs::write(dir.join("integrations/keeper.yaml"), integration)?;
@@ -83,11 +97,11 @@ pub fn write_workspace(dir: &Path) -> std::io::Result<()> {
         );
     }
     psa.push_str("services:\n");
-    for (_, service) in SKUS {
+    for (_, service, ..) in SKUS {
         let _ = writeln!(psa, "  - id: {service}\n    name: {service}");
     }
     psa.push_str("contracts:\n");
-    let mut csv = String::from("date,account_id,account_name,sku,quantity\n");
+    let mut csv = String::from("date,account_id,account_name,sku,quantity,unit_cost\n");
     let mut rows: Vec<Vec<u32>> = Vec::new();
     for a in 0..ACCOUNTS {
         let _ = writeln!(
@@ -96,22 +110,28 @@ pub fn write_workspace(dir: &Path) -> std::io::Result<()> {
             30_000_000 + a
         );
         rows.clear();
-        for (s, (_, service)) in SKUS.iter().enumerate() {
+        for (s, (_, service, price, cost, _)) in SKUS.iter().enumerate() {
             let series = daily_series(&mut rng, s);
             let billed = series.iter().sum::<u32>() / 31 + rng.below(3);
             let _ = writeln!(
                 psa,
-                "      - id: C-{a}-{s}\n        service: {service}\n        quantity: \"{billed}\""
+                "      - id: C-{a}-{s}\n        service: {service}\n        quantity: \"{billed}\"\n        \
+                 price: \"{price}\"\n        cost: \"{cost}\""
             );
             rows.push(series);
         }
         for day in 0..31 {
-            for (series, (sku, _)) in rows.iter().zip(SKUS) {
+            for (series, (sku, _, _, _, rate)) in rows.iter().zip(SKUS) {
                 let count = series.get(day).copied().unwrap_or(0);
+                let rate = if sku == "1TB" && a % UNKNOWN_COST_EVERY == 0 {
+                    ""
+                } else {
+                    rate
+                };
                 if count > 0 {
                     let _ = writeln!(
                         csv,
-                        "{PERIOD}-{:02},{},Customer {a:04},{sku},{count}",
+                        "{PERIOD}-{:02},{},Customer {a:04},{sku},{count},{rate}",
                         day + 1,
                         4_000_000 + a
                     );

@@ -19,6 +19,27 @@ pub type Spanned<T> = serde_saphyr::Spanned<T>;
 /// it keeps a stray binary or generated file from eating memory.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// How many values (mappings, sequences and scalars) the sandbox PSA's state file may hold.
+/// A workspace file, written by hand, keeps serde-saphyr's default budget (250,000 values,
+/// 1,000,000 parser events): plenty for mappings and settings, and a guard against hostile
+/// input. The sandbox file is a PSA's book, which reckon itself writes and which grows with the
+/// book and with every apply: 5,000 accounts × 4 priced lines are about 290,000 values, and each
+/// dated change a line gains adds 5. This figure holds such a book with three years of monthly
+/// changes on every line (3.9 million values, a 50 MB file, near [`MAX_FILE_BYTES`]; a whole
+/// `reckon plan` over it peaked at 218 MB of memory), and still bounds what a hostile file can
+/// make reckon allocate.
+pub const STATE_MAX_VALUES: usize = 4_000_000;
+
+/// Which input budget a file is read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// A workspace file (mappings, settings, approvals): serde-saphyr's defaults.
+    Workspace,
+    /// The sandbox PSA's state file: [`STATE_MAX_VALUES`] values, four parser events a value
+    /// (the defaults' ratio).
+    State,
+}
+
 /// Where a spanned value sits, or `None` when the parser could not tell.
 pub fn location<T>(spanned: &Spanned<T>) -> Option<Location> {
     let line = spanned.referenced.line();
@@ -28,13 +49,32 @@ pub fn location<T>(spanned: &Spanned<T>) -> Option<Location> {
     })
 }
 
-/// Parses `text` (the content of `file`) into `T`, or one diagnostic saying where and why not.
+/// Parses `text` (the content of `file`, a workspace file) into `T`, or one diagnostic saying
+/// where and why not.
 pub fn from_str<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, Diagnostic> {
-    let options = serde_saphyr::options! { strict_booleans: true };
+    from_str_within(text, file, Budget::Workspace)
+}
+
+/// [`from_str`] with the input budget `budget`.
+pub fn from_str_within<T: DeserializeOwned>(
+    text: &str,
+    file: &Path,
+    budget: Budget,
+) -> Result<T, Diagnostic> {
+    let options = match budget {
+        Budget::Workspace => serde_saphyr::options! { strict_booleans: true },
+        Budget::State => serde_saphyr::options! {
+            strict_booleans: true,
+            budget: serde_saphyr::budget! {
+                max_nodes: STATE_MAX_VALUES,
+                max_events: STATE_MAX_VALUES.saturating_mul(4),
+            },
+        },
+    };
     serde_saphyr::from_str_with_options(text, options).map_err(|error| {
         let plain = error.without_snippet();
         let message = match plain {
-            serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+            serde_saphyr::Error::Budget { breach, .. } => budget_message(breach, budget),
             _ => plain_words(&serde_saphyr::UserMessageFormatter.format_message(plain)),
         };
         let location = plain.location().filter(|l| l.line() > 0).map(|l| Location {
@@ -57,7 +97,7 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
 
 /// A YAML budget breach in words: the library's own message prints the Rust value
 /// (`limits breached: Depth { depth: 65 }`).
-fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach, budget: Budget) -> String {
     use serde_saphyr::budget::BudgetBreach as B;
     let what = match breach {
         B::Depth { depth } => format!("it nests {depth} levels deep"),
@@ -73,9 +113,15 @@ fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
         B::MergeKeys { merge_keys } => format!("it uses {merge_keys} merge keys (`<<`)"),
         _ => "it is too large or too complex".to_owned(),
     };
-    format!(
-        "the YAML is beyond what reckon reads ({what}); a workspace file needs nothing like this"
-    )
+    match budget {
+        Budget::Workspace => format!(
+            "the YAML is beyond what reckon reads ({what}); a workspace file needs nothing like this"
+        ),
+        Budget::State => format!(
+            "the YAML is beyond what reckon reads ({what}); a sandbox file holds at most \
+             {STATE_MAX_VALUES} values"
+        ),
+    }
 }
 
 /// For "unknown field `x`, expected one of a, b" (and the same for variants), suggests the
@@ -144,6 +190,39 @@ mod tests {
         }
         let deep = "[".repeat(100_000);
         assert!(parse(&deep).is_err());
+    }
+
+    /// `count` values in one flow sequence: `[0,0,…]`.
+    fn values(count: usize) -> String {
+        format!("[{}0]", "0,".repeat(count.saturating_sub(1)))
+    }
+
+    #[test]
+    fn a_workspace_file_keeps_the_default_budget_and_the_sandbox_file_its_own() {
+        let file = PathBuf::from("x.yaml");
+        // 250,000 values less the sequence itself: the default budget's last value.
+        let most = values(249_999);
+        assert!(from_str::<Vec<u8>>(&most, &file).is_ok());
+        let error = from_str::<Vec<u8>>(&values(250_000), &file).expect_err("over the budget");
+        assert!(error.message.contains("250001 values"), "{}", error.message);
+        assert!(
+            error.message.contains("a workspace file"),
+            "{}",
+            error.message
+        );
+
+        let state = from_str_within::<Vec<u8>>(&values(250_000), &file, Budget::State);
+        assert_eq!(state.map(|v| v.len()).ok(), Some(250_000));
+        // Parsing 4 million values takes seconds in a debug build; serde-saphyr enforces the
+        // figure, this checks what a breach of it says.
+        let breach = serde_saphyr::budget::BudgetBreach::Nodes {
+            nodes: STATE_MAX_VALUES + 1,
+        };
+        assert_eq!(
+            budget_message(&breach, Budget::State),
+            "the YAML is beyond what reckon reads (it has 4000001 values); a sandbox file holds \
+             at most 4000000 values"
+        );
     }
 
     #[test]

@@ -222,8 +222,17 @@ impl SandboxPsa {
         Ok(state)
     }
 
+    /// Parses the file with the state file's budget ([`crate::yaml::STATE_MAX_VALUES`]): a
+    /// book at MSP scale, with its history of changes, is more than a workspace file may hold.
     fn parse(&self) -> Result<SandboxState, PsaError> {
-        crate::config::read_yaml(&self.workspace, &self.path, &self.shown)
+        let within = fsio::Within::Workspace(&self.workspace);
+        let text = crate::config::read_text(&self.path, &self.shown, within, fsio::limit::CONFIG)
+            .map_err(|d| self.unreadable(&d))?;
+        self.decode(&text)
+    }
+
+    fn decode(&self, text: &str) -> Result<SandboxState, PsaError> {
+        crate::yaml::from_str_within(text, &self.shown, crate::yaml::Budget::State)
             .map_err(|d| self.unreadable(&d))
     }
 
@@ -252,7 +261,7 @@ impl SandboxPsa {
         let mut locked = fsio::locked::exclusive(&self.path, within).map_err(unreadable)?;
         let bytes = fsio::read::bounded(&mut locked, fsio::limit::CONFIG).map_err(unreadable)?;
         let text = String::from_utf8(bytes).map_err(|_| unreadable(fsio::ReadError::NotText))?;
-        let state = crate::yaml::from_str(&text, &self.shown).map_err(|d| self.unreadable(&d))?;
+        let state = self.decode(&text)?;
         Ok((locked, state))
     }
 
@@ -517,6 +526,57 @@ mod tests {
             contract: "C1".into(),
             line: "L1".into(),
         }
+    }
+
+    /// A book of 5,000 accounts × 4 priced lines with one dated change on every line: about
+    /// 430,000 values, more than a workspace file may hold (250,000). reckon wrote it, so it
+    /// must read it back.
+    #[test]
+    fn a_priced_book_of_5000_accounts_with_a_change_on_every_line_reads_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let psa = sandbox(dir.path(), true);
+        let line = |a: usize, s: usize| SandboxLine {
+            id: format!("C{a}-{s}"),
+            service: format!("S{s}"),
+            quantity: dec!(10),
+            price: Some(dec!(5.00)),
+            cost: Some(dec!(3.75)),
+            changes: vec![SandboxChange {
+                effective_date: date("2026-11-01"),
+                quantity: dec!(12),
+            }],
+        };
+        let state = SandboxState {
+            companies: (0..5_000)
+                .map(|a| SandboxCompany {
+                    id: a.to_string(),
+                    name: format!("Customer {a:04}"),
+                })
+                .collect(),
+            services: (0..4)
+                .map(|s| SandboxService {
+                    id: format!("S{s}"),
+                    name: format!("Service {s}"),
+                    price: None,
+                    cost: None,
+                })
+                .collect(),
+            contracts: (0..5_000)
+                .map(|a| SandboxContract {
+                    id: format!("C{a}"),
+                    company: a.to_string(),
+                    name: "Managed Services".into(),
+                    lines: (0..4).map(|s| line(a, s)).collect(),
+                })
+                .collect(),
+        };
+        psa.save(&state).expect("save");
+        let read = psa.load().expect("a book reckon wrote reads back");
+        assert_eq!(read.contracts.len(), 5_000);
+        assert_eq!(
+            read.contracts[4_999].lines[3].quantity_at(date("2026-11-01")),
+            dec!(12)
+        );
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
 
 use crate::sim::autotask::Sim;
@@ -304,15 +305,41 @@ fn halopsa_unit_price_and_cost_are_read_from_the_simulator() {
     assert!(acme["margin"].is_null(), "{acme}");
 }
 
-/// The lines table's data rows of an HTML plan, every shared string resolved.
+/// The lines table's data rows of an HTML plan as its script shows them
+/// (`src/render/html/script.js`, `amounts.rs`), read here independently of it: shared strings
+/// resolved, columns written once (`k`) put back, bare quantities as their text, amounts in
+/// minor units written out, and revenue computed from the unit price in the cell and the
+/// line's quantities (exact decimals, rounded half away from zero). The browser tests hold
+/// the script itself to the JSON plan.
 fn html_rows(html: &str) -> Vec<Vec<Value>> {
+    let table = &html[html
+        .find("<table id=\"plan-lines\"")
+        .expect("the lines table")..];
+    let head = &table[..table.find("</thead>").expect("head")];
+    let kinds: Vec<&str> = head
+        .split("data-k=\"")
+        .skip(1)
+        .map(|k| &k[..k.find('"').expect("kind")])
+        .collect();
+    let attribute = |name: &str| -> u32 {
+        let at = table.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+        table[at..at + table[at..].find('"').expect(name)]
+            .parse()
+            .expect(name)
+    };
+    let (billed, current) = (
+        attribute("data-billed") as usize,
+        attribute("data-current") as usize,
+    );
+    let places = attribute("data-minor");
     let start = html.find("id=\"plan-data\">").expect("data") + "id=\"plan-data\">".len();
     let data: Value =
         serde_json::from_str(&html[start..start + html[start..].find("</script>").expect("end")])
             .expect("JSON");
+    let strings = data["s"].as_array().expect("strings");
     let text = |cell: &Value| -> Value {
         let one = |c: &Value| match c {
-            Value::Number(n) => data["s"][n.as_u64().expect("index") as usize].clone(),
+            Value::Number(n) => strings[n.as_u64().expect("index") as usize].clone(),
             other => other.clone(),
         };
         match cell {
@@ -320,11 +347,68 @@ fn html_rows(html: &str) -> Vec<Vec<Value>> {
             other => one(other),
         }
     };
+    let quantity = |cell: &Value| match cell {
+        Value::Number(n) => Value::String(n.to_string()),
+        other => other.clone(),
+    };
+    let shown = |value: Decimal| -> String {
+        let rounded = value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+        let rounded = if rounded.is_zero() {
+            Decimal::ZERO
+        } else {
+            rounded
+        };
+        format!("{rounded:.*}", places as usize)
+    };
+    let decimal = |cell: &Value| -> Decimal {
+        cell.as_str()
+            .expect("a decimal")
+            .parse()
+            .expect("a decimal")
+    };
+    let mut fixed: Vec<(usize, Value)> = data["k"]
+        .as_object()
+        .expect("columns written once")
+        .iter()
+        .map(|(col, cell)| (col.parse().expect("column"), cell.clone()))
+        .collect();
+    fixed.sort_by_key(|(col, _)| *col);
     data["r"]
         .as_array()
         .expect("rows")
         .iter()
-        .map(|r| r.as_array().expect("row").iter().map(text).collect())
+        .map(|r| {
+            let mut row = r.as_array().expect("row").clone();
+            for (col, cell) in &fixed {
+                row.insert(*col, cell.clone());
+            }
+            let quantities = (quantity(&row[billed]), quantity(&row[current]));
+            row.iter()
+                .zip(&kinds)
+                .map(|(cell, kind)| match (*kind, cell) {
+                    ("q", cell) => quantity(cell),
+                    ("$" | "r", Value::Null) => json!("unknown"),
+                    ("$", Value::Number(units)) => {
+                        let units = units.as_i64().expect("minor units");
+                        json!(shown(Decimal::new(units, places)))
+                    }
+                    ("r", Value::Number(_)) => {
+                        let price = decimal(&text(cell));
+                        let after = shown(decimal(&quantities.0) * price);
+                        let before = match &quantities.1 {
+                            Value::Null => shown(Decimal::ZERO),
+                            was => shown(decimal(was) * price),
+                        };
+                        if after == before {
+                            json!(after)
+                        } else {
+                            json!([after, format!("from {before}")])
+                        }
+                    }
+                    (_, cell) => text(cell),
+                })
+                .collect()
+        })
         .collect()
 }
 

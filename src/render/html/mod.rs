@@ -5,6 +5,7 @@
 //! renderer it only formats what it is given: it computes no quantities and reads nothing.
 //! Every name that comes from vendor or PSA data goes through [`escape`].
 
+mod amounts;
 mod data;
 mod margin;
 mod plan;
@@ -65,6 +66,14 @@ enum Kind {
     RowHeader,
     /// Right-aligned and sorted as a number.
     Number,
+    /// A number whose cells are bare JSON numbers where they print back exactly
+    /// ([`data::Cell::Number`]); shown and sorted as [`Kind::Number`].
+    Quantity,
+    /// An amount of money in minor units of the currency ([`amounts`]); `null` is `unknown`.
+    Amount,
+    /// A line's revenue after and before the change, which the script computes from the unit
+    /// price in the cell and the line's quantities ([`amounts`]).
+    Revenue,
     /// An action or approval mark whose first symbol gives the cell its colour class.
     Mark,
     /// The button that opens the row's daily-usage chart below it.
@@ -97,6 +106,9 @@ fn table_head(html: &mut String, columns: &[Column], selftest: &str) {
             Kind::Text => ("", "t"),
             Kind::RowHeader => ("", "h"),
             Kind::Number => (" class=\"n\"", "n"),
+            Kind::Quantity => (" class=\"n\"", "q"),
+            Kind::Amount => (" class=\"n\"", "$"),
+            Kind::Revenue => (" class=\"n\"", "r"),
             Kind::Mark => ("", "m"),
             Kind::Chart => (" class=\"chart\"", "c"),
         };

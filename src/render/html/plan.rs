@@ -19,6 +19,7 @@ use std::io::{self, Write};
 
 use rust_decimal::Decimal;
 
+use super::amounts::{self, Revenue, amount_cell};
 use super::data::{Cell, Rows};
 use super::{Column, Kind, escape, filters, page, pager, series, table_head};
 use crate::plan::money::Summary;
@@ -34,21 +35,24 @@ const COLUMNS: [Column; 9] = [
     Column::text("Integration"),
     Column::of("Account", Kind::RowHeader),
     Column::text("Service"),
-    Column::of("Current", Kind::Number),
-    Column::of("New", Kind::Number),
-    Column::of("Usage", Kind::Number),
+    Column::of("Current", Kind::Quantity),
+    Column::of("New", Kind::Quantity),
+    Column::of("Usage", Kind::Quantity),
     Column::text("Rounding"),
     Column::of("Action", Kind::Mark),
     Column::of("Approval", Kind::Mark),
 ];
 /// Per line, per month: revenue after the change (the revenue before under it when it
 /// differs), the vendor's cost of the usage, and the margin after the change.
+/// Written compactly and shown exactly: [`super::amounts`].
 const MONEY: [Column; 3] = [
-    Column::of("Revenue", Kind::Number),
-    Column::of("Vendor cost", Kind::Number),
-    Column::of("Margin", Kind::Number),
+    Column::of("Revenue", Kind::Revenue),
+    Column::of("Vendor cost", Kind::Amount),
+    Column::of("Margin", Kind::Amount),
 ];
 const CHART: Column = Column::of("Daily usage", Kind::Chart);
+/// The column of the quantity before the change ("Current"), which revenue before is of.
+const CURRENT: usize = 3;
 /// The column whose value a chart draws as the billed quantity ("New").
 const BILLED: usize = 4;
 /// The column the Action filter matches.
@@ -333,9 +337,11 @@ fn lines(html: &mut String, plan: &Plan) {
         .map(|c| c.vendor_account_name.to_lowercase())
         .unwrap_or_default();
     let money = plan.money();
+    let places = amounts::places(money.currency.as_ref());
     let _ = writeln!(
         html,
         "<table id=\"plan-lines\" class=\"data\" data-rows=\"plan-data\" data-billed=\"{BILLED}\" \
+         data-current=\"{CURRENT}\" data-minor=\"{places}\" \
          data-first=\"{}\" data-last=\"{}\" data-selftest-search=\"{}\" hidden>\n<caption>Every PSA \
          line reckon computed a quantity for. Actions: + create, ~ update, = no change. Approval: \
          ! needs approval (apply holds it back), \u{2713} approved, \u{2014} within every threshold. \
@@ -359,7 +365,7 @@ fn lines(html: &mut String, plan: &Plan) {
     pager(html);
     let mut rows = Rows::default();
     for change in &plan.changes {
-        row(&mut rows, plan, change, money.any);
+        row(&mut rows, plan, change, money.any.then_some(places));
     }
     rows.write(html, "plan-data");
     changed_lines(html, plan, money.any);
@@ -406,9 +412,9 @@ fn approval(plan: &Plan, c: &Change) -> (&'static str, String) {
     }
 }
 
-/// One line of the table as data, in [`COLUMNS`] order (then [`MONEY`] when `with_money`,
-/// then [`CHART`]).
-fn row(rows: &mut Rows, plan: &Plan, c: &Change, with_money: bool) {
+/// One line of the table as data, in [`COLUMNS`] order (then [`MONEY`] when the plan has
+/// money, its amounts in minor units of `places` decimals, then [`CHART`]).
+fn row(rows: &mut Rows, plan: &Plan, c: &Change, money: Option<u32>) {
     rows.start();
     rows.cell(Cell::Shared(&c.integration));
     if c.psa_company_name == c.vendor_account_name {
@@ -419,19 +425,19 @@ fn row(rows: &mut Rows, plan: &Plan, c: &Change, with_money: bool) {
     }
     rows.cell(Cell::Shared(&service(c)));
     match c.current() {
-        Some(current) => rows.cell(Cell::Own(&current.normalize().to_string())),
+        Some(current) => rows.cell(Cell::Number(current)),
         None => rows.cell(Cell::Missing),
     }
-    rows.cell(Cell::Own(&c.quantity.normalize().to_string()));
-    rows.cell(Cell::Own(&display_usage(c.usage).to_string()));
+    rows.cell(Cell::Number(c.quantity));
+    rows.cell(Cell::Number(display_usage(c.usage)));
     rows.cell(Cell::Shared(&names::rounding(c.rounding)));
     rows.cell(Cell::Shared(&action_text(c.action.kind())));
     match approval(plan, c) {
         (mark, sub) if sub.is_empty() => rows.cell(Cell::Shared(mark)),
         (mark, sub) => rows.pair(Cell::Shared(mark), Cell::Own(&sub)),
     }
-    if with_money {
-        money_cells(rows, c);
+    if let Some(places) = money {
+        money_cells(rows, c, places);
     }
     match series::encode(plan.period, &c.daily) {
         Some(daily) => rows.cell(Cell::Own(&daily)),
@@ -441,38 +447,26 @@ fn row(rows: &mut Rows, plan: &Plan, c: &Change, with_money: bool) {
 }
 
 /// Revenue after (before under it when the shown figures differ), vendor cost and margin,
-/// rounded to the minor unit, without the currency (the caption names it). Revenue figures
-/// repeat down a book (a quantity × a price), so they are written once; costs and margins
-/// rarely do. A vendor cost in another currency than the workspace's keeps its sign.
-fn money_cells(rows: &mut Rows, c: &Change) {
+/// rounded to the minor unit, without the currency (the caption names it), encoded as
+/// [`super::amounts`] says. A vendor cost in another currency than the workspace's is its
+/// text, with its sign.
+fn money_cells(rows: &mut Rows, c: &Change, places: u32) {
     let currency = c.money.currency.as_ref();
-    let after = plain(c.revenue_after(), currency);
-    let before = plain(c.revenue_before(), currency);
-    if before == after {
-        rows.cell(Cell::Shared(&after));
-    } else {
-        rows.pair(
-            Cell::Shared(&after),
-            Cell::Shared(&format!("from {before}")),
-        );
+    Revenue {
+        quantity: c.quantity,
+        current: c.current(),
+        price: c.money.unit_price,
+        after: c.revenue_after(),
+        before: c.revenue_before(),
+        currency,
+        places,
     }
-    let cost = match (c.money.vendor_cost_comparable(), &c.money.vendor_cost) {
-        (Some(cost), _) => plain(Some(cost), currency),
-        (None, Some(other)) => other.to_string(),
-        (None, None) => plain(None, currency),
-    };
-    rows.cell(figure(&cost));
-    let margin = plain(c.margin(), currency);
-    rows.cell(figure(&margin));
-}
-
-/// A cost or margin in place; `unknown` (which repeats) written once.
-fn figure(text: &str) -> Cell<'_> {
-    if text == "unknown" {
-        Cell::Shared(text)
-    } else {
-        Cell::Own(text)
+    .cell(rows);
+    match (c.money.vendor_cost_comparable(), &c.money.vendor_cost) {
+        (None, Some(other)) => rows.cell(Cell::Own(&other.to_string())),
+        (cost, _) => amount_cell(rows, cost, currency),
     }
+    amount_cell(rows, c.margin(), currency);
 }
 
 /// Every changed line as plain HTML for a browser without JavaScript: per integration, one
@@ -813,15 +807,9 @@ mod tests {
         unchanged.approval = Approval::NotNeeded;
         plan.changes.push(unchanged);
         let html = render(&plan);
-        let data = &html[html.find("{\"s\":").expect("data")..];
-        let data: serde_json::Value =
-            serde_json::from_str(&data[..data.find("</script>").expect("end")]).expect("JSON");
-        let rows = data["r"].as_array().expect("rows");
+        let (strings, rows) = data_block(&html);
         assert_eq!(rows.len(), 3);
-        let text = |cell: &serde_json::Value| match cell {
-            serde_json::Value::Number(n) => data["s"][n.as_u64().expect("index") as usize].clone(),
-            other => other.clone(),
-        };
+        let text = |cell: &serde_json::Value| text_of(&strings, cell);
         assert_eq!(text(&rows[2][7]), "= no change", "plain words");
         assert_eq!(text(&rows[0][6]), "nearest, whole units");
         assert_eq!(text(&rows[0][8][0]), "! needs approval");
@@ -843,78 +831,77 @@ mod tests {
         );
     }
 
-    /// The data rows of `html`'s lines table, every shared string resolved.
-    fn data_rows(html: &str) -> Vec<Vec<serde_json::Value>> {
+    /// The data block of `html`'s lines table: its shared strings, and its rows with the
+    /// columns written once (`k`) put back, as the script does.
+    fn data_block(html: &str) -> (Vec<serde_json::Value>, Vec<Vec<serde_json::Value>>) {
         let data = &html[html.find("{\"s\":").expect("data")..];
         let data: serde_json::Value =
             serde_json::from_str(&data[..data.find("</script>").expect("end")]).expect("JSON");
-        let text = |cell: &serde_json::Value| match cell {
-            serde_json::Value::Number(n) => data["s"][n.as_u64().expect("index") as usize].clone(),
-            serde_json::Value::Array(pair) => pair
-                .iter()
-                .map(|c| match c {
-                    serde_json::Value::Number(n) => {
-                        data["s"][n.as_u64().expect("index") as usize].clone()
-                    }
-                    other => other.clone(),
-                })
-                .collect(),
-            other => other.clone(),
-        };
-        data["r"]
+        let fixed = data["k"].as_object().expect("constant columns");
+        let mut fixed: Vec<(usize, serde_json::Value)> = fixed
+            .iter()
+            .map(|(col, cell)| (col.parse().expect("column"), cell.clone()))
+            .collect();
+        fixed.sort_by_key(|(col, _)| *col);
+        let rows = data["r"]
             .as_array()
             .expect("rows")
             .iter()
-            .map(|r| r.as_array().expect("row").iter().map(text).collect())
-            .collect()
+            .map(|r| {
+                let mut row = r.as_array().expect("row").clone();
+                for (col, cell) in &fixed {
+                    row.insert(*col, cell.clone());
+                }
+                row
+            })
+            .collect();
+        (data["s"].as_array().expect("strings").clone(), rows)
+    }
+
+    /// A text cell's text: an index resolved into `strings`, in a pair too.
+    fn text_of(strings: &[serde_json::Value], cell: &serde_json::Value) -> serde_json::Value {
+        match cell {
+            serde_json::Value::Number(n) => strings[n.as_u64().expect("index") as usize].clone(),
+            serde_json::Value::Array(pair) => pair.iter().map(|c| text_of(strings, c)).collect(),
+            other => other.clone(),
+        }
     }
 
     #[test]
     fn each_line_shows_exact_revenue_vendor_cost_and_margin_or_unknown() {
         let plan = crate::plan::tests::money::priced().plan();
         let html = render(&plan);
-        for head in ["Revenue", "Vendor cost", "Margin"] {
+        for (head, kind) in [("Revenue", "r"), ("Vendor cost", "$"), ("Margin", "$")] {
             assert!(
                 html.contains(&format!(
-                    "data-k=\"n\"><button type=\"button\">{head}</button>"
+                    "data-k=\"{kind}\"><button type=\"button\">{head}</button>"
                 )),
-                "{head} is a sortable number column"
+                "{head} is a sortable money column"
             );
         }
+        assert!(html.contains("data-minor=\"2\""), "cents");
         assert!(html.contains("Money per month, in USD; amounts rounded half away from zero"));
-        let rows = data_rows(&html);
-        let money = |service: &str| -> Vec<serde_json::Value> {
+        let (strings, rows) = data_block(&html);
+        // Revenue is the unit price (the script multiplies it by the quantities); vendor cost
+        // and margin are cents, rounded by reckon; unknown is null.
+        let money = |service: &str| -> serde_json::Value {
             let row = rows
                 .iter()
-                .find(|r| r[2].as_str().is_some_and(|s| s.ends_with(service)))
+                .find(|r| {
+                    text_of(&strings, &r[2])
+                        .as_str()
+                        .is_some_and(|s| s.ends_with(service))
+                })
                 .expect("row");
             assert_eq!(row.len(), 13, "{row:?}");
-            row[9..12].to_vec()
+            serde_json::json!([text_of(&strings, &row[9]), row[10], row[11]])
         };
         // 7.2258 a day at $3.75 is 27.0967…, shown 27.10; 7 × $4.50 = 31.50 after, 6 × 4.50 before.
-        assert_eq!(
-            money("BP"),
-            serde_json::json!([["31.50", "from 27.00"], "27.10", "4.40"])
-                .as_array()
-                .expect("array")
-                .clone()
-        );
+        assert_eq!(money("BP"), serde_json::json!(["4.5", 2710, 440]));
         // 7.1935 rounded up to 8 at $1.00, under the vendor's $1.25: a negative margin.
-        assert_eq!(
-            money("TB"),
-            serde_json::json!([["8.00", "from 7.00"], "8.99", "-0.99"])
-                .as_array()
-                .expect("array")
-                .clone()
-        );
+        assert_eq!(money("TB"), serde_json::json!(["1", 899, -99]));
         // No rate for KeeperChat: the cost and margin are unknown, never 0.
-        assert_eq!(
-            money("CHAT"),
-            serde_json::json!(["4.00", "unknown", "unknown"])
-                .as_array()
-                .expect("array")
-                .clone()
-        );
+        assert_eq!(money("CHAT"), serde_json::json!(["2", null, null]));
         let noscript = &html[html.find("<noscript>").expect("noscript")..];
         assert!(
             noscript.contains("<th scope=\"col\" class=\"n\">Revenue/month</th>"),
@@ -932,7 +919,7 @@ mod tests {
     fn a_plan_without_prices_has_no_money_columns() {
         let html = render(&evil_plan());
         assert!(!html.contains(">Vendor cost</button>"), "{html}");
-        assert_eq!(data_rows(&html)[0].len(), 10);
+        assert_eq!(data_block(&html).1[0].len(), 10);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 // reckon's review page: renders the lines table from the page's data block a page of rows at a
 // time, sorts and filters it, and draws a line's daily chart when it is opened. Hand-written,
 // no library; nothing here fetches anything. Numbers are parsed only to order rows and place
-// points on a chart: every figure shown is the exact text reckon wrote.
+// points on a chart: every figure shown is the exact text reckon wrote, or (money, see
+// decode) what exact integer arithmetic gives, which reckon checked is its own figure.
 (function () {
   'use strict';
   var errors = [];
@@ -12,11 +13,13 @@
   if (!table) { return; }
   var data = JSON.parse(document.getElementById(table.getAttribute('data-rows')).textContent);
   var strings = data.s;
-  var rows = data.r;
+  var rows = withConstants(data);
   var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
   var kinds = heads.map(function (th) { return th.getAttribute('data-k'); });
   var chartAt = kinds.indexOf('c');
   var billedAt = +table.getAttribute('data-billed');
+  var currentAt = +table.getAttribute('data-current');
+  var places = +(table.getAttribute('data-minor') || 2);
   var body = table.tBodies[0];
   var form = document.querySelector('form.filters');
   var shown = document.getElementById('shown');
@@ -28,6 +31,106 @@
   function text(c) { return c === null ? '\u2014' : typeof c === 'number' ? strings[c] : c; }
   function main(c) { return Array.isArray(c) ? text(c[0]) : text(c); }
   function sub(c) { return Array.isArray(c) ? text(c[1]) : ''; }
+
+  // A column the same in every row is written once (data.k, by column): put it back.
+  function withConstants(data) {
+    var fixed = Object.keys(data.k || {}).map(Number).sort(function (a, b) { return a - b; });
+    if (!fixed.length) { return data.r; }
+    return data.r.map(function (r) {
+      var full = r.slice();
+      fixed.forEach(function (col) { full.splice(col, 0, data.k[col]); });
+      return full;
+    });
+  }
+
+  // --- typed columns, made text on first use ---------------------------------------------
+  // 'q': a bare number, printed as JavaScript prints it (reckon writes one bare only where
+  // that is its own text). '$': an amount in minor units (2710 is 27.10), null unknown.
+  // 'r': the unit price (an index into the strings) from which revenue after and before are
+  // computed with the line's quantities as exact integers, rounded half away from zero to the
+  // minor unit, as reckon rounds (reckon wrote the price only where this gives its figures).
+  // Text in any of them is shown as it is.
+  // A decimal text as an integer and its scale: "-12.5" is -125 at scale 1. As a plain
+  // number while every step stays a safe integer (exact), else as a BigInt.
+  function exact(t, big) {
+    var negative = t.charAt(0) === '-';
+    var digits = negative ? t.slice(1) : t;
+    var dot = digits.indexOf('.');
+    var fraction = dot < 0 ? '' : digits.slice(dot + 1);
+    var whole = (dot < 0 ? digits : digits.slice(0, dot)) + fraction;
+    var n = big ? BigInt(whole) : Number(whole);
+    return { n: negative ? -n : n, scale: fraction.length };
+  }
+  // Quantities and prices repeat down a book: each product is computed once.
+  var products = Object.create(null);
+  function minorOf(quantity, price) {
+    var key = quantity + '*' + price;
+    if (!(key in products)) {
+      var small = minorIn(quantity, price, false);
+      products[key] = small === null ? minorIn(quantity, price, true) : small;
+    }
+    return products[key];
+  }
+  // quantity × price rounded half away from zero to the minor unit; null when plain numbers
+  // would leave the safe integers (then the caller asks again with BigInt).
+  function minorIn(quantity, price, big) {
+    var q = exact(quantity, big);
+    var p = exact(price, big);
+    var ten = big ? BigInt(10) : 10;
+    var zero = big ? BigInt(0) : 0;
+    var one = big ? BigInt(1) : 1;
+    var power = function (k) { return big ? ten ** BigInt(k) : Math.pow(10, k); };
+    var safe = function (x) { return big || Number.isSafeInteger(x); };
+    var n = q.n * p.n;
+    var scale = q.scale + p.scale;
+    if (!safe(q.n) || !safe(p.n) || !safe(n)) { return null; }
+    if (scale <= places) {
+      var scaled = n * power(places - scale);
+      return safe(scaled) ? scaled : null;
+    }
+    var divisor = power(scale - places);
+    if (!safe(divisor)) { return null; }
+    var remainder = n % divisor;
+    var quotient = (n - remainder) / divisor;
+    if (remainder < zero) { remainder = -remainder; }
+    if ((big ? BigInt(2) : 2) * remainder >= divisor) { quotient += n < zero ? -one : one; }
+    return quotient;
+  }
+  function amount(units) {
+    var t = String(units);
+    var negative = t.charAt(0) === '-';
+    if (negative) { t = t.slice(1); }
+    while (t.length <= places) { t = '0' + t; }
+    var shown = places ? t.slice(0, t.length - places) + '.' + t.slice(t.length - places) : t;
+    return (negative ? '-' : '') + shown;
+  }
+  function quantity(c) { return typeof c === 'number' ? String(c) : c; }
+  function revenue(r, price) {
+    var after = minorOf(quantity(r[billedAt]), price);
+    var before = r[currentAt] === null ? 0 : minorOf(quantity(r[currentAt]), price);
+    var same = String(after) === String(before);
+    return same ? amount(after) : [amount(after), 'from ' + amount(before)];
+  }
+  function decode(kind, r, c) {
+    if (kind === 'q') { return quantity(c); }
+    if (c === null) { return 'unknown'; }
+    if (typeof c !== 'number') { return c; }
+    return kind === '$' ? amount(c) : revenue(r, strings[c]);
+  }
+  // Each typed cell is made text when first needed (a page of rows, a sort key), in place.
+  var typed = kinds.map(function (k) {
+    return k === 'q' || k === '$' || k === 'r' ? { kind: k, done: new Uint8Array(rows.length) } : null;
+  });
+  function cellAt(i, col) {
+    var r = rows[i];
+    var t = typed[col];
+    if (t && !t.done[i]) {
+      r[col] = decode(t.kind, r, r[col]);
+      t.done[i] = 1;
+    }
+    return r[col];
+  }
+  kinds = kinds.map(function (k, col) { return typed[col] ? 'n' : k; });
 
   var state = { order: null, visible: null, page: 0, size: 100, open: {}, allOpen: false };
   state.order = rows.map(function (r, i) { return i; });
@@ -47,8 +150,8 @@
   function keyOf(col) {
     if (!keys[col]) {
       var numeric = kinds[col] === 'n';
-      keys[col] = rows.map(function (r) {
-        var t = main(r[col]);
+      keys[col] = rows.map(function (r, i) {
+        var t = main(cellAt(i, col));
         return numeric ? numberOf(t) : t.toLowerCase();
       });
     }
@@ -56,16 +159,19 @@
   }
   function lowerOf(col) {
     if (!lower[col]) {
-      lower[col] = rows.map(function (r) { return (main(r[col]) + ' ' + sub(r[col])).toLowerCase(); });
+      lower[col] = rows.map(function (r, i) {
+        var c = cellAt(i, col);
+        return (main(c) + ' ' + sub(c)).toLowerCase();
+      });
     }
     return lower[col];
   }
   function haystackOf() {
     if (!haystack) {
-      haystack = rows.map(function (r) {
+      haystack = rows.map(function (r, i) {
         var parts = [];
         for (var col = 0; col < r.length; col++) {
-          if (col !== chartAt) { parts.push(main(r[col]), sub(r[col])); }
+          if (col !== chartAt) { parts.push(main(cellAt(i, col)), sub(cellAt(i, col))); }
         }
         return parts.join(' ').toLowerCase();
       });
@@ -92,7 +198,7 @@
     var tr = document.createElement('tr');
     for (var col = 0; col < r.length; col++) {
       var kind = kinds[col];
-      var c = r[col];
+      var c = cellAt(i, col);
       if (kind === 'c') { tr.appendChild(chartCell(i, c)); continue; }
       // Names ('h', 't') may break anywhere when the window is narrow; numbers and marks not.
       var node = cell(kind === 'h' ? 'th' : 'td',
@@ -172,7 +278,7 @@
       }
       if (w.whole) {
         var col = w.col;
-        return function (i) { return main(rows[i][col]).toLowerCase() === w.value; };
+        return function (i) { return main(cellAt(i, col)).toLowerCase() === w.value; };
       }
       var texts = lowerOf(w.col);
       return function (i) { return texts[i].indexOf(w.value) >= 0; };
@@ -243,7 +349,7 @@
     var series = rows[i][chartAt];
     if (series === null) { td.textContent = 'counts too large to chart'; return tr; }
     var days = daysOf(series);
-    var billedText = main(rows[i][billedAt]);
+    var billedText = main(cellAt(i, billedAt));
     var billed = { t: billedText, v: parseFloat(billedText) || 0 };
     var range = extremes(days.concat([billed]));
     var mean = days.reduce(function (s, d) { return s + d.v; }, 0) / days.length;
@@ -334,7 +440,7 @@
   var col = heads.findIndex(function (th) {
     return named ? th.textContent === named : th.hasAttribute('data-selftest');
   });
-  var column = function () { return state.visible.map(function (i) { return main(rows[i][col]); }); };
+  var column = function () { return state.visible.map(function (i) { return main(cellAt(i, col)); }); };
   var onPage = function () {
     return Array.prototype.filter.call(body.rows, function (r) { return r.className !== 'chart-row'; })
       .map(function (r) { var c = r.cells[col].firstChild; return c ? c.textContent : ''; }); // the main text, not its sub line
@@ -345,7 +451,17 @@
     document.body.getBoundingClientRect();
     return performance.now() - start;
   };
-  var result = { rows: rows.length, errors: errors, before: column() };
+  // Every cell of the first page as shown (main text, the line under it), before any sort:
+  // the lines in plan order, for the test to hold against `reckon plan --format json`.
+  var firstPage = Array.prototype.map.call(body.rows, function (r) {
+    return Array.prototype.map.call(r.cells, function (c) {
+      var text = c.firstChild && c.firstChild.nodeType === 3 ? c.firstChild.textContent : '';
+      var under = c.querySelector('.sub');
+      return [text, under ? under.textContent : ''];
+    });
+  });
+  var result = { rows: rows.length, errors: errors, before: column(), firstPage: firstPage,
+    heads: heads.map(function (th) { return th.textContent; }) };
   var width = function () {
     return { scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth };
   };

@@ -244,8 +244,9 @@ mod tests {
             1,
             "{html}"
         );
+        // Both rows alike: every column is written once, in `k`.
         assert!(
-            html.contains(",\"1\",\"4\",\"4\",\"4\",4,\"0*2,4,0*28\"]"),
+            html.contains(",\"4\":\"1\",\"5\":\"4\",\"6\":\"4\",\"7\":\"4\",\"8\":4,\"9\":\"0*2,4,0*28\"},\n\"r\":[[],[]]"),
             "{html}"
         );
         // Without JavaScript: every row as HTML text.
