@@ -122,6 +122,8 @@ pub enum PsaConfig {
         path: PathBuf,
         /// Whether it accepts only whole-number quantities.
         integer_quantities: bool,
+        /// `psa.write_concurrency`: writes at once; the sandbox's default when absent.
+        write_concurrency: Option<usize>,
     },
     /// Autotask REST.
     Autotask {

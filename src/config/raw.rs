@@ -97,7 +97,8 @@ pub struct RawPsa {
     /// autotask/connectwise: API base URL; discovered when absent.
     #[schemars(with = "Option<String>")]
     pub base_url: Option<Spanned<String>>,
-    /// connectwise: writes apply runs at once, 1–32 (default 6; ConnectWise publishes no limit).
+    /// connectwise, sandbox: writes apply runs at once, 1–32 (ConnectWise: default 6, it
+    /// publishes no limit; sandbox: default 32, writes made at once share one rewrite).
     #[schemars(with = "Option<u32>")]
     pub write_concurrency: Option<Spanned<u32>>,
     /// connectwise: site host, e.g. `api-na.myconnectwise.net`.

@@ -390,7 +390,7 @@ fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
         PsaKind::Halopsa => foreign.to_vec(),
         _ => foreign.iter().chain(halo_only).copied().collect(),
     };
-    if kind != PsaKind::Connectwise {
+    if !matches!(kind, PsaKind::Connectwise | PsaKind::Sandbox) {
         foreign.push(("write_concurrency", raw.write_concurrency.is_some()));
     }
     let kind_name = match kind {
@@ -411,9 +411,15 @@ fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
             let path = check.required(&raw.path, at, "path", kind_name)?;
             let path = check.relative_path(path, "psa.path")?;
             let integer_quantities = raw.integer_quantities.as_ref().is_some_and(|v| v.value);
+            let write_concurrency = write_concurrency(
+                check,
+                raw,
+                "the sandbox's default, 32, shares one rewrite of the file among 32 writes",
+            );
             Some(PsaConfig::Sandbox {
                 path,
                 integer_quantities,
+                write_concurrency,
             })
         }
         PsaKind::Autotask => {
@@ -450,20 +456,11 @@ fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
             let client_id = client.and_then(|v| check.plain_client_id(v));
             let public_key = public.and_then(|v| check.credential(v, "psa.public_key"));
             let private_key = private.and_then(|v| check.credential(v, "psa.private_key"));
-            let write_concurrency = raw.write_concurrency.as_ref().and_then(|n| {
-                if (1..=32).contains(&n.value) {
-                    return Some(n.value as usize);
-                }
-                check.error(
-                    n,
-                    format!("psa.write_concurrency: {} is not from 1 to 32", n.value),
-                    Some(
-                        "ConnectWise publishes no rate limit; the default, 6, stays clear of 429s"
-                            .into(),
-                    ),
-                );
-                None
-            });
+            let write_concurrency = write_concurrency(
+                check,
+                raw,
+                "ConnectWise publishes no rate limit; the default, 6, stays clear of 429s",
+            );
             Some(PsaConfig::ConnectWise {
                 write_concurrency,
                 site: site?,
@@ -499,6 +496,21 @@ fn psa(check: &mut Checker<'_>, raw: &RawPsa) -> Option<PsaConfig> {
 }
 
 /// An optional field's checked value: `Some(None)` when absent, `None` when present but refused.
+/// `psa.write_concurrency` when it is from 1 to 32; an error saying why the default is what it
+/// is (`why_default`) otherwise.
+fn write_concurrency(check: &mut Checker<'_>, raw: &RawPsa, why_default: &str) -> Option<usize> {
+    let n = raw.write_concurrency.as_ref()?;
+    if (1..=32).contains(&n.value) {
+        return Some(n.value as usize);
+    }
+    check.error(
+        n,
+        format!("psa.write_concurrency: {} is not from 1 to 32", n.value),
+        Some(why_default.into()),
+    );
+    None
+}
+
 fn checked<T, U>(raw: &Option<T>, value: Option<U>) -> Option<Option<U>> {
     match (raw, value) {
         (None, _) => Some(None),

@@ -278,13 +278,15 @@ pub fn connect(workspace: &crate::config::Workspace) -> Result<AnyPsa, ConnectEr
         PsaConfig::Sandbox {
             path,
             integer_quantities,
+            write_concurrency,
         } => Ok(AnyPsa::Sandbox(
             sandbox::SandboxPsa::new(
                 workspace.root.join(path),
                 crate::config::shown_path(&workspace.root, path),
                 *integer_quantities,
             )
-            .within(&workspace.root),
+            .within(&workspace.root)
+            .writing_at_once(write_concurrency.unwrap_or(sandbox::WRITES_AT_ONCE)),
         )),
         PsaConfig::Autotask {
             username,

@@ -193,6 +193,7 @@ fn two_concurrent_applies_write_each_line_once() {
 fn a_crash_mid_apply_is_reported_and_a_reapply_converges_without_a_double_write() {
     let ws = copy_of("examples/quickstart");
     let dir = ws.path();
+    one_write_at_a_time(dir);
     let crashed = reckon_with_env(
         dir,
         &["apply", "--period", "2026-10", "--auto-approve"],
@@ -272,6 +273,21 @@ const ACME_1TB: &str = "keeper/Acme Dental/1TB → Acme Dental/KEEPER-1TB";
 
 /// Quickstart with `max_increase_percent: 20`: Acme 1TB (8 → 10, +25 %) and Cedar (0 → 7)
 /// need approval; Acme Business Plus (+20 %) and Delta (−1) do not.
+/// The sandbox writes one line at a time (`psa.write_concurrency: 1`), so a crash after N
+/// writes leaves the rest unwritten, as a crash among a real PSA's one-by-one writes does; by
+/// default its writes share one rewrite of the file and land together.
+fn one_write_at_a_time(dir: &Path) {
+    let config = dir.join("reckon.yaml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    let text = text.replacen(
+        "  integer_quantities: true\n",
+        "  integer_quantities: true\n  write_concurrency: 1\n",
+        1,
+    );
+    assert!(text.contains("write_concurrency: 1"), "{text}");
+    std::fs::write(&config, text).expect("write");
+}
+
 fn with_threshold() -> tempfile::TempDir {
     let ws = copy_of("examples/quickstart");
     let config = ws.path().join("reckon.yaml");
@@ -452,6 +468,7 @@ fn usage_that_would_zero_every_line_is_refused_without_allow_empty() {
 fn status_shows_the_last_apply_lock_unknown_outcomes_and_pending_approvals() {
     let ws = with_threshold();
     let dir = ws.path();
+    one_write_at_a_time(dir);
     let fresh = reckon(dir, &["status"]);
     assert_eq!(fresh.code, 0, "{}", fresh.stderr);
     assert!(

@@ -53,6 +53,7 @@ impl Scenario {
                 psa: PsaConfig::Sandbox {
                     path: "sandbox.json".into(),
                     integer_quantities: true,
+                    write_concurrency: None,
                 },
                 effective_date: EffectiveDate::NextMonthStart,
                 rounding_mode: crate::usage::RoundingMode::Nearest,
