@@ -42,7 +42,7 @@ pub(super) async fn execute<P: Psa, J: Journal>(
     let places = Semaphore::new(concurrency);
     let (ready, mut prepared) = mpsc::unbounded_channel();
     let recording = record_ahead(
-        changes.iter().zip(checks).enumerate(),
+        changes.iter().copied().zip(checks).enumerate(),
         &places,
         concurrency,
         journal,
@@ -87,7 +87,7 @@ type Ahead<'s> = Option<SemaphorePermit<'s>>;
 /// when a write slot frees (which cost about 1 ms a round; README, "Scale and fault
 /// benchmark").
 async fn record_ahead<'c, 's, J: Journal>(
-    changes: impl Iterator<Item = (usize, (&'c &'c Change, Option<Result<Decimal, PsaError>>))>,
+    changes: impl Iterator<Item = (usize, (&'c Change, Option<Result<Decimal, PsaError>>))>,
     places: &'s Semaphore,
     concurrency: usize,
     journal: &J,
